@@ -1,1 +1,24 @@
-//! Placeholder: filled by the owning change.
+//! The human-review workflow's domain, free of AWS and Lambda types.
+//!
+//! The state machine asks a person for a review and then hands the outcome to
+//! Process Approval or Process Rejection. Those functions, the local stack and
+//! the `hitl` CLI all speak the types in this crate:
+//!
+//! - [`review`]: the reviewer's answer (`{"result": true|false, "reviewer"?, "comment"?, ...}`)
+//!   and the rules a valid answer follows.
+//! - [`decision`]: what the state machine sends to the outcome functions
+//!   ([`DecisionInput`]) and the decision record they return, which is the
+//!   execution's output contract ([`DecisionRecord`]).
+//! - [`notice`]: the message announcing a decision on the decision topic, and
+//!   the [`DecisionPublisher`] port an adapter implements (SNS in AWS, a fake in tests).
+
+pub mod decision;
+pub mod notice;
+pub mod review;
+
+pub use decision::{Decision, DecisionError, DecisionInput, DecisionRecord, decide};
+pub use notice::{DecisionNotice, DecisionPublisher, PublishError};
+pub use review::{InvalidReview, ReviewAnswer};
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The project's test command (README: "Run the tests"): scripts/test.sh
+#
+# Runs every check on a machine with the Rust toolchain, Python 3 and Node.js.
+# It installs the rest itself, into .tools/ (Python venvs) and node_modules/:
+# nothing here reaches AWS, and nothing needs credentials.
+#
+# Stages run in order, each with a time budget; a failed stage does not stop
+# the later ones, so one run shows every problem. The last line is
+# "stages: N passed, M failed". Options:
+#   --only STAGE[,STAGE...]   run only these stages (setup stages always run when needed)
+#   --list                    list the stages
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$PWD
+TOOLS="$ROOT/.tools"
+export SAM_CLI_TELEMETRY=0 AWS_MAX_ATTEMPTS=1 CARGO_TERM_COLOR=never
+# cargo-lambda finds Zig through the venv's python: the venv's bin goes first.
+export PATH="$TOOLS/venv/bin:$ROOT/node_modules/.bin:$PATH"
+
+ALL_STAGES=(fmt clippy cargo-test cfn-lint sam-validate asl-validator checkov sam-build)
+only=""
+case "${1:-}" in
+  --only) only=",${2:?--only needs a stage list, e.g. --only fmt,clippy},";;
+  --list) printf '%s\n' "${ALL_STAGES[@]}"; exit 0;;
+  "") ;;
+  *) echo "unknown option $1: use --only STAGE[,STAGE...] or --list" >&2; exit 2;;
+esac
+
+passed=0
+failed=0
+failures=()
+
+wanted() { [ -z "$only" ] || [[ "$only" == *",$1,"* ]]; }
+
+# stage NAME BUDGET_SECONDS COMMAND...: runs one stage with a time budget.
+stage() {
+  local name=$1 budget=$2
+  shift 2
+  wanted "$name" || return 0
+  local start=$SECONDS
+  echo "==> $name (budget ${budget}s)"
+  timeout --kill-after=10 "$budget" "$@"
+  local rc=$?
+  local took=$((SECONDS - start))
+  if [ $rc -eq 0 ]; then
+    echo "==> $name: ok (${took}s)"
+    passed=$((passed + 1))
+  else
+    [ $rc -eq 124 ] && echo "==> $name: over its ${budget}s budget" >&2
+    echo "==> $name: FAILED (exit $rc, ${took}s)" >&2
+    failed=$((failed + 1))
+    failures+=("$name")
+  fi
+}
+
+# Tools, installed once and reused: a venv is rebuilt when its requirements change.
+ensure_venv() {
+  local dir=$1 requirements=$2
+  local stamp="$dir/.requirements"
+  if [ -x "$dir/bin/python" ] && cmp -s "$requirements" "$stamp"; then
+    return 0
+  fi
+  echo "    installing $(basename "$requirements") into ${dir#"$ROOT"/} ..."
+  rm -rf "$dir"
+  python3 -m venv "$dir" &&
+    "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" &&
+    cp "$requirements" "$stamp"
+}
+
+needs_python_tools() { wanted cfn-lint || wanted sam-validate || wanted sam-build; }
+
+if needs_python_tools; then
+  stage setup-python-tools 600 ensure_venv "$TOOLS/venv" scripts/requirements-tools.txt
+fi
+if wanted checkov; then
+  stage setup-checkov 600 ensure_venv "$TOOLS/checkov" scripts/requirements-checkov.txt
+fi
+if wanted asl-validator; then
+  stage setup-node-tools 300 npm ci --no-audit --no-fund --loglevel=error
+fi
+
+stage fmt 120 cargo fmt --all --check
+stage clippy 1200 cargo clippy --workspace --all-targets --locked -- -D warnings
+stage cargo-test 1200 cargo test --workspace --locked
+
+stage cfn-lint 180 cfn-lint template.yaml
+# sam validate --lint runs cfn-lint through SAM's own transform; it needs only a region.
+stage sam-validate 180 env AWS_DEFAULT_REGION=us-east-1 sam validate --lint --template template.yaml
+# cfn-lint does not read the ASL file behind DefinitionUri; asl-validator does.
+stage asl-validator 120 asl-validator --json-path statemachine/human_in_the_loop.asl.json
+# Every skip is justified in the resource's Metadata (checkov: skip: ... comment:).
+stage checkov 300 "$TOOLS/checkov/bin/checkov" --file template.yaml --framework cloudformation \
+  --skip-download --compact --quiet
+
+check_bootstraps() {
+  local ok=0 function
+  for function in ProcessApprovalFunction ProcessRejectionFunction; do
+    local bootstrap=".aws-sam/build/$function/bootstrap"
+    # ELF header: e_machine (bytes 18-19, little endian) is 0xB7 for AArch64.
+    if [ -f "$bootstrap" ] && [ "$(od -An -tx1 -j18 -N2 "$bootstrap" | tr -d ' \n')" = "b700" ]; then
+      echo "    $bootstrap: arm64 ELF, $(du -h "$bootstrap" | cut -f1)"
+    else
+      echo "    $bootstrap: missing or not an arm64 executable" >&2
+      ok=1
+    fi
+  done
+  return $ok
+}
+sam_build() { sam build --template template.yaml && check_bootstraps; }
+stage sam-build 1200 sam_build
+
+if [ $failed -gt 0 ]; then
+  echo "failed stages: ${failures[*]}" >&2
+fi
+echo "stages: $passed passed, $failed failed"
+[ $failed -eq 0 ]
