@@ -15,6 +15,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$PWD
 TOOLS="$ROOT/.tools"
+export ROOT TOOLS
 export SAM_CLI_TELEMETRY=0 AWS_MAX_ATTEMPTS=1 CARGO_TERM_COLOR=never
 # cargo-lambda finds Zig through the venv's python: the venv's bin goes first.
 export PATH="$TOOLS/venv/bin:$ROOT/node_modules/.bin:$PATH"
@@ -41,7 +42,12 @@ stage() {
   wanted "$name" || return 0
   local start=$SECONDS
   echo "==> $name (budget ${budget}s)"
-  timeout --kill-after=10 "$budget" "$@"
+  if declare -F "$1" >/dev/null; then
+    # A shell function: run it in a child bash (functions are exported below).
+    timeout --kill-after=10 "$budget" bash -c '"$@"' "$name" "$@"
+  else
+    timeout --kill-after=10 "$budget" "$@"
+  fi
   local rc=$?
   local took=$((SECONDS - start))
   if [ $rc -eq 0 ]; then
@@ -68,6 +74,8 @@ ensure_venv() {
     "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" &&
     cp "$requirements" "$stamp"
 }
+
+export -f ensure_venv
 
 needs_python_tools() { wanted cfn-lint || wanted sam-validate || wanted sam-build; }
 
@@ -109,6 +117,7 @@ check_bootstraps() {
   return $ok
 }
 sam_build() { sam build --template template.yaml && check_bootstraps; }
+export -f check_bootstraps sam_build
 stage sam-build 1200 sam_build
 
 if [ $failed -gt 0 ]; then

@@ -1,0 +1,92 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hitl",
+    version,
+    about = "Review and operate the human-review workflow (AWS or local mode)",
+    after_help = "Local mode: start it with `cargo run --release -p hitl -- local`, then pass \
+                  --endpoint-url http://127.0.0.1:8083 (or export AWS_ENDPOINT_URL)."
+)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Where the workflow runs.
+#[derive(Debug, Args)]
+pub(crate) struct Target {
+    /// Step Functions endpoint, e.g. http://127.0.0.1:8083 for local mode.
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL")]
+    pub(crate) endpoint_url: Option<String>,
+    /// AWS region (default: AWS_REGION, the profile's region, or samconfig.toml's).
+    #[arg(long, global = true)]
+    pub(crate) region: Option<String>,
+    /// The state machine ARN (default: the stack's StateMachineArn output, or the only one).
+    #[arg(long, global = true, env = "HITL_STATE_MACHINE")]
+    pub(crate) state_machine: Option<String>,
+    /// The SAM stack (default: stack_name in samconfig.toml).
+    #[arg(long, global = true)]
+    pub(crate) stack_name: Option<String>,
+    /// The SAM configuration file to read the stack name and region from.
+    #[arg(long, global = true, default_value = "samconfig.toml")]
+    pub(crate) config_file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Request a review: start an execution with the request as input.
+    Start {
+        /// The request: a JSON text, or a file holding one (e.g. events/start_execution.json).
+        #[arg(long, default_value = "{}")]
+        input: String,
+        /// The execution name (default: generated). ASCII, at most 80 characters.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List executions waiting for a review.
+    Pending,
+    /// Approve a review.
+    Approve(Answer),
+    /// Reject a review.
+    Reject(Answer),
+    /// Stop an execution without a decision.
+    Cancel {
+        /// Execution name or ARN.
+        execution: String,
+    },
+    /// Show an execution's status, decision and history.
+    Status {
+        /// Execution name or ARN.
+        execution: String,
+    },
+    /// Check that the reviewer email subscription exists and is confirmed.
+    Check {
+        /// The review topic (default: the stack's ReviewTopicArn output, or the local ReviewTopic).
+        #[arg(long)]
+        topic_arn: Option<String>,
+    },
+}
+
+/// Which review to answer, and how.
+#[derive(Debug, Args)]
+pub(crate) struct Answer {
+    /// The task token from the email's `Task token:` line.
+    #[arg(conflicts_with = "execution")]
+    pub(crate) token: Option<String>,
+    /// Answer the review this execution (name or ARN) waits for; its token is read from the history.
+    #[arg(long)]
+    pub(crate) execution: Option<String>,
+    /// Your name, recorded with the decision.
+    #[arg(long)]
+    pub(crate) reviewer: Option<String>,
+    /// Why, recorded with the decision.
+    #[arg(long)]
+    pub(crate) comment: Option<String>,
+}

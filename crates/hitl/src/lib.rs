@@ -1,0 +1,44 @@
+//! The `hitl` command-line tool.
+//!
+//! Reviewer and operator commands on `aws-sdk-sfn`: `start`, `pending`,
+//! `approve`, `reject`, `cancel`, `status` and `check`. They work against AWS,
+//! or against local mode with `--endpoint-url` (or `AWS_ENDPOINT_URL`).
+//! The state machine is the one given by `--state-machine`, else the stack
+//! output `StateMachineArn` of the stack named in `samconfig.toml`, else the
+//! only state machine there is.
+//!
+//! Every error names its fix, and the process exits with status 2 on error.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a CLI prints.
+
+mod cli;
+mod commands;
+mod connect;
+mod review;
+
+use std::process::ExitCode;
+
+/// Runs the CLI with the process arguments.
+pub fn main() -> ExitCode {
+    let cli = <cli::Cli as clap::Parser>::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            for cause in error.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
