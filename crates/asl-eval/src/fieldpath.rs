@@ -7,7 +7,8 @@
 //! InputPath/OutputPath (meaning `{}`) is the interpreter's business, not this type's.
 //!
 //! Messages recorded from AWS in the conformance cases (`scenarios`, `base`):
-//! * [`FieldPath::select_input`] (InputPath / OutputPath / ItemsPath):
+//! * [`FieldPath::select_input`] (InputPath / OutputPath; ItemsPath when compiled with
+//!   [`FieldPath::compile_reference`] fails with `States.ReferencePathConflict` instead):
 //!   `Invalid path '$.NoSuchInputPath' : No results for path: $['NoSuchInputPath']`
 //! * [`FieldPath::resolve`] (ErrorPath / CausePath, which may also hold an intrinsic):
 //!   `The JSONPath '$.ErrorX' specified for the field 'ErrorPath' could not be found in the input '<input>'`
@@ -30,7 +31,7 @@ use serde_json::Value;
 
 use crate::error::{DefinitionError, EvalError};
 use crate::intrinsic::{Intrinsic, not_found};
-use crate::jsonpath::{JsonPath, compact};
+use crate::jsonpath::{JsonPath, ReferencePath, compact};
 use crate::scope::Scope;
 use crate::timestamp;
 
@@ -39,6 +40,8 @@ use crate::timestamp;
 pub enum PathExpr {
     /// A JSONPath (`$...` or `$$...`).
     Path(JsonPath),
+    /// A Reference Path (names and indexes only), e.g. `ItemsPath`.
+    Reference(ReferencePath),
     /// An intrinsic call (only where AWS allows it, e.g. ErrorPath / CausePath).
     Intrinsic(Intrinsic),
 }
@@ -70,6 +73,21 @@ impl FieldPath {
         Ok(Self {
             field: field.to_owned(),
             expr: PathExpr::Path(path),
+        })
+    }
+
+    /// Compiles a field that must hold a Reference Path (`ItemsPath`): `$`/`$$` followed
+    /// by names and indexes only.
+    pub fn compile_reference(field: &str, value: &str) -> Result<Self, DefinitionError> {
+        let path = ReferencePath::parse_any_root(value).map_err(|e| {
+            DefinitionError::new(format!(
+                "The value for the field '{field}' must be a valid Reference Path: {}",
+                e.message
+            ))
+        })?;
+        Ok(Self {
+            field: field.to_owned(),
+            expr: PathExpr::Reference(path),
         })
     }
 
@@ -105,11 +123,15 @@ impl FieldPath {
     pub fn as_str(&self) -> &str {
         match &self.expr {
             PathExpr::Path(p) => p.as_str(),
+            PathExpr::Reference(r) => r.as_str(),
             PathExpr::Intrinsic(i) => i.as_str(),
         }
     }
 
-    /// InputPath / OutputPath / ItemsPath semantics (Jayway's message on a miss).
+    /// InputPath / OutputPath semantics (Jayway's message on a miss). For a field
+    /// compiled with [`FieldPath::compile_reference`] (ItemsPath) a miss is
+    /// `States.ReferencePathConflict` (`Unable to apply step "items" to input {...}`).
+    /// Checking that ItemsPath selected an array is the interpreter's job.
     pub fn select_input(&self, scope: &Scope<'_>) -> Result<Value, EvalError> {
         match &self.expr {
             PathExpr::Path(p) => p
@@ -118,6 +140,7 @@ impl FieldPath {
                 .map_err(|e| {
                     EvalError::runtime(format!("Invalid path '{}' : {}", p.as_str(), e.message))
                 }),
+            PathExpr::Reference(r) => r.get(scope).cloned(),
             PathExpr::Intrinsic(i) => i.evaluate(scope, &self.field),
         }
     }
@@ -129,6 +152,7 @@ impl FieldPath {
                 .select(scope)
                 .map(std::borrow::Cow::into_owned)
                 .map_err(|_| not_found(p, &self.field, scope)),
+            PathExpr::Reference(r) => r.get(scope).cloned(),
             PathExpr::Intrinsic(i) => i.evaluate(scope, &self.field),
         }
     }
@@ -343,6 +367,21 @@ mod tests {
             .unwrap(),
             12.5
         );
+    }
+
+    #[test]
+    fn items_path_is_a_reference_path() {
+        let input = json!({"items": [1, 2]});
+        let ctx = json!({});
+        let fp = FieldPath::compile_reference("ItemsPath", "$.items").unwrap();
+        assert_eq!(
+            fp.select_input(&Scope::new(&input, &ctx)).unwrap(),
+            json!([1, 2])
+        );
+        let fp = FieldPath::compile_reference("ItemsPath", "$.nope").unwrap();
+        let e = fp.select_input(&Scope::new(&input, &ctx)).unwrap_err();
+        assert_eq!(e.error, "States.ReferencePathConflict");
+        assert!(FieldPath::compile_reference("ItemsPath", "$.items[*]").is_err());
     }
 
     #[test]
