@@ -3,8 +3,9 @@
 //! Contract:
 //! * [`Intrinsic::parse`] compiles a call once (definition time). Syntax errors, unknown
 //!   functions, wrong argument counts and literal arguments of the wrong type are
-//!   [`DefinitionError`]s. Calls nest up to [`MAX_DEPTH`] levels (AWS documents 10;
-//!   we accept a few more and refuse hostile depth instead of overflowing the stack).
+//!   [`DefinitionError`]s. Calls nest up to [`MAX_DEPTH`] (10) levels, AWS's documented
+//!   limit ("You can nest up to 10 intrinsic functions within a field"); deeper input is
+//!   refused instead of overflowing the stack.
 //! * Arguments: string literals in single quotes (`\'`, `\{`, `\}`, `\\` are escapes;
 //!   any other backslash is kept), numbers, `true`, `false`, `null`, paths `$...` and
 //!   `$$...`, and nested calls.
@@ -39,7 +40,7 @@ use crate::jsonpath::{JsonPath, compact};
 use crate::scope::Scope;
 
 /// Maximum nesting of calls inside calls.
-pub const MAX_DEPTH: usize = 16;
+pub const MAX_DEPTH: usize = 10;
 
 /// Maximum input length for Base64 and hash functions (AWS limit).
 const MAX_STRING_INPUT: usize = 10_000;
@@ -1071,5 +1072,7 @@ mod tests {
         assert!(Intrinsic::parse(&deep).is_err());
         let ok = format!("{}1{}", "States.Array(".repeat(10), ")".repeat(10));
         assert!(Intrinsic::parse(&ok).is_ok());
+        let eleven = format!("{}1{}", "States.Array(".repeat(11), ")".repeat(11));
+        assert!(Intrinsic::parse(&eleven).is_err());
     }
 }

@@ -4,7 +4,8 @@
 //! * [`JsonPath::parse`] compiles a path once (at definition time) and returns a
 //!   [`DefinitionError`] for malformed syntax. Paths start with `$` (the input) or
 //!   `$$` (the context object).
-//! * Supported: `.name`, `['name']` / `["name"]` (a backslash escapes the closing quote),
+//! * Supported: `.name`, `['name']` / `["name"]` (a backslash keeps the next character from closing the
+//!   name and is itself kept: no unescaping),
 //!   `[n]`, negative `[-n]`, `[*]`, `.*`, `..` deep scan, slices `[a:b]`, unions
 //!   `[0,1]` / `['a','b']`, filters `[?(@.x > 1 && @.y == 'a')]` with `== != < <= > >=`,
 //!   `=~ /re/i`, `in nin subsetof anyof noneof size empty`, `!`, `&&`, `||`, parentheses.
@@ -884,9 +885,9 @@ impl<'s> Parser<'s> {
         Ok(sel)
     }
 
-    /// A quoted property name; a backslash escapes the closing quote or a backslash,
-    /// any other backslash is kept (AWS keeps `\"` inside `'...'` literally: conformance
-    /// case ESCAPE_SEQUENCES_JSONPATH).
+    /// A quoted property name. A backslash stops the next character from closing the
+    /// name but is kept, as is: AWS looks `$['Test\""Name"']` up as the key
+    /// `Test\""Name"` (conformance case ESCAPE_SEQUENCES_JSONPATH), i.e. no unescaping.
     fn quoted(&mut self) -> Result<String, DefinitionError> {
         let Some(q) = self.bump() else {
             return Err(self.err("expected a quote"));
@@ -895,13 +896,12 @@ impl<'s> Parser<'s> {
         loop {
             match self.bump() {
                 None => return Err(self.err("unterminated quoted name")),
-                Some('\\') => match self.peek() {
-                    Some(c) if c == q || c == '\\' => {
-                        self.bump();
+                Some('\\') => {
+                    s.push('\\');
+                    if let Some(c) = self.bump() {
                         s.push(c);
                     }
-                    _ => s.push('\\'),
-                },
+                }
                 Some(c) if c == q => return Ok(s),
                 Some(c) => s.push(c),
             }
@@ -1160,7 +1160,11 @@ mod tests {
         assert_eq!(sel("$.a.b[-1]", &d).unwrap(), json!(3));
         assert_eq!(sel("$['x y']", &d).unwrap(), json!(5));
         assert_eq!(sel("$[\"it's\"]", &d).unwrap(), json!(6));
-        assert_eq!(sel("$['it\\'s']", &d).unwrap(), json!(6));
+        assert_eq!(sel("$['it\\'s']", &json!({"it\\'s": 7})).unwrap(), json!(7));
+        assert_eq!(
+            sel("$['Test\\\"\"Name\"']", &json!({"Test\\\"\"Name\"": 8})).unwrap(),
+            json!(8)
+        );
         assert_eq!(
             sel("$['a','x y']", &d).unwrap(),
             json!({"a": d["a"], "x y": 5})
