@@ -63,11 +63,85 @@ const PIECES: &[&str] = &[
     "\u{1F197}",
 ];
 
+const SEGMENTS: &[&str] = &[
+    ".a",
+    ".b",
+    ".items",
+    "[0]",
+    "[-1]",
+    "[*]",
+    "..a",
+    "['a']",
+    "['a','b']",
+    "[0:2]",
+    "[-2:]",
+    "[0,1]",
+    "[?(@.a > 1)]",
+    "[?(@.a == 'x' || !@.b)]",
+    "[?(@.a in [1, 's'])]",
+    ".*",
+];
+const FUNCTIONS: &[&str] = &[
+    "States.Format",
+    "States.Array",
+    "States.ArrayGetItem",
+    "States.MathAdd",
+    "States.StringSplit",
+    "States.JsonMerge",
+    "States.Hash",
+    "States.ArrayLength",
+    "States.ArrayPartition",
+    "States.ArrayRange",
+    "States.StringToJson",
+    "States.JsonToString",
+    "States.Base64Decode",
+    "States.ArrayUnique",
+];
+
+fn random_path(rng: &mut StdRng) -> String {
+    let mut s = String::from(if rng.random_bool(0.2) { "$$" } else { "$" });
+    for _ in 0..rng.random_range(0..4) {
+        s.push_str(SEGMENTS[rng.random_range(0..SEGMENTS.len())]);
+    }
+    s
+}
+
+fn random_call(rng: &mut StdRng, depth: usize) -> String {
+    let f = FUNCTIONS[rng.random_range(0..FUNCTIONS.len())];
+    let args: Vec<String> = (0..rng.random_range(0..4))
+        .map(|_| match rng.random_range(0..6) {
+            0 if depth < 3 => random_call(rng, depth + 1),
+            1 => "'{} \\' \\{ x'".to_owned(),
+            2 => rng.random_range(-3..5).to_string(),
+            3 => ["true", "false", "null", "'MD5'", "','"][rng.random_range(0..5)].to_owned(),
+            _ => random_path(rng),
+        })
+        .collect();
+    format!("{f}({})", args.join(", "))
+}
+
+/// A mostly well-formed path or call, then a few random mutations.
 fn random_expr(rng: &mut StdRng) -> String {
-    let n = rng.random_range(1..24);
-    (0..n)
-        .map(|_| PIECES[rng.random_range(0..PIECES.len())])
-        .collect()
+    let mut s = if rng.random_bool(0.5) {
+        random_path(rng)
+    } else {
+        random_call(rng, 0)
+    };
+    for _ in 0..rng.random_range(0..3) {
+        let cut = rng.random_range(0..=s.len());
+        if !s.is_char_boundary(cut) {
+            continue;
+        }
+        if rng.random_bool(0.5) {
+            s.insert_str(cut, PIECES[rng.random_range(0..PIECES.len())]);
+        } else {
+            let end = (cut + 1..=s.len())
+                .find(|&i| s.is_char_boundary(i))
+                .unwrap_or(cut);
+            s.replace_range(cut..end, "");
+        }
+    }
+    s
 }
 
 #[test]
@@ -99,6 +173,7 @@ fn random_expressions_never_panic() {
             let _ = c.evaluate(&scope);
         }
     }
+    eprintln!("{compiled} of 20000 random expressions compiled");
     assert!(
         compiled > 0,
         "the generator should produce some valid expressions"
