@@ -4,7 +4,8 @@
 //! * [`JsonPath::parse`] compiles a path once (at definition time) and returns a
 //!   [`DefinitionError`] for malformed syntax. Paths start with `$` (the input) or
 //!   `$$` (the context object).
-//! * Supported: `.name`, `['name']` / `["name"]` (a backslash escapes the closing quote),
+//! * Supported: `.name`, `['name']` / `["name"]` (a backslash keeps the next character from closing the
+//!   name and is itself kept: no unescaping),
 //!   `[n]`, negative `[-n]`, `[*]`, `.*`, `..` deep scan, slices `[a:b]`, unions
 //!   `[0,1]` / `['a','b']`, filters `[?(@.x > 1 && @.y == 'a')]` with `== != < <= > >=`,
 //!   `=~ /re/i`, `in nin subsetof anyof noneof size empty`, `!`, `&&`, `||`, parentheses.
@@ -194,10 +195,19 @@ impl fmt::Display for JsonPath {
     }
 }
 
-/// A definite path over `$` used as a target (`ResultPath`).
+/// A Reference Path: `$` or `$$` followed by names and indexes only (no wildcards,
+/// filters, slices or scans).
+///
+/// Used as a write target by `ResultPath` ([`ReferencePath::insert`], `$` only) and as a
+/// reader by `ItemsPath` ([`ReferencePath::get`]). Both fail with AWS's
+/// `States.ReferencePathConflict` and the cause `Unable to apply step "<key>" to input <json>`
+/// (the wording and error name as reported from real executions: ResultPath onto a
+/// Parallel state's array output, ItemsPath naming a missing key; not in the recorded
+/// suite, so the exact printing of `<json>` (compact, whole document) is our best guess).
 #[derive(Debug, Clone)]
 pub struct ReferencePath {
     text: String,
+    root: Root,
     steps: Vec<RefStep>,
 }
 
@@ -207,15 +217,33 @@ enum RefStep {
     Index(i64),
 }
 
+impl RefStep {
+    fn label(&self) -> String {
+        match self {
+            RefStep::Key(k) => k.clone(),
+            RefStep::Index(i) => i.to_string(),
+        }
+    }
+}
+
+/// Error name AWS uses when a Reference Path cannot be applied.
+pub const REFERENCE_PATH_CONFLICT: &str = "States.ReferencePathConflict";
+
 impl ReferencePath {
-    /// Compiles a reference path: `$` followed by names and indexes only.
+    /// Compiles a reference path for `ResultPath`: `$` followed by names and indexes.
     pub fn parse(text: &str) -> Result<Self, DefinitionError> {
-        let path = JsonPath::parse(text)?;
+        let path = Self::parse_any_root(text)?;
         if path.root == Root::Context {
             return Err(DefinitionError::new(format!(
                 "The value for the field must be a valid Reference Path, found '{text}'"
             )));
         }
+        Ok(path)
+    }
+
+    /// Compiles a reference path that may also read the context object (`ItemsPath`).
+    pub fn parse_any_root(text: &str) -> Result<Self, DefinitionError> {
+        let path = JsonPath::parse(text)?;
         let mut steps = Vec::with_capacity(path.segments.len());
         for seg in &path.segments {
             match seg {
@@ -230,6 +258,7 @@ impl ReferencePath {
         }
         Ok(Self {
             text: text.to_owned(),
+            root: path.root,
             steps,
         })
     }
@@ -239,67 +268,95 @@ impl ReferencePath {
         &self.text
     }
 
+    /// `true` when the path reads the context object (`$$`).
+    pub fn is_context(&self) -> bool {
+        self.root == Root::Context
+    }
+
+    fn conflict(step: &RefStep, doc: &Value) -> EvalError {
+        EvalError::new(
+            REFERENCE_PATH_CONFLICT,
+            format!(
+                "Unable to apply step \"{}\" to input {}",
+                step.label(),
+                compact(doc)
+            ),
+        )
+    }
+
+    /// Reads the value at this path (ItemsPath semantics).
+    pub fn get<'a>(&self, scope: &Scope<'a>) -> Result<&'a Value, EvalError> {
+        let doc = match self.root {
+            Root::Input => scope.input,
+            Root::Context => scope.context,
+        };
+        let mut cur = doc;
+        for step in &self.steps {
+            let next = match (step, cur) {
+                (RefStep::Key(k), Value::Object(m)) => m.get(k),
+                (RefStep::Index(i), Value::Array(a)) => index(a.len(), *i).map(|p| &a[p]),
+                _ => None,
+            };
+            cur = next.ok_or_else(|| Self::conflict(step, doc))?;
+        }
+        Ok(cur)
+    }
+
     /// Writes `value` at this path inside `target` and returns the new document.
     ///
-    /// `$` replaces the whole document. Missing intermediate keys become objects; a
-    /// non-object on the way (or an index outside an array) is a `States.Runtime` error.
+    /// `$` replaces the whole document. Missing (or `null`) intermediate keys become
+    /// objects; stepping by name into a non-object, or by index outside an array, is
+    /// `States.ReferencePathConflict`, and `target` is reported unchanged.
     pub fn insert(&self, mut target: Value, value: Value) -> Result<Value, EvalError> {
         if self.steps.is_empty() {
             return Ok(value);
         }
-        let mut cur = &mut target;
+        // Check first, without mutating, so the error shows the document as it was.
+        {
+            let mut cur = Some(&target);
+            for step in &self.steps {
+                let Some(node) = cur else { break };
+                cur = match (step, node) {
+                    (RefStep::Key(k), Value::Object(m)) => m.get(k).filter(|v| !v.is_null()),
+                    (RefStep::Index(i), Value::Array(a)) => match index(a.len(), *i) {
+                        Some(p) => Some(&a[p]),
+                        None => return Err(Self::conflict(step, &target)),
+                    },
+                    _ => return Err(Self::conflict(step, &target)),
+                };
+            }
+        }
         let last = self.steps.len() - 1;
+        let mut cur = &mut target;
         for (i, step) in self.steps.iter().enumerate() {
-            match step {
-                RefStep::Key(k) => {
-                    let Value::Object(map) = cur else {
-                        return Err(self.unable(&value, &target_desc(i)));
-                    };
+            if cur.is_null() {
+                *cur = Value::Object(Map::new());
+            }
+            let slot = match (step, cur) {
+                (RefStep::Key(k), Value::Object(map)) => {
                     if i == last {
                         map.insert(k.clone(), value);
-                        return Ok(target);
+                        break;
                     }
-                    cur = map
-                        .entry(k.clone())
-                        .or_insert_with(|| Value::Object(Map::new()));
-                    if cur.is_null() {
-                        *cur = Value::Object(Map::new());
-                    }
+                    map.entry(k.clone())
+                        .or_insert_with(|| Value::Object(Map::new()))
                 }
-                RefStep::Index(idx) => {
-                    let Value::Array(arr) = cur else {
-                        return Err(self.unable(&value, &target_desc(i)));
-                    };
-                    let len = arr.len() as i64;
-                    let pos = if *idx < 0 { len + idx } else { *idx };
-                    if pos < 0 || pos >= len {
-                        return Err(self.unable(&value, &target_desc(i)));
-                    }
-                    let slot = &mut arr[pos as usize];
+                (RefStep::Index(idx), Value::Array(arr)) => {
+                    let len = arr.len();
+                    let Some(p) = index(len, *idx) else { break };
                     if i == last {
-                        *slot = value;
-                        return Ok(target);
+                        arr[p] = value;
+                        break;
                     }
-                    cur = slot;
+                    &mut arr[p]
                 }
-            }
+                // Unreachable after the check above; never panic on evaluation paths.
+                _ => break,
+            };
+            cur = slot;
         }
         Ok(target)
     }
-
-    fn unable(&self, value: &Value, _at: &str) -> EvalError {
-        // AWS text is not recorded in the conformance cases; this mirrors the shape of
-        // its other ResultPath messages.
-        EvalError::runtime(format!(
-            "Unable to apply ReferencePath {} to input {}",
-            self.text,
-            compact(value)
-        ))
-    }
-}
-
-fn target_desc(i: usize) -> String {
-    i.to_string()
 }
 
 impl fmt::Display for ReferencePath {
@@ -828,9 +885,9 @@ impl<'s> Parser<'s> {
         Ok(sel)
     }
 
-    /// A quoted property name; a backslash escapes the closing quote or a backslash,
-    /// any other backslash is kept (AWS keeps `\"` inside `'...'` literally: conformance
-    /// case ESCAPE_SEQUENCES_JSONPATH).
+    /// A quoted property name. A backslash stops the next character from closing the
+    /// name but is kept, as is: AWS looks `$['Test\""Name"']` up as the key
+    /// `Test\""Name"` (conformance case ESCAPE_SEQUENCES_JSONPATH), i.e. no unescaping.
     fn quoted(&mut self) -> Result<String, DefinitionError> {
         let Some(q) = self.bump() else {
             return Err(self.err("expected a quote"));
@@ -839,13 +896,12 @@ impl<'s> Parser<'s> {
         loop {
             match self.bump() {
                 None => return Err(self.err("unterminated quoted name")),
-                Some('\\') => match self.peek() {
-                    Some(c) if c == q || c == '\\' => {
-                        self.bump();
+                Some('\\') => {
+                    s.push('\\');
+                    if let Some(c) = self.bump() {
                         s.push(c);
                     }
-                    _ => s.push('\\'),
-                },
+                }
                 Some(c) if c == q => return Ok(s),
                 Some(c) => s.push(c),
             }
@@ -1104,7 +1160,11 @@ mod tests {
         assert_eq!(sel("$.a.b[-1]", &d).unwrap(), json!(3));
         assert_eq!(sel("$['x y']", &d).unwrap(), json!(5));
         assert_eq!(sel("$[\"it's\"]", &d).unwrap(), json!(6));
-        assert_eq!(sel("$['it\\'s']", &d).unwrap(), json!(6));
+        assert_eq!(sel("$['it\\'s']", &json!({"it\\'s": 7})).unwrap(), json!(7));
+        assert_eq!(
+            sel("$['Test\\\"\"Name\"']", &json!({"Test\\\"\"Name\"": 8})).unwrap(),
+            json!(8)
+        );
         assert_eq!(
             sel("$['a','x y']", &d).unwrap(),
             json!({"a": d["a"], "x y": 5})
@@ -1223,8 +1283,43 @@ mod tests {
                 .unwrap(),
             json!(2)
         );
-        assert!(r.insert(json!({"a": "str"}), json!(2)).is_err());
+        let e = r.insert(json!({"a": "str"}), json!(2)).unwrap_err();
+        assert_eq!(e.error, "States.ReferencePathConflict");
+        assert_eq!(e.cause, r#"Unable to apply step "b" to input {"a":"str"}"#);
+        let e = ReferencePath::parse("$.agg")
+            .unwrap()
+            .insert(json!([1, 2]), json!(2))
+            .unwrap_err();
+        assert_eq!(e.cause, r#"Unable to apply step "agg" to input [1,2]"#);
+        assert_eq!(
+            r.insert(json!({"a": null}), json!(2)).unwrap(),
+            json!({"a": {"b": 2}})
+        );
+        let arr = ReferencePath::parse("$.l[1].x").unwrap();
+        assert_eq!(
+            arr.insert(json!({"l": [0, {}]}), json!(1)).unwrap(),
+            json!({"l": [0, {"x": 1}]})
+        );
+        assert!(arr.insert(json!({"l": [0]}), json!(1)).is_err());
         assert!(ReferencePath::parse("$.a[*]").is_err());
         assert!(ReferencePath::parse("$$.a").is_err());
+    }
+
+    #[test]
+    fn reference_path_get() {
+        let input = json!({"discovery": {"statusCode": 500}});
+        let ctx = json!({"Execution": {"Input": {"items": [1]}}});
+        let scope = Scope::new(&input, &ctx);
+        let items = ReferencePath::parse_any_root("$$.Execution.Input.items").unwrap();
+        assert_eq!(items.get(&scope).unwrap(), &json!([1]));
+        let e = ReferencePath::parse_any_root("$.discovery.objects")
+            .unwrap()
+            .get(&scope)
+            .unwrap_err();
+        assert_eq!(e.error, "States.ReferencePathConflict");
+        assert_eq!(
+            e.cause,
+            r#"Unable to apply step "objects" to input {"discovery":{"statusCode":500}}"#
+        );
     }
 }
