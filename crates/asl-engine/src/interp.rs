@@ -1129,20 +1129,15 @@ impl Run<'_> {
         let mut a2 = (*a).clone();
         a2.wait = Wait::Children(ch);
         self.set_active(t, a2.clone());
-        let Some(start_at) = self
-            .exec
-            .threads
-            .get(&items.first().map(|x| x.0).unwrap_or(0))
-            .and_then(|th| self.def.block(&th.block))
-            .map(|b| b.start_at.clone())
-        else {
-            return;
-        };
         let item_selector = match &st.kind {
             Kind::Map(m) => m.item_selector.clone(),
             _ => None,
         };
         for (c, idx, item) in items.iter().cloned() {
+            // Each Parallel branch has its own StartAt.
+            let Some(start_at) = self.block_of(c).map(|b| b.start_at.clone()) else {
+                continue;
+            };
             if kind == ChildKind::Inline {
                 self.emit(
                     c,
@@ -1168,7 +1163,7 @@ impl Run<'_> {
             };
             if let Some(th) = self.exec.threads.get_mut(&c) {
                 th.status = TStatus::Ready {
-                    state: start_at.clone(),
+                    state: start_at,
                     input,
                 };
             }
