@@ -1730,3 +1730,296 @@ fn batch(items: Vec<Value>, batcher: &Value) -> Vec<Value> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    //! GIVEN a definition WHEN commands arrive THEN events and effects are what AWS records.
+    //! Deterministic: a fake clock and an in-memory store, no sleeping.
+
+    use super::*;
+    use crate::ports::{Clock, FakeClock, MemoryStore, Store};
+
+    fn def(v: Value) -> Definition {
+        match Definition::parse(&v) {
+            Ok(d) => d,
+            Err(e) => panic!("definition: {e}"),
+        }
+    }
+
+    fn info(input: Value) -> ExecInfo {
+        ExecInfo {
+            execution_arn: "arn:aws:states:us-east-1:123456789012:execution:sm:e1".into(),
+            name: "e1".into(),
+            state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:sm".into(),
+            state_machine_name: "sm".into(),
+            role_arn: "arn:aws:iam::123456789012:role/r".into(),
+            start_ms: 1_700_000_000_000,
+            input,
+            token_prefix: "tok-".into(),
+        }
+    }
+
+    fn types(events: &[HistoryEvent]) -> Vec<&str> {
+        events.iter().map(|e| e.event_type.as_str()).collect()
+    }
+
+    fn invocations(step: &Step) -> Vec<(u64, TaskRequest)> {
+        step.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::InvokeTask { task_id, request } => Some((*task_id, request.clone())),
+                Effect::Timer { .. } => None,
+            })
+            .collect()
+    }
+
+    fn timers(step: &Step) -> Vec<(u64, i64)> {
+        step.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Timer { timer_id, due_ms } => Some((*timer_id, *due_ms)),
+                Effect::InvokeTask { .. } => None,
+            })
+            .collect()
+    }
+
+    fn apply(exec: &mut Execution, d: &Definition, cmd: Command, now: i64) -> Step {
+        match exec.apply(d, cmd, now) {
+            Ok(s) => s,
+            Err(e) => panic!("apply: {e}"),
+        }
+    }
+
+    #[test]
+    fn pass_chain_records_ids_like_aws() {
+        let d = def(json!({"StartAt": "A", "States": {
+            "A": {"Type": "Pass", "Result": {"x": 1}, "ResultPath": "$.r", "Next": "B"},
+            "B": {"Type": "Succeed"}}}));
+        let (exec, step) = Execution::start(&d, info(json!({"in": true})), 0);
+        assert_eq!(
+            types(&step.events),
+            [
+                "ExecutionStarted",
+                "PassStateEntered",
+                "PassStateExited",
+                "SucceedStateEntered",
+                "SucceedStateExited",
+                "ExecutionSucceeded"
+            ]
+        );
+        let prev: Vec<u64> = step.events.iter().map(|e| e.previous_event_id).collect();
+        assert_eq!(prev, [0, 0, 2, 3, 4, 5]);
+        assert_eq!(exec.status, Status::Succeeded);
+        assert_eq!(exec.output, Some(json!({"in": true, "r": {"x": 1}})));
+    }
+
+    #[test]
+    fn wait_arms_a_timer_and_exits_when_it_fires() {
+        let clock = FakeClock::new(1_000);
+        let d = def(
+            json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "End": true}}}),
+        );
+        let (mut exec, step) = Execution::start(&d, info(json!({})), clock.now_ms());
+        assert_eq!(timers(&step), [(1, 6_000)]);
+        assert_eq!(exec.status, Status::Running);
+        clock.advance(5_000);
+        let step = apply(
+            &mut exec,
+            &d,
+            Command::Timer { timer_id: 1 },
+            clock.now_ms(),
+        );
+        assert_eq!(
+            types(&step.events),
+            ["WaitStateExited", "ExecutionSucceeded"]
+        );
+        assert_eq!(exec.status, Status::Succeeded);
+    }
+
+    #[test]
+    fn callback_task_survives_a_snapshot_round_trip() {
+        let store = MemoryStore::default();
+        let d = def(json!({"StartAt": "Ask", "States": {"Ask": {
+            "Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+            "Parameters": {"Message": {"token.$": "$$.Task.Token"}},
+            "ResultPath": "$.decision", "End": true}}}));
+        let (exec, step) = Execution::start(&d, info(json!({"id": 7})), 0);
+        let calls = invocations(&step);
+        assert_eq!(calls.len(), 1);
+        let (task_id, req) = &calls[0];
+        assert_eq!(req.task_token.as_deref(), Some("tok-1"));
+        assert_eq!(req.parameters, json!({"Message": {"token": "tok-1"}}));
+        assert!(store.save("e1", &exec, &step.events).is_ok());
+
+        // The driver restarts: only the stored snapshot is left.
+        let mut exec = match store.load("e1") {
+            Ok(Some(e)) => e,
+            other => panic!("load: {other:?}"),
+        };
+        let step = apply(
+            &mut exec,
+            &d,
+            Command::Task {
+                task_id: *task_id,
+                outcome: TaskOutcome::Submitted(json!({"MessageId": "m"})),
+            },
+            1,
+        );
+        assert_eq!(types(&step.events), ["TaskSubmitted"]);
+        let step = apply(
+            &mut exec,
+            &d,
+            Command::Task {
+                task_id: *task_id,
+                outcome: TaskOutcome::Succeeded(json!({"approved": true})),
+            },
+            2,
+        );
+        assert_eq!(
+            types(&step.events),
+            ["TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"]
+        );
+        assert_eq!(
+            exec.output,
+            Some(json!({"id": 7, "decision": {"approved": true}}))
+        );
+        assert_eq!(
+            exec.apply(&d, Command::Heartbeat { task_id: *task_id }, 3),
+            Err(CommandError::NotRunning)
+        );
+    }
+
+    #[test]
+    fn task_timeout_is_caught_as_states_timeout() {
+        let d = def(json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+                  "TimeoutSeconds": 2, "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Late"}], "End": true},
+            "Late": {"Type": "Pass", "End": true}}}));
+        let (mut exec, step) = Execution::start(&d, info(json!({})), 0);
+        assert_eq!(timers(&step), [(1, 2_000)]);
+        let step = apply(&mut exec, &d, Command::Timer { timer_id: 1 }, 2_000);
+        assert_eq!(
+            types(&step.events),
+            [
+                "TaskTimedOut",
+                "TaskStateExited",
+                "PassStateEntered",
+                "PassStateExited",
+                "ExecutionSucceeded"
+            ]
+        );
+        assert_eq!(exec.output, Some(json!({"Error": "States.Timeout"})));
+    }
+
+    #[test]
+    fn retry_waits_with_backoff_then_runs_again() {
+        let d = def(json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                  "Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 2, "BackoffRate": 3, "MaxAttempts": 2}],
+                  "End": true}}}));
+        let (mut exec, step) = Execution::start(&d, info(json!({})), 0);
+        let (task, _) = invocations(&step)[0].clone();
+        let fail = |task_id| Command::Task {
+            task_id,
+            outcome: TaskOutcome::Failed {
+                error: "Boom".into(),
+                cause: "c".into(),
+            },
+        };
+        let step = apply(&mut exec, &d, fail(task), 10);
+        assert_eq!(timers(&step), [(1, 2_010)]);
+        let step = apply(&mut exec, &d, Command::Timer { timer_id: 1 }, 2_010);
+        let (task, _) = invocations(&step)[0].clone();
+        let step = apply(&mut exec, &d, fail(task), 3_000);
+        assert_eq!(timers(&step), [(2, 9_000)]);
+        let step = apply(&mut exec, &d, Command::Timer { timer_id: 2 }, 9_000);
+        let (task, _) = invocations(&step)[0].clone();
+        let step = apply(&mut exec, &d, fail(task), 9_500);
+        assert_eq!(types(&step.events).last(), Some(&"ExecutionFailed"));
+        assert_eq!(exec.error.as_deref(), Some("Boom"));
+    }
+
+    #[test]
+    fn parallel_branches_wait_on_their_own_tokens() {
+        let task = json!({"Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken", "End": true});
+        let d = def(
+            json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+            {"StartAt": "A", "States": {"A": task}},
+            {"StartAt": "B", "States": {"B": task}}]}}}),
+        );
+        let (mut exec, step) = Execution::start(&d, info(json!({})), 0);
+        let calls = invocations(&step);
+        assert_eq!(calls.len(), 2);
+        // Finish the second branch first: results still follow branch order.
+        for (task_id, v) in [(calls[1].0, json!("b")), (calls[0].0, json!("a"))] {
+            apply(
+                &mut exec,
+                &d,
+                Command::Task {
+                    task_id,
+                    outcome: TaskOutcome::Succeeded(v),
+                },
+                5,
+            );
+        }
+        assert_eq!(exec.status, Status::Succeeded);
+        assert_eq!(exec.output, Some(json!(["a", "b"])));
+    }
+
+    #[test]
+    fn map_iteration_failure_fails_the_map_and_the_execution() {
+        let d = def(
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "ItemProcessor": {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "C"}}}}}}),
+        );
+        let (exec, step) = Execution::start(&d, info(json!([1])), 0);
+        assert_eq!(
+            types(&step.events),
+            [
+                "ExecutionStarted",
+                "MapStateEntered",
+                "MapStateStarted",
+                "MapIterationStarted",
+                "FailStateEntered",
+                "MapIterationFailed",
+                "MapStateFailed",
+                "ExecutionFailed"
+            ]
+        );
+        // MapStateFailed follows the iteration's last state event, as AWS records it.
+        assert_eq!(step.events[6].previous_event_id, 5);
+        assert_eq!(exec.status, Status::Failed);
+    }
+
+    #[test]
+    fn stop_aborts_a_waiting_execution() {
+        let d = def(
+            json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}}),
+        );
+        let (mut exec, _) = Execution::start(&d, info(json!({})), 0);
+        let step = apply(
+            &mut exec,
+            &d,
+            Command::Stop {
+                error: Some("E".into()),
+                cause: None,
+            },
+            1,
+        );
+        assert_eq!(types(&step.events), ["ExecutionAborted"]);
+        assert_eq!(exec.status, Status::Aborted);
+        assert!(exec.pending().is_empty());
+    }
+
+    #[test]
+    fn execution_timeout_times_out() {
+        let d = def(
+            json!({"TimeoutSeconds": 1, "StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}}),
+        );
+        let (mut exec, step) = Execution::start(&d, info(json!({})), 0);
+        assert_eq!(timers(&step).len(), 2);
+        let step = apply(&mut exec, &d, Command::Timer { timer_id: 1 }, 1_000);
+        assert_eq!(types(&step.events), ["ExecutionTimedOut"]);
+        assert_eq!(exec.status, Status::TimedOut);
+    }
+}
