@@ -286,7 +286,7 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
         }
         "GetExecutionHistory" => {
             let arn = req_str(req, "executionArn")?;
-            svc.execution_row(arn)?;
+            let row = svc.execution_row(arn)?;
             let max = max_results(req, 100)?;
             let off = page_offset(req)?;
             let reverse = req
@@ -297,15 +297,19 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
                 .get("includeExecutionData")
                 .and_then(Value::as_bool)
                 .unwrap_or(true);
-            let mut bodies = svc.store.events(arn)?;
-            if reverse {
-                bodies.reverse();
+            let mut all = Vec::new();
+            for chunk in svc.store.event_chunks(row.seq)? {
+                match serde_json::from_str(&chunk) {
+                    Ok(Value::Array(evs)) => all.extend(evs),
+                    _ => return Err(ApiError::Internal("corrupt history chunk".into())),
+                }
             }
-            let total = bodies.len();
+            if reverse {
+                all.reverse();
+            }
+            let total = all.len();
             let mut events = Vec::with_capacity(max.min(total));
-            for b in bodies.into_iter().skip(off).take(max) {
-                let mut ev: Value =
-                    serde_json::from_str(&b).map_err(|e| ApiError::Internal(e.to_string()))?;
+            for mut ev in all.into_iter().skip(off).take(max) {
                 if !include_data && let Some(o) = ev.as_object_mut() {
                     for (k, v) in o.iter_mut() {
                         if k.ends_with("EventDetails")

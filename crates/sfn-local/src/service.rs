@@ -54,6 +54,7 @@ pub struct Service {
     sms: RwLock<HashMap<String, StateMachine>>,
     defs: Mutex<HashMap<i64, Arc<Definition>>>,
     next_def: AtomicI64,
+    next_exec: AtomicI64,
     shards: Vec<tokio::sync::Mutex<()>>,
     timers: Mutex<BinaryHeap<Reverse<(i64, String, u64)>>>,
     timer_wake: Notify,
@@ -124,6 +125,7 @@ impl Service {
             sms.insert(row.arn.clone(), StateMachine { row, definition });
         }
         let next_def = store.max_definition_id()? + 1;
+        let next_exec = store.max_execution_seq()? + 1;
         let mut heap = BinaryHeap::new();
         for (arn, id, due) in store.timers()? {
             heap.push(Reverse((due, arn, id)));
@@ -139,6 +141,7 @@ impl Service {
             sms: RwLock::new(sms),
             defs: Mutex::new(HashMap::new()),
             next_def: AtomicI64::new(next_def),
+            next_exec: AtomicI64::new(next_exec),
             shards: (0..SHARDS).map(|_| tokio::sync::Mutex::new(())).collect(),
             timers: Mutex::new(heap),
             timer_wake: Notify::new(),
@@ -362,6 +365,7 @@ impl Service {
         };
         let (exec, step) = Execution::start(&def, info, now);
         let row = ExecutionRow {
+            seq: self.next_exec.fetch_add(1, Ordering::SeqCst),
             arn: arn.clone(),
             sm_arn: sm.row.arn.clone(),
             name,
@@ -402,14 +406,12 @@ impl Service {
             None
         };
         let mut writes = vec![Write::PutExecution(Box::new(row.clone()))];
-        if !step.events.is_empty() {
+        if let Some(first) = step.events.first() {
+            let chunk: Vec<Value> = step.events.iter().map(|e| e.to_aws_json()).collect();
             writes.push(Write::AppendEvents {
-                exec_arn: row.arn.clone(),
-                events: step
-                    .events
-                    .iter()
-                    .map(|e| (e.id, e.to_aws_json().to_string()))
-                    .collect(),
+                exec_seq: row.seq,
+                first_id: first.id,
+                chunk: Value::Array(chunk).to_string(),
             });
         }
         if let Some(t) = fired_timer {

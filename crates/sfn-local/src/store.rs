@@ -39,9 +39,11 @@ pub enum Write {
         text: String,
     },
     PutExecution(Box<ExecutionRow>),
+    /// One chunk of consecutive events (a JSON array), keyed by the first event id.
     AppendEvents {
-        exec_arn: String,
-        events: Vec<(u64, String)>,
+        exec_seq: i64,
+        first_id: u64,
+        chunk: String,
     },
     PutTimer {
         exec_arn: String,
@@ -70,6 +72,8 @@ pub struct StateMachineRow {
 
 #[derive(Debug, Clone)]
 pub struct ExecutionRow {
+    /// Dense internal id (also the ListExecutions order).
+    pub seq: i64,
     pub arn: String,
     pub sm_arn: String,
     pub name: String,
@@ -104,15 +108,17 @@ CREATE TABLE IF NOT EXISTS state_machines (
   arn TEXT PRIMARY KEY, name TEXT NOT NULL, definition_id INTEGER NOT NULL,
   role_arn TEXT NOT NULL, sm_type TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS executions (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   arn TEXT NOT NULL UNIQUE, sm_arn TEXT NOT NULL, name TEXT NOT NULL, definition_id INTEGER NOT NULL,
   status TEXT NOT NULL, start_ms INTEGER NOT NULL, stop_ms INTEGER,
   input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT, snapshot TEXT);
 CREATE INDEX IF NOT EXISTS executions_sm ON executions (sm_arn, seq);
 CREATE INDEX IF NOT EXISTS executions_running ON executions (status) WHERE status = 'RUNNING';
+-- History in chunks: one row per committed step (a JSON array of events), so a
+-- 10-state execution that finishes inside StartExecution is one row, not twenty.
 CREATE TABLE IF NOT EXISTS events (
-  exec_arn TEXT NOT NULL, id INTEGER NOT NULL, body TEXT NOT NULL,
-  PRIMARY KEY (exec_arn, id)) WITHOUT ROWID;
+  exec_seq INTEGER NOT NULL, first_id INTEGER NOT NULL, chunk TEXT NOT NULL,
+  PRIMARY KEY (exec_seq, first_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS timers (
   exec_arn TEXT NOT NULL, timer_id INTEGER NOT NULL, due_ms INTEGER NOT NULL,
   PRIMARY KEY (exec_arn, timer_id)) WITHOUT ROWID;
@@ -242,7 +248,7 @@ impl Store {
     pub fn execution(&self, arn: &str) -> Result<Option<ExecutionRow>, StoreError> {
         self.read(|c| {
             c.query_row(
-                "SELECT arn, sm_arn, name, definition_id, status, start_ms, stop_ms, input, output, error, cause, snapshot FROM executions WHERE arn = ?1",
+                "SELECT seq, arn, sm_arn, name, definition_id, status, start_ms, stop_ms, input, output, error, cause, snapshot FROM executions WHERE arn = ?1",
                 [arn],
                 exec_row,
             )
@@ -260,13 +266,14 @@ impl Store {
     ) -> Result<Vec<(i64, ExecutionRow)>, StoreError> {
         self.read(|c| {
             let mut st = c.prepare(
-                "SELECT seq, arn, sm_arn, name, definition_id, status, start_ms, stop_ms, NULL, NULL, NULL, NULL, NULL FROM executions
+                "SELECT seq, arn, sm_arn, name, definition_id, status, start_ms, stop_ms FROM executions
                  WHERE sm_arn = ?1 AND seq < ?2 AND (?3 IS NULL OR status = ?3) ORDER BY seq DESC LIMIT ?4",
             )?;
             let rows = st.query_map(params![sm_arn, before_seq, status, limit as i64], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     ExecutionRow {
+                        seq: r.get(0)?,
                         arn: r.get(1)?,
                         sm_arn: r.get(2)?,
                         name: r.get(3)?,
@@ -286,12 +293,21 @@ impl Store {
         })
     }
 
-    pub fn events(&self, exec_arn: &str) -> Result<Vec<String>, StoreError> {
+    /// History chunks (JSON arrays) in event order.
+    pub fn event_chunks(&self, exec_seq: i64) -> Result<Vec<String>, StoreError> {
         self.read(|c| {
             let mut st =
-                c.prepare_cached("SELECT body FROM events WHERE exec_arn = ?1 ORDER BY id")?;
-            let rows = st.query_map([exec_arn], |r| r.get(0))?;
+                c.prepare_cached("SELECT chunk FROM events WHERE exec_seq = ?1 ORDER BY first_id")?;
+            let rows = st.query_map([exec_seq], |r| r.get(0))?;
             rows.collect()
+        })
+    }
+
+    pub fn max_execution_seq(&self) -> Result<i64, StoreError> {
+        self.read(|c| {
+            c.query_row("SELECT COALESCE(MAX(seq), 0) FROM executions", [], |r| {
+                r.get(0)
+            })
         })
     }
 
@@ -324,18 +340,19 @@ impl Drop for Store {
 
 fn exec_row(r: &rusqlite::Row<'_>) -> Result<ExecutionRow, rusqlite::Error> {
     Ok(ExecutionRow {
-        arn: r.get(0)?,
-        sm_arn: r.get(1)?,
-        name: r.get(2)?,
-        definition_id: r.get(3)?,
-        status: r.get(4)?,
-        start_ms: r.get(5)?,
-        stop_ms: r.get(6)?,
-        input: r.get(7)?,
-        output: r.get(8)?,
-        error: r.get(9)?,
-        cause: r.get(10)?,
-        snapshot: r.get(11)?,
+        seq: r.get(0)?,
+        arn: r.get(1)?,
+        sm_arn: r.get(2)?,
+        name: r.get(3)?,
+        definition_id: r.get(4)?,
+        status: r.get(5)?,
+        start_ms: r.get(6)?,
+        stop_ms: r.get(7)?,
+        input: r.get(8)?,
+        output: r.get(9)?,
+        error: r.get(10)?,
+        cause: r.get(11)?,
+        snapshot: r.get(12)?,
     })
 }
 
@@ -357,23 +374,25 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<(), rusqlite::Erro
         }
         Write::PutExecution(e) => {
             tx.prepare_cached(
-                "INSERT INTO executions (arn, sm_arn, name, definition_id, status, start_ms, stop_ms, input, output, error, cause, snapshot)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                "INSERT INTO executions (seq, arn, sm_arn, name, definition_id, status, start_ms, stop_ms, input, output, error, cause, snapshot)
+                 VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                  ON CONFLICT(arn) DO UPDATE SET status = excluded.status, stop_ms = excluded.stop_ms,
                    output = excluded.output, error = excluded.error, cause = excluded.cause, snapshot = excluded.snapshot",
             )?
             .execute(params![
                 e.arn, e.sm_arn, e.name, e.definition_id, e.status, e.start_ms, e.stop_ms, e.input,
-                e.output, e.error, e.cause, e.snapshot
+                e.output, e.error, e.cause, e.snapshot, e.seq
             ])?;
         }
-        Write::AppendEvents { exec_arn, events } => {
-            let mut st = tx.prepare_cached(
-                "INSERT OR REPLACE INTO events (exec_arn, id, body) VALUES (?1, ?2, ?3)",
-            )?;
-            for (id, body) in events {
-                st.execute(params![exec_arn, *id as i64, body])?;
-            }
+        Write::AppendEvents {
+            exec_seq,
+            first_id,
+            chunk,
+        } => {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO events (exec_seq, first_id, chunk) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![exec_seq, *first_id as i64, chunk])?;
         }
         Write::PutTimer {
             exec_arn,
