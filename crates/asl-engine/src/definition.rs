@@ -271,6 +271,90 @@ impl Parser {
             .push(format!("SCHEMA_VALIDATION_FAILED: {what} at {at}"));
     }
 
+    /// Something AWS accepts but this engine does not run (JSONata, Variables, S3 readers).
+    fn unsupported_here(&mut self, field: &str, what: &str, at: &str) {
+        self.schema(
+            format!("Field '{field}' ({what}) is not supported by sfn-local yet"),
+            at,
+        );
+    }
+
+    /// AWS refuses fields a state type does not support: "Field 'X' is not supported".
+    fn check_fields(&mut self, obj: &Map<String, Value>, ty: &str, at: &str) {
+        const COMMON: &[&str] = &[
+            "Type",
+            "Comment",
+            "QueryLanguage",
+            "InputPath",
+            "OutputPath",
+        ];
+        const NEXT: &[&str] = &["Next", "End"];
+        const RESULT: &[&str] = &[
+            "Parameters",
+            "ResultPath",
+            "ResultSelector",
+            "Retry",
+            "Catch",
+        ];
+        let own: &[&[&str]] = match ty {
+            "Pass" => &[NEXT, &["Parameters", "ResultPath", "Result"]],
+            "Task" => &[
+                NEXT,
+                RESULT,
+                &[
+                    "Resource",
+                    "TimeoutSeconds",
+                    "TimeoutSecondsPath",
+                    "HeartbeatSeconds",
+                    "HeartbeatSecondsPath",
+                    "Credentials",
+                ],
+            ],
+            "Choice" => &[&["Choices", "Default"]],
+            "Wait" => &[
+                NEXT,
+                &["Seconds", "SecondsPath", "Timestamp", "TimestampPath"],
+            ],
+            "Succeed" => &[],
+            "Fail" => &[&["Error", "ErrorPath", "Cause", "CausePath"]],
+            "Parallel" => &[NEXT, RESULT, &["Branches"]],
+            "Map" => &[
+                NEXT,
+                RESULT,
+                &[
+                    "Iterator",
+                    "ItemProcessor",
+                    "ItemsPath",
+                    "ItemSelector",
+                    "ItemBatcher",
+                    "MaxConcurrency",
+                    "MaxConcurrencyPath",
+                    "ToleratedFailureCount",
+                    "ToleratedFailureCountPath",
+                    "ToleratedFailurePercentage",
+                    "ToleratedFailurePercentagePath",
+                    "Label",
+                ],
+            ],
+            _ => &[],
+        };
+        for k in obj.keys() {
+            let k = k.as_str();
+            if COMMON.contains(&k) || own.iter().any(|group| group.contains(&k)) {
+                continue;
+            }
+            match k {
+                "Assign" => self.unsupported_here(k, "Variables", at),
+                "Output" | "Arguments" | "Items" => self.unsupported_here(k, "JSONata", at),
+                "ItemReader" | "ResultWriter" => self.unsupported_here(k, "S3 item sources", at),
+                _ => self.schema(format!("Field '{k}' is not supported"), at),
+            }
+        }
+        if obj.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata") {
+            self.unsupported_here("QueryLanguage", "JSONata", at);
+        }
+    }
+
     fn string(&mut self, obj: &Map<String, Value>, key: &str, at: &str) -> Option<String> {
         match obj.get(key) {
             None => None,
@@ -452,10 +536,41 @@ impl Parser {
             );
         }
         let comment = self.string(obj, "Comment", at);
+        let allowed: &[&str] = if top {
+            &[
+                "Comment",
+                "StartAt",
+                "States",
+                "TimeoutSeconds",
+                "Version",
+                "QueryLanguage",
+            ]
+        } else {
+            &[
+                "Comment",
+                "StartAt",
+                "States",
+                "ProcessorConfig",
+                "QueryLanguage",
+            ]
+        };
+        for k in obj.keys() {
+            if !allowed.contains(&k.as_str()) {
+                self.schema(
+                    format!("Field '{k}' is not supported"),
+                    if at.is_empty() { "/" } else { at },
+                );
+            }
+        }
         let query_language = self.string(obj, "QueryLanguage", at);
-        if let Some(ql) = &query_language
+        if query_language.as_deref() == Some("JSONata") {
+            self.unsupported_here(
+                "QueryLanguage",
+                "JSONata",
+                if at.is_empty() { "/" } else { at },
+            );
+        } else if let Some(ql) = &query_language
             && ql != "JSONPath"
-            && ql != "JSONata"
         {
             self.schema(
                 "The value for the field 'QueryLanguage' must be one of [JSONPath, JSONata]",
@@ -530,6 +645,33 @@ impl Parser {
                 }
             }
         }
+        // Every state must be reachable from StartAt (AWS reports the others).
+        if states.contains_key(&start_at) {
+            let mut seen = std::collections::BTreeSet::new();
+            let mut todo = vec![start_at.clone()];
+            while let Some(n) = todo.pop() {
+                if !seen.insert(n.clone()) {
+                    continue;
+                }
+                if let Some(st) = states.get(&n) {
+                    if let Some(Transition::Next(x)) = &st.transition {
+                        todo.push(x.clone());
+                    }
+                    todo.extend(st.catch.iter().map(|c| c.next.clone()));
+                    if let Kind::Choice { choices, default } = &st.kind {
+                        todo.extend(choices.iter().map(|c| c.next().to_owned()));
+                        todo.extend(default.iter().cloned());
+                    }
+                }
+            }
+            for name in states.keys() {
+                if !seen.contains(name) {
+                    self.problems.push(format!(
+                        "MISSING_TRANSITION_TARGET: State \"{name}\" is not reachable. at {states_at}/{name}"
+                    ));
+                }
+            }
+        }
         if !states.is_empty()
             && !states.values().any(|s| {
                 matches!(s.kind, Kind::Succeed | Kind::Fail { .. })
@@ -585,14 +727,6 @@ impl Parser {
         };
         let terminal_type = matches!(ty.as_str(), "Succeed" | "Fail");
         let transition = if ty == "Choice" || terminal_type {
-            for k in ["Next", "End"] {
-                if obj.contains_key(k) {
-                    self.schema(
-                        format!("Field '{k}' is not supported"),
-                        &format!("{at}/{k}"),
-                    );
-                }
-            }
             None
         } else {
             match (next, end) {
@@ -651,16 +785,7 @@ impl Parser {
                 Vec::new()
             }
         };
-        if !matches!(ty.as_str(), "Task" | "Parallel" | "Map") {
-            for k in ["Retry", "Catch", "ResultSelector"] {
-                if obj.contains_key(k) {
-                    self.schema(
-                        format!("Field '{k}' is not supported"),
-                        &format!("{at}/{k}"),
-                    );
-                }
-            }
-        }
+        self.check_fields(obj, &ty, at);
 
         let kind = match ty.as_str() {
             "Pass" => Kind::Pass {
@@ -940,5 +1065,48 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("at /States/A/Type"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod field_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn message(v: Value) -> String {
+        Definition::parse(&v)
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn refuses_fields_the_state_type_does_not_support() {
+        let m = message(
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Catch": [], "End": true}}}),
+        );
+        assert_eq!(
+            m,
+            "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Field 'Catch' is not supported at /States/A'"
+        );
+    }
+
+    #[test]
+    fn reports_unreachable_states() {
+        let m = message(
+            json!({"StartAt": "A", "States": {"A": {"Type": "Succeed"}, "B": {"Type": "Succeed"}}}),
+        );
+        assert!(
+            m.contains("MISSING_TRANSITION_TARGET: State \"B\" is not reachable. at /States/B"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn says_plainly_what_this_engine_does_not_run() {
+        let m = message(
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": {"x": 1}, "End": true}}}),
+        );
+        assert!(m.contains("not supported by sfn-local"), "{m}");
     }
 }
