@@ -1,1 +1,23 @@
-//! Placeholder: filled by the owning change.
+//! A pure interpreter for the Amazon States Language (JSONPath query language).
+//!
+//! * [`definition`]: the definition model, parsed and validated with AWS's
+//!   `InvalidDefinition` messages; expressions are compiled once by `asl-eval`.
+//! * [`interp`]: the deterministic, resumable interpreter. It consumes [`Command`]s and
+//!   produces history events and [`Effect`]s; it never sleeps and does no I/O.
+//! * [`history`]: history events with AWS's types, ids and details.
+//! * [`ports`]: the clock, store and integration traits, with in-memory / fake versions
+//!   for deterministic tests.
+//!
+//! No HTTP, SQLite, AWS SDK or async runtime lives here; `sfn-local` drives the engine.
+
+pub mod definition;
+pub mod history;
+pub mod interp;
+pub mod ports;
+
+pub use definition::{Definition, DefinitionError};
+pub use history::HistoryEvent;
+pub use interp::{Command, CommandError, Effect, ExecInfo, Execution, Pending, Status, Step};
+pub use ports::{
+    Clock, FakeClock, Integration, MemoryStore, Store, SystemClock, TaskOutcome, TaskRequest,
+};

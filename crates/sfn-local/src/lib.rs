@@ -1,1 +1,116 @@
-//! Placeholder: filled by the owning change.
+//! `sfn-local`: a local AWS Step Functions service for the human-approval kit.
+//!
+//! It speaks the AWS JSON 1.0 protocol on loopback (`POST /`, `X-Amz-Target:
+//! AWSStepFunctions.<Op>`), so the AWS CLI and `aws-sdk-sfn` work against it with
+//! `--endpoint-url`. Executions are run by the pure `asl-engine` interpreter.
+//!
+//! Durability: SQLite in WAL mode with `synchronous=NORMAL` and group commit. Every
+//! accepted request and every state transition is committed before it is acknowledged,
+//! which survives a process kill (`kill -9`) but **not** power loss or an OS crash.
+//! After a restart on the same state directory, running executions continue: timers
+//! fire at their original deadlines and task tokens issued before the restart still work.
+//! Known gap: a request-response task (not `.waitForTaskToken`) that was being invoked
+//! when the process died is not re-invoked.
+
+pub mod api;
+pub mod error;
+pub mod service;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub use error::ApiError;
+pub use service::{Config, Service};
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    pub addr: SocketAddr,
+    pub state_dir: PathBuf,
+    pub region: String,
+    pub account: String,
+}
+
+/// A startup failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("could not open the state directory")]
+    Open(#[source] ApiError),
+    #[error("could not listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("server error")]
+    Serve(#[source] std::io::Error),
+}
+
+/// Opens the service, binds and returns the bound address and a future that serves
+/// until `shutdown` resolves.
+pub async fn bind(
+    opts: ServerOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<
+    (
+        SocketAddr,
+        impl std::future::Future<Output = Result<(), ServeError>>,
+    ),
+    ServeError,
+> {
+    let svc = Service::open(
+        Config {
+            state_dir: opts.state_dir.clone(),
+            region: opts.region.clone(),
+            account: opts.account.clone(),
+        },
+        Vec::new(),
+    )
+    .map_err(ServeError::Open)?;
+    let listener = tokio::net::TcpListener::bind(opts.addr)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: opts.addr,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(ServeError::Serve)?;
+    let timers = tokio::spawn(svc.clone().run_timers());
+    let app = api::router(svc.clone());
+    let fut = async move {
+        let r = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(ServeError::Serve);
+        timers.abort();
+        svc.store.close();
+        r
+    };
+    Ok((addr, fut))
+}
+
+/// Runs the server until Ctrl-C / SIGTERM.
+pub async fn serve(opts: ServerOptions) -> Result<(), ServeError> {
+    let (addr, fut) = bind(opts, shutdown_signal()).await?;
+    tracing::info!(%addr, "sfn-local listening");
+    fut.await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,2025 @@
+//! The interpreter: a deterministic, resumable state machine over an [`Execution`].
+//!
+//! Contract:
+//! * [`Execution::start`] and [`Execution::apply`] are pure functions of (definition,
+//!   snapshot, command, `now_ms`): they mutate the snapshot and return a [`Step`] with the
+//!   new history events and the effects the driver must carry out (arm a timer, invoke a
+//!   task). Nothing here sleeps, spawns or does I/O. Persist the snapshot together with
+//!   the events *before* acting on the effects, and a crash can always be resumed by
+//!   re-arming the timers and tasks the snapshot still waits on ([`Execution::pending`]).
+//! * When an execution waits (Wait state, task callback, retry delay) the snapshot holds
+//!   only what is needed to continue: the thread positions, the state input and ids.
+//! * Parallel branches and Map iterations are threads of the same snapshot. They run in a
+//!   deterministic order (depth first, lowest index first), which reproduces AWS's
+//!   histories for sequential runs; concurrent runs agree with AWS as a multiset.
+//!
+//! `previousEventId` follows what AWS records: every thread has a cursor; an event's
+//! previous id is its thread's cursor, and the event becomes the new cursor except for
+//! `MapIterationSucceeded/Failed/Aborted`, `MapStateSucceeded` and
+//! `ParallelStateSucceeded`, which AWS records without moving it (see the `scenarios`
+//! conformance cases, e.g. `test_map_state_catch`: MapStateFailed's previous id is the
+//! failed iteration's last state event, not MapIterationFailed).
+
+use std::collections::BTreeMap;
+
+use asl_eval::{EvalError, Scope};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::definition::{
+    BlockStep, Catcher, Definition, Kind, MapMode, NumOrPath, PathField, ResultPathField, State,
+    Transition, WaitFor,
+};
+use crate::history::{HistoryEvent, json_text, not_truncated};
+use crate::ports::{TaskOutcome, TaskRequest};
+
+/// AWS's payload limit for state input/output: 256 KiB.
+pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+
+/// Static facts about an execution (the `$$.Execution` / `$$.StateMachine` part).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecInfo {
+    pub execution_arn: String,
+    pub name: String,
+    pub state_machine_arn: String,
+    pub state_machine_name: String,
+    pub role_arn: String,
+    pub start_ms: i64,
+    pub input: Value,
+    /// Task tokens are `token_prefix` followed by the decimal task id. The driver picks a
+    /// prefix that identifies the execution and is hard to guess.
+    pub token_prefix: String,
+}
+
+impl ExecInfo {
+    fn region(&self) -> &str {
+        self.state_machine_arn
+            .split(':')
+            .nth(3)
+            .unwrap_or("us-east-1")
+    }
+    fn account(&self) -> &str {
+        self.state_machine_arn
+            .split(':')
+            .nth(4)
+            .unwrap_or("000000000000")
+    }
+}
+
+/// Execution status as DescribeExecution reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+}
+
+impl Status {
+    /// AWS's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Running => "RUNNING",
+            Status::Succeeded => "SUCCEEDED",
+            Status::Failed => "FAILED",
+            Status::TimedOut => "TIMED_OUT",
+            Status::Aborted => "ABORTED",
+        }
+    }
+}
+
+/// Something the driver must do after persisting a [`Step`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Deliver [`Command::Timer`] with this id at `due_ms` (or right away if past).
+    Timer { timer_id: u64, due_ms: i64 },
+    /// Run the task and deliver its outcome as [`Command::Task`].
+    InvokeTask { task_id: u64, request: TaskRequest },
+}
+
+/// Input to a running execution.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// A timer armed by [`Effect::Timer`] fired.
+    Timer { timer_id: u64 },
+    /// A task's outcome (from the integration or from SendTaskSuccess/Failure).
+    Task { task_id: u64, outcome: TaskOutcome },
+    /// SendTaskHeartbeat.
+    Heartbeat { task_id: u64 },
+    /// StopExecution.
+    Stop {
+        error: Option<String>,
+        cause: Option<String>,
+    },
+}
+
+/// Why a command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("the execution is not running")]
+    NotRunning,
+    #[error("no task with this id is waiting")]
+    UnknownTask,
+}
+
+/// What one call produced.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Step {
+    pub events: Vec<HistoryEvent>,
+    pub effects: Vec<Effect>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Failure {
+    error: Option<String>,
+    cause: Option<String>,
+}
+
+impl Failure {
+    fn new(error: impl Into<String>, cause: impl Into<String>) -> Self {
+        Self {
+            error: Some(error.into()),
+            cause: Some(cause.into()),
+        }
+    }
+    /// Errors that `States.ALL` does not catch and no retrier retries.
+    fn is_terminal(&self) -> bool {
+        matches!(
+            self.error.as_deref(),
+            Some("States.Runtime" | "States.DataLimitExceeded")
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+enum ChildKind {
+    Inline,
+    Distributed,
+    Parallel,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Children {
+    kind: ChildKind,
+    /// The state's effective input (ItemSelector reads it).
+    eff_input: Value,
+    /// Map items still to spawn, or Parallel branch inputs.
+    items: Vec<Value>,
+    results: Vec<Option<Value>>,
+    running: Vec<u64>,
+    next: usize,
+    max: usize,
+    done: usize,
+    failures: u64,
+    tolerated_count: Option<u64>,
+    tolerated_pct: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct TaskWait {
+    task_id: u64,
+    resource_type: String,
+    resource: String,
+    timeout_timer: Option<u64>,
+    heartbeat_timer: Option<u64>,
+    heartbeat_s: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+enum Wait {
+    Nothing,
+    Timer(u64),
+    RetryDelay(u64),
+    Task(TaskWait),
+    Children(Box<Children>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Active {
+    state: String,
+    entered_id: u64,
+    entered_ms: i64,
+    input: Value,
+    retry_count: u32,
+    attempts: Vec<u32>,
+    wait: Wait,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+enum TStatus {
+    Ready { state: String, input: Value },
+    Active(Box<Active>),
+    Dead,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Thread {
+    block: Vec<BlockStep>,
+    parent: Option<u64>,
+    slot: usize,
+    cursor: u64,
+    last: u64,
+    silent: bool,
+    status: TStatus,
+}
+
+/// The durable snapshot of one execution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Execution {
+    pub info: ExecInfo,
+    pub status: Status,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub stop_ms: Option<i64>,
+    next_event_id: u64,
+    next_thread: u64,
+    next_timer: u64,
+    next_task: u64,
+    threads: BTreeMap<u64, Thread>,
+    ready: Vec<u64>,
+    exec_timer: Option<u64>,
+    rng: u64,
+}
+
+/// Something the snapshot still waits on; used to re-arm after a restart.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pending {
+    /// A timer to re-arm (the driver keeps due times; see [`Effect::Timer`]).
+    Timer(u64),
+    /// A task waiting for its outcome; `token` is set for callback tasks.
+    Task {
+        task_id: u64,
+        token: Option<String>,
+        submitted: bool,
+    },
+}
+
+impl Execution {
+    /// Starts an execution: records `ExecutionStarted` and runs until it blocks or ends.
+    pub fn start(def: &Definition, info: ExecInfo, now_ms: i64) -> (Execution, Step) {
+        let seed = info
+            .execution_arn
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+        let input = info.input.clone();
+        let mut exec = Execution {
+            info,
+            status: Status::Running,
+            output: None,
+            error: None,
+            cause: None,
+            stop_ms: None,
+            next_event_id: 1,
+            next_thread: 1,
+            next_timer: 1,
+            next_task: 1,
+            threads: BTreeMap::new(),
+            ready: Vec::new(),
+            exec_timer: None,
+            rng: seed | 1,
+        };
+        let mut run = Run {
+            def,
+            exec: &mut exec,
+            now: now_ms,
+            out: Step::default(),
+        };
+        let root = run.new_thread(Vec::new(), None, 0, 0, false);
+        let details = json!({
+            "input": json_text(&input),
+            "inputDetails": not_truncated(),
+            "roleArn": run.exec.info.role_arn,
+        });
+        run.emit(
+            root,
+            "ExecutionStarted",
+            "executionStartedEventDetails",
+            details,
+            true,
+        );
+        // The root thread's cursor stays 0: AWS records the first state's previous id as 0.
+        if let Some(t) = run.exec.threads.get_mut(&root) {
+            t.cursor = 0;
+            t.status = TStatus::Ready {
+                state: def.start_at.clone(),
+                input,
+            };
+        }
+        if let Some(secs) = def.timeout_seconds {
+            let id = run.timer(now_ms + (secs as i64) * 1000);
+            run.exec.exec_timer = Some(id);
+        }
+        run.exec.ready.push(root);
+        run.drive();
+        let step = run.out;
+        (exec, step)
+    }
+
+    /// Applies a command and runs until every thread blocks or the execution ends.
+    pub fn apply(
+        &mut self,
+        def: &Definition,
+        cmd: Command,
+        now_ms: i64,
+    ) -> Result<Step, CommandError> {
+        if self.status != Status::Running {
+            return Err(CommandError::NotRunning);
+        }
+        let mut run = Run {
+            def,
+            exec: self,
+            now: now_ms,
+            out: Step::default(),
+        };
+        match cmd {
+            Command::Timer { timer_id } => run.on_timer(timer_id),
+            Command::Task { task_id, outcome } => run.on_task(task_id, outcome)?,
+            Command::Heartbeat { task_id } => run.on_heartbeat(task_id)?,
+            Command::Stop { error, cause } => {
+                let mut d = Map::new();
+                if let Some(e) = error.clone() {
+                    d.insert("error".into(), Value::from(e));
+                }
+                if let Some(c) = cause.clone() {
+                    d.insert("cause".into(), Value::from(c));
+                }
+                run.finish_event(
+                    "ExecutionAborted",
+                    "executionAbortedEventDetails",
+                    Value::Object(d),
+                );
+                run.exec.status = Status::Aborted;
+                run.exec.error = error;
+                run.exec.cause = cause;
+                run.close();
+            }
+        }
+        run.drive();
+        Ok(run.out)
+    }
+
+    /// Timers and tasks the snapshot waits on.
+    pub fn pending(&self) -> Vec<Pending> {
+        let mut out = Vec::new();
+        if self.status != Status::Running {
+            return out;
+        }
+        if let Some(t) = self.exec_timer {
+            out.push(Pending::Timer(t));
+        }
+        for th in self.threads.values() {
+            if let TStatus::Active(a) = &th.status {
+                match &a.wait {
+                    Wait::Timer(t) | Wait::RetryDelay(t) => out.push(Pending::Timer(*t)),
+                    Wait::Task(tw) => {
+                        if let Some(t) = tw.timeout_timer {
+                            out.push(Pending::Timer(t));
+                        }
+                        if let Some(t) = tw.heartbeat_timer {
+                            out.push(Pending::Timer(t));
+                        }
+                        out.push(Pending::Task {
+                            task_id: tw.task_id,
+                            token: tw
+                                .resource
+                                .ends_with(".waitForTaskToken")
+                                .then(|| self.token(tw.task_id)),
+                            submitted: false,
+                        });
+                    }
+                    Wait::Nothing | Wait::Children(_) => {}
+                }
+            }
+        }
+        out
+    }
+
+    /// The task token of `task_id`.
+    pub fn token(&self, task_id: u64) -> String {
+        format!("{}{}", self.info.token_prefix, task_id)
+    }
+
+    /// Whether a task with this id is waiting.
+    pub fn has_task(&self, task_id: u64) -> bool {
+        self.threads.values().any(|th| match &th.status {
+            TStatus::Active(a) => matches!(&a.wait, Wait::Task(tw) if tw.task_id == task_id),
+            _ => false,
+        })
+    }
+}
+
+fn iso(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+fn error_matches(list: &[String], f: &Failure) -> bool {
+    let Some(err) = f.error.as_deref() else {
+        return false;
+    };
+    list.iter().any(|e| {
+        e == err
+            || (e == "States.ALL" && !f.is_terminal())
+            || (e == "States.TaskFailed" && !f.is_terminal() && err != "States.Timeout")
+    })
+}
+
+/// `arn:aws:states:::sns:publish.waitForTaskToken` -> (`sns`, `publish.waitForTaskToken`).
+fn split_resource(resource: &str) -> (String, String) {
+    let parts: Vec<&str> = resource.split(':').collect();
+    if parts.len() >= 7 && parts[2] == "states" {
+        (parts[5].to_owned(), parts[6..].join(":"))
+    } else if parts.len() >= 3 {
+        (parts[2].to_owned(), resource.to_owned())
+    } else {
+        (String::new(), resource.to_owned())
+    }
+}
+
+struct Run<'a> {
+    def: &'a Definition,
+    exec: &'a mut Execution,
+    now: i64,
+    out: Step,
+}
+
+/// What executing a state's logic led to.
+enum Flow {
+    /// Emit the exit event with this output and transition.
+    Exit(Value),
+    /// The state waits (timer, task, children).
+    Blocked,
+    /// The state failed (retry / catch apply).
+    Fail(Failure),
+    /// The state stored its own status (Map / Parallel with children).
+    Handled,
+}
+
+impl Run<'_> {
+    fn new_thread(
+        &mut self,
+        block: Vec<BlockStep>,
+        parent: Option<u64>,
+        slot: usize,
+        cursor: u64,
+        silent: bool,
+    ) -> u64 {
+        let id = self.exec.next_thread;
+        self.exec.next_thread += 1;
+        self.exec.threads.insert(
+            id,
+            Thread {
+                block,
+                parent,
+                slot,
+                cursor,
+                last: cursor,
+                silent,
+                status: TStatus::Dead,
+            },
+        );
+        id
+    }
+
+    fn timer(&mut self, due_ms: i64) -> u64 {
+        let id = self.exec.next_timer;
+        self.exec.next_timer += 1;
+        self.out.effects.push(Effect::Timer {
+            timer_id: id,
+            due_ms,
+        });
+        id
+    }
+
+    fn rand(&mut self) -> u64 {
+        let mut x = self.exec.rng;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.exec.rng = x;
+        x
+    }
+
+    fn emit(&mut self, t: u64, ty: &str, key: &str, details: Value, update: bool) -> u64 {
+        let Some(th) = self.exec.threads.get_mut(&t) else {
+            return 0;
+        };
+        if th.silent {
+            return 0;
+        }
+        let id = self.exec.next_event_id;
+        self.exec.next_event_id += 1;
+        let prev = th.cursor;
+        th.last = id;
+        if update {
+            th.cursor = id;
+        }
+        self.out.events.push(HistoryEvent {
+            id,
+            previous_event_id: prev,
+            timestamp_ms: self.now,
+            event_type: ty.to_owned(),
+            details_key: key.to_owned(),
+            details,
+        });
+        id
+    }
+
+    /// An execution-level event on the root thread (id 1).
+    fn finish_event(&mut self, ty: &str, key: &str, details: Value) {
+        let root = self.exec.threads.keys().next().copied().unwrap_or(1);
+        // After a close the root may be gone; fall back to the last event id.
+        if self.exec.threads.contains_key(&root) {
+            let root_cursor = self.exec.threads.get(&root).map(|t| t.cursor).unwrap_or(0);
+            let deepest = self.deepest_cursor().max(root_cursor);
+            if let Some(th) = self.exec.threads.get_mut(&root) {
+                th.cursor = deepest;
+                th.silent = false;
+            }
+            self.emit(root, ty, key, details, true);
+        }
+    }
+
+    /// For events that end the whole execution while children run (timeout, abort):
+    /// the most recent event of any thread.
+    fn deepest_cursor(&self) -> u64 {
+        self.exec.next_event_id.saturating_sub(1)
+    }
+
+    fn close(&mut self) {
+        self.exec.threads.clear();
+        self.exec.ready.clear();
+        self.exec.exec_timer = None;
+        self.exec.stop_ms = Some(self.now);
+    }
+
+    fn drive(&mut self) {
+        while let Some(t) = self.exec.ready.pop() {
+            if self.exec.status != Status::Running {
+                break;
+            }
+            let status = match self.exec.threads.get_mut(&t) {
+                Some(th) => std::mem::replace(&mut th.status, TStatus::Dead),
+                None => continue,
+            };
+            match status {
+                TStatus::Ready { state, input } => self.enter(t, state, input),
+                other => {
+                    if let Some(th) = self.exec.threads.get_mut(&t) {
+                        th.status = other;
+                    }
+                }
+            }
+        }
+    }
+
+    fn block_of(&self, t: u64) -> Option<&Definition> {
+        let th = self.exec.threads.get(&t)?;
+        self.def.block(&th.block)
+    }
+
+    fn state_of(&self, t: u64, name: &str) -> Option<State> {
+        self.block_of(t)?.states.get(name).cloned()
+    }
+
+    fn context(
+        &self,
+        a: &Active,
+        st: &State,
+        token: Option<&str>,
+        item: Option<(usize, &Value)>,
+    ) -> Value {
+        let info = &self.exec.info;
+        let mut state = Map::new();
+        state.insert("Name".into(), Value::from(a.state.clone()));
+        state.insert("EnteredTime".into(), Value::from(iso(a.entered_ms)));
+        if matches!(
+            st.kind,
+            Kind::Task(_) | Kind::Map(_) | Kind::Parallel { .. }
+        ) {
+            state.insert("RetryCount".into(), Value::from(a.retry_count));
+        }
+        let mut ctx = Map::new();
+        ctx.insert(
+            "Execution".into(),
+            json!({
+                "Id": info.execution_arn,
+                "Input": info.input,
+                "StartTime": iso(info.start_ms),
+                "Name": info.name,
+                "RoleArn": info.role_arn,
+                "RedriveCount": 0,
+            }),
+        );
+        ctx.insert(
+            "StateMachine".into(),
+            json!({"Id": info.state_machine_arn, "Name": info.state_machine_name}),
+        );
+        ctx.insert("State".into(), Value::Object(state));
+        if let Some(tok) = token {
+            ctx.insert("Task".into(), json!({ "Token": tok }));
+        }
+        if let Some((i, v)) = item {
+            ctx.insert("Map".into(), json!({"Item": {"Index": i, "Value": v}}));
+        }
+        Value::Object(ctx)
+    }
+
+    fn fail_eval(a: &Active, e: EvalError) -> Failure {
+        Failure::new(
+            e.error,
+            format!(
+                "An error occurred while executing the state '{}' (entered at the event id #{}). {}",
+                a.state, a.entered_id, e.cause
+            ),
+        )
+    }
+
+    fn input_path(p: &PathField, input: &Value, ctx: &Value) -> Result<Value, EvalError> {
+        match p {
+            PathField::Default => Ok(input.clone()),
+            PathField::Null => Ok(json!({})),
+            PathField::Path(fp) => fp.select_input(&Scope::new(input, ctx)),
+        }
+    }
+
+    fn result_path(p: &ResultPathField, raw: &Value, result: Value) -> Result<Value, EvalError> {
+        match p {
+            ResultPathField::Default => Ok(result),
+            ResultPathField::Null => Ok(raw.clone()),
+            ResultPathField::Path(rp) => rp.insert(raw.clone(), result),
+        }
+    }
+
+    fn enter(&mut self, t: u64, name: String, input: Value) {
+        let Some(st) = self.state_of(t, &name) else {
+            self.thread_fail(
+                t,
+                Failure::new("States.Runtime", format!("State '{name}' does not exist")),
+            );
+            return;
+        };
+        let details = json!({
+            "name": name,
+            "input": json_text(&input),
+            "inputDetails": not_truncated(),
+        });
+        let key = format!("{}StateEntered", st.type_name());
+        let id = self.emit(t, &key, "stateEnteredEventDetails", details, true);
+        let a = Active {
+            state: name,
+            entered_id: id,
+            entered_ms: self.now,
+            input,
+            retry_count: 0,
+            attempts: vec![0; st.retry.len()],
+            wait: Wait::Nothing,
+        };
+        self.execute(t, &st, a);
+    }
+
+    /// Runs a state's logic from just after its Entered event (also on retry).
+    fn execute(&mut self, t: u64, st: &State, mut a: Active) {
+        let flow = match &st.kind {
+            Kind::Pass { result } => self.run_pass(st, &a, result.as_ref()),
+            Kind::Choice { choices, default } => {
+                let ctx = self.context(&a, st, None, None);
+                match Self::input_path(&st.io.input_path, &a.input, &ctx).and_then(|eff| {
+                    let next = asl_eval::choice::choose(choices, &Scope::new(&eff, &ctx))?
+                        .map(str::to_owned);
+                    Ok((eff, next))
+                }) {
+                    Err(e) => Flow::Fail(Self::fail_eval(&a, e)),
+                    Ok((eff, next)) => match next.or_else(|| default.clone()) {
+                        None => Flow::Fail(Failure::new(
+                            "States.NoChoiceMatched",
+                            format!(
+                                "An error occurred while executing the state '{}' (entered at the event id #{}). No Matches!",
+                                a.state, a.entered_id
+                            ),
+                        )),
+                        Some(next) => match Self::output(st, &eff, &ctx) {
+                            Err(e) => Flow::Fail(Self::fail_eval(&a, e)),
+                            Ok(out) => {
+                                self.exit_to(t, st, &a, out, Transition::Next(next));
+                                return;
+                            }
+                        },
+                    },
+                }
+            }
+            Kind::Wait(w) => self.run_wait(t, st, &mut a, w),
+            Kind::Succeed => {
+                let ctx = self.context(&a, st, None, None);
+                match Self::input_path(&st.io.input_path, &a.input, &ctx)
+                    .and_then(|eff| Self::output(st, &eff, &ctx))
+                {
+                    Ok(out) => {
+                        self.exit_to(t, st, &a, out, Transition::End);
+                        return;
+                    }
+                    Err(e) => Flow::Fail(Self::fail_eval(&a, e)),
+                }
+            }
+            Kind::Fail {
+                error,
+                error_path,
+                cause,
+                cause_path,
+            } => {
+                let ctx = self.context(&a, st, None, None);
+                let scope = Scope::new(&a.input, &ctx);
+                let render = |v: Value| match v {
+                    Value::String(s) => s,
+                    other => json_text(&other),
+                };
+                let err = match error_path {
+                    Some(p) => p.resolve(&scope).map(|v| Some(render(v))),
+                    None => Ok(error.clone()),
+                };
+                let cau = match cause_path {
+                    Some(p) => p.resolve(&scope).map(|v| Some(render(v))),
+                    None => Ok(cause.clone()),
+                };
+                let f = match (err, cau) {
+                    (Ok(error), Ok(cause)) => Failure { error, cause },
+                    (Err(e), _) | (_, Err(e)) => Self::fail_eval(&a, e),
+                };
+                self.thread_fail(t, f);
+                return;
+            }
+            Kind::Task(_) => self.run_task(t, st, &mut a),
+            Kind::Map(_) => self.run_map(t, st, &mut a),
+            Kind::Parallel { .. } => self.run_parallel(t, st, &mut a),
+        };
+        match flow {
+            Flow::Exit(out) => {
+                let tr = st.transition.clone().unwrap_or(Transition::End);
+                self.exit_to(t, st, &a, out, tr);
+            }
+            Flow::Blocked => self.set_active(t, a),
+            Flow::Fail(f) => self.state_failed(t, st, a, f),
+            Flow::Handled => {}
+        }
+    }
+
+    fn set_active(&mut self, t: u64, a: Active) {
+        if let Some(th) = self.exec.threads.get_mut(&t) {
+            th.status = TStatus::Active(Box::new(a));
+        }
+    }
+
+    fn output(st: &State, value: &Value, ctx: &Value) -> Result<Value, EvalError> {
+        match &st.io.output_path {
+            PathField::Default => Ok(value.clone()),
+            PathField::Null => Ok(json!({})),
+            PathField::Path(fp) => fp.select_input(&Scope::new(value, ctx)),
+        }
+    }
+
+    fn run_pass(&mut self, st: &State, a: &Active, result: Option<&Value>) -> Flow {
+        let ctx = self.context(a, st, None, None);
+        let r = (|| {
+            let eff = Self::input_path(&st.io.input_path, &a.input, &ctx)?;
+            let res = match (result, &st.io.parameters) {
+                (Some(r), _) => r.clone(),
+                (None, Some(p)) => p.evaluate(&Scope::new(&eff, &ctx))?,
+                (None, None) => eff,
+            };
+            let combined = Self::result_path(&st.io.result_path, &a.input, res)?;
+            Self::output(st, &combined, &ctx)
+        })();
+        match r {
+            Ok(v) => Flow::Exit(v),
+            Err(e) => Flow::Fail(Self::fail_eval(a, e)),
+        }
+    }
+
+    fn run_wait(&mut self, t: u64, st: &State, a: &mut Active, w: &WaitFor) -> Flow {
+        let ctx = self.context(a, st, None, None);
+        let due = (|| {
+            let eff = Self::input_path(&st.io.input_path, &a.input, &ctx)?;
+            let scope = Scope::new(&eff, &ctx);
+            Ok::<i64, EvalError>(match w {
+                WaitFor::Seconds(s) => self.now + (*s * 1000.0) as i64,
+                WaitFor::SecondsPath(p) => {
+                    self.now + i64::try_from(p.seconds(&scope)?).unwrap_or(i64::MAX / 4) * 1000
+                }
+                WaitFor::Timestamp(ts) => ts.timestamp_millis(),
+                WaitFor::TimestampPath(p) => p.timestamp(&scope)?.timestamp_millis(),
+            })
+        })();
+        match due {
+            Err(e) => Flow::Fail(Self::fail_eval(a, e)),
+            Ok(due) if due <= self.now => self.wait_done(st, a),
+            Ok(due) => {
+                let _ = t;
+                a.wait = Wait::Timer(self.timer(due));
+                Flow::Blocked
+            }
+        }
+    }
+
+    fn wait_done(&self, st: &State, a: &Active) -> Flow {
+        let ctx = self.context(a, st, None, None);
+        match Self::input_path(&st.io.input_path, &a.input, &ctx)
+            .and_then(|eff| Self::output(st, &eff, &ctx))
+        {
+            Ok(v) => Flow::Exit(v),
+            Err(e) => Flow::Fail(Self::fail_eval(a, e)),
+        }
+    }
+
+    fn num(&self, n: &NumOrPath, scope: &Scope<'_>) -> Result<f64, EvalError> {
+        match n {
+            NumOrPath::Literal(v) => Ok(*v),
+            NumOrPath::Path(p) => p.non_negative_integer(scope).map(|v| v as f64),
+        }
+    }
+
+    fn run_task(&mut self, t: u64, st: &State, a: &mut Active) -> Flow {
+        let Kind::Task(task) = &st.kind else {
+            return Flow::Blocked;
+        };
+        let task_id = self.exec.next_task;
+        self.exec.next_task += 1;
+        let token = self.exec.token(task_id);
+        let wait_token = task.resource.ends_with(".waitForTaskToken");
+        let ctx = self.context(a, st, wait_token.then_some(token.as_str()), None);
+        let prepared = (|| {
+            let eff = Self::input_path(&st.io.input_path, &a.input, &ctx)?;
+            let scope = Scope::new(&eff, &ctx);
+            let params = match &st.io.parameters {
+                Some(p) => p.evaluate(&scope)?,
+                None => eff.clone(),
+            };
+            let timeout = task
+                .timeout
+                .as_ref()
+                .map(|n| self.num(n, &scope))
+                .transpose()?;
+            let heartbeat = task
+                .heartbeat
+                .as_ref()
+                .map(|n| self.num(n, &scope))
+                .transpose()?;
+            Ok::<_, EvalError>((params, timeout, heartbeat))
+        })();
+        let (params, timeout, heartbeat) = match prepared {
+            Ok(v) => v,
+            Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+        };
+        let (resource_type, resource) = split_resource(&task.resource);
+        let region = self.exec.info.region().to_owned();
+        let mut d = Map::new();
+        d.insert("resourceType".into(), Value::from(resource_type.clone()));
+        d.insert("resource".into(), Value::from(resource.clone()));
+        d.insert("region".into(), Value::from(region.clone()));
+        d.insert("parameters".into(), Value::from(json_text(&params)));
+        if let Some(s) = timeout {
+            d.insert("timeoutInSeconds".into(), Value::from(s as u64));
+        }
+        if let Some(s) = heartbeat {
+            d.insert("heartbeatInSeconds".into(), Value::from(s as u64));
+        }
+        self.emit(
+            t,
+            "TaskScheduled",
+            "taskScheduledEventDetails",
+            Value::Object(d),
+            true,
+        );
+        self.emit(
+            t,
+            "TaskStarted",
+            "taskStartedEventDetails",
+            json!({"resourceType": resource_type, "resource": resource}),
+            true,
+        );
+        let timeout_timer = timeout.map(|s| self.timer(self.now + (s * 1000.0) as i64));
+        let heartbeat_timer = heartbeat.map(|s| self.timer(self.now + (s * 1000.0) as i64));
+        a.wait = Wait::Task(TaskWait {
+            task_id,
+            resource_type,
+            resource,
+            timeout_timer,
+            heartbeat_timer,
+            heartbeat_s: heartbeat.map(|s| s as u64),
+        });
+        self.out.effects.push(Effect::InvokeTask {
+            task_id,
+            request: TaskRequest {
+                resource: task.resource.clone(),
+                parameters: params,
+                task_token: wait_token.then_some(token),
+                region,
+            },
+        });
+        Flow::Blocked
+    }
+
+    fn run_map(&mut self, t: u64, st: &State, a: &mut Active) -> Flow {
+        let Kind::Map(m) = &st.kind else {
+            return Flow::Blocked;
+        };
+        let ctx = self.context(a, st, None, None);
+        let eff = match Self::input_path(&st.io.input_path, &a.input, &ctx) {
+            Ok(v) => v,
+            Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+        };
+        let scope = Scope::new(&eff, &ctx);
+        let max = match m
+            .max_concurrency
+            .as_ref()
+            .map(|n| self.num(n, &scope))
+            .transpose()
+        {
+            Ok(v) => v.unwrap_or(0.0).max(0.0) as usize,
+            Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+        };
+        let items = match Self::input_path(&m.items_path, &eff, &ctx) {
+            Ok(Value::Array(items)) => items,
+            Ok(other) => {
+                return Flow::Fail(Self::fail_eval(
+                    a,
+                    EvalError::runtime(format!(
+                        "Items of Map state must be a JSON array, but found: {}",
+                        json_text(&other)
+                    )),
+                ));
+            }
+            Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+        };
+        let items = match &m.item_batcher {
+            Some(b) if m.mode == MapMode::Distributed => batch(items, b),
+            _ => items,
+        };
+        self.emit(
+            t,
+            "MapStateStarted",
+            "mapStateStartedEventDetails",
+            json!({"length": items.len()}),
+            true,
+        );
+        // AWS evaluates the tolerance fields only after MapStateStarted.
+        let tolerated = (|| {
+            let c = m
+                .tolerated_failure_count
+                .as_ref()
+                .map(|n| self.num(n, &scope))
+                .transpose()?;
+            let p = m
+                .tolerated_failure_percentage
+                .as_ref()
+                .map(|n| self.num(n, &scope))
+                .transpose()?;
+            if c.is_some_and(|c| c < 0.0) {
+                return Err(EvalError::runtime(
+                    "ToleratedFailureCount cannot be negative.",
+                ));
+            }
+            if p.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
+                return Err(EvalError::runtime(
+                    "ToleratedFailurePercentage must be between 0 and 100.",
+                ));
+            }
+            Ok((c.map(|c| c as u64), p))
+        })();
+        let (tolerated_count, tolerated_pct) = match tolerated {
+            Ok(v) => v,
+            Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+        };
+        let kind = match m.mode {
+            MapMode::Inline => ChildKind::Inline,
+            MapMode::Distributed => ChildKind::Distributed,
+        };
+        if kind == ChildKind::Distributed {
+            let label = m.label.clone().unwrap_or_else(|| a.state.clone());
+            let uuid = self.uuid();
+            let arn = format!(
+                "arn:aws:states:{}:{}:mapRun:{}/{}:{}",
+                self.exec.info.region(),
+                self.exec.info.account(),
+                self.exec.info.state_machine_name,
+                label,
+                uuid
+            );
+            self.emit(
+                t,
+                "MapRunStarted",
+                "mapRunStartedEventDetails",
+                json!({ "mapRunArn": arn }),
+                true,
+            );
+        }
+        let n = items.len();
+        a.wait = Wait::Children(Box::new(Children {
+            kind,
+            eff_input: eff,
+            items,
+            results: vec![None; n],
+            running: Vec::new(),
+            next: 0,
+            max,
+            done: 0,
+            failures: 0,
+            tolerated_count,
+            tolerated_pct,
+        }));
+        self.set_active(t, a.clone());
+        if n == 0 {
+            self.children_complete(t);
+        } else {
+            self.spawn_children(t);
+        }
+        Flow::Handled
+    }
+
+    fn uuid(&mut self) -> String {
+        let a = self.rand();
+        let b = self.rand();
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            (b >> 48) & 0x3fff | 0x8000,
+            b & 0xffff_ffff_ffff
+        )
+    }
+
+    fn run_parallel(&mut self, t: u64, st: &State, a: &mut Active) -> Flow {
+        let Kind::Parallel { branches } = &st.kind else {
+            return Flow::Blocked;
+        };
+        let ctx = self.context(a, st, None, None);
+        let eff = match Self::input_path(&st.io.input_path, &a.input, &ctx) {
+            Ok(v) => v,
+            Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+        };
+        let n = branches.len();
+        // `Parameters` of a Parallel state shape the input of every branch.
+        let branch_input = match &st.io.parameters {
+            Some(p) => match p.evaluate(&Scope::new(&eff, &ctx)) {
+                Ok(v) => v,
+                Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+            },
+            None => eff.clone(),
+        };
+        self.emit(t, "ParallelStateStarted", "", Value::Null, true);
+        a.wait = Wait::Children(Box::new(Children {
+            kind: ChildKind::Parallel,
+            eff_input: eff,
+            items: vec![branch_input; n],
+            results: vec![None; n],
+            running: Vec::new(),
+            next: 0,
+            max: 0,
+            done: 0,
+            failures: 0,
+            tolerated_count: None,
+            tolerated_pct: None,
+        }));
+        self.set_active(t, a.clone());
+        self.spawn_children(t);
+        Flow::Handled
+    }
+
+    /// Spawns as many children as MaxConcurrency allows; pushes them so the lowest index runs first.
+    fn spawn_children(&mut self, t: u64) {
+        let (block, cursor, silent) = match self.exec.threads.get(&t) {
+            Some(th) => (th.block.clone(), th.cursor, th.silent),
+            None => return,
+        };
+        let Some(TStatus::Active(a)) = self.exec.threads.get(&t).map(|th| th.status.clone()) else {
+            return;
+        };
+        let Wait::Children(mut ch) = a.wait.clone() else {
+            return;
+        };
+        let Some(st) = self.state_of(t, &a.state) else {
+            return;
+        };
+        let mut spawned = Vec::new();
+        while ch.next < ch.items.len() && (ch.max == 0 || ch.running.len() < ch.max) {
+            let idx = ch.next;
+            ch.next += 1;
+            let mut child_block = block.clone();
+            child_block.push(BlockStep {
+                state: a.state.clone(),
+                branch: (ch.kind == ChildKind::Parallel).then_some(idx),
+            });
+            let child_silent = silent || ch.kind == ChildKind::Distributed;
+            let c = self.new_thread(child_block, Some(t), idx, cursor, child_silent);
+            ch.running.push(c);
+            spawned.push((c, idx));
+        }
+        let eff = ch.eff_input.clone();
+        let kind = ch.kind.clone();
+        let items: Vec<(u64, usize, Value)> = spawned
+            .iter()
+            .map(|(c, i)| (*c, *i, ch.items.get(*i).cloned().unwrap_or(Value::Null)))
+            .collect();
+        let mut a2 = (*a).clone();
+        a2.wait = Wait::Children(ch);
+        self.set_active(t, a2.clone());
+        let item_selector = match &st.kind {
+            Kind::Map(m) => m.item_selector.clone(),
+            _ => None,
+        };
+        for (c, idx, item) in items.iter().cloned() {
+            // Each Parallel branch has its own StartAt.
+            let Some(start_at) = self.block_of(c).map(|b| b.start_at.clone()) else {
+                continue;
+            };
+            if kind == ChildKind::Inline {
+                self.emit(
+                    c,
+                    "MapIterationStarted",
+                    "mapIterationStartedEventDetails",
+                    json!({"index": idx, "name": a2.state}),
+                    true,
+                );
+            }
+            let input = match &item_selector {
+                Some(sel) => {
+                    let ctx = self.context(&a2, &st, None, Some((idx, &item)));
+                    match sel.evaluate(&Scope::new(&eff, &ctx)) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            let f = Self::fail_eval(&a2, e);
+                            self.thread_fail(c, f);
+                            continue;
+                        }
+                    }
+                }
+                None => item,
+            };
+            if let Some(th) = self.exec.threads.get_mut(&c) {
+                th.status = TStatus::Ready {
+                    state: start_at,
+                    input,
+                };
+            }
+        }
+        // Lowest index on top of the stack.
+        for (c, _, _) in items.iter().rev() {
+            if matches!(
+                self.exec.threads.get(c).map(|th| &th.status),
+                Some(TStatus::Ready { .. })
+            ) {
+                self.exec.ready.push(*c);
+            }
+        }
+    }
+
+    fn exit_to(&mut self, t: u64, st: &State, a: &Active, out: Value, tr: Transition) {
+        if json_text(&out).len() > MAX_PAYLOAD_BYTES {
+            self.thread_fail(
+                t,
+                Failure::new(
+                    "States.DataLimitExceeded",
+                    format!(
+                        "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                        a.state
+                    ),
+                ),
+            );
+            return;
+        }
+        let details = json!({
+            "name": a.state,
+            "output": json_text(&out),
+            "outputDetails": not_truncated(),
+        });
+        let key = format!("{}StateExited", st.type_name());
+        self.emit(t, &key, "stateExitedEventDetails", details, true);
+        match tr {
+            Transition::Next(n) => {
+                if let Some(th) = self.exec.threads.get_mut(&t) {
+                    th.status = TStatus::Ready {
+                        state: n,
+                        input: out,
+                    };
+                }
+                self.exec.ready.push(t);
+            }
+            Transition::End => self.thread_done(t, out),
+        }
+    }
+
+    fn state_failed(&mut self, t: u64, st: &State, mut a: Active, f: Failure) {
+        let retriable = matches!(
+            st.kind,
+            Kind::Task(_) | Kind::Map(_) | Kind::Parallel { .. }
+        );
+        if retriable
+            && !f.is_terminal()
+            && let Some(idx) = st
+                .retry
+                .iter()
+                .position(|r| error_matches(&r.error_equals, &f))
+        {
+            {
+                let r = &st.retry[idx];
+                let n = a.attempts.get(idx).copied().unwrap_or(0);
+                if n < r.max_attempts {
+                    let mut delay = r.interval_seconds * r.backoff_rate.powi(n as i32);
+                    if let Some(maxd) = r.max_delay_seconds {
+                        delay = delay.min(maxd);
+                    }
+                    if r.jitter_full {
+                        delay *= (self.rand() % 1000) as f64 / 1000.0;
+                    }
+                    if let Some(slot) = a.attempts.get_mut(idx) {
+                        *slot += 1;
+                    }
+                    a.retry_count += 1;
+                    let due = self.now + (delay * 1000.0) as i64;
+                    if due <= self.now {
+                        self.execute(t, st, a);
+                    } else {
+                        a.wait = Wait::RetryDelay(self.timer(due));
+                        self.set_active(t, a);
+                    }
+                    return;
+                }
+            }
+        }
+        if !f.is_terminal() {
+            match st.kind {
+                Kind::Map(_) => {
+                    self.emit(t, "MapStateFailed", "", Value::Null, true);
+                }
+                Kind::Parallel { .. } => {
+                    self.emit(t, "ParallelStateFailed", "", Value::Null, true);
+                }
+                _ => {}
+            }
+        }
+        let catcher: Option<&Catcher> = if f.is_terminal() {
+            None
+        } else {
+            st.catch.iter().find(|c| error_matches(&c.error_equals, &f))
+        };
+        if let Some(c) = catcher {
+            let mut payload = Map::new();
+            if let Some(e) = &f.error {
+                payload.insert("Error".into(), Value::from(e.clone()));
+            }
+            if let Some(cause) = &f.cause {
+                payload.insert("Cause".into(), Value::from(cause.clone()));
+            }
+            match Self::result_path(&c.result_path, &a.input, Value::Object(payload)) {
+                Ok(out) => {
+                    let next = c.next.clone();
+                    self.exit_to(t, st, &a, out, Transition::Next(next));
+                }
+                Err(e) => {
+                    let f = Self::fail_eval(&a, e);
+                    self.thread_fail(t, f);
+                }
+            }
+            return;
+        }
+        self.thread_fail(t, f);
+    }
+
+    fn thread_done(&mut self, t: u64, out: Value) {
+        let parent = self.exec.threads.get(&t).and_then(|th| th.parent);
+        match parent {
+            None => {
+                self.emit(
+                    t,
+                    "ExecutionSucceeded",
+                    "executionSucceededEventDetails",
+                    json!({"output": json_text(&out), "outputDetails": not_truncated()}),
+                    true,
+                );
+                self.exec.status = Status::Succeeded;
+                self.exec.output = Some(out);
+                self.close();
+            }
+            Some(p) => self.child_finished(p, t, Ok(out)),
+        }
+    }
+
+    fn thread_fail(&mut self, t: u64, f: Failure) {
+        let parent = self.exec.threads.get(&t).and_then(|th| th.parent);
+        match parent {
+            None => {
+                let mut d = Map::new();
+                if let Some(e) = &f.error {
+                    d.insert("error".into(), Value::from(e.clone()));
+                }
+                if let Some(c) = &f.cause {
+                    d.insert("cause".into(), Value::from(c.clone()));
+                }
+                self.emit(
+                    t,
+                    "ExecutionFailed",
+                    "executionFailedEventDetails",
+                    Value::Object(d),
+                    true,
+                );
+                self.exec.status = Status::Failed;
+                self.exec.error = f.error;
+                self.exec.cause = f.cause;
+                self.close();
+            }
+            Some(p) => self.child_finished(p, t, Err(f)),
+        }
+    }
+
+    fn take_children(&mut self, p: u64) -> Option<(Active, Box<Children>)> {
+        let th = self.exec.threads.get_mut(&p)?;
+        let TStatus::Active(a) = std::mem::replace(&mut th.status, TStatus::Dead) else {
+            return None;
+        };
+        let mut a = *a;
+        let Wait::Children(ch) = std::mem::replace(&mut a.wait, Wait::Nothing) else {
+            th.status = TStatus::Active(Box::new(a));
+            return None;
+        };
+        Some((a, ch))
+    }
+
+    fn child_finished(&mut self, p: u64, c: u64, result: Result<Value, Failure>) {
+        let Some((mut a, mut ch)) = self.take_children(p) else {
+            self.exec.threads.remove(&c);
+            return;
+        };
+        let Some(st) = self.state_of(p, &a.state) else {
+            return;
+        };
+        let (slot, child_cursor) = match self.exec.threads.get(&c) {
+            Some(th) => (th.slot, th.cursor),
+            None => return,
+        };
+        ch.running.retain(|x| *x != c);
+        let iter_details = json!({"index": slot, "name": a.state});
+        match result {
+            Ok(v) => {
+                let mut last = 0;
+                if ch.kind == ChildKind::Inline {
+                    last = self.emit(
+                        c,
+                        "MapIterationSucceeded",
+                        "mapIterationSucceededEventDetails",
+                        iter_details,
+                        false,
+                    );
+                }
+                self.exec.threads.remove(&c);
+                if let Some(th) = self.exec.threads.get_mut(&p)
+                    && ch.kind != ChildKind::Distributed
+                {
+                    th.cursor = th.cursor.max(child_cursor);
+                    th.last = th.last.max(last);
+                }
+                if let Some(r) = ch.results.get_mut(slot) {
+                    *r = Some(v);
+                }
+                ch.done += 1;
+            }
+            Err(f) => {
+                if ch.kind == ChildKind::Distributed {
+                    self.exec.threads.remove(&c);
+                    ch.failures += 1;
+                    ch.done += 1;
+                    let mut failed = Map::new();
+                    if let Some(e) = &f.error {
+                        failed.insert("Error".into(), Value::from(e.clone()));
+                    }
+                    if let Some(cause) = &f.cause {
+                        failed.insert("Cause".into(), Value::from(cause.clone()));
+                    }
+                    if let Some(r) = ch.results.get_mut(slot) {
+                        *r = Some(Value::Object(failed));
+                    }
+                    let total = ch.items.len() as f64;
+                    let over_count = ch.tolerated_count.is_none_or(|n| ch.failures > n);
+                    let over_pct = ch
+                        .tolerated_pct
+                        .is_none_or(|pct| (ch.failures as f64) * 100.0 / total > pct);
+                    if over_count && over_pct {
+                        self.abort_children(&mut ch, &a);
+                        self.emit(
+                            p,
+                            "MapRunFailed",
+                            "mapRunFailedEventDetails",
+                            json!({"error": "States.ExceedToleratedFailureThreshold", "cause": "The specified tolerance threshold was exceeded"}),
+                            true,
+                        );
+                        self.state_failed(
+                            p,
+                            &st,
+                            a,
+                            Failure::new(
+                                "States.ExceedToleratedFailureThreshold",
+                                "The specified tolerance threshold was exceeded",
+                            ),
+                        );
+                        return;
+                    }
+                } else {
+                    if ch.kind == ChildKind::Inline {
+                        self.emit(
+                            c,
+                            "MapIterationFailed",
+                            "mapIterationFailedEventDetails",
+                            iter_details,
+                            false,
+                        );
+                    }
+                    self.exec.threads.remove(&c);
+                    if let Some(th) = self.exec.threads.get_mut(&p) {
+                        th.cursor = th.cursor.max(child_cursor);
+                    }
+                    self.abort_children(&mut ch, &a);
+                    self.state_failed(p, &st, a, f);
+                    return;
+                }
+            }
+        }
+        if ch.done == ch.items.len() {
+            if ch.kind == ChildKind::Inline
+                && let Some(th) = self.exec.threads.get_mut(&p)
+            {
+                // The last iteration event becomes the source of what follows.
+                th.cursor = th.last;
+            }
+            a.wait = Wait::Children(ch);
+            self.set_active(p, a);
+            self.children_complete(p);
+        } else {
+            a.wait = Wait::Children(ch);
+            self.set_active(p, a);
+            self.spawn_children(p);
+        }
+    }
+
+    fn abort_children(&mut self, ch: &mut Children, a: &Active) {
+        for c in std::mem::take(&mut ch.running) {
+            if ch.kind == ChildKind::Inline {
+                let slot = self.exec.threads.get(&c).map(|th| th.slot).unwrap_or(0);
+                self.emit(
+                    c,
+                    "MapIterationAborted",
+                    "mapIterationAbortedEventDetails",
+                    json!({"index": slot, "name": a.state}),
+                    false,
+                );
+            }
+            self.remove_tree(c);
+        }
+        ch.next = ch.items.len();
+    }
+
+    fn remove_tree(&mut self, t: u64) {
+        let kids: Vec<u64> = self
+            .exec
+            .threads
+            .iter()
+            .filter(|(_, th)| th.parent == Some(t))
+            .map(|(id, _)| *id)
+            .collect();
+        for k in kids {
+            self.remove_tree(k);
+        }
+        self.exec.threads.remove(&t);
+        self.exec.ready.retain(|x| *x != t);
+    }
+
+    fn children_complete(&mut self, p: u64) {
+        let Some((a, ch)) = self.take_children(p) else {
+            return;
+        };
+        let Some(st) = self.state_of(p, &a.state) else {
+            return;
+        };
+        let results: Vec<Value> = ch
+            .results
+            .into_iter()
+            .map(|r| r.unwrap_or(Value::Null))
+            .collect();
+        match ch.kind {
+            ChildKind::Inline => {
+                self.emit(p, "MapStateSucceeded", "", Value::Null, false);
+            }
+            ChildKind::Distributed => {
+                self.emit(p, "MapRunSucceeded", "", Value::Null, true);
+                self.emit(p, "MapStateSucceeded", "", Value::Null, false);
+            }
+            ChildKind::Parallel => {
+                self.emit(p, "ParallelStateSucceeded", "", Value::Null, false);
+            }
+        }
+        let ctx = self.context(&a, &st, None, None);
+        let result = Value::Array(results);
+        let r = (|| {
+            let selected = match &st.io.result_selector {
+                Some(sel) => sel.evaluate(&Scope::new(&result, &ctx))?,
+                None => result,
+            };
+            let combined = Self::result_path(&st.io.result_path, &a.input, selected)?;
+            Self::output(&st, &combined, &ctx)
+        })();
+        match r {
+            Ok(out) => {
+                let tr = st.transition.clone().unwrap_or(Transition::End);
+                self.exit_to(p, &st, &a, out, tr);
+            }
+            Err(e) => {
+                let f = Self::fail_eval(&a, e);
+                self.state_failed(p, &st, a, f);
+            }
+        }
+    }
+
+    fn find_active(&self, pred: impl Fn(&Active) -> bool) -> Option<u64> {
+        self.exec
+            .threads
+            .iter()
+            .find_map(|(id, th)| match &th.status {
+                TStatus::Active(a) if pred(a) => Some(*id),
+                _ => None,
+            })
+    }
+
+    fn take_active(&mut self, t: u64) -> Option<(Active, State)> {
+        let th = self.exec.threads.get_mut(&t)?;
+        let TStatus::Active(a) = std::mem::replace(&mut th.status, TStatus::Dead) else {
+            return None;
+        };
+        let st = self.state_of(t, &a.state)?;
+        Some((*a, st))
+    }
+
+    fn on_timer(&mut self, timer_id: u64) {
+        if self.exec.exec_timer == Some(timer_id) {
+            self.finish_event(
+                "ExecutionTimedOut",
+                "executionTimedOutEventDetails",
+                json!({}),
+            );
+            self.exec.status = Status::TimedOut;
+            self.close();
+            return;
+        }
+        let Some(t) = self.find_active(|a| match &a.wait {
+            Wait::Timer(x) | Wait::RetryDelay(x) => *x == timer_id,
+            Wait::Task(tw) => {
+                tw.timeout_timer == Some(timer_id) || tw.heartbeat_timer == Some(timer_id)
+            }
+            _ => false,
+        }) else {
+            return; // stale timer: the state moved on
+        };
+        let Some((mut a, st)) = self.take_active(t) else {
+            return;
+        };
+        match std::mem::replace(&mut a.wait, Wait::Nothing) {
+            Wait::Timer(_) => match self.wait_done(&st, &a) {
+                Flow::Exit(out) => {
+                    let tr = st.transition.clone().unwrap_or(Transition::End);
+                    self.exit_to(t, &st, &a, out, tr);
+                }
+                Flow::Fail(f) => self.state_failed(t, &st, a, f),
+                Flow::Blocked | Flow::Handled => {}
+            },
+            Wait::RetryDelay(_) => self.execute(t, &st, a),
+            Wait::Task(tw) => {
+                let error = if tw.timeout_timer == Some(timer_id) {
+                    "States.Timeout"
+                } else {
+                    "States.HeartbeatTimeout"
+                };
+                self.emit(
+                    t,
+                    "TaskTimedOut",
+                    "taskTimedOutEventDetails",
+                    json!({"resourceType": tw.resource_type, "resource": tw.resource, "error": error}),
+                    true,
+                );
+                self.state_failed(
+                    t,
+                    &st,
+                    a,
+                    Failure {
+                        error: Some(error.to_owned()),
+                        cause: None,
+                    },
+                );
+            }
+            other => {
+                a.wait = other;
+                self.set_active(t, a);
+            }
+        }
+    }
+
+    fn on_task(&mut self, task_id: u64, outcome: TaskOutcome) -> Result<(), CommandError> {
+        let t = self
+            .find_active(|a| matches!(&a.wait, Wait::Task(tw) if tw.task_id == task_id))
+            .ok_or(CommandError::UnknownTask)?;
+        let (mut a, st) = self.take_active(t).ok_or(CommandError::UnknownTask)?;
+        let Wait::Task(tw) = std::mem::replace(&mut a.wait, Wait::Nothing) else {
+            return Err(CommandError::UnknownTask);
+        };
+        match outcome {
+            TaskOutcome::Submitted(v) => {
+                self.emit(
+                    t,
+                    "TaskSubmitted",
+                    "taskSubmittedEventDetails",
+                    json!({"resourceType": tw.resource_type, "resource": tw.resource, "output": json_text(&v), "outputDetails": not_truncated()}),
+                    true,
+                );
+                a.wait = Wait::Task(tw);
+                self.set_active(t, a);
+            }
+            TaskOutcome::Succeeded(v) => {
+                self.emit(
+                    t,
+                    "TaskSucceeded",
+                    "taskSucceededEventDetails",
+                    json!({"resourceType": tw.resource_type, "resource": tw.resource, "output": json_text(&v), "outputDetails": not_truncated()}),
+                    true,
+                );
+                let ctx = self.context(&a, &st, None, None);
+                let r = (|| {
+                    let selected = match &st.io.result_selector {
+                        Some(sel) => sel.evaluate(&Scope::new(&v, &ctx))?,
+                        None => v,
+                    };
+                    let combined = Self::result_path(&st.io.result_path, &a.input, selected)?;
+                    Self::output(&st, &combined, &ctx)
+                })();
+                match r {
+                    Ok(out) => {
+                        let tr = st.transition.clone().unwrap_or(Transition::End);
+                        self.exit_to(t, &st, &a, out, tr);
+                    }
+                    Err(e) => {
+                        let f = Self::fail_eval(&a, e);
+                        self.state_failed(t, &st, a, f);
+                    }
+                }
+            }
+            TaskOutcome::Failed { error, cause } => {
+                self.emit(
+                    t,
+                    "TaskFailed",
+                    "taskFailedEventDetails",
+                    json!({"resourceType": tw.resource_type, "resource": tw.resource, "error": error, "cause": cause}),
+                    true,
+                );
+                self.state_failed(
+                    t,
+                    &st,
+                    a,
+                    Failure {
+                        error: Some(error),
+                        cause: Some(cause),
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn on_heartbeat(&mut self, task_id: u64) -> Result<(), CommandError> {
+        let t = self
+            .find_active(|a| matches!(&a.wait, Wait::Task(tw) if tw.task_id == task_id))
+            .ok_or(CommandError::UnknownTask)?;
+        let (mut a, _st) = self.take_active(t).ok_or(CommandError::UnknownTask)?;
+        if let Wait::Task(tw) = &mut a.wait
+            && let Some(s) = tw.heartbeat_s
+        {
+            tw.heartbeat_timer = Some(self.timer(self.now + (s as i64) * 1000));
+        }
+        self.set_active(t, a);
+        Ok(())
+    }
+}
+
+/// ItemBatcher: groups items into `{"Items": [...]}` objects (plus `BatchInput`).
+fn batch(items: Vec<Value>, batcher: &Value) -> Vec<Value> {
+    let per = batcher
+        .get("MaxItemsPerBatch")
+        .and_then(Value::as_u64)
+        .unwrap_or(u64::MAX)
+        .max(1) as usize;
+    let batch_input = batcher.get("BatchInput").cloned();
+    items
+        .chunks(per)
+        .map(|chunk| {
+            let mut m = Map::new();
+            if let Some(b) = &batch_input {
+                m.insert("BatchInput".into(), b.clone());
+            }
+            m.insert("Items".into(), Value::Array(chunk.to_vec()));
+            Value::Object(m)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    //! GIVEN a definition WHEN commands arrive THEN events and effects are what AWS records.
+    //! Deterministic: a fake clock and an in-memory store, no sleeping.
+
+    use super::*;
+    use crate::ports::{Clock, FakeClock, MemoryStore, Store};
+
+    fn def(v: Value) -> Definition {
+        match Definition::parse(&v) {
+            Ok(d) => d,
+            Err(e) => panic!("definition: {e}"),
+        }
+    }
+
+    fn info(input: Value) -> ExecInfo {
+        ExecInfo {
+            execution_arn: "arn:aws:states:us-east-1:123456789012:execution:sm:e1".into(),
+            name: "e1".into(),
+            state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:sm".into(),
+            state_machine_name: "sm".into(),
+            role_arn: "arn:aws:iam::123456789012:role/r".into(),
+            start_ms: 1_700_000_000_000,
+            input,
+            token_prefix: "tok-".into(),
+        }
+    }
+
+    fn types(events: &[HistoryEvent]) -> Vec<&str> {
+        events.iter().map(|e| e.event_type.as_str()).collect()
+    }
+
+    fn invocations(step: &Step) -> Vec<(u64, TaskRequest)> {
+        step.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::InvokeTask { task_id, request } => Some((*task_id, request.clone())),
+                Effect::Timer { .. } => None,
+            })
+            .collect()
+    }
+
+    fn timers(step: &Step) -> Vec<(u64, i64)> {
+        step.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Timer { timer_id, due_ms } => Some((*timer_id, *due_ms)),
+                Effect::InvokeTask { .. } => None,
+            })
+            .collect()
+    }
+
+    fn apply(exec: &mut Execution, d: &Definition, cmd: Command, now: i64) -> Step {
+        match exec.apply(d, cmd, now) {
+            Ok(s) => s,
+            Err(e) => panic!("apply: {e}"),
+        }
+    }
+
+    #[test]
+    fn pass_chain_records_ids_like_aws() {
+        let d = def(json!({"StartAt": "A", "States": {
+            "A": {"Type": "Pass", "Result": {"x": 1}, "ResultPath": "$.r", "Next": "B"},
+            "B": {"Type": "Succeed"}}}));
+        let (exec, step) = Execution::start(&d, info(json!({"in": true})), 0);
+        assert_eq!(
+            types(&step.events),
+            [
+                "ExecutionStarted",
+                "PassStateEntered",
+                "PassStateExited",
+                "SucceedStateEntered",
+                "SucceedStateExited",
+                "ExecutionSucceeded"
+            ]
+        );
+        let prev: Vec<u64> = step.events.iter().map(|e| e.previous_event_id).collect();
+        assert_eq!(prev, [0, 0, 2, 3, 4, 5]);
+        assert_eq!(exec.status, Status::Succeeded);
+        assert_eq!(exec.output, Some(json!({"in": true, "r": {"x": 1}})));
+    }
+
+    #[test]
+    fn wait_arms_a_timer_and_exits_when_it_fires() {
+        let clock = FakeClock::new(1_000);
+        let d = def(
+            json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "End": true}}}),
+        );
+        let (mut exec, step) = Execution::start(&d, info(json!({})), clock.now_ms());
+        assert_eq!(timers(&step), [(1, 6_000)]);
+        assert_eq!(exec.status, Status::Running);
+        clock.advance(5_000);
+        let step = apply(
+            &mut exec,
+            &d,
+            Command::Timer { timer_id: 1 },
+            clock.now_ms(),
+        );
+        assert_eq!(
+            types(&step.events),
+            ["WaitStateExited", "ExecutionSucceeded"]
+        );
+        assert_eq!(exec.status, Status::Succeeded);
+    }
+
+    #[test]
+    fn callback_task_survives_a_snapshot_round_trip() {
+        let store = MemoryStore::default();
+        let d = def(json!({"StartAt": "Ask", "States": {"Ask": {
+            "Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+            "Parameters": {"Message": {"token.$": "$$.Task.Token"}},
+            "ResultPath": "$.decision", "End": true}}}));
+        let (exec, step) = Execution::start(&d, info(json!({"id": 7})), 0);
+        let calls = invocations(&step);
+        assert_eq!(calls.len(), 1);
+        let (task_id, req) = &calls[0];
+        assert_eq!(req.task_token.as_deref(), Some("tok-1"));
+        assert_eq!(req.parameters, json!({"Message": {"token": "tok-1"}}));
+        assert!(store.save("e1", &exec, &step.events).is_ok());
+
+        // The driver restarts: only the stored snapshot is left.
+        let mut exec = match store.load("e1") {
+            Ok(Some(e)) => e,
+            other => panic!("load: {other:?}"),
+        };
+        let step = apply(
+            &mut exec,
+            &d,
+            Command::Task {
+                task_id: *task_id,
+                outcome: TaskOutcome::Submitted(json!({"MessageId": "m"})),
+            },
+            1,
+        );
+        assert_eq!(types(&step.events), ["TaskSubmitted"]);
+        let step = apply(
+            &mut exec,
+            &d,
+            Command::Task {
+                task_id: *task_id,
+                outcome: TaskOutcome::Succeeded(json!({"approved": true})),
+            },
+            2,
+        );
+        assert_eq!(
+            types(&step.events),
+            ["TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"]
+        );
+        assert_eq!(
+            exec.output,
+            Some(json!({"id": 7, "decision": {"approved": true}}))
+        );
+        assert_eq!(
+            exec.apply(&d, Command::Heartbeat { task_id: *task_id }, 3),
+            Err(CommandError::NotRunning)
+        );
+    }
+
+    #[test]
+    fn task_timeout_is_caught_as_states_timeout() {
+        let d = def(json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+                  "TimeoutSeconds": 2, "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Late"}], "End": true},
+            "Late": {"Type": "Pass", "End": true}}}));
+        let (mut exec, step) = Execution::start(&d, info(json!({})), 0);
+        assert_eq!(timers(&step), [(1, 2_000)]);
+        let step = apply(&mut exec, &d, Command::Timer { timer_id: 1 }, 2_000);
+        assert_eq!(
+            types(&step.events),
+            [
+                "TaskTimedOut",
+                "TaskStateExited",
+                "PassStateEntered",
+                "PassStateExited",
+                "ExecutionSucceeded"
+            ]
+        );
+        assert_eq!(exec.output, Some(json!({"Error": "States.Timeout"})));
+    }
+
+    #[test]
+    fn retry_waits_with_backoff_then_runs_again() {
+        let d = def(json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                  "Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 2, "BackoffRate": 3, "MaxAttempts": 2}],
+                  "End": true}}}));
+        let (mut exec, step) = Execution::start(&d, info(json!({})), 0);
+        let (task, _) = invocations(&step)[0].clone();
+        let fail = |task_id| Command::Task {
+            task_id,
+            outcome: TaskOutcome::Failed {
+                error: "Boom".into(),
+                cause: "c".into(),
+            },
+        };
+        let step = apply(&mut exec, &d, fail(task), 10);
+        assert_eq!(timers(&step), [(1, 2_010)]);
+        let step = apply(&mut exec, &d, Command::Timer { timer_id: 1 }, 2_010);
+        let (task, _) = invocations(&step)[0].clone();
+        let step = apply(&mut exec, &d, fail(task), 3_000);
+        assert_eq!(timers(&step), [(2, 9_000)]);
+        let step = apply(&mut exec, &d, Command::Timer { timer_id: 2 }, 9_000);
+        let (task, _) = invocations(&step)[0].clone();
+        let step = apply(&mut exec, &d, fail(task), 9_500);
+        assert_eq!(types(&step.events).last(), Some(&"ExecutionFailed"));
+        assert_eq!(exec.error.as_deref(), Some("Boom"));
+    }
+
+    #[test]
+    fn parallel_branches_wait_on_their_own_tokens() {
+        let task = json!({"Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken", "End": true});
+        let d = def(
+            json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+            {"StartAt": "A", "States": {"A": task}},
+            {"StartAt": "B", "States": {"B": task}}]}}}),
+        );
+        let (mut exec, step) = Execution::start(&d, info(json!({})), 0);
+        let calls = invocations(&step);
+        assert_eq!(calls.len(), 2);
+        // Finish the second branch first: results still follow branch order.
+        for (task_id, v) in [(calls[1].0, json!("b")), (calls[0].0, json!("a"))] {
+            apply(
+                &mut exec,
+                &d,
+                Command::Task {
+                    task_id,
+                    outcome: TaskOutcome::Succeeded(v),
+                },
+                5,
+            );
+        }
+        assert_eq!(exec.status, Status::Succeeded);
+        assert_eq!(exec.output, Some(json!(["a", "b"])));
+    }
+
+    #[test]
+    fn map_iteration_failure_fails_the_map_and_the_execution() {
+        let d = def(
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "ItemProcessor": {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "C"}}}}}}),
+        );
+        let (exec, step) = Execution::start(&d, info(json!([1])), 0);
+        assert_eq!(
+            types(&step.events),
+            [
+                "ExecutionStarted",
+                "MapStateEntered",
+                "MapStateStarted",
+                "MapIterationStarted",
+                "FailStateEntered",
+                "MapIterationFailed",
+                "MapStateFailed",
+                "ExecutionFailed"
+            ]
+        );
+        // MapStateFailed follows the iteration's last state event, as AWS records it.
+        assert_eq!(step.events[6].previous_event_id, 5);
+        assert_eq!(exec.status, Status::Failed);
+    }
+
+    #[test]
+    fn stop_aborts_a_waiting_execution() {
+        let d = def(
+            json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}}),
+        );
+        let (mut exec, _) = Execution::start(&d, info(json!({})), 0);
+        let step = apply(
+            &mut exec,
+            &d,
+            Command::Stop {
+                error: Some("E".into()),
+                cause: None,
+            },
+            1,
+        );
+        assert_eq!(types(&step.events), ["ExecutionAborted"]);
+        assert_eq!(exec.status, Status::Aborted);
+        assert!(exec.pending().is_empty());
+    }
+
+    #[test]
+    fn execution_timeout_times_out() {
+        let d = def(
+            json!({"TimeoutSeconds": 1, "StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}}),
+        );
+        let (mut exec, step) = Execution::start(&d, info(json!({})), 0);
+        assert_eq!(timers(&step).len(), 2);
+        let step = apply(&mut exec, &d, Command::Timer { timer_id: 1 }, 1_000);
+        assert_eq!(types(&step.events), ["ExecutionTimedOut"]);
+        assert_eq!(exec.status, Status::TimedOut);
+    }
+}

@@ -1,0 +1,378 @@
+//! The AWS JSON 1.0 front end: `POST /` with `X-Amz-Target: AWSStepFunctions.<Op>`.
+//!
+//! Requests and responses follow the Step Functions API reference (member names in
+//! camelCase, timestamps as epoch seconds with a fraction). Signatures are accepted
+//! without checking. Errors are HTTP 400 with `{"__type": "<Code>", "message": "..."}`.
+
+use std::sync::Arc;
+
+use asl_engine::{Command, TaskOutcome};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Map, Value, json};
+
+use crate::error::ApiError;
+use crate::service::{Service, check_arn};
+
+const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+
+/// The HTTP router.
+pub fn router(svc: Arc<Service>) -> Router {
+    Router::new().route("/", post(handle)).with_state(svc)
+}
+
+fn respond(result: Result<Value, ApiError>) -> Response {
+    let (status, body) = match result {
+        Ok(v) => (StatusCode::OK, v),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            (
+                status,
+                json!({"__type": e.code(), "message": e.to_string()}),
+            )
+        }
+    };
+    let mut resp = (status, body.to_string()).into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    resp.headers_mut().insert(
+        "x-amzn-requestid",
+        HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+            .unwrap_or(HeaderValue::from_static("0")),
+    );
+    resp
+}
+
+async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: Bytes) -> Response {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(op) = target.strip_prefix("AWSStepFunctions.") else {
+        return respond(Err(ApiError::UnknownOperation(format!(
+            "Unknown operation '{target}': expected header X-Amz-Target: AWSStepFunctions.<Operation>"
+        ))));
+    };
+    let req: Value = if body.is_empty() {
+        json!({})
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v @ Value::Object(_)) => v,
+            _ => {
+                return respond(Err(ApiError::Serialization(
+                    "Request body must be a JSON object".into(),
+                )));
+            }
+        }
+    };
+    let op = op.to_owned();
+    respond(dispatch(&svc, &op, &req).await)
+}
+
+fn secs(ms: i64) -> Value {
+    Value::from(ms as f64 / 1000.0)
+}
+
+fn opt_str<'a>(req: &'a Value, key: &str) -> Result<Option<&'a str>, ApiError> {
+    match req.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(ApiError::Serialization(format!(
+            "Field '{key}' must be a string"
+        ))),
+    }
+}
+
+fn req_str<'a>(req: &'a Value, key: &str) -> Result<&'a str, ApiError> {
+    opt_str(req, key)?.ok_or_else(|| {
+        ApiError::Validation(format!(
+            "1 validation error detected: Value null at '{key}' failed to satisfy constraint: Member must not be null"
+        ))
+    })
+}
+
+fn max_results(req: &Value, default: usize) -> Result<usize, ApiError> {
+    match req.get("maxResults").and_then(Value::as_i64) {
+        None | Some(0) => Ok(default),
+        Some(n) if (1..=1000).contains(&n) => Ok(n as usize),
+        Some(n) => Err(ApiError::Validation(format!(
+            "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000"
+        ))),
+    }
+}
+
+fn page_offset(req: &Value) -> Result<usize, ApiError> {
+    match opt_str(req, "nextToken")? {
+        None => Ok(0),
+        Some(t) => t
+            .parse()
+            .map_err(|_| ApiError::Validation("Invalid nextToken".into())),
+    }
+}
+
+async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, ApiError> {
+    match op {
+        "CreateStateMachine" => {
+            let name = req_str(req, "name")?;
+            let definition = req_str(req, "definition")?;
+            let role = req_str(req, "roleArn")?;
+            let ty = opt_str(req, "type")?.unwrap_or("STANDARD");
+            if ty != "STANDARD" && ty != "EXPRESS" {
+                return Err(ApiError::Validation(format!(
+                    "1 validation error detected: Value '{ty}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [EXPRESS, STANDARD]"
+                )));
+            }
+            let row = svc.create_state_machine(name, definition, role, ty).await?;
+            Ok(json!({"stateMachineArn": row.arn, "creationDate": secs(row.created_ms)}))
+        }
+        "DescribeStateMachine" => {
+            let arn = req_str(req, "stateMachineArn")?;
+            let sm = svc.state_machine(arn)?;
+            Ok(json!({
+                "stateMachineArn": sm.row.arn,
+                "name": sm.row.name,
+                "status": "ACTIVE",
+                "definition": sm.definition,
+                "roleArn": sm.row.role_arn,
+                "type": sm.row.sm_type,
+                "creationDate": secs(sm.row.created_ms),
+                "loggingConfiguration": {"level": "OFF", "includeExecutionData": false},
+                "tracingConfiguration": {"enabled": false},
+            }))
+        }
+        "ListStateMachines" => {
+            let max = max_results(req, 100)?;
+            let off = page_offset(req)?;
+            let all = svc.list_state_machines()?;
+            let items: Vec<Value> = all
+                .iter()
+                .skip(off)
+                .take(max)
+                .map(|sm| {
+                    json!({
+                        "stateMachineArn": sm.row.arn,
+                        "name": sm.row.name,
+                        "type": sm.row.sm_type,
+                        "creationDate": secs(sm.row.created_ms),
+                    })
+                })
+                .collect();
+            let mut out = Map::new();
+            out.insert("stateMachines".into(), Value::Array(items));
+            if off + max < all.len() {
+                out.insert("nextToken".into(), Value::from((off + max).to_string()));
+            }
+            Ok(Value::Object(out))
+        }
+        "UpdateStateMachine" => {
+            let arn = req_str(req, "stateMachineArn")?;
+            let def = opt_str(req, "definition")?;
+            let role = opt_str(req, "roleArn")?;
+            if def.is_none() && role.is_none() && req.get("loggingConfiguration").is_none() {
+                return Err(ApiError::Validation(
+                    "Either the definition, the roleArn or the loggingConfiguration must be specified".into(),
+                ));
+            }
+            let updated = svc.update_state_machine(arn, def, role).await?;
+            Ok(json!({"updateDate": secs(updated)}))
+        }
+        "DeleteStateMachine" => {
+            let arn = req_str(req, "stateMachineArn")?;
+            svc.delete_state_machine(arn).await?;
+            Ok(json!({}))
+        }
+        "ValidateStateMachineDefinition" => {
+            let def = req_str(req, "definition")?;
+            Ok(match asl_engine::Definition::parse_str(def) {
+                Ok(_) => json!({"result": "OK", "diagnostics": [], "truncated": false}),
+                Err(e) => {
+                    let code = e
+                        .message
+                        .split('\'')
+                        .nth(1)
+                        .and_then(|s| s.split(':').next())
+                        .unwrap_or("SCHEMA_VALIDATION_FAILED")
+                        .to_owned();
+                    json!({
+                        "result": "FAIL",
+                        "diagnostics": [{"severity": "ERROR", "code": code, "message": e.message}],
+                        "truncated": false,
+                    })
+                }
+            })
+        }
+        "StartExecution" => {
+            let sm = req_str(req, "stateMachineArn")?;
+            let name = opt_str(req, "name")?;
+            let input = opt_str(req, "input")?;
+            let (arn, start) = svc.start_execution(sm, name, input).await?;
+            Ok(json!({"executionArn": arn, "startDate": secs(start)}))
+        }
+        "DescribeExecution" => {
+            let arn = req_str(req, "executionArn")?;
+            let row = svc.execution_row(arn)?;
+            let mut out = Map::new();
+            out.insert("executionArn".into(), Value::from(row.arn.clone()));
+            out.insert("stateMachineArn".into(), Value::from(row.sm_arn.clone()));
+            out.insert("name".into(), Value::from(row.name.clone()));
+            out.insert("status".into(), Value::from(row.status.clone()));
+            out.insert("startDate".into(), secs(row.start_ms));
+            if let Some(s) = row.stop_ms {
+                out.insert("stopDate".into(), secs(s));
+            }
+            out.insert("input".into(), Value::from(row.input.clone()));
+            out.insert("inputDetails".into(), json!({"included": true}));
+            if let Some(o) = &row.output {
+                out.insert("output".into(), Value::from(o.clone()));
+                out.insert("outputDetails".into(), json!({"included": true}));
+            }
+            if let Some(e) = &row.error {
+                out.insert("error".into(), Value::from(e.clone()));
+            }
+            if let Some(c) = &row.cause {
+                out.insert("cause".into(), Value::from(c.clone()));
+            }
+            out.insert("redriveCount".into(), Value::from(0));
+            out.insert("redriveStatus".into(), Value::from("NOT_REDRIVABLE"));
+            Ok(Value::Object(out))
+        }
+        "ListExecutions" => {
+            let sm = req_str(req, "stateMachineArn")?;
+            svc.state_machine(sm)?;
+            let status = opt_str(req, "statusFilter")?;
+            let max = max_results(req, 100)?;
+            let before = match opt_str(req, "nextToken")? {
+                None => i64::MAX,
+                Some(t) => t
+                    .parse()
+                    .map_err(|_| ApiError::Validation("Invalid nextToken".into()))?,
+            };
+            let rows = svc.store.executions(sm, status, before, max + 1)?;
+            let more = rows.len() > max;
+            let items: Vec<Value> = rows
+                .iter()
+                .take(max)
+                .map(|(_, r)| {
+                    let mut m = json!({
+                        "executionArn": r.arn,
+                        "stateMachineArn": r.sm_arn,
+                        "name": r.name,
+                        "status": r.status,
+                        "startDate": secs(r.start_ms),
+                    });
+                    if let (Some(s), Some(o)) = (r.stop_ms, m.as_object_mut()) {
+                        o.insert("stopDate".into(), secs(s));
+                    }
+                    m
+                })
+                .collect();
+            let mut out = Map::new();
+            out.insert("executions".into(), Value::Array(items));
+            if more && let Some((seq, _)) = rows.get(max - 1) {
+                out.insert("nextToken".into(), Value::from(seq.to_string()));
+            }
+            Ok(Value::Object(out))
+        }
+        "StopExecution" => {
+            let arn = req_str(req, "executionArn")?;
+            let error = opt_str(req, "error")?.map(str::to_owned);
+            let cause = opt_str(req, "cause")?.map(str::to_owned);
+            let stop = svc.stop_execution(arn, error, cause).await?;
+            Ok(json!({"stopDate": secs(stop)}))
+        }
+        "GetExecutionHistory" => {
+            let arn = req_str(req, "executionArn")?;
+            let row = svc.execution_row(arn)?;
+            let max = max_results(req, 100)?;
+            let off = page_offset(req)?;
+            let reverse = req
+                .get("reverseOrder")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let include_data = req
+                .get("includeExecutionData")
+                .and_then(Value::as_bool)
+                .unwrap_or(true);
+            let mut all = Vec::new();
+            for chunk in svc.store.event_chunks(row.seq)? {
+                match serde_json::from_str(&chunk) {
+                    Ok(Value::Array(evs)) => all.extend(evs),
+                    _ => return Err(ApiError::Internal("corrupt history chunk".into())),
+                }
+            }
+            if reverse {
+                all.reverse();
+            }
+            let total = all.len();
+            let mut events = Vec::with_capacity(max.min(total));
+            for mut ev in all.into_iter().skip(off).take(max) {
+                if !include_data && let Some(o) = ev.as_object_mut() {
+                    for (k, v) in o.iter_mut() {
+                        if k.ends_with("EventDetails")
+                            && let Some(d) = v.as_object_mut()
+                        {
+                            for f in ["input", "output", "parameters"] {
+                                d.remove(f);
+                            }
+                        }
+                    }
+                }
+                events.push(ev);
+            }
+            let mut out = Map::new();
+            out.insert("events".into(), Value::Array(events));
+            if off + max < total {
+                out.insert("nextToken".into(), Value::from((off + max).to_string()));
+            }
+            Ok(Value::Object(out))
+        }
+        "SendTaskSuccess" => {
+            let token = req_str(req, "taskToken")?;
+            let output = req_str(req, "output")?;
+            if output.len() > MAX_OUTPUT {
+                return Err(ApiError::InvalidOutput(
+                    "Invalid Output: output exceeds the maximum size".into(),
+                ));
+            }
+            let v: Value = serde_json::from_str(output)
+                .map_err(|e| ApiError::InvalidOutput(format!("Invalid Output: {e}")))?;
+            svc.task_callback(token, |task_id| Command::Task {
+                task_id,
+                outcome: TaskOutcome::Succeeded(v),
+            })
+            .await?;
+            Ok(json!({}))
+        }
+        "SendTaskFailure" => {
+            let token = req_str(req, "taskToken")?;
+            let error = opt_str(req, "error")?.unwrap_or("").to_owned();
+            let cause = opt_str(req, "cause")?.unwrap_or("").to_owned();
+            svc.task_callback(token, |task_id| Command::Task {
+                task_id,
+                outcome: TaskOutcome::Failed { error, cause },
+            })
+            .await?;
+            Ok(json!({}))
+        }
+        "SendTaskHeartbeat" => {
+            let token = req_str(req, "taskToken")?;
+            svc.task_callback(token, |task_id| Command::Heartbeat { task_id })
+                .await?;
+            Ok(json!({}))
+        }
+        "ListTagsForResource" => {
+            let arn = req_str(req, "resourceArn")?;
+            check_arn(arn, "stateMachine")?;
+            Ok(json!({"tags": []}))
+        }
+        other => Err(ApiError::UnknownOperation(format!(
+            "Unknown operation: {other}"
+        ))),
+    }
+}
+
+const MAX_OUTPUT: usize = 256 * 1024;

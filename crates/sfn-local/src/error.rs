@@ -1,0 +1,82 @@
+//! API errors: AWS's error code (`__type`) and message.
+//!
+//! Every variant maps to HTTP 400 with body `{"__type": "<Code>", "message": "..."}`,
+//! which the AWS SDKs and CLI turn into typed exceptions (AWS JSON 1.0 protocol), except
+//! internal errors, which are HTTP 500 `InternalServerError`.
+
+use crate::store::StoreError;
+
+/// An error returned by a Step Functions operation.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    InvalidArn(String),
+    #[error("{0}")]
+    InvalidName(String),
+    #[error("{0}")]
+    InvalidDefinition(String),
+    #[error("{0}")]
+    InvalidExecutionInput(String),
+    #[error("{0}")]
+    InvalidOutput(String),
+    #[error("{0}")]
+    InvalidToken(String),
+    #[error("{0}")]
+    TaskDoesNotExist(String),
+    #[error("{0}")]
+    TaskTimedOut(String),
+    #[error("{0}")]
+    ExecutionAlreadyExists(String),
+    #[error("{0}")]
+    ExecutionDoesNotExist(String),
+    #[error("{0}")]
+    StateMachineDoesNotExist(String),
+    #[error("{0}")]
+    StateMachineAlreadyExists(String),
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    UnknownOperation(String),
+    #[error("{0}")]
+    Serialization(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// AWS's error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidArn(_) => "InvalidArn",
+            ApiError::InvalidName(_) => "InvalidName",
+            ApiError::InvalidDefinition(_) => "InvalidDefinition",
+            ApiError::InvalidExecutionInput(_) => "InvalidExecutionInput",
+            ApiError::InvalidOutput(_) => "InvalidOutput",
+            ApiError::InvalidToken(_) => "InvalidToken",
+            ApiError::TaskDoesNotExist(_) => "TaskDoesNotExist",
+            ApiError::TaskTimedOut(_) => "TaskTimedOut",
+            ApiError::ExecutionAlreadyExists(_) => "ExecutionAlreadyExists",
+            ApiError::ExecutionDoesNotExist(_) => "ExecutionDoesNotExist",
+            ApiError::StateMachineDoesNotExist(_) => "StateMachineDoesNotExist",
+            ApiError::StateMachineAlreadyExists(_) => "StateMachineAlreadyExists",
+            ApiError::Validation(_) => "ValidationException",
+            ApiError::UnknownOperation(_) => "UnknownOperationException",
+            ApiError::Serialization(_) => "SerializationException",
+            ApiError::Internal(_) => "InternalServerError",
+        }
+    }
+
+    /// The HTTP status to answer with.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            ApiError::Internal(_) => 500,
+            _ => 400,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}

@@ -1,0 +1,670 @@
+//! The Step Functions service: state machines, executions, timers and task callbacks,
+//! driving the pure `asl-engine` interpreter and persisting through [`Store`].
+//!
+//! Contract:
+//! * Every accepted mutation (CreateStateMachine, StartExecution, SendTask*, a timer
+//!   firing, ...) is committed to SQLite before it is acknowledged or acted upon.
+//! * Commands to one execution are applied one at a time (sharded async locks).
+//! * An execution waiting on a task token or a long timer is *not* kept in memory: its
+//!   snapshot lives in SQLite and is loaded when the callback or timer arrives. In memory
+//!   there is only the timer heap entry (execution ARN, timer id, due time).
+//! * After a restart, armed timers are reloaded from the `timers` table and fire at their
+//!   original deadlines (immediately if already past); task tokens keep working because a
+//!   token names its execution and task.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use asl_engine::{
+    Clock, Command, CommandError, Definition, Effect, ExecInfo, Execution, Integration, Status,
+    Step, SystemClock, TaskOutcome,
+};
+use serde_json::Value;
+use tokio::sync::Notify;
+
+use crate::error::ApiError;
+use crate::store::{ExecutionRow, StateMachineRow, Store, Write};
+
+/// Service settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub state_dir: PathBuf,
+    pub region: String,
+    pub account: String,
+}
+
+const SHARDS: usize = 256;
+/// AWS's limit for execution input and task output: 256 KiB.
+const MAX_PAYLOAD: usize = 256 * 1024;
+
+/// A state machine as kept in memory (few, small).
+#[derive(Debug, Clone)]
+pub struct StateMachine {
+    pub row: StateMachineRow,
+    pub definition: String,
+}
+
+/// The service.
+pub struct Service {
+    pub(crate) cfg: Config,
+    pub(crate) store: Store,
+    sms: RwLock<HashMap<String, StateMachine>>,
+    defs: Mutex<HashMap<i64, Arc<Definition>>>,
+    next_def: AtomicI64,
+    next_exec: AtomicI64,
+    shards: Vec<tokio::sync::Mutex<()>>,
+    timers: Mutex<BinaryHeap<Reverse<(i64, String, u64)>>>,
+    timer_wake: Notify,
+    integrations: Vec<Arc<dyn Integration>>,
+    clock: Arc<dyn Clock>,
+}
+
+fn shard_of(arn: &str) -> usize {
+    let h = arn.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (h % SHARDS as u64) as usize
+}
+
+/// AWS's name rule for state machines and executions (1-80 chars, no whitespace,
+/// brackets, wildcards, special characters or control characters).
+pub fn valid_name(name: &str) -> bool {
+    let n = name.chars().count();
+    (1..=80).contains(&n)
+        && !name.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c)
+                || ('\u{7f}'..='\u{9f}').contains(&c)
+        })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Splits a task token into (execution ARN, secret, task id).
+fn parse_token(token: &str) -> Option<(String, String, u64)> {
+    let mut parts = token.split('.');
+    let arn = String::from_utf8(unhex(parts.next()?)?).ok()?;
+    let secret = parts.next()?.to_owned();
+    let task = parts.next()?.parse().ok()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((arn, secret, task))
+}
+
+fn status_str(s: Status) -> &'static str {
+    s.as_str()
+}
+
+impl Service {
+    /// Opens the store, loads state machines and re-arms timers.
+    pub fn open(
+        cfg: Config,
+        integrations: Vec<Arc<dyn Integration>>,
+    ) -> Result<Arc<Self>, ApiError> {
+        let store = Store::open(&cfg.state_dir)?;
+        let mut sms = HashMap::new();
+        for row in store.state_machines()? {
+            let definition = store.definition(row.definition_id)?.unwrap_or_default();
+            sms.insert(row.arn.clone(), StateMachine { row, definition });
+        }
+        let next_def = store.max_definition_id()? + 1;
+        let next_exec = store.max_execution_seq()? + 1;
+        let mut heap = BinaryHeap::new();
+        for (arn, id, due) in store.timers()? {
+            heap.push(Reverse((due, arn, id)));
+        }
+        tracing::info!(
+            state_machines = sms.len(),
+            timers = heap.len(),
+            "state loaded"
+        );
+        Ok(Arc::new(Self {
+            cfg,
+            store,
+            sms: RwLock::new(sms),
+            defs: Mutex::new(HashMap::new()),
+            next_def: AtomicI64::new(next_def),
+            next_exec: AtomicI64::new(next_exec),
+            shards: (0..SHARDS).map(|_| tokio::sync::Mutex::new(())).collect(),
+            timers: Mutex::new(heap),
+            timer_wake: Notify::new(),
+            integrations,
+            clock: Arc::new(SystemClock),
+        }))
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    fn sm_arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:states:{}:{}:stateMachine:{name}",
+            self.cfg.region, self.cfg.account
+        )
+    }
+
+    pub(crate) fn state_machine(&self, arn: &str) -> Result<StateMachine, ApiError> {
+        check_arn(arn, "stateMachine")?;
+        self.sms
+            .read()
+            .map_err(|_| ApiError::Internal("lock poisoned".into()))?
+            .get(arn)
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::StateMachineDoesNotExist(format!("State Machine Does Not Exist: '{arn}'"))
+            })
+    }
+
+    pub(crate) fn list_state_machines(&self) -> Result<Vec<StateMachine>, ApiError> {
+        let g = self
+            .sms
+            .read()
+            .map_err(|_| ApiError::Internal("lock poisoned".into()))?;
+        let mut v: Vec<StateMachine> = g.values().cloned().collect();
+        v.sort_by(|a, b| (a.row.created_ms, &a.row.arn).cmp(&(b.row.created_ms, &b.row.arn)));
+        Ok(v)
+    }
+
+    fn definition(&self, id: i64) -> Result<Arc<Definition>, ApiError> {
+        if let Some(d) = self
+            .defs
+            .lock()
+            .map_err(|_| ApiError::Internal("lock poisoned".into()))?
+            .get(&id)
+        {
+            return Ok(d.clone());
+        }
+        let text = self
+            .store
+            .definition(id)?
+            .ok_or_else(|| ApiError::Internal(format!("definition {id} missing")))?;
+        let def =
+            Arc::new(Definition::parse_str(&text).map_err(|e| ApiError::Internal(e.message))?);
+        if let Ok(mut g) = self.defs.lock() {
+            g.insert(id, def.clone());
+        }
+        Ok(def)
+    }
+
+    /// CreateStateMachine.
+    pub async fn create_state_machine(
+        &self,
+        name: &str,
+        definition: &str,
+        role_arn: &str,
+        sm_type: &str,
+    ) -> Result<StateMachineRow, ApiError> {
+        if !valid_name(name) {
+            return Err(ApiError::InvalidName(format!("Invalid Name: '{name}'")));
+        }
+        let def = Definition::parse_str(definition)
+            .map_err(|e| ApiError::InvalidDefinition(e.message))?;
+        let arn = self.sm_arn(name);
+        if let Ok(existing) = self.state_machine(&arn) {
+            if existing.definition == definition && existing.row.role_arn == role_arn {
+                return Ok(existing.row);
+            }
+            return Err(ApiError::StateMachineAlreadyExists(format!(
+                "State Machine Already Exists: '{arn}'"
+            )));
+        }
+        let def_id = self.next_def.fetch_add(1, Ordering::SeqCst);
+        let now = self.now();
+        let row = StateMachineRow {
+            arn: arn.clone(),
+            name: name.to_owned(),
+            definition_id: def_id,
+            role_arn: role_arn.to_owned(),
+            sm_type: sm_type.to_owned(),
+            created_ms: now,
+            updated_ms: now,
+        };
+        self.store
+            .write(vec![
+                Write::PutDefinition {
+                    id: def_id,
+                    text: definition.to_owned(),
+                },
+                Write::PutStateMachine(row.clone()),
+            ])
+            .await?;
+        if let Ok(mut g) = self.defs.lock() {
+            g.insert(def_id, Arc::new(def));
+        }
+        self.sms
+            .write()
+            .map_err(|_| ApiError::Internal("lock poisoned".into()))?
+            .insert(
+                arn,
+                StateMachine {
+                    row: row.clone(),
+                    definition: definition.to_owned(),
+                },
+            );
+        Ok(row)
+    }
+
+    /// UpdateStateMachine (new executions use the new definition).
+    pub async fn update_state_machine(
+        &self,
+        arn: &str,
+        definition: Option<&str>,
+        role_arn: Option<&str>,
+    ) -> Result<i64, ApiError> {
+        let mut sm = self.state_machine(arn)?;
+        let mut writes = Vec::new();
+        if let Some(text) = definition {
+            let def =
+                Definition::parse_str(text).map_err(|e| ApiError::InvalidDefinition(e.message))?;
+            let id = self.next_def.fetch_add(1, Ordering::SeqCst);
+            writes.push(Write::PutDefinition {
+                id,
+                text: text.to_owned(),
+            });
+            if let Ok(mut g) = self.defs.lock() {
+                g.insert(id, Arc::new(def));
+            }
+            sm.row.definition_id = id;
+            sm.definition = text.to_owned();
+        }
+        if let Some(r) = role_arn {
+            sm.row.role_arn = r.to_owned();
+        }
+        sm.row.updated_ms = self.now();
+        writes.push(Write::PutStateMachine(sm.row.clone()));
+        self.store.write(writes).await?;
+        let updated = sm.row.updated_ms;
+        self.sms
+            .write()
+            .map_err(|_| ApiError::Internal("lock poisoned".into()))?
+            .insert(arn.to_owned(), sm);
+        Ok(updated)
+    }
+
+    /// DeleteStateMachine (idempotent, like AWS).
+    pub async fn delete_state_machine(&self, arn: &str) -> Result<(), ApiError> {
+        check_arn(arn, "stateMachine")?;
+        self.store
+            .write(vec![Write::DeleteStateMachine {
+                arn: arn.to_owned(),
+            }])
+            .await?;
+        self.sms
+            .write()
+            .map_err(|_| ApiError::Internal("lock poisoned".into()))?
+            .remove(arn);
+        Ok(())
+    }
+
+    /// StartExecution: runs the machine until it blocks or ends, commits, then returns.
+    pub async fn start_execution(
+        self: &Arc<Self>,
+        sm_arn: &str,
+        name: Option<&str>,
+        input: Option<&str>,
+    ) -> Result<(String, i64), ApiError> {
+        let sm = self.state_machine(sm_arn)?;
+        let name = match name {
+            Some(n) => {
+                if !valid_name(n) {
+                    return Err(ApiError::InvalidName(format!("Invalid Name: '{n}'")));
+                }
+                n.to_owned()
+            }
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        let input_text = input.unwrap_or("{}");
+        if input_text.len() > MAX_PAYLOAD {
+            return Err(ApiError::InvalidExecutionInput(
+                "Invalid Execution Input: input exceeds the maximum size of 262144 bytes".into(),
+            ));
+        }
+        let input_value: Value = serde_json::from_str(input_text).map_err(|e| {
+            ApiError::InvalidExecutionInput(format!("Invalid Execution Input: {e}"))
+        })?;
+        let arn = format!(
+            "arn:aws:states:{}:{}:execution:{}:{}",
+            self.cfg.region, self.cfg.account, sm.row.name, name
+        );
+        let _guard = self.shards[shard_of(&arn)].lock().await;
+        if self.store.execution(&arn)?.is_some() {
+            return Err(ApiError::ExecutionAlreadyExists(format!(
+                "Execution Already Exists: '{arn}'"
+            )));
+        }
+        let def = self.definition(sm.row.definition_id)?;
+        let now = self.now();
+        let secret = hex(uuid::Uuid::new_v4().as_bytes());
+        let info = ExecInfo {
+            execution_arn: arn.clone(),
+            name: name.clone(),
+            state_machine_arn: sm.row.arn.clone(),
+            state_machine_name: sm.row.name.clone(),
+            role_arn: sm.row.role_arn.clone(),
+            start_ms: now,
+            input: input_value,
+            token_prefix: format!("{}.{}.", hex(arn.as_bytes()), secret),
+        };
+        let (exec, step) = Execution::start(&def, info, now);
+        let row = ExecutionRow {
+            seq: self.next_exec.fetch_add(1, Ordering::SeqCst),
+            arn: arn.clone(),
+            sm_arn: sm.row.arn.clone(),
+            name,
+            definition_id: sm.row.definition_id,
+            status: String::new(),
+            start_ms: now,
+            stop_ms: None,
+            input: input_text.to_owned(),
+            output: None,
+            error: None,
+            cause: None,
+            snapshot: None,
+        };
+        self.persist(row, &exec, &step, None).await?;
+        drop(_guard);
+        self.act(&arn, step);
+        tracing::debug!(execution = %arn, "execution started");
+        Ok((arn, now))
+    }
+
+    /// Writes the execution row, new events and timers in one batch.
+    async fn persist(
+        &self,
+        mut row: ExecutionRow,
+        exec: &Execution,
+        step: &Step,
+        fired_timer: Option<u64>,
+    ) -> Result<(), ApiError> {
+        row.status = status_str(exec.status).to_owned();
+        row.stop_ms = exec.stop_ms;
+        row.output = exec.output.as_ref().map(asl_engine::history::json_text);
+        row.error = exec.error.clone();
+        row.cause = exec.cause.clone();
+        let running = exec.status == Status::Running;
+        row.snapshot = if running {
+            Some(serde_json::to_string(exec).map_err(|e| ApiError::Internal(e.to_string()))?)
+        } else {
+            None
+        };
+        let mut writes = vec![Write::PutExecution(Box::new(row.clone()))];
+        if let Some(first) = step.events.first() {
+            let chunk: Vec<Value> = step.events.iter().map(|e| e.to_aws_json()).collect();
+            writes.push(Write::AppendEvents {
+                exec_seq: row.seq,
+                first_id: first.id,
+                chunk: Value::Array(chunk).to_string(),
+            });
+        }
+        if let Some(t) = fired_timer {
+            writes.push(Write::DeleteTimer {
+                exec_arn: row.arn.clone(),
+                timer_id: t,
+            });
+        }
+        if running {
+            for eff in &step.effects {
+                if let Effect::Timer { timer_id, due_ms } = eff {
+                    writes.push(Write::PutTimer {
+                        exec_arn: row.arn.clone(),
+                        timer_id: *timer_id,
+                        due_ms: *due_ms,
+                    });
+                }
+            }
+        } else {
+            writes.push(Write::DeleteTimers {
+                exec_arn: row.arn.clone(),
+            });
+        }
+        self.store.write(writes).await?;
+        Ok(())
+    }
+
+    /// Carries out effects after they were persisted.
+    fn act(self: &Arc<Self>, arn: &str, step: Step) {
+        for eff in step.effects {
+            match eff {
+                Effect::Timer { timer_id, due_ms } => {
+                    if let Ok(mut h) = self.timers.lock() {
+                        h.push(Reverse((due_ms, arn.to_owned(), timer_id)));
+                    }
+                    self.timer_wake.notify_one();
+                }
+                Effect::InvokeTask { task_id, request } => {
+                    let svc = self.clone();
+                    let arn = arn.to_owned();
+                    let integ = self
+                        .integrations
+                        .iter()
+                        .find(|i| i.handles(&request.resource))
+                        .cloned();
+                    tokio::spawn(async move {
+                        let outcome = match integ {
+                            Some(i) => i.invoke(request).await,
+                            // Without an integration, a callback task still waits for its
+                            // token (visible in TaskScheduled), so approval flows work locally.
+                            None if request.task_token.is_some() => {
+                                TaskOutcome::Submitted(serde_json::json!({}))
+                            }
+                            None => TaskOutcome::Failed {
+                                error: "States.TaskFailed".into(),
+                                cause: format!(
+                                    "sfn-local has no integration for resource '{}'",
+                                    request.resource
+                                ),
+                            },
+                        };
+                        if let Err(e) = svc
+                            .command(&arn, Command::Task { task_id, outcome }, None)
+                            .await
+                        {
+                            tracing::debug!(execution = %arn, error = %e, "task outcome dropped");
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    /// Applies a command to a running execution, persisting the result.
+    pub(crate) async fn command(
+        self: &Arc<Self>,
+        arn: &str,
+        cmd: Command,
+        fired_timer: Option<u64>,
+    ) -> Result<(), CommandFailure> {
+        let _guard = self.shards[shard_of(arn)].lock().await;
+        let row = self
+            .store
+            .execution(arn)
+            .map_err(|e| CommandFailure::Api(e.into()))?
+            .ok_or(CommandFailure::NoExecution)?;
+        let Some(snapshot) = row.snapshot.as_deref() else {
+            return Err(CommandFailure::Engine(CommandError::NotRunning));
+        };
+        let mut exec: Execution = serde_json::from_str(snapshot)
+            .map_err(|e| CommandFailure::Api(ApiError::Internal(e.to_string())))?;
+        let def = self
+            .definition(row.definition_id)
+            .map_err(CommandFailure::Api)?;
+        let step = exec
+            .apply(&def, cmd, self.now())
+            .map_err(CommandFailure::Engine)?;
+        self.persist(row, &exec, &step, fired_timer)
+            .await
+            .map_err(CommandFailure::Api)?;
+        drop(_guard);
+        self.act(arn, step);
+        Ok(())
+    }
+
+    /// Resolves a task token to (execution ARN, task id), checking its secret.
+    pub(crate) fn resolve_token(&self, token: &str) -> Result<(String, u64), ApiError> {
+        let invalid = || ApiError::InvalidToken("Invalid Token: 'Invalid token'".into());
+        if token.is_empty() || token.len() > 2048 {
+            return Err(invalid());
+        }
+        let (arn, secret, task) = parse_token(token).ok_or_else(invalid)?;
+        let row = self.store.execution(&arn)?.ok_or_else(|| {
+            ApiError::TaskDoesNotExist(
+                "Task Does Not Exist: 'Provided task does not exist anymore'".into(),
+            )
+        })?;
+        match row.snapshot {
+            None => Err(ApiError::TaskTimedOut(
+                "Task Timed Out: 'Provided task does not exist anymore'".into(),
+            )),
+            Some(s) => {
+                let exec: Execution =
+                    serde_json::from_str(&s).map_err(|e| ApiError::Internal(e.to_string()))?;
+                if !exec.info.token_prefix.contains(&secret) {
+                    return Err(invalid());
+                }
+                Ok((arn, task))
+            }
+        }
+    }
+
+    /// SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat.
+    pub async fn task_callback(
+        self: &Arc<Self>,
+        token: &str,
+        cmd: impl FnOnce(u64) -> Command,
+    ) -> Result<(), ApiError> {
+        let (arn, task) = self.resolve_token(token)?;
+        match self.command(&arn, cmd(task), None).await {
+            Ok(()) => Ok(()),
+            Err(CommandFailure::Api(e)) => Err(e),
+            Err(_) => Err(ApiError::TaskTimedOut(
+                "Task Timed Out: 'Provided task does not exist anymore'".into(),
+            )),
+        }
+    }
+
+    /// StopExecution.
+    pub async fn stop_execution(
+        self: &Arc<Self>,
+        arn: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<i64, ApiError> {
+        check_arn(arn, "execution")?;
+        match self
+            .command(arn, Command::Stop { error, cause }, None)
+            .await
+        {
+            Ok(()) => {}
+            Err(CommandFailure::NoExecution) => {
+                return Err(ApiError::ExecutionDoesNotExist(format!(
+                    "Execution Does Not Exist: '{arn}'"
+                )));
+            }
+            Err(CommandFailure::Api(e)) => return Err(e),
+            // Already finished: AWS answers with the stop date it has.
+            Err(CommandFailure::Engine(_)) => {}
+        }
+        let row = self.execution_row(arn)?;
+        Ok(row.stop_ms.unwrap_or_else(|| self.now()))
+    }
+
+    pub(crate) fn execution_row(&self, arn: &str) -> Result<ExecutionRow, ApiError> {
+        check_arn(arn, "execution")?;
+        self.store.execution(arn)?.ok_or_else(|| {
+            ApiError::ExecutionDoesNotExist(format!("Execution Does Not Exist: '{arn}'"))
+        })
+    }
+
+    /// Fires due timers forever.
+    pub async fn run_timers(self: Arc<Self>) {
+        loop {
+            let next = {
+                let Ok(mut h) = self.timers.lock() else {
+                    return;
+                };
+                let now = self.now();
+                let mut due = Vec::new();
+                while let Some(Reverse((at, _, _))) = h.peek() {
+                    if *at > now {
+                        break;
+                    }
+                    if let Some(Reverse((_, arn, id))) = h.pop() {
+                        due.push((arn, id));
+                    }
+                }
+                let wait = h
+                    .peek()
+                    .map(|Reverse((at, _, _))| (*at - now).max(0) as u64);
+                (due, wait)
+            };
+            let (due, wait) = next;
+            for (arn, id) in due {
+                let svc = self.clone();
+                tokio::spawn(async move {
+                    match svc
+                        .command(&arn, Command::Timer { timer_id: id }, Some(id))
+                        .await
+                    {
+                        Ok(())
+                        | Err(CommandFailure::Engine(_))
+                        | Err(CommandFailure::NoExecution) => {}
+                        Err(CommandFailure::Api(e)) => {
+                            tracing::error!(execution = %arn, error = %e, "timer failed");
+                        }
+                    }
+                });
+            }
+            let sleep = std::time::Duration::from_millis(wait.unwrap_or(60_000).min(60_000));
+            tokio::select! {
+                () = tokio::time::sleep(sleep) => {}
+                () = self.timer_wake.notified() => {}
+            }
+        }
+    }
+}
+
+/// Why a command was not applied.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CommandFailure {
+    #[error("no such execution")]
+    NoExecution,
+    #[error(transparent)]
+    Engine(CommandError),
+    #[error(transparent)]
+    Api(ApiError),
+}
+
+/// Checks an ARN's shape: `arn:<partition>:states:<region>:<account>:<kind>:...`.
+pub fn check_arn(arn: &str, kind: &str) -> Result<(), ApiError> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let ok = parts.len() >= 7
+        && parts[0] == "arn"
+        && parts[2] == "states"
+        && parts[5] == kind
+        && parts[6..].iter().all(|p| !p.is_empty());
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidArn(format!(
+            "Invalid Arn: 'Resource type not valid in this context: {arn}'"
+        )))
+    }
+}

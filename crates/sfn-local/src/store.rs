@@ -1,0 +1,460 @@
+//! SQLite persistence with group commit.
+//!
+//! Durability guarantee (chosen deliberately): WAL journal with `synchronous=NORMAL`.
+//! A write is acknowledged only after the transaction holding it has committed to the
+//! WAL, so every acknowledged request and state transition survives a process kill
+//! (`kill -9`). It does *not* survive power loss or an OS crash (the WAL is not fsynced
+//! on every commit). One writer thread owns the write connection and commits whatever
+//! batches are queued in one transaction ("group commit"), so fsync/commit cost is shared
+//! and durability does not cap throughput. Reads use a small pool of separate connections
+//! (WAL readers never block the writer).
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::mpsc;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::oneshot;
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the store writer stopped")]
+    WriterGone,
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+}
+
+/// One write operation; a batch of them commits atomically.
+#[derive(Debug, Clone)]
+pub enum Write {
+    PutStateMachine(StateMachineRow),
+    DeleteStateMachine {
+        arn: String,
+    },
+    PutDefinition {
+        id: i64,
+        text: String,
+    },
+    PutExecution(Box<ExecutionRow>),
+    /// One chunk of consecutive events (a JSON array), keyed by the first event id.
+    AppendEvents {
+        exec_seq: i64,
+        first_id: u64,
+        chunk: String,
+    },
+    PutTimer {
+        exec_arn: String,
+        timer_id: u64,
+        due_ms: i64,
+    },
+    DeleteTimer {
+        exec_arn: String,
+        timer_id: u64,
+    },
+    DeleteTimers {
+        exec_arn: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct StateMachineRow {
+    pub arn: String,
+    pub name: String,
+    pub definition_id: i64,
+    pub role_arn: String,
+    pub sm_type: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExecutionRow {
+    /// Dense internal id (also the ListExecutions order).
+    pub seq: i64,
+    pub arn: String,
+    pub sm_arn: String,
+    pub name: String,
+    pub definition_id: i64,
+    pub status: String,
+    pub start_ms: i64,
+    pub stop_ms: Option<i64>,
+    pub input: String,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    /// The interpreter snapshot while RUNNING; `None` once finished.
+    pub snapshot: Option<String>,
+}
+
+struct Batch {
+    writes: Vec<Write>,
+    ack: oneshot::Sender<Result<(), String>>,
+}
+
+/// Handle to the database.
+pub struct Store {
+    tx: Mutex<Option<mpsc::Sender<Batch>>>,
+    readers: Mutex<Vec<Connection>>,
+    path: PathBuf,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS definitions (id INTEGER PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS state_machines (
+  arn TEXT PRIMARY KEY, name TEXT NOT NULL, definition_id INTEGER NOT NULL,
+  role_arn TEXT NOT NULL, sm_type TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS executions (
+  seq INTEGER PRIMARY KEY,
+  arn TEXT NOT NULL UNIQUE, sm_arn TEXT NOT NULL, name TEXT NOT NULL, definition_id INTEGER NOT NULL,
+  status TEXT NOT NULL, start_ms INTEGER NOT NULL, stop_ms INTEGER,
+  input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT, snapshot TEXT);
+CREATE INDEX IF NOT EXISTS executions_sm ON executions (sm_arn, seq);
+CREATE INDEX IF NOT EXISTS executions_running ON executions (status) WHERE status = 'RUNNING';
+-- History in chunks: one row per committed step (a JSON array of events), so a
+-- 10-state execution that finishes inside StartExecution is one row, not twenty.
+CREATE TABLE IF NOT EXISTS events (
+  exec_seq INTEGER NOT NULL, first_id INTEGER NOT NULL, chunk TEXT NOT NULL,
+  PRIMARY KEY (exec_seq, first_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS timers (
+  exec_arn TEXT NOT NULL, timer_id INTEGER NOT NULL, due_ms INTEGER NOT NULL,
+  PRIMARY KEY (exec_arn, timer_id)) WITHOUT ROWID;
+";
+
+fn open(path: &Path) -> Result<Connection, rusqlite::Error> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "busy_timeout", 5000)?;
+    Ok(conn)
+}
+
+impl Store {
+    /// Opens (or creates) the database in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let path = dir.join("sfn-local.sqlite3");
+        let conn = open(&path)?;
+        conn.execute_batch(SCHEMA)?;
+        let (tx, rx) = mpsc::channel::<Batch>();
+        let writer = std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(Self {
+            tx: Mutex::new(Some(tx)),
+            readers: Mutex::new(Vec::new()),
+            path,
+            writer: Mutex::new(Some(writer)),
+        })
+    }
+
+    /// Commits `writes` atomically; returns once they are durable (see module docs).
+    pub async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let (ack, done) = oneshot::channel();
+        {
+            let guard = self.tx.lock().map_err(|_| StoreError::WriterGone)?;
+            let tx = guard.as_ref().ok_or(StoreError::WriterGone)?;
+            tx.send(Batch { writes, ack })
+                .map_err(|_| StoreError::WriterGone)?;
+        }
+        match done.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(StoreError::Corrupt(e)),
+            Err(_) => Err(StoreError::WriterGone),
+        }
+    }
+
+    /// Stops the writer after it drains its queue.
+    pub fn close(&self) {
+        if let Ok(mut g) = self.tx.lock() {
+            g.take();
+        }
+        if let Ok(mut g) = self.writer.lock()
+            && let Some(h) = g.take()
+        {
+            let _ = h.join();
+        }
+    }
+
+    /// Runs a read on a pooled connection.
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>,
+    ) -> Result<T, StoreError> {
+        let conn = {
+            let mut pool = self
+                .readers
+                .lock()
+                .map_err(|_| StoreError::Corrupt("reader pool poisoned".into()))?;
+            pool.pop()
+        };
+        let conn = match conn {
+            Some(c) => c,
+            None => open(&self.path)?,
+        };
+        let out = f(&conn);
+        if let Ok(mut pool) = self.readers.lock()
+            && pool.len() < 8
+        {
+            pool.push(conn);
+        }
+        Ok(out?)
+    }
+
+    pub fn definition(&self, id: i64) -> Result<Option<String>, StoreError> {
+        self.read(|c| {
+            c.query_row("SELECT text FROM definitions WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()
+        })
+    }
+
+    pub fn max_definition_id(&self) -> Result<i64, StoreError> {
+        self.read(|c| {
+            c.query_row("SELECT COALESCE(MAX(id), 0) FROM definitions", [], |r| {
+                r.get(0)
+            })
+        })
+    }
+
+    pub fn state_machines(&self) -> Result<Vec<StateMachineRow>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare(
+                "SELECT arn, name, definition_id, role_arn, sm_type, created_ms, updated_ms FROM state_machines ORDER BY created_ms, arn",
+            )?;
+            let rows = st.query_map([], |r| {
+                Ok(StateMachineRow {
+                    arn: r.get(0)?,
+                    name: r.get(1)?,
+                    definition_id: r.get(2)?,
+                    role_arn: r.get(3)?,
+                    sm_type: r.get(4)?,
+                    created_ms: r.get(5)?,
+                    updated_ms: r.get(6)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    pub fn execution(&self, arn: &str) -> Result<Option<ExecutionRow>, StoreError> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT seq, arn, sm_arn, name, definition_id, status, start_ms, stop_ms, input, output, error, cause, snapshot FROM executions WHERE arn = ?1",
+                [arn],
+                exec_row,
+            )
+            .optional()
+        })
+    }
+
+    /// Executions of a state machine, newest first, after `after_seq` (paging).
+    pub fn executions(
+        &self,
+        sm_arn: &str,
+        status: Option<&str>,
+        before_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, ExecutionRow)>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare(
+                "SELECT seq, arn, sm_arn, name, definition_id, status, start_ms, stop_ms FROM executions
+                 WHERE sm_arn = ?1 AND seq < ?2 AND (?3 IS NULL OR status = ?3) ORDER BY seq DESC LIMIT ?4",
+            )?;
+            let rows = st.query_map(params![sm_arn, before_seq, status, limit as i64], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    ExecutionRow {
+                        seq: r.get(0)?,
+                        arn: r.get(1)?,
+                        sm_arn: r.get(2)?,
+                        name: r.get(3)?,
+                        definition_id: r.get(4)?,
+                        status: r.get(5)?,
+                        start_ms: r.get(6)?,
+                        stop_ms: r.get(7)?,
+                        input: String::new(),
+                        output: None,
+                        error: None,
+                        cause: None,
+                        snapshot: None,
+                    },
+                ))
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// History chunks (JSON arrays) in event order.
+    pub fn event_chunks(&self, exec_seq: i64) -> Result<Vec<String>, StoreError> {
+        self.read(|c| {
+            let mut st =
+                c.prepare_cached("SELECT chunk FROM events WHERE exec_seq = ?1 ORDER BY first_id")?;
+            let rows = st.query_map([exec_seq], |r| r.get(0))?;
+            rows.collect()
+        })
+    }
+
+    pub fn max_execution_seq(&self) -> Result<i64, StoreError> {
+        self.read(|c| {
+            c.query_row("SELECT COALESCE(MAX(seq), 0) FROM executions", [], |r| {
+                r.get(0)
+            })
+        })
+    }
+
+    /// Every armed timer (for restart).
+    pub fn timers(&self) -> Result<Vec<(String, u64, i64)>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare("SELECT exec_arn, timer_id, due_ms FROM timers")?;
+            let rows = st.query_map([], |r| {
+                Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?))
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// ARNs of RUNNING executions (for restart).
+    pub fn running(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare("SELECT arn FROM executions WHERE status = 'RUNNING'")?;
+            let rows = st.query_map([], |r| r.get(0))?;
+            rows.collect()
+        })
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn exec_row(r: &rusqlite::Row<'_>) -> Result<ExecutionRow, rusqlite::Error> {
+    Ok(ExecutionRow {
+        seq: r.get(0)?,
+        arn: r.get(1)?,
+        sm_arn: r.get(2)?,
+        name: r.get(3)?,
+        definition_id: r.get(4)?,
+        status: r.get(5)?,
+        start_ms: r.get(6)?,
+        stop_ms: r.get(7)?,
+        input: r.get(8)?,
+        output: r.get(9)?,
+        error: r.get(10)?,
+        cause: r.get(11)?,
+        snapshot: r.get(12)?,
+    })
+}
+
+fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<(), rusqlite::Error> {
+    match w {
+        Write::PutStateMachine(s) => {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO state_machines (arn, name, definition_id, role_arn, sm_type, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![s.arn, s.name, s.definition_id, s.role_arn, s.sm_type, s.created_ms, s.updated_ms])?;
+        }
+        Write::DeleteStateMachine { arn } => {
+            tx.prepare_cached("DELETE FROM state_machines WHERE arn = ?1")?
+                .execute([arn])?;
+        }
+        Write::PutDefinition { id, text } => {
+            tx.prepare_cached("INSERT OR REPLACE INTO definitions (id, text) VALUES (?1, ?2)")?
+                .execute(params![id, text])?;
+        }
+        Write::PutExecution(e) => {
+            tx.prepare_cached(
+                "INSERT INTO executions (seq, arn, sm_arn, name, definition_id, status, start_ms, stop_ms, input, output, error, cause, snapshot)
+                 VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                 ON CONFLICT(arn) DO UPDATE SET status = excluded.status, stop_ms = excluded.stop_ms,
+                   output = excluded.output, error = excluded.error, cause = excluded.cause, snapshot = excluded.snapshot",
+            )?
+            .execute(params![
+                e.arn, e.sm_arn, e.name, e.definition_id, e.status, e.start_ms, e.stop_ms, e.input,
+                e.output, e.error, e.cause, e.snapshot, e.seq
+            ])?;
+        }
+        Write::AppendEvents {
+            exec_seq,
+            first_id,
+            chunk,
+        } => {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO events (exec_seq, first_id, chunk) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![exec_seq, *first_id as i64, chunk])?;
+        }
+        Write::PutTimer {
+            exec_arn,
+            timer_id,
+            due_ms,
+        } => {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO timers (exec_arn, timer_id, due_ms) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![exec_arn, *timer_id as i64, due_ms])?;
+        }
+        Write::DeleteTimer { exec_arn, timer_id } => {
+            tx.prepare_cached("DELETE FROM timers WHERE exec_arn = ?1 AND timer_id = ?2")?
+                .execute(params![exec_arn, *timer_id as i64])?;
+        }
+        Write::DeleteTimers { exec_arn } => {
+            tx.prepare_cached("DELETE FROM timers WHERE exec_arn = ?1")?
+                .execute([exec_arn])?;
+        }
+    }
+    Ok(())
+}
+
+fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Batch>) {
+    while let Ok(first) = rx.recv() {
+        let mut batches = vec![first];
+        // Group commit: take everything already queued into the same transaction.
+        while batches.len() < 512 {
+            match rx.try_recv() {
+                Ok(b) => batches.push(b),
+                Err(_) => break,
+            }
+        }
+        let result = (|| {
+            let tx = conn.transaction()?;
+            for b in &batches {
+                for w in &b.writes {
+                    apply(&tx, w)?;
+                }
+            }
+            tx.commit()
+        })();
+        match result {
+            Ok(()) => {
+                for b in batches {
+                    let _ = b.ack.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                // Fall back to one transaction per batch so one bad batch fails alone.
+                tracing::error!(error = %e, "group commit failed; retrying batches one by one");
+                for b in batches {
+                    let r = (|| {
+                        let tx = conn.transaction()?;
+                        for w in &b.writes {
+                            apply(&tx, w)?;
+                        }
+                        tx.commit()
+                    })();
+                    let _ = b.ack.send(r.map_err(|e| e.to_string()));
+                }
+            }
+        }
+    }
+}

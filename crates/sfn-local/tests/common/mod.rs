@@ -1,0 +1,143 @@
+//! Helpers shared by the end-to-end tests: a JSON 1.0 client and temp directories.
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+
+pub(crate) struct Client {
+    pub(crate) http: reqwest::Client,
+    pub(crate) url: String,
+}
+
+/// `Ok(body)` on HTTP 200, `Err((status, __type, message))` otherwise.
+pub(crate) type Reply = Result<Value, (u16, String, String)>;
+
+impl Client {
+    pub(crate) fn new(url: String) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            url,
+        }
+    }
+
+    pub(crate) async fn call(&self, op: &str, body: Value) -> Reply {
+        self.raw(&format!("AWSStepFunctions.{op}"), body.to_string())
+            .await
+    }
+
+    pub(crate) async fn raw(&self, target: &str, body: String) -> Reply {
+        let r = self
+            .http
+            .post(&self.url)
+            .header("X-Amz-Target", target)
+            .header("Content-Type", "application/x-amz-json-1.0")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| (0, "transport".to_owned(), e.to_string()))?;
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap_or_default();
+        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if status == 200 {
+            Ok(v)
+        } else {
+            Err((
+                status,
+                v["__type"].as_str().unwrap_or_default().to_owned(),
+                v["message"].as_str().unwrap_or_default().to_owned(),
+            ))
+        }
+    }
+
+    pub(crate) async fn create(&self, name: &str, def: Value) -> String {
+        let r = self
+            .call(
+                "CreateStateMachine",
+                json!({"name": name, "definition": def.to_string(), "roleArn": "arn:aws:iam::123456789012:role/r"}),
+            )
+            .await;
+        match r {
+            Ok(v) => v["stateMachineArn"].as_str().unwrap_or_default().to_owned(),
+            Err(e) => panic!("CreateStateMachine: {e:?}"),
+        }
+    }
+
+    pub(crate) async fn start(&self, sm: &str, name: &str, input: Value) -> String {
+        match self
+            .call(
+                "StartExecution",
+                json!({"stateMachineArn": sm, "name": name, "input": input.to_string()}),
+            )
+            .await
+        {
+            Ok(v) => v["executionArn"].as_str().unwrap_or_default().to_owned(),
+            Err(e) => panic!("StartExecution: {e:?}"),
+        }
+    }
+
+    pub(crate) async fn history(&self, exec: &str) -> Vec<Value> {
+        match self
+            .call(
+                "GetExecutionHistory",
+                json!({"executionArn": exec, "maxResults": 1000}),
+            )
+            .await
+        {
+            Ok(v) => v["events"].as_array().cloned().unwrap_or_default(),
+            Err(e) => panic!("GetExecutionHistory: {e:?}"),
+        }
+    }
+
+    /// The task token the first TaskScheduled event passed as `Parameters.token`.
+    pub(crate) async fn token(&self, exec: &str) -> String {
+        for _ in 0..100 {
+            for ev in self.history(exec).await {
+                if ev["type"] == "TaskScheduled" {
+                    let p: Value = serde_json::from_str(
+                        ev["taskScheduledEventDetails"]["parameters"]
+                            .as_str()
+                            .unwrap_or("{}"),
+                    )
+                    .unwrap_or(Value::Null);
+                    return p["token"].as_str().unwrap_or_default().to_owned();
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("no TaskScheduled event in {exec}");
+    }
+
+    pub(crate) async fn status(&self, exec: &str) -> Value {
+        match self
+            .call("DescribeExecution", json!({"executionArn": exec}))
+            .await
+        {
+            Ok(v) => v,
+            Err(e) => panic!("DescribeExecution: {e:?}"),
+        }
+    }
+
+    /// Polls until the execution leaves RUNNING (or `secs` pass).
+    pub(crate) async fn wait_done(&self, exec: &str, secs: u64) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let d = self.status(exec).await;
+            if d["status"] != "RUNNING" || std::time::Instant::now() > deadline {
+                return d;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+pub(crate) fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("sfn-local-{tag}-{}", uuid::Uuid::new_v4().simple()));
+    let _ = std::fs::create_dir_all(&d);
+    d
+}
+
+pub(crate) fn callback_definition() -> Value {
+    json!({"StartAt": "Ask", "States": {
+        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+                "Parameters": {"token.$": "$$.Task.Token", "id.$": "$.id"},
+                "ResultPath": "$.decision", "End": true}}})
+}

@@ -1,0 +1,292 @@
+//! Drives the service over real HTTP (AWS JSON 1.0) and checks AWS's error codes.
+
+mod common;
+
+use common::{Client, callback_definition, temp_dir};
+use serde_json::json;
+
+async fn server() -> (Client, tokio::sync::oneshot::Sender<()>, std::path::PathBuf) {
+    let dir = temp_dir("http");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let opts = sfn_local::ServerOptions {
+        addr: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
+        state_dir: dir.clone(),
+        region: "us-east-1".into(),
+        account: "123456789012".into(),
+    };
+    let (addr, fut) = match sfn_local::bind(opts, async move {
+        let _ = rx.await;
+    })
+    .await
+    {
+        Ok(v) => v,
+        Err(e) => panic!("bind: {e}"),
+    };
+    tokio::spawn(fut);
+    (Client::new(format!("http://{addr}/")), tx, dir)
+}
+
+fn code(r: common::Reply) -> String {
+    match r {
+        Ok(v) => format!("OK {v}"),
+        Err((status, code, _)) => {
+            assert_eq!(status, 400, "{code}");
+            code
+        }
+    }
+}
+
+#[tokio::test]
+async fn state_machine_errors_use_aws_codes() {
+    let (c, _stop, _dir) = server().await;
+    let def = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}});
+    assert_eq!(
+        code(c.raw("AWSStepFunctions.Nope", "{}".into()).await),
+        "UnknownOperationException"
+    );
+    assert_eq!(
+        code(c.raw("Other.Op", "{}".into()).await),
+        "UnknownOperationException"
+    );
+    assert_eq!(
+        code(
+            c.call(
+                "CreateStateMachine",
+                json!({"definition": def.to_string(), "roleArn": "r"})
+            )
+            .await
+        ),
+        "ValidationException"
+    );
+    assert_eq!(
+        code(
+            c.call(
+                "CreateStateMachine",
+                json!({"name": "bad name", "definition": def.to_string(), "roleArn": "r"})
+            )
+            .await
+        ),
+        "InvalidName"
+    );
+    let bad = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Z"}}});
+    let r = c
+        .call(
+            "CreateStateMachine",
+            json!({"name": "m", "definition": bad.to_string(), "roleArn": "r"}),
+        )
+        .await;
+    match r {
+        Err((400, code, msg)) => {
+            assert_eq!(code, "InvalidDefinition");
+            assert!(msg.contains("at /States/A/Next"), "{msg}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let arn = c.create("m", def.clone()).await;
+    let other = json!({"StartAt": "B", "States": {"B": {"Type": "Succeed"}}});
+    assert_eq!(
+        code(
+            c.call(
+                "CreateStateMachine",
+                json!({"name": "m", "definition": other.to_string(), "roleArn": "r"})
+            )
+            .await
+        ),
+        "StateMachineAlreadyExists"
+    );
+    assert_eq!(
+        code(
+            c.call("DescribeStateMachine", json!({"stateMachineArn": "nope"}))
+                .await
+        ),
+        "InvalidArn"
+    );
+    assert_eq!(
+        code(
+            c.call(
+                "DescribeStateMachine",
+                json!({"stateMachineArn": format!("{arn}x")})
+            )
+            .await
+        ),
+        "StateMachineDoesNotExist"
+    );
+    assert!(
+        c.call("DescribeStateMachine", json!({"stateMachineArn": arn}))
+            .await
+            .is_ok()
+    );
+    let listed = c.call("ListStateMachines", json!({})).await;
+    assert_eq!(
+        listed
+            .map(|v| v["stateMachines"].as_array().map(Vec::len))
+            .ok()
+            .flatten(),
+        Some(1)
+    );
+    assert!(
+        c.call(
+            "UpdateStateMachine",
+            json!({"stateMachineArn": arn, "definition": other.to_string()})
+        )
+        .await
+        .is_ok()
+    );
+    let v = c
+        .call(
+            "ValidateStateMachineDefinition",
+            json!({"definition": bad.to_string()}),
+        )
+        .await;
+    assert_eq!(v.map(|v| v["result"].clone()).ok(), Some(json!("FAIL")));
+    assert!(
+        c.call("DeleteStateMachine", json!({"stateMachineArn": arn}))
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        code(
+            c.call("StartExecution", json!({"stateMachineArn": arn}))
+                .await
+        ),
+        "StateMachineDoesNotExist"
+    );
+}
+
+#[tokio::test]
+async fn execution_and_callback_errors_use_aws_codes() {
+    let (c, _stop, _dir) = server().await;
+    let sm = c.create("cb", callback_definition()).await;
+    assert_eq!(
+        code(
+            c.call(
+                "StartExecution",
+                json!({"stateMachineArn": sm, "input": "{not json"})
+            )
+            .await
+        ),
+        "InvalidExecutionInput"
+    );
+    let exec = c.start(&sm, "e1", json!({"id": 1})).await;
+    assert_eq!(
+        code(
+            c.call(
+                "StartExecution",
+                json!({"stateMachineArn": sm, "name": "e1"})
+            )
+            .await
+        ),
+        "ExecutionAlreadyExists"
+    );
+    assert_eq!(
+        code(
+            c.call(
+                "DescribeExecution",
+                json!({"executionArn": format!("{exec}x")})
+            )
+            .await
+        ),
+        "ExecutionDoesNotExist"
+    );
+    let token = c.token(&exec).await;
+    assert_eq!(
+        code(
+            c.call(
+                "SendTaskSuccess",
+                json!({"taskToken": "garbage", "output": "{}"})
+            )
+            .await
+        ),
+        "InvalidToken"
+    );
+    assert_eq!(
+        code(
+            c.call(
+                "SendTaskSuccess",
+                json!({"taskToken": token, "output": "{oops"})
+            )
+            .await
+        ),
+        "InvalidOutput"
+    );
+    assert!(
+        c.call("SendTaskHeartbeat", json!({"taskToken": token}))
+            .await
+            .is_ok()
+    );
+    assert!(
+        c.call(
+            "SendTaskSuccess",
+            json!({"taskToken": token, "output": "{\"ok\": true}"})
+        )
+        .await
+        .is_ok()
+    );
+    let d = c.wait_done(&exec, 5).await;
+    assert_eq!(d["status"], "SUCCEEDED");
+    assert_eq!(
+        d["output"],
+        json!({"id": 1, "decision": {"ok": true}}).to_string()
+    );
+    assert_eq!(
+        code(
+            c.call(
+                "SendTaskSuccess",
+                json!({"taskToken": token, "output": "{}"})
+            )
+            .await
+        ),
+        "TaskTimedOut"
+    );
+
+    // Failure callback and history paging.
+    let exec2 = c.start(&sm, "e2", json!({"id": 2})).await;
+    let token2 = c.token(&exec2).await;
+    assert!(
+        c.call(
+            "SendTaskFailure",
+            json!({"taskToken": token2, "error": "Rejected", "cause": "no"})
+        )
+        .await
+        .is_ok()
+    );
+    let d = c.wait_done(&exec2, 5).await;
+    assert_eq!(
+        (d["status"].clone(), d["error"].clone()),
+        (json!("FAILED"), json!("Rejected"))
+    );
+    let page = c
+        .call(
+            "GetExecutionHistory",
+            json!({"executionArn": exec2, "maxResults": 2, "reverseOrder": true}),
+        )
+        .await;
+    let page = page.unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(page["events"][0]["type"], "ExecutionFailed");
+    assert!(page["nextToken"].is_string());
+    let listed = c
+        .call(
+            "ListExecutions",
+            json!({"stateMachineArn": sm, "statusFilter": "FAILED"}),
+        )
+        .await;
+    assert_eq!(
+        listed
+            .map(|v| v["executions"].as_array().map(Vec::len))
+            .ok()
+            .flatten(),
+        Some(1)
+    );
+
+    // StopExecution aborts a waiting execution.
+    let exec3 = c.start(&sm, "e3", json!({"id": 3})).await;
+    assert!(
+        c.call(
+            "StopExecution",
+            json!({"executionArn": exec3, "error": "E"})
+        )
+        .await
+        .is_ok()
+    );
+    assert_eq!(c.status(&exec3).await["status"], "ABORTED");
+}

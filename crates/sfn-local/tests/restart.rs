@@ -1,0 +1,93 @@
+//! Kill -9 and restart on the same state directory: executions resume, old task tokens
+//! still work, and timers fire at their original deadlines.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Client, callback_definition, temp_dir};
+use serde_json::json;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
+
+fn spawn(port: u16, dir: &std::path::Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_sfn-local"))
+        .args(["--port", &port.to_string(), "--state-dir"])
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn sfn-local: {e}"))
+}
+
+async fn wait_ready(c: &Client) {
+    for _ in 0..200 {
+        if c.call("ListStateMachines", json!({})).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("sfn-local did not come up");
+}
+
+#[tokio::test]
+async fn kill_and_restart_resumes_executions() {
+    let dir = temp_dir("restart");
+    let port = free_port();
+    let c = Client::new(format!("http://127.0.0.1:{port}/"));
+
+    let mut child = spawn(port, &dir);
+    wait_ready(&c).await;
+    let cb = c.create("approval", callback_definition()).await;
+    let waiter = c
+        .create(
+            "waiter",
+            json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 2, "Next": "Done"}, "Done": {"Type": "Pass", "End": true}}}),
+        )
+        .await;
+    let exec = c.start(&cb, "before-crash", json!({"id": 42})).await;
+    let token = c.token(&exec).await;
+    let started = Instant::now();
+    let waiting = c.start(&waiter, "wait-across-crash", json!({})).await;
+
+    // SIGKILL: no graceful shutdown, only what was committed survives.
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let mut child = spawn(port, &dir);
+    wait_ready(&c).await;
+    assert_eq!(c.status(&exec).await["status"], "RUNNING");
+    let sent = c
+        .call(
+            "SendTaskSuccess",
+            json!({"taskToken": token, "output": "{\"approved\": true}"}),
+        )
+        .await;
+    assert!(sent.is_ok(), "{sent:?}");
+    let d = c.wait_done(&exec, 5).await;
+    assert_eq!(d["status"], "SUCCEEDED");
+    assert_eq!(
+        d["output"],
+        json!({"id": 42, "decision": {"approved": true}}).to_string()
+    );
+
+    let d = c.wait_done(&waiting, 10).await;
+    assert_eq!(d["status"], "SUCCEEDED");
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(1900),
+        "fired early: {elapsed:?}"
+    );
+    assert!(elapsed < Duration::from_secs(8), "fired late: {elapsed:?}");
+
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
