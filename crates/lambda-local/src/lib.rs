@@ -1,1 +1,57 @@
-//! Placeholder: filled by the owning change.
+//! The local Lambda host for `hitl local`: runs each function as a real
+//! process behind a Lambda Runtime API it serves, and serves the Lambda
+//! `Invoke` API so `aws lambda invoke --endpoint-url` (and Step Functions
+//! local) can call the functions. No AWS account, no Docker.
+//!
+//! ```text
+//!  Invoke API (router)            LambdaHost                   function processes
+//!  POST /2015-03-31/functions/ ─▶ invoke(name|ARN, payload) ─▶ env #1: 127.0.0.1:p1 ◀─ GET /next, POST /response
+//!       {name}/invocations        pool per function           env #2: 127.0.0.1:p2 ◀─ (one listener per process,
+//!                                 (≤ max_concurrency)                                   since /next names no caller)
+//! ```
+//!
+//! Contract:
+//! - [`LambdaHost::start`] checks the specs (executables exist, names
+//!   unique); processes start **lazily**, on a function's first invocation.
+//! - One in-flight invocation per process, as on Lambda. Concurrent
+//!   invocations of one function start more processes, up to
+//!   [`HostConfig::max_concurrency`]; beyond that they wait (no throttling).
+//!   Idle processes are reused (warm starts, most recently used first).
+//! - Each process gets the function's `Environment`, the reserved variables
+//!   Lambda sets (`AWS_LAMBDA_FUNCTION_NAME`, `_MEMORY_SIZE`, `_VERSION`,
+//!   `AWS_LAMBDA_LOG_GROUP_NAME`, `_LOG_STREAM_NAME`, `AWS_LAMBDA_RUNTIME_API`,
+//!   `AWS_REGION`, credentials, ...), `AWS_ENDPOINT_URL`, and
+//!   `AWS_LAMBDA_LOG_FORMAT=JSON` for JSON logging; nothing else from the host
+//!   but [`HostConfig::inherit_env`].
+//! - `Timeout` runs from the moment `/next` hands the event over (the
+//!   `Lambda-Runtime-Deadline-Ms` header says when); past it the process
+//!   group is killed and the invocation fails with `Sandbox.Timedout`
+//!   ("Task timed out after N.NN seconds"). A process exiting before it
+//!   answers fails it with `Runtime.ExitError` ("Runtime exited with error:
+//!   exit status 3"); `/init/error` fails it with the reported error. In all
+//!   three cases the next invocation gets a fresh process.
+//! - `MemorySize` is exported and reported (`Max Memory Used` from the
+//!   process's peak RSS) but not enforced: an address-space rlimit would break
+//!   multi-threaded runtimes long before real memory runs out.
+//! - Function stdout/stderr lines go to [`HostConfig::output`], prefixed with
+//!   the function name; the lines of one invocation also make its log
+//!   (`X-Amz-Log-Type: Tail`).
+//! - [`LambdaHost::shutdown`] SIGTERMs every process group and SIGKILLs it
+//!   after [`HostConfig::shutdown_grace`]; dropping the last clone of the host
+//!   SIGKILLs whatever is left. All listeners bind 127.0.0.1 only.
+
+mod host;
+mod invocation;
+mod invoke_api;
+mod runtime_api;
+mod sandbox;
+mod spec;
+
+pub use host::{
+    InvokeOptions, LambdaHost, MAX_ASYNC_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES, StartError,
+};
+pub use invocation::{FunctionError, Invocation, InvokeError, Outcome};
+pub use invoke_api::INVOKE_PATH;
+pub use spec::{
+    Credentials, FunctionSpec, HostConfig, LogFormat, OutputLine, OutputSink, OutputStream,
+};
