@@ -366,7 +366,7 @@ impl LambdaHost {
         };
         let started = Instant::now();
         let result = sandbox
-            .run(dispatch, &function.spec, self.inner.config.init_timeout)
+            .run(dispatch, &function.spec, &self.inner.config)
             .await;
         tracing::debug!(
             function = %function.spec.name,

@@ -30,15 +30,20 @@
 //!   answers fails it with `Runtime.ExitError` ("Runtime exited with error:
 //!   exit status 3"); `/init/error` fails it with the reported error. In all
 //!   three cases the next invocation gets a fresh process.
-//! - `MemorySize` is exported and reported (`Max Memory Used` from the
-//!   process's peak RSS) but not enforced: an address-space rlimit would break
-//!   multi-threaded runtimes long before real memory runs out.
+//! - `MemorySize` is exported, reported (`Max Memory Used` from the
+//!   process's peak RSS) and, unless [`HostConfig::enforce_memory`] is off,
+//!   enforced on the resident set: past it the process is killed and the
+//!   invocation fails with `Runtime.OutOfMemory`. CPU is not scaled with memory.
 //! - Function stdout/stderr lines go to [`HostConfig::output`], prefixed with
 //!   the function name; the lines of one invocation also make its log
 //!   (`X-Amz-Log-Type: Tail`).
 //! - [`LambdaHost::shutdown`] SIGTERMs every process group and SIGKILLs it
 //!   after [`HostConfig::shutdown_grace`]; dropping the last clone of the host
-//!   SIGKILLs whatever is left. All listeners bind 127.0.0.1 only.
+//!   SIGKILLs whatever is left. Function processes run in their own process
+//!   group, so a terminal's Ctrl-C does not reach them: local mode calls
+//!   `shutdown` on Ctrl-C. Should the host die without either (SIGKILL,
+//!   abort), an idle `lambda_runtime` process exits by itself as its `/next`
+//!   connection breaks. All listeners bind 127.0.0.1 only.
 
 mod host;
 mod invocation;

@@ -189,14 +189,14 @@ impl Sandbox {
         &mut self,
         dispatch: Dispatch,
         spec: &FunctionSpec,
-        init_timeout: Duration,
+        config: &HostConfig,
     ) -> RunResult {
         let request_id = dispatch.request_id.clone();
         let started = Instant::now();
         if let Ok(mut capture) = self.capture.lock() {
             *capture = Some(String::new());
         }
-        let (outcome, reusable) = self.drive(dispatch, spec, init_timeout).await;
+        let (outcome, reusable) = self.drive(dispatch, spec, config).await;
         let duration = started.elapsed();
         let output = self
             .capture
@@ -229,7 +229,7 @@ impl Sandbox {
         &mut self,
         dispatch: Dispatch,
         spec: &FunctionSpec,
-        init_timeout: Duration,
+        config: &HostConfig,
     ) -> (Outcome, bool) {
         let request_id = dispatch.request_id.clone();
         // A warm runtime is already parked in `/next`; a new one gets the init limit first.
@@ -237,7 +237,7 @@ impl Sandbox {
             + if self.initialised {
                 spec.timeout
             } else {
-                init_timeout.max(spec.timeout)
+                config.init_timeout.max(spec.timeout)
             };
         if self.api.dispatch.try_send(dispatch).is_err() {
             let error = FunctionError::new(
@@ -280,6 +280,16 @@ impl Sandbox {
                     );
                     return (Outcome::Error(error), false);
                 }
+                rss_mb = memory_exceeded(self.pid, spec.memory_mb), if config.enforce_memory => {
+                    signal_group(self.pgid(), Signal::KILL);
+                    tracing::warn!(function = %spec.name, request_id = %request_id, rss_mb, memory_mb = spec.memory_mb, "function exceeded its MemorySize");
+                    // What Lambda reports when the function runs out of memory.
+                    let error = FunctionError::new(
+                        "Runtime.OutOfMemory",
+                        format!("RequestId: {request_id} Error: Runtime exited with error: signal: killed"),
+                    );
+                    return (Outcome::Error(error), false);
+                }
                 () = tokio::time::sleep_until(deadline.into()) => {
                     signal_group(self.pgid(), Signal::KILL);
                     let seconds = spec.timeout.as_secs_f64();
@@ -303,17 +313,37 @@ async fn wait_exit(exit: &mut watch::Receiver<Option<String>>) -> String {
     }
 }
 
-/// `VmHWM` (peak resident set) of the process, in MB, as Lambda's
-/// `Max Memory Used`; 0 where /proc is unavailable.
-fn max_memory_used_mb(pid: u32) -> u64 {
+/// A `/proc/{pid}/status` field in kB (`VmRSS`, `VmHWM`), as MB rounded up;
+/// 0 where /proc is unavailable.
+fn proc_status_mb(pid: u32, field: &str) -> u64 {
     let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
         return 0;
     };
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0, |kb| kb.div_ceil(1024))
+}
+
+/// Peak resident set, as Lambda's `Max Memory Used`.
+fn max_memory_used_mb(pid: u32) -> u64 {
+    proc_status_mb(pid, "VmHWM")
+}
+
+/// Resolves (with the resident size in MB) once the process uses more than
+/// `limit_mb`. Resident memory, not address space: an `RLIMIT_AS` would break
+/// multi-threaded runtimes (each thread reserves stacks and malloc arenas)
+/// long before they really run out, and setting one needs `pre_exec` (unsafe).
+async fn memory_exceeded(pid: u32, limit_mb: u32) -> u64 {
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    loop {
+        tick.tick().await;
+        let rss = proc_status_mb(pid, "VmRSS");
+        if rss > u64::from(limit_mb) {
+            return rss;
+        }
+    }
 }
 
 fn forward(

@@ -40,8 +40,9 @@ pub struct FunctionSpec {
     /// `Timeout`: once the invocation has been handed to the runtime, the
     /// process is killed when this elapses (`Sandbox.Timedout`).
     pub timeout: Duration,
-    /// `MemorySize`, exported as `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` and
-    /// reported in the `REPORT` log line; not enforced (see crate docs).
+    /// `MemorySize`, exported as `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, reported
+    /// in the `REPORT` log line, and (see [`HostConfig::enforce_memory`]) the
+    /// resident-memory limit of the process.
     pub memory_mb: u32,
     /// `LoggingConfig.LogFormat`.
     pub log_format: LogFormat,
@@ -198,6 +199,10 @@ pub struct HostConfig {
     pub init_timeout: Duration,
     /// Between SIGTERM and SIGKILL in [`crate::LambdaHost::shutdown`].
     pub shutdown_grace: Duration,
+    /// Kill an invocation whose process's resident memory exceeds the
+    /// function's `MemorySize` (`Runtime.OutOfMemory`), checked every 50 ms.
+    /// Turn off for debug builds that need more than their release build.
+    pub enforce_memory: bool,
     /// Variables copied from the host's environment into every function
     /// (everything else is cleared, so the developer's real `AWS_PROFILE` or
     /// credentials never leak into a local function).
@@ -208,7 +213,7 @@ pub struct HostConfig {
 
 impl HostConfig {
     /// Defaults: no endpoint, account `123456789012`, dummy credentials,
-    /// 10 processes per function, 10 s init limit, 2 s shutdown grace,
+    /// 10 processes per function, 10 s init limit, 2 s shutdown grace, memory enforced,
     /// inheriting `PATH`, `HOME`, `TMPDIR`, `LANG`, `RUST_LOG`, `RUST_BACKTRACE`,
     /// output to `tracing`.
     pub fn new(region: impl Into<String>) -> Self {
@@ -220,6 +225,7 @@ impl HostConfig {
             max_concurrency: 10,
             init_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(2),
+            enforce_memory: true,
             inherit_env: [
                 "PATH",
                 "HOME",

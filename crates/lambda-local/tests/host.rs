@@ -179,6 +179,35 @@ async fn timeout_kills_the_process_and_the_next_invocation_gets_a_fresh_one() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exceeding_memory_size_is_runtime_out_of_memory() {
+    let mut small = spec("small");
+    small.memory_mb = 64;
+    let (host, _) = host(vec![small]);
+    let fits = invoke(
+        &host,
+        "small",
+        json!({ "action": "alloc", "mb": 8, "ms": 100 }),
+    )
+    .await;
+    let old_pid = pid_of(&fits);
+    let failed = invoke(
+        &host,
+        "small",
+        json!({ "action": "alloc", "mb": 160, "ms": 2000 }),
+    )
+    .await;
+    let (error_type, message) = failure(&failed);
+    assert_eq!(error_type, "Runtime.OutOfMemory");
+    assert!(
+        message.ends_with("Runtime exited with error: signal: killed"),
+        "{message}"
+    );
+    assert!(wait_dead(old_pid).await);
+    let _ = success(&invoke(&host, "small", json!({})).await);
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_reports_runtime_exit_error_and_recovers() {
     let (host, _) = host(vec![spec("crashes")]);
     let before = invoke(&host, "crashes", json!({})).await;

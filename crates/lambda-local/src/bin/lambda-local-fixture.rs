@@ -1,6 +1,6 @@
 //! Test fixture for `lambda-local`: a real `lambda_runtime` function whose
 //! behaviour the payload picks (`{"action": "echo" | "sleep" | "error" |
-//! "exit" | "panic" | "env" | "context" | "log", ...}`). Every success
+//! "exit" | "panic" | "alloc" | "env" | "context" | "log", ...}`). Every success
 //! answer carries the process id, so tests can tell warm from cold starts.
 //!
 //! With `FIXTURE_INIT_ERROR` set it reports that message to
@@ -56,6 +56,16 @@ async fn handler(event: LambdaEvent<Value>) -> Result<Value, FixtureError> {
             std::process::exit(i32::try_from(code).unwrap_or(3))
         }
         "panic" => panic!("fixture panicked on purpose"),
+        "alloc" => {
+            // Touch every page so it is resident, then hold it a while.
+            let mb = payload.get("mb").and_then(Value::as_u64).unwrap_or(0);
+            let hold = vec![1_u8; usize::try_from(mb).unwrap_or(0) * 1024 * 1024];
+            tokio::time::sleep(Duration::from_millis(
+                payload.get("ms").and_then(Value::as_u64).unwrap_or(0),
+            ))
+            .await;
+            Ok(json!({ "pid": pid, "held": hold.len() }))
+        }
         "env" => {
             let names = payload
                 .get("names")
