@@ -67,7 +67,7 @@ struct Function {
     /// Warm environments, most recently used last.
     idle: Mutex<Vec<Sandbox>>,
     /// One permit per environment the function may have (`max_concurrency`).
-    slots: Semaphore,
+    slots: Arc<Semaphore>,
 }
 
 struct HostInner {
@@ -191,7 +191,7 @@ impl LambdaHost {
             let function = Function {
                 spec,
                 idle: Mutex::new(Vec::new()),
-                slots: Semaphore::new(config.max_concurrency),
+                slots: Arc::new(Semaphore::new(config.max_concurrency)),
             };
             if functions.insert(name.clone(), Arc::new(function)).is_some() {
                 return Err(StartError::DuplicateFunction(name));
@@ -310,6 +310,15 @@ impl LambdaHost {
         payload: Bytes,
         options: InvokeOptions,
     ) -> Result<Invocation, InvokeError> {
+        // No payload is an empty object to the function, as on Lambda.
+        let payload = if payload.is_empty() {
+            Bytes::from_static(b"{}")
+        } else {
+            payload
+        };
+        if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&payload) {
+            return Err(InvokeError::InvalidRequestContent(error.to_string()));
+        }
         if payload.len() > MAX_SYNC_PAYLOAD_BYTES {
             return Err(InvokeError::RequestTooLarge {
                 size: payload.len(),
@@ -326,80 +335,29 @@ impl LambdaHost {
         let request_id = options
             .request_id
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let _slot = function
-            .slots
-            .acquire()
+        let slot = Arc::clone(&function.slots)
+            .acquire_owned()
             .await
             .map_err(|_| InvokeError::ShuttingDown)?;
-
-        let mut sandbox = match self.take_idle(&function) {
-            Some(sandbox) => sandbox,
-            None => match Sandbox::spawn(&function.spec, &self.inner.config, &self.inner.registry)
-                .await
-            {
-                Ok(sandbox) => sandbox,
-                Err(SpawnError::Host(message)) => return Err(InvokeError::Host(message)),
-                Err(SpawnError::Entrypoint(message)) => {
-                    let error = FunctionError::new(
-                        "Runtime.InvalidEntrypoint",
-                        format!("RequestId: {request_id} Error: {message}"),
-                    );
-                    return Ok(Invocation {
-                        log: format!(
-                            "START RequestId: {request_id} Version: $LATEST\n{}\nEND RequestId: {request_id}\n",
-                            error.error_message
-                        ),
-                        request_id,
-                        executed_version: "$LATEST".to_owned(),
-                        outcome: Outcome::Error(error),
-                    });
-                }
-            },
-        };
         let dispatch = Dispatch {
-            request_id: request_id.clone(),
+            request_id,
             payload,
             invoked_function_arn: invoked_arn,
             trace_id: options.trace_id.unwrap_or_else(new_trace_id),
             client_context: options.client_context,
             timeout: function.spec.timeout,
         };
-        let started = Instant::now();
-        let result = sandbox
-            .run(dispatch, &function.spec, &self.inner.config)
-            .await;
-        tracing::debug!(
-            function = %function.spec.name,
-            request_id = %request_id,
-            pid = sandbox.pid,
-            elapsed_ms = started.elapsed().as_millis(),
-            ok = matches!(result.outcome, Outcome::Success(_)),
-            "invocation finished"
-        );
-        if result.reusable && !self.inner.closed.load(Ordering::SeqCst) {
-            if let Ok(mut idle) = function.idle.lock() {
-                idle.push(sandbox);
-            }
-        } else {
-            drop(sandbox);
-        }
-        Ok(Invocation {
-            request_id,
-            executed_version: "$LATEST".to_owned(),
-            outcome: result.outcome,
-            log: result.log,
-        })
-    }
-
-    fn take_idle(&self, function: &Function) -> Option<Sandbox> {
-        let mut idle = function.idle.lock().ok()?;
-        while let Some(sandbox) = idle.pop() {
-            if !sandbox.has_exited() {
-                return Some(sandbox);
-            }
-            // Died while idle: dropped here, a new one is started instead.
-        }
-        None
+        // Once it has a slot the invocation runs to its end in its own task,
+        // as on Lambda, even if the caller stops waiting (an HTTP client
+        // hanging up must not kill the function mid-way).
+        let inner = Arc::clone(&self.inner);
+        let task = tokio::spawn(async move {
+            let invocation = run_on(&inner, &function, dispatch).await;
+            drop(slot);
+            invocation
+        });
+        task.await
+            .map_err(|e| InvokeError::Host(format!("invocation task failed: {e}")))?
     }
 
     /// Stops every function process: new invocations fail with
@@ -440,6 +398,71 @@ impl LambdaHost {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
+}
+
+/// Runs `dispatch` on a warm environment of `function`, or a new one.
+async fn run_on(
+    inner: &HostInner,
+    function: &Function,
+    dispatch: Dispatch,
+) -> Result<Invocation, InvokeError> {
+    let request_id = dispatch.request_id.clone();
+    let mut sandbox = match take_idle(function) {
+        Some(sandbox) => sandbox,
+        None => match Sandbox::spawn(&function.spec, &inner.config, &inner.registry).await {
+            Ok(sandbox) => sandbox,
+            Err(SpawnError::Host(message)) => return Err(InvokeError::Host(message)),
+            Err(SpawnError::Entrypoint(message)) => {
+                let error = FunctionError::new(
+                    "Runtime.InvalidEntrypoint",
+                    format!("RequestId: {request_id} Error: {message}"),
+                );
+                return Ok(Invocation {
+                    log: format!(
+                        "START RequestId: {request_id} Version: $LATEST\n{}\nEND RequestId: {request_id}\n",
+                        error.error_message
+                    ),
+                    request_id,
+                    executed_version: "$LATEST".to_owned(),
+                    outcome: Outcome::Error(error),
+                });
+            }
+        },
+    };
+    let started = Instant::now();
+    let result = sandbox.run(dispatch, &function.spec, &inner.config).await;
+    tracing::debug!(
+        function = %function.spec.name,
+        request_id = %request_id,
+        pid = sandbox.pid,
+        elapsed_ms = started.elapsed().as_millis(),
+        ok = matches!(result.outcome, Outcome::Success(_)),
+        "invocation finished"
+    );
+    if result.reusable && !inner.closed.load(Ordering::SeqCst) {
+        if let Ok(mut idle) = function.idle.lock() {
+            idle.push(sandbox);
+        }
+    } else {
+        drop(sandbox);
+    }
+    Ok(Invocation {
+        request_id,
+        executed_version: "$LATEST".to_owned(),
+        outcome: result.outcome,
+        log: result.log,
+    })
+}
+
+fn take_idle(function: &Function) -> Option<Sandbox> {
+    let mut idle = function.idle.lock().ok()?;
+    while let Some(sandbox) = idle.pop() {
+        if !sandbox.has_exited() {
+            return Some(sandbox);
+        }
+        // Died while idle: dropped here, a new one is started instead.
+    }
+    None
 }
 
 #[cfg(test)]

@@ -125,6 +125,9 @@ pub enum InvokeError {
         /// `RequestResponse` or `Event`.
         invocation_type: &'static str,
     },
+    /// The payload is not JSON (`InvalidRequestContentException`, 400).
+    #[error("Could not parse request body into json: Could not parse payload into json: {0}")]
+    InvalidRequestContent(String),
     /// `shutdown` has begun (`ServiceException`, 500).
     #[error("the local Lambda host is shutting down")]
     ShuttingDown,

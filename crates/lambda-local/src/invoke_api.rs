@@ -77,6 +77,12 @@ fn invoke_error(error: &InvokeError) -> Response {
             "User",
             &format!("Request must be smaller than {limit} bytes for the InvokeFunction operation"),
         ),
+        InvokeError::InvalidRequestContent(_) => service_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContentException",
+            "User",
+            &message,
+        ),
         InvokeError::ShuttingDown | InvokeError::Host(_) => service_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "ServiceException",
@@ -144,6 +150,11 @@ async fn invoke(
                     limit: MAX_ASYNC_PAYLOAD_BYTES,
                     invocation_type: "Event",
                 });
+            }
+            if !payload.is_empty()
+                && let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&payload)
+            {
+                return invoke_error(&InvokeError::InvalidRequestContent(error.to_string()));
             }
             // Lambda queues the event and retries failures twice; locally it
             // runs once, in the background, and a failure is only logged.

@@ -208,6 +208,28 @@ async fn exceeding_memory_size_is_runtime_out_of_memory() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_invocation_still_finishes_and_keeps_its_process() {
+    let (host, _) = host(vec![spec("patient")]);
+    let pid = pid_of(&invoke(&host, "patient", json!({})).await);
+    let caller = {
+        let host = host.clone();
+        tokio::spawn(async move {
+            invoke(&host, "patient", json!({ "action": "sleep", "ms": 300 })).await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    caller.abort();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        pid_of(&invoke(&host, "patient", json!({})).await),
+        pid,
+        "not killed, back in the pool"
+    );
+    assert_eq!(host.process_ids(), vec![u32::try_from(pid).unwrap()]);
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_reports_runtime_exit_error_and_recovers() {
     let (host, _) = host(vec![spec("crashes")]);
     let before = invoke(&host, "crashes", json!({})).await;
@@ -605,6 +627,18 @@ mod invoke_api {
             assert!(Instant::now() < until, "the event never ran");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+
+        let not_json = client
+            .post(url(&base, "api"))
+            .body("{nope")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(not_json.status(), 400);
+        assert_eq!(
+            not_json.headers()["x-amzn-errortype"],
+            "InvalidRequestContentException"
+        );
 
         let bad = client
             .post(url(&base, "api"))
