@@ -44,6 +44,40 @@
 //!   `shutdown` on Ctrl-C. Should the host die without either (SIGKILL,
 //!   abort), an idle `lambda_runtime` process exits by itself as its `/next`
 //!   connection breaks. All listeners bind 127.0.0.1 only.
+//!
+//! Wiring it (what local mode does):
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use lambda_local::{FunctionSpec, HostConfig, LambdaHost, Outcome};
+//!
+//! let mut spec = FunctionSpec::new(
+//!     "ProcessApproval",
+//!     "arn:aws:lambda:us-east-1:123456789012:function:ProcessApproval",
+//!     "target/debug/process-approval",
+//! );
+//! spec.timeout = Duration::from_secs(10);
+//! spec.environment.insert("TABLE_NAME".into(), "approvals".into());
+//!
+//! let mut config = HostConfig::new("us-east-1");
+//! config.endpoint_url = Some("http://127.0.0.1:4566".into());
+//! let host = LambdaHost::start(vec![spec], config)?;
+//!
+//! // The Invoke API, next to Step Functions and SNS on the main port.
+//! let app = axum::Router::new().merge(host.router());
+//! # let _ = app;
+//!
+//! // Or directly, by name or ARN (what the Step Functions engine calls).
+//! let invocation = host.invoke("ProcessApproval", r#"{"id":"a-1"}"#.into()).await?;
+//! match &invocation.outcome {
+//!     Outcome::Success(payload) => println!("{}", String::from_utf8_lossy(payload)),
+//!     Outcome::Error(error) => println!("{}: {}", error.error_type, error.error_message),
+//! }
+//! host.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
 
 mod host;
 mod invocation;
