@@ -16,8 +16,8 @@ use crate::spec::{FunctionSpec, HostConfig};
 
 /// Lambda's synchronous (`RequestResponse`) request payload limit.
 pub const MAX_SYNC_PAYLOAD_BYTES: usize = MAX_RESPONSE_BYTES;
-/// Lambda's asynchronous (`Event`) request payload limit (1 MB since Lambda
-/// raised it from 256 KB in 2025).
+/// Lambda's asynchronous (`Event`) request payload limit: 1 MB since October
+/// 2025, 256 KB before (<https://aws.amazon.com/blogs/compute/more-room-to-build-serverless-services-now-support-payloads-up-to-1-mb>).
 pub const MAX_ASYNC_PAYLOAD_BYTES: usize = 1024 * 1024;
 
 /// Why `LambdaHost::start` refused the specs.

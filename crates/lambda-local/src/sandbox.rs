@@ -225,6 +225,13 @@ impl Sandbox {
         }
     }
 
+    /// Waits for the first of: the runtime's answer, the process's exit, the
+    /// deadline, the memory limit. Messages follow what Lambda returns:
+    /// `{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: <id> Error:
+    /// Task timed out after 3.00 seconds"}` and `Runtime.ExitError` with
+    /// "RequestId: <id> Error: Runtime exited with error: exit status 3" (the
+    /// same text Lambda writes to the function's log; the exit description is
+    /// Go's `os/exec` wording, as Lambda's init is written in Go).
     async fn drive(
         &mut self,
         dispatch: Dispatch,
