@@ -230,6 +230,33 @@ async fn an_abandoned_invocation_still_finishes_and_keeps_its_process() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payloads_over_six_megabytes_are_refused_both_ways() {
+    let (host, _) = host(vec![spec("large")]);
+    let request = Bytes::from(format!("\"{}\"", "x".repeat(6 * 1024 * 1024)));
+    let refused = host.invoke("large", request).await.unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            InvokeError::RequestTooLarge {
+                limit: 6_291_456,
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+
+    let answer = invoke(
+        &host,
+        "large",
+        json!({ "action": "big", "bytes": 7_000_000 }),
+    )
+    .await;
+    let (error_type, _) = failure(&answer);
+    assert_eq!(error_type, "Function.ResponseSizeTooLarge");
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_reports_runtime_exit_error_and_recovers() {
     let (host, _) = host(vec![spec("crashes")]);
     let before = invoke(&host, "crashes", json!({})).await;

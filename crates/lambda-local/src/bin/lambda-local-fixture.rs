@@ -1,6 +1,6 @@
 //! Test fixture for `lambda-local`: a real `lambda_runtime` function whose
 //! behaviour the payload picks (`{"action": "echo" | "sleep" | "error" |
-//! "exit" | "panic" | "alloc" | "env" | "context" | "log", ...}`). Every success
+//! "exit" | "panic" | "big" | "alloc" | "env" | "context" | "log", ...}`). Every success
 //! answer carries the process id, so tests can tell warm from cold starts.
 //!
 //! With `FIXTURE_INIT_ERROR` set it reports that message to
@@ -56,6 +56,10 @@ async fn handler(event: LambdaEvent<Value>) -> Result<Value, FixtureError> {
             std::process::exit(i32::try_from(code).unwrap_or(3))
         }
         "panic" => panic!("fixture panicked on purpose"),
+        "big" => {
+            let bytes = payload.get("bytes").and_then(Value::as_u64).unwrap_or(0);
+            Ok(json!({ "pid": pid, "pad": "x".repeat(usize::try_from(bytes).unwrap_or(0)) }))
+        }
         "alloc" => {
             // Touch every page so it is resident, then hold it a while.
             let mb = payload.get("mb").and_then(Value::as_u64).unwrap_or(0);
