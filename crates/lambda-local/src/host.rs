@@ -11,7 +11,7 @@ use tokio::sync::Semaphore;
 
 use crate::invocation::{FunctionError, Invocation, InvokeError, Outcome};
 use crate::runtime_api::{Dispatch, MAX_RESPONSE_BYTES};
-use crate::sandbox::{Registry, Sandbox, SpawnError, signal_group};
+use crate::sandbox::{BinaryStamp, Registry, Sandbox, SpawnError, signal_group};
 use crate::spec::{FunctionSpec, HostConfig};
 
 /// Lambda's synchronous (`RequestResponse`) request payload limit.
@@ -360,6 +360,68 @@ impl LambdaHost {
             .map_err(|e| InvokeError::Host(format!("invocation task failed: {e}")))?
     }
 
+    /// Invokes asynchronously (`Event`): checks the request as Lambda does
+    /// (function, JSON, 1 MB limit), then runs it in the background and
+    /// returns its request id at once. A failure is logged (`tracing` WARN),
+    /// not retried: Lambda's two retries, minutes apart, would only confuse
+    /// a local run.
+    pub async fn invoke_event(
+        &self,
+        function: &str,
+        payload: Bytes,
+    ) -> Result<String, InvokeError> {
+        self.invoke_event_with(function, payload, InvokeOptions::default())
+    }
+
+    pub(crate) fn invoke_event_with(
+        &self,
+        function: &str,
+        payload: Bytes,
+        mut options: InvokeOptions,
+    ) -> Result<String, InvokeError> {
+        if payload.len() > MAX_ASYNC_PAYLOAD_BYTES {
+            return Err(InvokeError::RequestTooLarge {
+                size: payload.len(),
+                limit: MAX_ASYNC_PAYLOAD_BYTES,
+                invocation_type: "Event",
+            });
+        }
+        self.resolve_function(function, options.qualifier.as_deref())?;
+        if !payload.is_empty()
+            && let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&payload)
+        {
+            return Err(InvokeError::InvalidRequestContent(error.to_string()));
+        }
+        if self.inner.closed.load(Ordering::SeqCst) {
+            return Err(InvokeError::ShuttingDown);
+        }
+        let request_id = options
+            .request_id
+            .get_or_insert_with(|| uuid::Uuid::new_v4().to_string())
+            .clone();
+        let host = self.clone();
+        let function = function.to_owned();
+        tokio::spawn(async move {
+            match host.invoke_with(&function, payload, options).await {
+                Ok(invocation) => {
+                    if let Outcome::Error(error) = &invocation.outcome {
+                        tracing::warn!(
+                            function = %function,
+                            request_id = %invocation.request_id,
+                            error_type = %error.error_type,
+                            "asynchronous invocation failed: {}",
+                            error.error_message
+                        );
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(function = %function, %error, "asynchronous invocation not run");
+                }
+            }
+        });
+        Ok(request_id)
+    }
+
     /// Stops every function process: new invocations fail with
     /// `ShuttingDown`, every process group gets SIGTERM, and whatever is still
     /// alive after `shutdown_grace` gets SIGKILL. Returns once all are gone
@@ -407,7 +469,7 @@ async fn run_on(
     dispatch: Dispatch,
 ) -> Result<Invocation, InvokeError> {
     let request_id = dispatch.request_id.clone();
-    let mut sandbox = match take_idle(function) {
+    let mut sandbox = match take_idle(function, &inner.config) {
         Some(sandbox) => sandbox,
         None => match Sandbox::spawn(&function.spec, &inner.config, &inner.registry).await {
             Ok(sandbox) => sandbox,
@@ -454,13 +516,25 @@ async fn run_on(
     })
 }
 
-fn take_idle(function: &Function) -> Option<Sandbox> {
+/// The most recently used idle environment still alive and (with
+/// `reload_on_change`) running the current build; the others are dropped.
+fn take_idle(function: &Function, config: &HostConfig) -> Option<Sandbox> {
+    let current = config
+        .reload_on_change
+        .then(|| BinaryStamp::of(&function.spec.executable));
     let mut idle = function.idle.lock().ok()?;
     while let Some(sandbox) = idle.pop() {
-        if !sandbox.has_exited() {
-            return Some(sandbox);
+        if sandbox.has_exited() {
+            // Died while idle: a new one is started instead.
+            continue;
         }
-        // Died while idle: dropped here, a new one is started instead.
+        if let Some(current) = &current
+            && sandbox.is_stale(current.as_ref())
+        {
+            tracing::info!(function = %function.spec.name, pid = sandbox.pid, "executable changed: replacing the warm process");
+            continue;
+        }
+        return Some(sandbox);
     }
     None
 }

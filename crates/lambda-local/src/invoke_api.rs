@@ -28,7 +28,7 @@ use axum::routing::post;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use crate::host::{InvokeOptions, LambdaHost, MAX_ASYNC_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES};
+use crate::host::{InvokeOptions, LambdaHost, MAX_SYNC_PAYLOAD_BYTES};
 use crate::invocation::{InvokeError, Outcome};
 
 /// The Invoke API path (axum syntax).
@@ -143,45 +143,14 @@ async fn invoke(
             "x-amzn-RequestId",
             &request_id,
         ),
-        "Event" => {
-            if payload.len() > MAX_ASYNC_PAYLOAD_BYTES {
-                return invoke_error(&InvokeError::RequestTooLarge {
-                    size: payload.len(),
-                    limit: MAX_ASYNC_PAYLOAD_BYTES,
-                    invocation_type: "Event",
-                });
-            }
-            if !payload.is_empty()
-                && let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&payload)
-            {
-                return invoke_error(&InvokeError::InvalidRequestContent(error.to_string()));
-            }
-            // Lambda queues the event and retries failures twice; locally it
-            // runs once, in the background, and a failure is only logged.
-            tokio::spawn(async move {
-                match host.invoke_with(&function_name, payload, options).await {
-                    Ok(invocation) => {
-                        if let Outcome::Error(error) = &invocation.outcome {
-                            tracing::warn!(
-                                function = %function_name,
-                                request_id = %invocation.request_id,
-                                error_type = %error.error_type,
-                                "asynchronous invocation failed: {}",
-                                error.error_message
-                            );
-                        }
-                    }
-                    Err(error) => {
-                        tracing::warn!(function = %function_name, %error, "asynchronous invocation not run");
-                    }
-                }
-            });
-            with_header(
+        "Event" => match host.invoke_event_with(&function_name, payload, options) {
+            Ok(request_id) => with_header(
                 StatusCode::ACCEPTED.into_response(),
                 "x-amzn-RequestId",
                 &request_id,
-            )
-        }
+            ),
+            Err(error) => invoke_error(&error),
+        },
         "RequestResponse" => {
             let tail = header(&headers, "x-amz-log-type") == Some("Tail");
             match host.invoke_with(&function_name, payload, options).await {

@@ -16,7 +16,13 @@
 //! - One in-flight invocation per process, as on Lambda. Concurrent
 //!   invocations of one function start more processes, up to
 //!   [`HostConfig::max_concurrency`]; beyond that they wait (no throttling).
-//!   Idle processes are reused (warm starts, most recently used first).
+//!   Idle processes are reused (warm starts, most recently used first),
+//!   unless the executable was rebuilt since they started
+//!   ([`HostConfig::reload_on_change`]): then a fresh process runs the new build.
+//! - [`LambdaHost::invoke`] is `RequestResponse`; [`LambdaHost::invoke_event`]
+//!   is `Event` (returns the request id at once, runs in the background,
+//!   failures logged, no retries). Once an invocation has a process it runs
+//!   to its end even if the caller stops waiting, as on Lambda.
 //! - Each process gets the function's `Environment`, the reserved variables
 //!   Lambda sets (`AWS_LAMBDA_FUNCTION_NAME`, `_MEMORY_SIZE`, `_VERSION`,
 //!   `AWS_LAMBDA_LOG_GROUP_NAME`, `_LOG_STREAM_NAME`, `AWS_LAMBDA_RUNTIME_API`,

@@ -70,6 +70,29 @@ pub(crate) struct Sandbox {
     capture: Arc<Mutex<Option<String>>>,
     /// Whether the runtime has already reached `/next` once (init done).
     initialised: bool,
+    /// The executable as it was when this process started.
+    stamp: Option<BinaryStamp>,
+}
+
+/// Identity of an executable file: a rebuilt binary differs in at least one
+/// field (cargo replaces the file, so the inode changes too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BinaryStamp {
+    modified: Option<SystemTime>,
+    inode: u64,
+    len: u64,
+}
+
+impl BinaryStamp {
+    pub(crate) fn of(path: &Path) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt as _;
+        let metadata = std::fs::metadata(path).ok()?;
+        Some(Self {
+            modified: metadata.modified().ok(),
+            inode: metadata.ino(),
+            len: metadata.len(),
+        })
+    }
 }
 
 impl Drop for Sandbox {
@@ -84,6 +107,11 @@ impl Sandbox {
     fn pgid(&self) -> i32 {
         // `process_group(0)` makes the child the leader of a group named by its pid.
         i32::try_from(self.pid).unwrap_or(i32::MAX)
+    }
+
+    /// Whether this process runs an older build than `current`.
+    pub(crate) fn is_stale(&self, current: Option<&BinaryStamp>) -> bool {
+        self.stamp.as_ref() != current
     }
 
     /// Whether the process has exited (an idle environment can die too).
@@ -109,6 +137,7 @@ impl Sandbox {
             .unwrap_or(Path::new("."))
             .to_path_buf();
         let env = environment(spec, config, &api.address.to_string(), &task_root);
+        let stamp = BinaryStamp::of(&spec.executable);
 
         let mut command = tokio::process::Command::new(&spec.executable);
         command
@@ -180,6 +209,7 @@ impl Sandbox {
             exit,
             capture,
             initialised: false,
+            stamp,
         })
     }
 

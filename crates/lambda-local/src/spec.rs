@@ -203,6 +203,10 @@ pub struct HostConfig {
     /// function's `MemorySize` (`Runtime.OutOfMemory`), checked every 50 ms.
     /// Turn off for debug builds that need more than their release build.
     pub enforce_memory: bool,
+    /// Start a fresh process when the executable has changed since an idle
+    /// one started (a `cargo build` while local mode runs takes effect on
+    /// the next invocation, no restart needed).
+    pub reload_on_change: bool,
     /// Variables copied from the host's environment into every function
     /// (everything else is cleared, so the developer's real `AWS_PROFILE` or
     /// credentials never leak into a local function).
@@ -214,6 +218,7 @@ pub struct HostConfig {
 impl HostConfig {
     /// Defaults: no endpoint, account `123456789012`, dummy credentials,
     /// 10 processes per function, 10 s init limit, 2 s shutdown grace, memory enforced,
+    /// reload on rebuild,
     /// inheriting `PATH`, `HOME`, `TMPDIR`, `LANG`, `RUST_LOG`, `RUST_BACKTRACE`,
     /// output to `tracing`.
     pub fn new(region: impl Into<String>) -> Self {
@@ -226,6 +231,7 @@ impl HostConfig {
             init_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(2),
             enforce_memory: true,
+            reload_on_change: true,
             inherit_env: [
                 "PATH",
                 "HOME",

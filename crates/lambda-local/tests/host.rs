@@ -257,6 +257,63 @@ async fn payloads_over_six_megabytes_are_refused_both_ways() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuilt_executable_replaces_the_warm_process() {
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("rebuild-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bootstrap = dir.join("bootstrap");
+    // Like cargo: write the new binary beside, then rename it over the old one.
+    let install = || {
+        let staged = dir.join("bootstrap.new");
+        std::fs::copy(env!("CARGO_BIN_EXE_lambda-local-fixture"), &staged).unwrap();
+        std::fs::rename(&staged, &bootstrap).unwrap();
+    };
+    install();
+    let mut function = spec("rebuilt");
+    function.executable = bootstrap.clone();
+    let (host, _) = host(vec![function]);
+    let first = pid_of(&invoke(&host, "rebuilt", json!({})).await);
+    assert_eq!(pid_of(&invoke(&host, "rebuilt", json!({})).await), first);
+    install();
+    let second = pid_of(&invoke(&host, "rebuilt", json!({})).await);
+    assert_ne!(second, first, "the new build runs");
+    assert!(wait_dead(first).await, "the old build's process is gone");
+    host.shutdown().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_invocations_run_in_the_background() {
+    let (host, lines) = host(vec![spec("events")]);
+    let payload = Bytes::from(json!({ "action": "log", "message": "queued" }).to_string());
+    let request_id = host.invoke_event("events", payload).await.unwrap();
+    assert!(!request_id.is_empty());
+    let until = Instant::now() + Duration::from_secs(3);
+    while !lines
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l == "[events:out] to stdout: queued")
+    {
+        assert!(Instant::now() < until, "the event never ran");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let too_big = Bytes::from(format!("\"{}\"", "x".repeat(1024 * 1024)));
+    assert!(matches!(
+        host.invoke_event("events", too_big).await,
+        Err(InvokeError::RequestTooLarge {
+            limit: 1_048_576,
+            ..
+        })
+    ));
+    assert!(matches!(
+        host.invoke_event("nope", Bytes::new()).await,
+        Err(InvokeError::FunctionNotFound { .. })
+    ));
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_reports_runtime_exit_error_and_recovers() {
     let (host, _) = host(vec![spec("crashes")]);
     let before = invoke(&host, "crashes", json!({})).await;
