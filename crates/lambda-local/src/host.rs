@@ -316,15 +316,15 @@ impl LambdaHost {
         } else {
             payload
         };
-        if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&payload) {
-            return Err(InvokeError::InvalidRequestContent(error.to_string()));
-        }
         if payload.len() > MAX_SYNC_PAYLOAD_BYTES {
             return Err(InvokeError::RequestTooLarge {
                 size: payload.len(),
                 limit: MAX_SYNC_PAYLOAD_BYTES,
                 invocation_type: "RequestResponse",
             });
+        }
+        if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&payload) {
+            return Err(InvokeError::InvalidRequestContent(error.to_string()));
         }
         let (function, invoked_arn) =
             self.resolve_function(function, options.qualifier.as_deref())?;
