@@ -20,7 +20,7 @@ export SAM_CLI_TELEMETRY=0 AWS_MAX_ATTEMPTS=1 CARGO_TERM_COLOR=never
 # cargo-lambda finds Zig through the venv's python: the venv's bin goes first.
 export PATH="$TOOLS/venv/bin:$ROOT/node_modules/.bin:$PATH"
 
-ALL_STAGES=(fmt clippy cargo-test cfn-lint sam-validate asl-validator checkov sam-build)
+ALL_STAGES=(fmt clippy cargo-test conformance cfn-lint sam-validate asl-validator checkov sam-build)
 only=""
 case "${1:-}" in
   --only) only=",${2:?--only needs a stage list, e.g. --only fmt,clippy},";;
@@ -77,7 +77,7 @@ ensure_venv() {
 
 export -f ensure_venv
 
-needs_python_tools() { wanted cfn-lint || wanted sam-validate || wanted sam-build; }
+needs_python_tools() { wanted cfn-lint || wanted sam-validate || wanted sam-build || wanted conformance; }
 
 if needs_python_tools; then
   stage setup-python-tools 600 ensure_venv "$TOOLS/venv" scripts/requirements-tools.txt
@@ -92,6 +92,10 @@ fi
 stage fmt 120 cargo fmt --all --check
 stage clippy 1200 cargo clippy --workspace --all-targets --locked -- -D warnings
 stage cargo-test 1200 cargo test --workspace --locked
+
+# The local engine against 730 core cases recorded on real AWS (../shared/conformance),
+# with a floor that only rises (scripts/conformance-floor.txt).
+stage conformance 900 bash scripts/conformance.sh
 
 stage cfn-lint 180 cfn-lint template.yaml
 # sam validate --lint runs cfn-lint through SAM's own transform; it needs only a region.
