@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use asl_engine::{
     Clock, Command, CommandError, Definition, Effect, ExecInfo, Execution, Integration, Status,
-    Step, SystemClock, TaskOutcome,
+    Step, SystemClock, TaskOutcome, TaskRequest,
 };
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -106,6 +106,15 @@ fn parse_token(token: &str) -> Option<(String, String, u64)> {
         return None;
     }
     Some((arn, secret, task))
+}
+
+fn request_json(r: &TaskRequest) -> Value {
+    serde_json::json!({
+        "resource": r.resource,
+        "parameters": r.parameters,
+        "taskToken": r.task_token,
+        "region": r.region,
+    })
 }
 
 fn status_str(s: Status) -> &'static str {
@@ -379,7 +388,7 @@ impl Service {
             cause: None,
             snapshot: None,
         };
-        self.persist(row, &exec, &step, None).await?;
+        self.persist(row, &exec, &step, None, None).await?;
         drop(_guard);
         self.act(&arn, step);
         tracing::debug!(execution = %arn, "execution started");
@@ -393,6 +402,7 @@ impl Service {
         exec: &Execution,
         step: &Step,
         fired_timer: Option<u64>,
+        done_task: Option<u64>,
     ) -> Result<(), ApiError> {
         row.status = status_str(exec.status).to_owned();
         row.stop_ms = exec.stop_ms;
@@ -420,18 +430,32 @@ impl Service {
                 timer_id: t,
             });
         }
+        if let Some(task_id) = done_task {
+            writes.push(Write::DeleteInflight {
+                exec_arn: row.arn.clone(),
+                task_id,
+            });
+        }
         if running {
             for eff in &step.effects {
-                if let Effect::Timer { timer_id, due_ms } = eff {
-                    writes.push(Write::PutTimer {
+                match eff {
+                    Effect::Timer { timer_id, due_ms } => writes.push(Write::PutTimer {
                         exec_arn: row.arn.clone(),
                         timer_id: *timer_id,
                         due_ms: *due_ms,
-                    });
+                    }),
+                    Effect::InvokeTask { task_id, request } => writes.push(Write::PutInflight {
+                        exec_arn: row.arn.clone(),
+                        task_id: *task_id,
+                        request: request_json(request).to_string(),
+                    }),
                 }
             }
         } else {
             writes.push(Write::DeleteTimers {
+                exec_arn: row.arn.clone(),
+            });
+            writes.push(Write::DeleteAllInflight {
                 exec_arn: row.arn.clone(),
             });
         }
@@ -450,39 +474,61 @@ impl Service {
                     self.timer_wake.notify_one();
                 }
                 Effect::InvokeTask { task_id, request } => {
-                    let svc = self.clone();
-                    let arn = arn.to_owned();
-                    let integ = self
-                        .integrations
-                        .iter()
-                        .find(|i| i.handles(&request.resource))
-                        .cloned();
-                    tokio::spawn(async move {
-                        let outcome = match integ {
-                            Some(i) => i.invoke(request).await,
-                            // Without an integration, a callback task still waits for its
-                            // token (visible in TaskScheduled), so approval flows work locally.
-                            None if request.task_token.is_some() => {
-                                TaskOutcome::Submitted(serde_json::json!({}))
-                            }
-                            None => TaskOutcome::Failed {
-                                error: "States.TaskFailed".into(),
-                                cause: format!(
-                                    "sfn-local has no integration for resource '{}'",
-                                    request.resource
-                                ),
-                            },
-                        };
-                        if let Err(e) = svc
-                            .command(&arn, Command::Task { task_id, outcome }, None)
-                            .await
-                        {
-                            tracing::debug!(execution = %arn, error = %e, "task outcome dropped");
-                        }
-                    });
+                    self.invoke(arn.to_owned(), task_id, request);
                 }
             }
         }
+    }
+
+    /// Runs a task on its integration and feeds the outcome back.
+    fn invoke(self: &Arc<Self>, arn: String, task_id: u64, request: TaskRequest) {
+        let svc = self.clone();
+        let integ = self
+            .integrations
+            .iter()
+            .find(|i| i.handles(&request.resource))
+            .cloned();
+        tokio::spawn(async move {
+            let outcome = match integ {
+                Some(i) => i.invoke(request).await,
+                // Without an integration, a callback task still waits for its token
+                // (visible in TaskScheduled), so approval flows work locally.
+                None if request.task_token.is_some() => {
+                    TaskOutcome::Submitted(serde_json::json!({}))
+                }
+                None => TaskOutcome::Failed {
+                    error: "States.TaskFailed".into(),
+                    cause: format!(
+                        "sfn-local has no integration for resource '{}'",
+                        request.resource
+                    ),
+                },
+            };
+            if let Err(e) = svc
+                .command(&arn, Command::Task { task_id, outcome }, None)
+                .await
+            {
+                tracing::debug!(execution = %arn, error = %e, "task outcome dropped");
+            }
+        });
+    }
+
+    /// Re-invokes tasks whose outcome was not recorded before a restart (at least once:
+    /// an integration may see a request twice if the process died after calling it).
+    pub async fn resume_inflight(self: &Arc<Self>) -> Result<usize, ApiError> {
+        let rows = self.store.inflight()?;
+        let n = rows.len();
+        for (arn, task_id, text) in rows {
+            let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            let request = TaskRequest {
+                resource: v["resource"].as_str().unwrap_or_default().to_owned(),
+                parameters: v["parameters"].clone(),
+                task_token: v["taskToken"].as_str().map(str::to_owned),
+                region: v["region"].as_str().unwrap_or_default().to_owned(),
+            };
+            self.invoke(arn, task_id, request);
+        }
+        Ok(n)
     }
 
     /// Applies a command to a running execution, persisting the result.
@@ -506,10 +552,14 @@ impl Service {
         let def = self
             .definition(row.definition_id)
             .map_err(CommandFailure::Api)?;
+        let done_task = match &cmd {
+            Command::Task { task_id, .. } => Some(*task_id),
+            _ => None,
+        };
         let step = exec
             .apply(&def, cmd, self.now())
             .map_err(CommandFailure::Engine)?;
-        self.persist(row, &exec, &step, fired_timer)
+        self.persist(row, &exec, &step, fired_timer, done_task)
             .await
             .map_err(CommandFailure::Api)?;
         drop(_guard);
