@@ -86,26 +86,19 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
-/// Splits a task token into (execution ARN, secret, task id).
-fn parse_token(token: &str) -> Option<(String, String, u64)> {
+/// Splits a task token `<seq hex>.<secret>.<task id>` into (execution seq, the token
+/// prefix the execution must have, task id). Tokens are short and name their execution,
+/// so a callback needs one indexed lookup and no token table.
+fn parse_token(token: &str) -> Option<(i64, String, u64)> {
     let mut parts = token.split('.');
-    let arn = String::from_utf8(unhex(parts.next()?)?).ok()?;
-    let secret = parts.next()?.to_owned();
+    let seq_hex = parts.next()?;
+    let seq = i64::from_str_radix(seq_hex, 16).ok()?;
+    let secret = parts.next()?;
     let task = parts.next()?.parse().ok()?;
-    if parts.next().is_some() {
+    if parts.next().is_some() || secret.len() != 32 {
         return None;
     }
-    Some((arn, secret, task))
+    Some((seq, format!("{seq_hex}.{secret}."), task))
 }
 
 fn request_json(r: &TaskRequest) -> Value {
@@ -362,6 +355,7 @@ impl Service {
         let def = self.definition(sm.row.definition_id)?;
         let now = self.now();
         let secret = hex(uuid::Uuid::new_v4().as_bytes());
+        let seq = self.next_exec.fetch_add(1, Ordering::SeqCst);
         let info = ExecInfo {
             execution_arn: arn.clone(),
             name: name.clone(),
@@ -370,11 +364,11 @@ impl Service {
             role_arn: sm.row.role_arn.clone(),
             start_ms: now,
             input: input_value,
-            token_prefix: format!("{}.{}.", hex(arn.as_bytes()), secret),
+            token_prefix: format!("{seq:x}.{secret}."),
         };
         let (exec, step) = Execution::start(&def, info, now);
         let row = ExecutionRow {
-            seq: self.next_exec.fetch_add(1, Ordering::SeqCst),
+            seq,
             arn: arn.clone(),
             sm_arn: sm.row.arn.clone(),
             name,
@@ -505,7 +499,7 @@ impl Service {
                 },
             };
             if let Err(e) = svc
-                .command(&arn, Command::Task { task_id, outcome }, None)
+                .command(&arn, Command::Task { task_id, outcome }, None, None)
                 .await
             {
                 tracing::debug!(execution = %arn, error = %e, "task outcome dropped");
@@ -537,6 +531,7 @@ impl Service {
         arn: &str,
         cmd: Command,
         fired_timer: Option<u64>,
+        token_prefix: Option<&str>,
     ) -> Result<(), CommandFailure> {
         let _guard = self.shards[shard_of(arn)].lock().await;
         let row = self
@@ -549,6 +544,9 @@ impl Service {
         };
         let mut exec: Execution = serde_json::from_str(snapshot)
             .map_err(|e| CommandFailure::Api(ApiError::Internal(e.to_string())))?;
+        if token_prefix.is_some_and(|p| p != exec.info.token_prefix) {
+            return Err(CommandFailure::BadToken);
+        }
         let def = self
             .definition(row.definition_id)
             .map_err(CommandFailure::Api)?;
@@ -567,43 +565,26 @@ impl Service {
         Ok(())
     }
 
-    /// Resolves a task token to (execution ARN, task id), checking its secret.
-    pub(crate) fn resolve_token(&self, token: &str) -> Result<(String, u64), ApiError> {
-        let invalid = || ApiError::InvalidToken("Invalid Token: 'Invalid token'".into());
-        if token.is_empty() || token.len() > 2048 {
-            return Err(invalid());
-        }
-        let (arn, secret, task) = parse_token(token).ok_or_else(invalid)?;
-        let row = self.store.execution(&arn)?.ok_or_else(|| {
-            ApiError::TaskDoesNotExist(
-                "Task Does Not Exist: 'Provided task does not exist anymore'".into(),
-            )
-        })?;
-        match row.snapshot {
-            None => Err(ApiError::TaskTimedOut(
-                "Task Timed Out: 'Provided task does not exist anymore'".into(),
-            )),
-            Some(s) => {
-                let exec: Execution =
-                    serde_json::from_str(&s).map_err(|e| ApiError::Internal(e.to_string()))?;
-                if !exec.info.token_prefix.contains(&secret) {
-                    return Err(invalid());
-                }
-                Ok((arn, task))
-            }
-        }
-    }
-
     /// SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat.
     pub async fn task_callback(
         self: &Arc<Self>,
         token: &str,
         cmd: impl FnOnce(u64) -> Command,
     ) -> Result<(), ApiError> {
-        let (arn, task) = self.resolve_token(token)?;
-        match self.command(&arn, cmd(task), None).await {
+        let invalid = || ApiError::InvalidToken("Invalid Token: 'Invalid token'".into());
+        if token.is_empty() || token.len() > 1024 {
+            return Err(invalid());
+        }
+        let (seq, prefix, task) = parse_token(token).ok_or_else(invalid)?;
+        let arn = self.store.execution_arn(seq)?.ok_or_else(|| {
+            ApiError::TaskDoesNotExist(
+                "Task Does Not Exist: 'Provided task does not exist anymore'".into(),
+            )
+        })?;
+        match self.command(&arn, cmd(task), None, Some(&prefix)).await {
             Ok(()) => Ok(()),
             Err(CommandFailure::Api(e)) => Err(e),
+            Err(CommandFailure::BadToken) => Err(invalid()),
             Err(_) => Err(ApiError::TaskTimedOut(
                 "Task Timed Out: 'Provided task does not exist anymore'".into(),
             )),
@@ -619,7 +600,7 @@ impl Service {
     ) -> Result<i64, ApiError> {
         check_arn(arn, "execution")?;
         match self
-            .command(arn, Command::Stop { error, cause }, None)
+            .command(arn, Command::Stop { error, cause }, None, None)
             .await
         {
             Ok(()) => {}
@@ -630,7 +611,7 @@ impl Service {
             }
             Err(CommandFailure::Api(e)) => return Err(e),
             // Already finished: AWS answers with the stop date it has.
-            Err(CommandFailure::Engine(_)) => {}
+            Err(CommandFailure::Engine(_) | CommandFailure::BadToken) => {}
         }
         let row = self.execution_row(arn)?;
         Ok(row.stop_ms.unwrap_or_else(|| self.now()))
@@ -670,12 +651,13 @@ impl Service {
                 let svc = self.clone();
                 tokio::spawn(async move {
                     match svc
-                        .command(&arn, Command::Timer { timer_id: id }, Some(id))
+                        .command(&arn, Command::Timer { timer_id: id }, Some(id), None)
                         .await
                     {
                         Ok(())
                         | Err(CommandFailure::Engine(_))
-                        | Err(CommandFailure::NoExecution) => {}
+                        | Err(CommandFailure::NoExecution)
+                        | Err(CommandFailure::BadToken) => {}
                         Err(CommandFailure::Api(e)) => {
                             tracing::error!(execution = %arn, error = %e, "timer failed");
                         }
@@ -696,6 +678,8 @@ impl Service {
 pub(crate) enum CommandFailure {
     #[error("no such execution")]
     NoExecution,
+    #[error("the task token does not belong to this execution")]
+    BadToken,
     #[error(transparent)]
     Engine(CommandError),
     #[error(transparent)]

@@ -272,6 +272,15 @@ impl Store {
         })
     }
 
+    /// The ARN of the execution with this internal id.
+    pub fn execution_arn(&self, seq: i64) -> Result<Option<String>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached("SELECT arn FROM executions WHERE seq = ?1")?
+                .query_row([seq], |r| r.get(0))
+                .optional()
+        })
+    }
+
     /// Executions of a state machine, newest first, after `after_seq` (paging).
     pub fn executions(
         &self,

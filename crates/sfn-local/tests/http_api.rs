@@ -209,6 +209,18 @@ async fn execution_and_callback_errors_use_aws_codes() {
         ),
         "InvalidOutput"
     );
+    let parts: Vec<&str> = token.split('.').collect();
+    let forged = format!("{}.{}.{}", parts[0], "0".repeat(32), parts[2]);
+    assert_eq!(
+        code(
+            c.call(
+                "SendTaskSuccess",
+                json!({"taskToken": forged, "output": "{}"})
+            )
+            .await
+        ),
+        "InvalidToken"
+    );
     assert!(
         c.call("SendTaskHeartbeat", json!({"taskToken": token}))
             .await
