@@ -187,9 +187,14 @@ impl FieldPath {
     }
 
     /// MaxConcurrencyPath / ToleratedFailureCountPath semantics: a non-negative integer.
+    /// A string holding an integer is accepted (recorded: `"1"` from a variable works).
     pub fn non_negative_integer(&self, scope: &Scope<'_>) -> Result<u64, EvalError> {
         let v = self.resolve(scope)?;
-        let Some(n) = v.as_i64() else {
+        let n = match &v {
+            Value::String(s) => s.parse::<i64>().ok(),
+            other => other.as_i64(),
+        };
+        let Some(n) = n else {
             return Err(EvalError::runtime(format!(
                 "The {} field refers to value \"{}\" which is not a valid integer: {}",
                 self.field,
@@ -205,10 +210,15 @@ impl FieldPath {
         })
     }
 
-    /// ToleratedFailurePercentagePath semantics: a number from 0 to 100.
+    /// ToleratedFailurePercentagePath semantics: a number from 0 to 100 (a numeric
+    /// string is accepted, as for the count).
     pub fn percentage(&self, scope: &Scope<'_>) -> Result<f64, EvalError> {
         let v = self.resolve(scope)?;
-        let Some(p) = v.as_f64() else {
+        let p = match &v {
+            Value::String(s) => s.parse::<f64>().ok().filter(|f| f.is_finite()),
+            other => other.as_f64(),
+        };
+        let Some(p) = p else {
             return Err(EvalError::runtime(format!(
                 "The {} field refers to value \"{}\" which is not a valid float: {}",
                 self.field,
@@ -326,6 +336,17 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.cause, "ToleratedFailureCount cannot be negative.");
+        let ok = scope_eval("MaxConcurrencyPath", "$.m", json!({"m": "1"}), |f, s| {
+            f.non_negative_integer(s)
+        });
+        assert_eq!(ok.unwrap(), 1);
+        let ok = scope_eval(
+            "ToleratedFailurePercentagePath",
+            "$.p",
+            json!({"p": "1"}),
+            |f, s| f.percentage(s),
+        );
+        assert_eq!(ok.unwrap(), 1.0);
     }
 
     #[test]

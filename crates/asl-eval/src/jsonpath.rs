@@ -39,11 +39,14 @@ pub const MAX_DEPTH: usize = 32;
 
 /// Which document a path reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Root {
     /// `$`: the effective input.
     Input,
     /// `$$`: the context object.
     Context,
+    /// `$name`: a workflow variable (see [`JsonPath::variable`]).
+    Variable,
 }
 
 /// A compiled JSONPath.
@@ -51,6 +54,8 @@ pub enum Root {
 pub struct JsonPath {
     text: String,
     root: Root,
+    /// The variable name when `root` is [`Root::Variable`].
+    variable: Option<String>,
     segments: Vec<Segment>,
     definite: bool,
 }
@@ -121,11 +126,12 @@ impl JsonPath {
     /// Compiles `text` (`$...` or `$$...`).
     pub fn parse(text: &str) -> Result<Self, DefinitionError> {
         let mut p = Parser::new(text);
-        let (root, segments) = p.top_level()?;
+        let (root, variable, segments) = p.top_level()?;
         let definite = is_definite(&segments);
         Ok(Self {
             text: text.to_owned(),
             root,
+            variable,
             segments,
             definite,
         })
@@ -146,6 +152,11 @@ impl JsonPath {
         self.root == Root::Context
     }
 
+    /// The variable read by a `$name...` path.
+    pub fn variable(&self) -> Option<&str> {
+        self.variable.as_deref()
+    }
+
     /// `true` for a definite path (selects at most one value).
     pub fn is_definite(&self) -> bool {
         self.definite
@@ -161,12 +172,14 @@ impl JsonPath {
         normalized(&self.segments)
     }
 
-    /// Selects from the document of the scope this path reads (`$` or `$$`).
+    /// Selects from the document of the scope this path reads (`$`, `$$` or `$name`).
+    ///
+    /// An unset variable (or a scope without variables) is a [`PathNotFound`].
     pub fn select<'a>(&self, scope: &Scope<'a>) -> Result<Cow<'a, Value>, PathNotFound> {
-        let doc = match self.root {
-            Root::Input => scope.input,
-            Root::Context => scope.context,
-        };
+        let doc =
+            root_doc(self.root, self.variable.as_deref(), scope).ok_or_else(|| PathNotFound {
+                message: format!("No results for path: {}", self.text),
+            })?;
         self.select_in(doc)
     }
 
@@ -189,6 +202,15 @@ impl JsonPath {
     }
 }
 
+/// The document a root refers to in `scope`.
+fn root_doc<'a>(root: Root, variable: Option<&str>, scope: &Scope<'a>) -> Option<&'a Value> {
+    match root {
+        Root::Input => Some(scope.input),
+        Root::Context => Some(scope.context),
+        Root::Variable => scope.variable(variable?),
+    }
+}
+
 impl fmt::Display for JsonPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
@@ -208,6 +230,7 @@ impl fmt::Display for JsonPath {
 pub struct ReferencePath {
     text: String,
     root: Root,
+    variable: Option<String>,
     steps: Vec<RefStep>,
 }
 
@@ -233,7 +256,7 @@ impl ReferencePath {
     /// Compiles a reference path for `ResultPath`: `$` followed by names and indexes.
     pub fn parse(text: &str) -> Result<Self, DefinitionError> {
         let path = Self::parse_any_root(text)?;
-        if path.root == Root::Context {
+        if path.root != Root::Input {
             return Err(DefinitionError::new(format!(
                 "The value for the field must be a valid Reference Path, found '{text}'"
             )));
@@ -241,7 +264,7 @@ impl ReferencePath {
         Ok(path)
     }
 
-    /// Compiles a reference path that may also read the context object (`ItemsPath`).
+    /// Compiles a reference path that may also read the context object or a variable (`ItemsPath`).
     pub fn parse_any_root(text: &str) -> Result<Self, DefinitionError> {
         let path = JsonPath::parse(text)?;
         let mut steps = Vec::with_capacity(path.segments.len());
@@ -259,6 +282,7 @@ impl ReferencePath {
         Ok(Self {
             text: text.to_owned(),
             root: path.root,
+            variable: path.variable,
             steps,
         })
     }
@@ -286,9 +310,11 @@ impl ReferencePath {
 
     /// Reads the value at this path (ItemsPath semantics).
     pub fn get<'a>(&self, scope: &Scope<'a>) -> Result<&'a Value, EvalError> {
-        let doc = match self.root {
-            Root::Input => scope.input,
-            Root::Context => scope.context,
+        let Some(doc) = root_doc(self.root, self.variable.as_deref(), scope) else {
+            return Err(EvalError::runtime(format!(
+                "The variable '{}' is not defined",
+                self.variable.as_deref().unwrap_or_default()
+            )));
         };
         let mut cur = doc;
         for step in &self.steps {
@@ -760,20 +786,33 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn top_level(&mut self) -> Result<(Root, Vec<Segment>), DefinitionError> {
+    fn top_level(&mut self) -> Result<(Root, Option<String>, Vec<Segment>), DefinitionError> {
         if !self.eat('$') {
             return Err(self.err("a path must start with '$'"));
         }
-        let root = if self.eat('$') {
-            Root::Context
+        let (root, variable) = if self.eat('$') {
+            (Root::Context, None)
+        } else if self
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        {
+            // `$name`: a workflow variable (letters, digits and underscores).
+            let start = self.pos;
+            while self
+                .peek()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                self.bump();
+            }
+            (Root::Variable, Some(self.src[start..self.pos].to_owned()))
         } else {
-            Root::Input
+            (Root::Input, None)
         };
         let segments = self.segments(false)?;
         if self.pos != self.src.len() {
             return Err(self.err("unexpected character"));
         }
-        Ok((root, segments))
+        Ok((root, variable, segments))
     }
 
     /// Segments until the end (top level) or until a character that ends an operand
@@ -1303,6 +1342,24 @@ mod tests {
         assert!(arr.insert(json!({"l": [0]}), json!(1)).is_err());
         assert!(ReferencePath::parse("$.a[*]").is_err());
         assert!(ReferencePath::parse("$$.a").is_err());
+    }
+
+    #[test]
+    fn variables() {
+        let input = json!({});
+        let ctx = json!({});
+        let mut vars = Map::new();
+        vars.insert("answer".into(), json!({"v": [1, 2]}));
+        let scope = Scope::new(&input, &ctx).with_variables(&vars);
+        let p = JsonPath::parse("$answer.v[1]").unwrap();
+        assert_eq!(p.root(), Root::Variable);
+        assert_eq!(p.variable(), Some("answer"));
+        assert_eq!(p.select(&scope).unwrap().into_owned(), json!(2));
+        assert!(JsonPath::parse("$nope").unwrap().select(&scope).is_err());
+        assert!(p.select(&Scope::new(&input, &ctx)).is_err());
+        assert!(ReferencePath::parse("$answer.x").is_err());
+        let items = ReferencePath::parse_any_root("$answer.v").unwrap();
+        assert_eq!(items.get(&scope).unwrap(), &json!([1, 2]));
     }
 
     #[test]
