@@ -679,7 +679,13 @@ fn eval_call(call: &Call, scope: &Scope<'_>, field: &str) -> Result<Value, EvalE
         F::Base64Decode => {
             let s = want_str(func, arg(0), "the argument")?;
             check_len(func, &s)?;
-            let bytes = base64::engine::general_purpose::STANDARD
+            // Java's basic decoder (which AWS runs on) accepts input without padding.
+            let lenient = base64::engine::GeneralPurpose::new(
+                &base64::alphabet::STANDARD,
+                base64::engine::GeneralPurposeConfig::new()
+                    .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+            );
+            let bytes = lenient
                 .decode(s.as_bytes())
                 .map_err(|e| fail(func, format!("the argument is not valid Base64 ({e})")))?;
             String::from_utf8(bytes)
@@ -1050,6 +1056,14 @@ mod tests {
         assert_eq!(e.error, "States.IntrinsicFailure");
         assert!(run("States.ArrayGetItem($.a, 3)", json!({"a": [1]})).is_err());
         assert!(run("States.Base64Decode('***')", json!({})).is_err());
+        assert_eq!(
+            run("States.Base64Decode('SGk')", json!({})).unwrap(),
+            json!("Hi")
+        );
+        assert_eq!(
+            run("States.Base64Decode('SGk=')", json!({})).unwrap(),
+            json!("Hi")
+        );
     }
 
     #[test]
