@@ -29,8 +29,8 @@
 use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
-use crate::error::{DefinitionError, EvalError};
-use crate::intrinsic::{Intrinsic, not_found};
+use crate::error::{DefinitionError, EvalError, path_not_found};
+use crate::intrinsic::Intrinsic;
 use crate::jsonpath::{JsonPath, ReferencePath, compact};
 use crate::scope::Scope;
 use crate::timestamp;
@@ -151,7 +151,7 @@ impl FieldPath {
             PathExpr::Path(p) => p
                 .select(scope)
                 .map(std::borrow::Cow::into_owned)
-                .map_err(|_| not_found(p, &self.field, scope)),
+                .map_err(|_| path_not_found(p, &self.field, scope)),
             PathExpr::Reference(r) => r.get(scope).cloned(),
             PathExpr::Intrinsic(i) => i.evaluate(scope, &self.field),
         }
