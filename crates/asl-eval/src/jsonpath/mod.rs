@@ -280,6 +280,91 @@ mod tests {
     }
 
     #[test]
+    fn special_characters_in_names() {
+        let d = json!({"a-b": 1, "a.b": 2, "a b": 3, "ünï": 4, "$x": 5, "a:b": 6, "🆗": 7});
+        assert_eq!(sel("$.a-b", &d).unwrap(), json!(1));
+        assert_eq!(sel("$['a.b']", &d).unwrap(), json!(2));
+        assert_eq!(sel("$['a b']", &d).unwrap(), json!(3));
+        assert_eq!(sel("$.ünï", &d).unwrap(), json!(4));
+        assert_eq!(sel("$['$x']", &d).unwrap(), json!(5));
+        assert_eq!(sel("$.a:b", &d).unwrap(), json!(6));
+        assert_eq!(sel("$.🆗", &d).unwrap(), json!(7));
+        assert_eq!(sel("$[\"a b\"]", &d).unwrap(), json!(3));
+    }
+
+    #[test]
+    fn scans_wildcards_and_unions() {
+        let d = json!({"a": {"x": 1, "b": [{"x": 2}, {"y": [{"x": 3}]}]}});
+        assert_eq!(sel("$..x", &d).unwrap(), json!([1, 2, 3]));
+        assert_eq!(sel("$..b[0]", &d).unwrap(), json!([{"x": 2}]));
+        assert_eq!(sel("$.a.*", &d).unwrap(), json!([1, d["a"]["b"]]));
+        assert_eq!(
+            sel("$..['x','y']", &d).unwrap().as_array().map(Vec::len),
+            Some(4)
+        );
+        assert_eq!(sel("$.a.b[*].x", &d).unwrap(), json!([2]));
+        assert_eq!(sel("$.a.b[5:]", &d).unwrap(), json!([]));
+        assert_eq!(sel("$.a.b[-5:1]", &d).unwrap(), json!([{"x": 2}]));
+        // A multi-name union merges only as the last segment, and counts as definite.
+        let p = JsonPath::parse("$.a['x','nope']").unwrap();
+        assert!(p.is_definite());
+        assert_eq!(p.select_in(&d).unwrap().into_owned(), json!({"x": 1}));
+        assert!(!JsonPath::parse("$['a','b'].x").unwrap().is_definite());
+    }
+
+    #[test]
+    fn filter_operators() {
+        let d = json!({"max": 2, "l": [
+            {"n": 1, "s": "a", "t": ["x"]},
+            {"n": 2, "s": "B", "t": []},
+            {"n": "3", "s": "cc", "t": ["x", "y"]}
+        ]});
+        let ns = |f: &str| sel(&format!("$.l[?({f})].n"), &d).unwrap();
+        assert_eq!(ns("@.n <= $.max"), json!([1, 2]));
+        assert_eq!(ns("@.n != 1"), json!([2, "3"]));
+        assert_eq!(
+            ns("@.n == 3"),
+            json!(["3"]),
+            "Jayway compares a number with a numeric string"
+        );
+        assert_eq!(
+            ns("@.n > '1'"),
+            json!(["3"]),
+            "numbers do not order against strings; the string \"3\" does"
+        );
+        assert_eq!(ns("@.s =~ /b/i"), json!([2]));
+        assert_eq!(
+            ns("@.s =~ /c/"),
+            json!([]),
+            "regex must match the whole string"
+        );
+        assert_eq!(ns("@.s nin ['a', 'B']"), json!(["3"]));
+        assert_eq!(ns("@.t size 2"), json!(["3"]));
+        assert_eq!(ns("@.t empty true"), json!([2]));
+        assert_eq!(ns("@.t subsetof ['x']"), json!([1, 2]));
+        assert_eq!(ns("@.t anyof ['y']"), json!(["3"]));
+        assert_eq!(ns("@.t noneof ['x']"), json!([2]));
+        assert_eq!(ns("(@.n == 1 || @.n == 2) && !(@.s == 'a')"), json!([2]));
+        // A filter on an object tests the object itself.
+        assert_eq!(sel("$[?(@.max == 2)].max", &d).unwrap(), json!([2]));
+    }
+
+    #[test]
+    fn definite_misses_on_wrong_types() {
+        let d = json!({"s": "str", "n": null, "arr": [1]});
+        let m = sel("$.s.x", &d).unwrap_err().message;
+        assert!(
+            m.starts_with("Expected to find an object with property ['x'] in path $['s']"),
+            "{m}"
+        );
+        assert!(sel("$.n.x", &d).is_err());
+        assert!(sel("$.arr.x", &d).is_err());
+        assert!(sel("$.s[0]", &d).is_err());
+        assert_eq!(sel("$.arr[-1]", &d).unwrap(), json!(1));
+        assert!(sel("$.arr[-2]", &d).is_err());
+    }
+
+    #[test]
     fn parse_errors() {
         for bad in [
             "",
