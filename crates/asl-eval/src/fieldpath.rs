@@ -21,6 +21,12 @@
 //!   `The MaxConcurrencyPath field refers to value "NoNumber" which is not a valid integer: $.MaxConcurrencyValue`,
 //!   `ToleratedFailureCount cannot be negative.`
 //!
+//! ErrorPath / CausePath may hold an intrinsic (AWS Fail state docs: "You can also specify
+//! CausePath using an intrinsic function that returns a string. These intrinsics are:
+//! States.Format, States.JsonToString, States.ArrayGetItem, States.Base64Encode,
+//! States.Base64Decode, States.Hash, and States.UUID";
+//! <https://docs.aws.amazon.com/step-functions/latest/dg/state-fail.html>).
+//!
 //! Not recorded (our best guess, same shape): a missing path for SecondsPath,
 //! TimestampPath and the Map paths uses the ErrorPath-style "could not be found" text;
 //! `ToleratedFailurePercentagePath` uses "... which is not a valid float" and

@@ -31,6 +31,18 @@
 //! `$states` can be added later as new fields with builder methods without breaking
 //! callers.
 //!
+//! References relied on (each module cites the parts it uses):
+//! * AWS-recorded conformance suite (`/work/shared/conformance`): the ground truth for
+//!   outputs and exact error causes.
+//! * Amazon States Language spec: <https://states-language.net/spec.html> (paths,
+//!   reference paths, payload templates, Choice rules, timestamps).
+//! * AWS Step Functions developer guide: intrinsic functions
+//!   (<https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html>),
+//!   Fail state (<https://docs.aws.amazon.com/step-functions/latest/dg/state-fail.html>),
+//!   error names (<https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html>).
+//! * Jayway JsonPath (<https://github.com/json-path/JsonPath>), which AWS uses for
+//!   JSONPath: definite vs indefinite results and its exception texts.
+//!
 //! Ground truth: the AWS-recorded conformance suite (`/work/shared/conformance`). The
 //! integration test `tests/conformance.rs` replays every case whose machine only uses
 //! Pass/Choice/Fail/Succeed/Wait (679 cases) and `tests/definitions_compile.rs` compiles

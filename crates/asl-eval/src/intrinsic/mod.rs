@@ -14,8 +14,9 @@
 //!   specified for the field '...' could not be found in the input '...'`); bad argument
 //!   types or values at run time are `States.IntrinsicFailure`.
 //!
-//! Behaviour relied on (AWS "Intrinsic functions for JSONPath states" page and the
-//! recorded conformance cases in `intrinsic_functions.jsonl`):
+//! Behaviour relied on (AWS "Intrinsic functions for JSONPath states",
+//! <https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html>, and
+//! the recorded conformance cases in `intrinsic_functions.jsonl`):
 //! * `States.Format` prints strings raw, objects and arrays like Java's `Map`/`List`
 //!   `toString` (`{Arg1=1, Arg2=[]}`), other values as JSON; `{}` count must match.
 //! * `States.StringToJson` of a blank string is `null`.
@@ -25,7 +26,8 @@
 //!   `-0.5 + 0.5 = 1`, `1.5 + 1.51 = 4`.
 //! * `States.ArrayRange` includes the end (`0, 9, 3 -> [0,3,6,9]`), at most 1000 items.
 //! * `States.JsonMerge` is shallow only (third argument must be `false`).
-//! * `States.MathRandom(start, end[, seed])`: start inclusive, end exclusive.
+//! * `States.MathRandom(start, end[, seed])`: start inclusive, end exclusive (not
+//!   recorded; AWS only says "between"); non-integers are rounded like MathAdd.
 //! * `States.Hash` algorithms: MD5, SHA-1, SHA-256, SHA-384, SHA-512; hex lower case.
 //! * Base64 and hash inputs are limited to 10,000 characters.
 
