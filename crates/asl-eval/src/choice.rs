@@ -446,7 +446,7 @@ fn parse_rule(
                     });
                 } else {
                     return Err(def_err(format!(
-                        "The field '{other}' is not supported in a Choice rule"
+                        "The field \"{other}\" is not supported by Step Functions"
                     )));
                 }
             }
