@@ -31,6 +31,12 @@
 //! `$states` can be added later as new fields with builder methods without breaking
 //! callers.
 //!
+//! Extending (not implemented yet): JSONata mode would add a `jsonata` module compiling
+//! `{% ... %}` strings once into an expression tree, read through the same [`Scope`]
+//! (a new `states` field for `$states.input/result/errorOutput/context`, variables via
+//! [`scope::Variables`]) and failing with `States.QueryEvaluationError`
+//! ([`error::names::QUERY_EVALUATION_ERROR`]); the JSONPath types here stay as they are.
+//!
 //! References relied on (each module cites the parts it uses):
 //! * AWS-recorded conformance suite (`/work/shared/conformance`): the ground truth for
 //!   outputs and exact error causes.
@@ -72,6 +78,8 @@
 //! assert_eq!(choice::choose(&rules, &scope)?, Some("Approved"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+
+#![warn(missing_docs)]
 
 pub mod choice;
 pub mod error;
