@@ -1,4 +1,8 @@
 //! The intrinsic functions' run-time behaviour and AWS's argument checks.
+//!
+//! Equality in `States.ArrayContains` / `States.ArrayUnique` is JSON-node equality as in
+//! Jackson (which AWS runs on): `1` and `1.0` are different values, object key order
+//! does not matter. `serde_json::Value`'s `==` behaves the same way.
 
 use std::borrow::Cow;
 
@@ -132,7 +136,7 @@ pub(super) fn eval_call(call: &Call, scope: &Scope<'_>, field: &str) -> Result<V
         F::ArrayContains => {
             let arr = want_array(func, arg(0), "the first argument")?;
             let needle = arg(1);
-            Ok(Value::Bool(arr.iter().any(|x| json_eq(x, needle))))
+            Ok(Value::Bool(arr.iter().any(|x| x == needle)))
         }
         F::ArrayRange => {
             let start = want_int(func, arg(0), "the start")?;
@@ -179,7 +183,7 @@ pub(super) fn eval_call(call: &Call, scope: &Scope<'_>, field: &str) -> Result<V
             let arr = want_array(func, arg(0), "the argument")?;
             let mut out: Vec<Value> = Vec::with_capacity(arr.len());
             for v in arr {
-                if !out.iter().any(|o| json_eq(o, v)) {
+                if !out.contains(v) {
                     out.push(v.clone());
                 }
             }
@@ -308,25 +312,6 @@ fn hash(algo: &str, data: &[u8]) -> Option<String> {
         _ => return None,
     };
     Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// JSON equality with numbers compared by value (`1` equals `1.0`).
-fn json_eq(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(i), Some(j)) => i == j,
-            _ => x.as_f64() == y.as_f64(),
-        },
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
-        }
-        _ => a == b,
-    }
 }
 
 /// `States.Format`: `args` are the evaluated arguments, `call` gives access to a literal

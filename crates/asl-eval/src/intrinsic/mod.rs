@@ -286,10 +286,10 @@ mod tests {
         assert_eq!(
             run(
                 "States.ArrayUnique($.a)",
-                json!({"a": [1, 1.0, 2, {"a": 1}, {"a": 1}]})
+                json!({"a": [1, 1, 1.0, 2, {"a": 1, "b": 2}, {"b": 2, "a": 1}]})
             )
             .unwrap(),
-            json!([1, 2, {"a": 1}])
+            json!([1, 1.0, 2, {"a": 1, "b": 2}])
         );
         assert_eq!(
             run("States.Base64Encode('Data to encode')", json!({})).unwrap(),
