@@ -46,7 +46,7 @@ pub(super) fn push_segment(s: &mut String, seg: &Segment) {
         Selector::Names(ns) => {
             s.push('[');
             let quoted: Vec<String> = ns.iter().map(|n| format!("'{n}'")).collect();
-            s.push_str(&quoted.join(","));
+            s.push_str(&quoted.join(", "));
             s.push(']');
         }
         Selector::Wildcard => s.push_str("[*]"),
@@ -152,6 +152,57 @@ pub(super) fn index(len: usize, idx: i64) -> Option<usize> {
     (p >= 0 && p < len).then_some(p as usize)
 }
 
+/// All matches of an indefinite path, owned. A trailing property union `['a','b']`
+/// yields one merged object per object it is applied to (Jayway merges multi-property
+/// leafs), even when none of the names is present.
+pub(super) fn select_indefinite(segments: &[Segment], node: &Value, root: &Value) -> Vec<Value> {
+    let Some((last, prefix)) = segments.split_last() else {
+        return vec![node.clone()];
+    };
+    let (names, scan) = match last {
+        Segment::Child(Selector::Names(n)) => (n, false),
+        Segment::Descendant(Selector::Names(n)) => (n, true),
+        _ => {
+            let mut out = Vec::new();
+            collect(segments, node, root, &mut out);
+            return out.into_iter().cloned().collect();
+        }
+    };
+    let mut parents = Vec::new();
+    collect(prefix, node, root, &mut parents);
+    if scan {
+        let mut all = Vec::new();
+        for p in parents {
+            descend(p, &mut all);
+        }
+        parents = all;
+    }
+    parents
+        .into_iter()
+        .filter_map(Value::as_object)
+        .map(|m| {
+            let merged: Map<String, Value> = names
+                .iter()
+                .filter_map(|n| m.get(n).map(|v| (n.clone(), v.clone())))
+                .collect();
+            Value::Object(merged)
+        })
+        .collect()
+}
+
+/// `node` and everything below it, pre-order, with an explicit stack (no recursion).
+fn descend<'a>(node: &'a Value, out: &mut Vec<&'a Value>) {
+    let mut stack = vec![node];
+    while let Some(v) = stack.pop() {
+        out.push(v);
+        match v {
+            Value::Object(m) => stack.extend(m.values().rev()),
+            Value::Array(a) => stack.extend(a.iter().rev()),
+            _ => {}
+        }
+    }
+}
+
 /// Collects all matches of an indefinite path (Jayway's semantics: missing things are skipped).
 pub(super) fn collect<'a>(
     segments: &[Segment],
@@ -171,14 +222,10 @@ pub(super) fn collect<'a>(
             Segment::Descendant(sel) => {
                 for n in current {
                     // Pre-order walk with an explicit stack: deep documents cannot overflow.
-                    let mut stack = vec![n];
-                    while let Some(v) = stack.pop() {
+                    let mut all = Vec::new();
+                    descend(n, &mut all);
+                    for v in all {
                         apply(sel, v, root, &mut next);
-                        match v {
-                            Value::Object(m) => stack.extend(m.values().rev()),
-                            Value::Array(a) => stack.extend(a.iter().rev()),
-                            _ => {}
-                        }
                     }
                 }
             }
@@ -248,9 +295,9 @@ fn operand_values<'a>(op: &'a Operand, item: &'a Value, root: &'a Value) -> Opti
             if is_definite(segs) {
                 select_definite(segs, start).ok()
             } else {
-                let mut out = Vec::new();
-                collect(segs, start, root, &mut out);
-                Some(Cow::Owned(Value::Array(out.into_iter().cloned().collect())))
+                Some(Cow::Owned(Value::Array(select_indefinite(
+                    segs, start, root,
+                ))))
             }
         }
     }

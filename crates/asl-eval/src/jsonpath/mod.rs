@@ -13,8 +13,10 @@
 //!   or fail with Jayway's [`PathNotFound`] message (e.g. `No results for path: $['a']`).
 //!   Indefinite paths always succeed with an array of the matches (possibly empty), which
 //!   is what AWS returns (`$.items[*]` on `{}` gives `[]`, recorded in the conformance cases).
-//! * A property union `['a','b']` as the last segment merges the found keys into one
-//!   object and counts as definite (Jayway's `multiPropertyMergeCase`).
+//! * A property union `['a','b']` may only be the last segment (Jayway: "Multi properties
+//!   can only be used as path leafs"); it merges the keys found into one object per
+//!   object node it applies to, and after definite segments counts as definite
+//!   (Jayway's `multiPropertyMergeCase`).
 //! * [`ReferencePath`] is a definite path over `$` only, used by `ResultPath`; its
 //!   [`ReferencePath::insert`] creates missing intermediate objects like AWS does.
 //!
@@ -41,7 +43,7 @@ mod reference;
 pub use reference::{REFERENCE_PATH_CONFLICT, ReferencePath};
 
 use ast::Segment;
-use eval::{collect, is_definite, normalized, select_definite};
+use eval::{is_definite, normalized, select_definite, select_indefinite};
 use parser::Parser;
 
 /// Maximum nesting of parentheses / filters inside one path.
@@ -147,9 +149,11 @@ impl JsonPath {
         if self.definite {
             select_definite(&self.segments, doc)
         } else {
-            let mut out = Vec::new();
-            collect(&self.segments, doc, doc, &mut out);
-            Ok(Cow::Owned(Value::Array(out.into_iter().cloned().collect())))
+            Ok(Cow::Owned(Value::Array(select_indefinite(
+                &self.segments,
+                doc,
+                doc,
+            ))))
         }
     }
 
@@ -298,9 +302,10 @@ mod tests {
         assert_eq!(sel("$..x", &d).unwrap(), json!([1, 2, 3]));
         assert_eq!(sel("$..b[0]", &d).unwrap(), json!([{"x": 2}]));
         assert_eq!(sel("$.a.*", &d).unwrap(), json!([1, d["a"]["b"]]));
+        // A union leaf after a scan merges per object node (Jayway), even when empty.
         assert_eq!(
-            sel("$..['x','y']", &d).unwrap().as_array().map(Vec::len),
-            Some(4)
+            sel("$..['x','y']", &d).unwrap(),
+            json!([{}, {"x": 1}, {"x": 2}, {"y": [{"x": 3}]}, {"x": 3}])
         );
         assert_eq!(sel("$.a.b[*].x", &d).unwrap(), json!([2]));
         assert_eq!(sel("$.a.b[5:]", &d).unwrap(), json!([]));
@@ -309,7 +314,14 @@ mod tests {
         let p = JsonPath::parse("$.a['x','nope']").unwrap();
         assert!(p.is_definite());
         assert_eq!(p.select_in(&d).unwrap().into_owned(), json!({"x": 1}));
-        assert!(!JsonPath::parse("$['a','b'].x").unwrap().is_definite());
+        assert!(
+            JsonPath::parse("$['a','b'].x").is_err(),
+            "multi properties only as leafs"
+        );
+        assert_eq!(
+            sel("$.a.b[*]['x','y']", &d).unwrap(),
+            json!([{"x": 2}, {"y": [{"x": 3}]}])
+        );
     }
 
     #[test]

@@ -92,6 +92,22 @@ impl<'s> Parser<'s> {
     /// Segments until the end (top level) or until a character that ends an operand
     /// inside a filter.
     fn segments(&mut self, in_filter: bool) -> Result<Vec<Segment>, DefinitionError> {
+        let segs = self.segments_raw(in_filter)?;
+        // Jayway: "Multi properties can only be used as path leafs".
+        let inner = segs.len().saturating_sub(1);
+        let multi_inside = segs[..inner].iter().any(|s| {
+            matches!(
+                s,
+                Segment::Child(Selector::Names(_)) | Segment::Descendant(Selector::Names(_))
+            )
+        });
+        if multi_inside {
+            return Err(self.err("multi properties can only be used as path leafs"));
+        }
+        Ok(segs)
+    }
+
+    fn segments_raw(&mut self, in_filter: bool) -> Result<Vec<Segment>, DefinitionError> {
         let mut segs = Vec::new();
         loop {
             match self.peek() {
