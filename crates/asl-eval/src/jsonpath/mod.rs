@@ -17,8 +17,11 @@
 //!   can only be used as path leafs"); it merges the keys found into one object per
 //!   object node it applies to, and after definite segments counts as definite
 //!   (Jayway's `multiPropertyMergeCase`).
-//! * [`ReferencePath`] is a definite path over `$` only, used by `ResultPath`; its
-//!   [`ReferencePath::insert`] creates missing intermediate objects like AWS does.
+//! * [`ReferencePath`] is a path of names and indexes only: `ResultPath` (over `$`) writes
+//!   with [`ReferencePath::insert`], creating missing intermediate objects like AWS does;
+//!   `ItemsPath` (also `$$` or `$name`) reads with [`ReferencePath::get`].
+//! * Roots: `$` (input), `$$` (context object), `$name` (workflow variable, read from
+//!   [`Scope::variables`]).
 //!
 //! Relied on: Jayway JsonPath README ("What is Returned When?": definite paths return
 //! an item, indefinite ones a list) and its `PathToken`/`PropertyPathToken` error texts,
