@@ -179,6 +179,9 @@ struct Children {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct TaskWait {
     task_id: u64,
+    /// A bare Lambda function ARN: AWS records `LambdaFunction*` events instead of `Task*`.
+    #[serde(default)]
+    legacy_lambda: bool,
     resource_type: String,
     resource: String,
     timeout_timer: Option<u64>,
@@ -428,6 +431,12 @@ fn error_matches(list: &[String], f: &Failure) -> bool {
             || (e == "States.ALL" && !f.is_terminal())
             || (e == "States.TaskFailed" && !f.is_terminal() && err != "States.Timeout")
     })
+}
+
+/// `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`.
+fn is_lambda_function_arn(resource: &str) -> bool {
+    let parts: Vec<&str> = resource.split(':').collect();
+    parts.len() >= 7 && parts[0] == "arn" && parts[2] == "lambda" && parts[5] == "function"
 }
 
 /// `arn:aws:states:::sns:publish.waitForTaskToken` -> (`sns`, `publish.waitForTaskToken`).
@@ -877,35 +886,56 @@ impl Run<'_> {
         };
         let (resource_type, resource) = split_resource(&task.resource);
         let region = self.exec.info.region().to_owned();
-        let mut d = Map::new();
-        d.insert("resourceType".into(), Value::from(resource_type.clone()));
-        d.insert("resource".into(), Value::from(resource.clone()));
-        d.insert("region".into(), Value::from(region.clone()));
-        d.insert("parameters".into(), Value::from(json_text(&params)));
-        if let Some(s) = timeout {
-            d.insert("timeoutInSeconds".into(), Value::from(s as u64));
+        let legacy_lambda = is_lambda_function_arn(&task.resource);
+        if legacy_lambda {
+            // API reference: LambdaFunctionScheduledEventDetails {resource, input, inputDetails, timeoutInSeconds}.
+            let mut d = Map::new();
+            d.insert("resource".into(), Value::from(task.resource.clone()));
+            d.insert("input".into(), Value::from(json_text(&params)));
+            d.insert("inputDetails".into(), not_truncated());
+            if let Some(s) = timeout {
+                d.insert("timeoutInSeconds".into(), Value::from(s as u64));
+            }
+            self.emit(
+                t,
+                "LambdaFunctionScheduled",
+                "lambdaFunctionScheduledEventDetails",
+                Value::Object(d),
+                true,
+            );
+            self.emit(t, "LambdaFunctionStarted", "", Value::Null, true);
+        } else {
+            let mut d = Map::new();
+            d.insert("resourceType".into(), Value::from(resource_type.clone()));
+            d.insert("resource".into(), Value::from(resource.clone()));
+            d.insert("region".into(), Value::from(region.clone()));
+            d.insert("parameters".into(), Value::from(json_text(&params)));
+            if let Some(s) = timeout {
+                d.insert("timeoutInSeconds".into(), Value::from(s as u64));
+            }
+            if let Some(s) = heartbeat {
+                d.insert("heartbeatInSeconds".into(), Value::from(s as u64));
+            }
+            self.emit(
+                t,
+                "TaskScheduled",
+                "taskScheduledEventDetails",
+                Value::Object(d),
+                true,
+            );
+            self.emit(
+                t,
+                "TaskStarted",
+                "taskStartedEventDetails",
+                json!({"resourceType": resource_type, "resource": resource}),
+                true,
+            );
         }
-        if let Some(s) = heartbeat {
-            d.insert("heartbeatInSeconds".into(), Value::from(s as u64));
-        }
-        self.emit(
-            t,
-            "TaskScheduled",
-            "taskScheduledEventDetails",
-            Value::Object(d),
-            true,
-        );
-        self.emit(
-            t,
-            "TaskStarted",
-            "taskStartedEventDetails",
-            json!({"resourceType": resource_type, "resource": resource}),
-            true,
-        );
         let timeout_timer = timeout.map(|s| self.timer(self.now + (s * 1000.0) as i64));
         let heartbeat_timer = heartbeat.map(|s| self.timer(self.now + (s * 1000.0) as i64));
         a.wait = Wait::Task(TaskWait {
             task_id,
+            legacy_lambda,
             resource_type,
             resource,
             timeout_timer,
@@ -1601,13 +1631,23 @@ impl Run<'_> {
                 } else {
                     "States.HeartbeatTimeout"
                 };
-                self.emit(
-                    t,
-                    "TaskTimedOut",
-                    "taskTimedOutEventDetails",
-                    json!({"resourceType": tw.resource_type, "resource": tw.resource, "error": error}),
-                    true,
-                );
+                if tw.legacy_lambda {
+                    self.emit(
+                        t,
+                        "LambdaFunctionTimedOut",
+                        "lambdaFunctionTimedOutEventDetails",
+                        json!({"error": error}),
+                        true,
+                    );
+                } else {
+                    self.emit(
+                        t,
+                        "TaskTimedOut",
+                        "taskTimedOutEventDetails",
+                        json!({"resourceType": tw.resource_type, "resource": tw.resource, "error": error}),
+                        true,
+                    );
+                }
                 self.state_failed(
                     t,
                     &st,
@@ -1646,13 +1686,23 @@ impl Run<'_> {
                 self.set_active(t, a);
             }
             TaskOutcome::Succeeded(v) => {
-                self.emit(
-                    t,
-                    "TaskSucceeded",
-                    "taskSucceededEventDetails",
-                    json!({"resourceType": tw.resource_type, "resource": tw.resource, "output": json_text(&v), "outputDetails": not_truncated()}),
-                    true,
-                );
+                if tw.legacy_lambda {
+                    self.emit(
+                        t,
+                        "LambdaFunctionSucceeded",
+                        "lambdaFunctionSucceededEventDetails",
+                        json!({"output": json_text(&v), "outputDetails": not_truncated()}),
+                        true,
+                    );
+                } else {
+                    self.emit(
+                        t,
+                        "TaskSucceeded",
+                        "taskSucceededEventDetails",
+                        json!({"resourceType": tw.resource_type, "resource": tw.resource, "output": json_text(&v), "outputDetails": not_truncated()}),
+                        true,
+                    );
+                }
                 let ctx = self.context(&a, &st, None, None);
                 let r = (|| {
                     let selected = match &st.io.result_selector {
@@ -1674,13 +1724,23 @@ impl Run<'_> {
                 }
             }
             TaskOutcome::Failed { error, cause } => {
-                self.emit(
-                    t,
-                    "TaskFailed",
-                    "taskFailedEventDetails",
-                    json!({"resourceType": tw.resource_type, "resource": tw.resource, "error": error, "cause": cause}),
-                    true,
-                );
+                if tw.legacy_lambda {
+                    self.emit(
+                        t,
+                        "LambdaFunctionFailed",
+                        "lambdaFunctionFailedEventDetails",
+                        json!({"error": error, "cause": cause}),
+                        true,
+                    );
+                } else {
+                    self.emit(
+                        t,
+                        "TaskFailed",
+                        "taskFailedEventDetails",
+                        json!({"resourceType": tw.resource_type, "resource": tw.resource, "error": error, "cause": cause}),
+                        true,
+                    );
+                }
                 self.state_failed(
                     t,
                     &st,
@@ -1926,7 +1986,17 @@ mod tests {
                 cause: "c".into(),
             },
         };
+        assert_eq!(
+            types(&step.events),
+            [
+                "ExecutionStarted",
+                "TaskStateEntered",
+                "LambdaFunctionScheduled",
+                "LambdaFunctionStarted"
+            ]
+        );
         let step = apply(&mut exec, &d, fail(task), 10);
+        assert_eq!(types(&step.events), ["LambdaFunctionFailed"]);
         assert_eq!(timers(&step), [(1, 2_010)]);
         let step = apply(&mut exec, &d, Command::Timer { timer_id: 1 }, 2_010);
         let (task, _) = invocations(&step)[0].clone();

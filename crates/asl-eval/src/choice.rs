@@ -7,7 +7,9 @@
 //!   (object), or `Variable` plus exactly one comparison operator. Unknown fields,
 //!   literal operands of the wrong type (e.g. `NumericEquals: "1"`), invalid timestamps
 //!   and invalid paths are [`DefinitionError`]s. Nesting is capped at [`MAX_DEPTH`].
-//! * [`choose`] returns the `Next` of the first matching rule (`None`: go to `Default`).
+//! * [`choose`] returns the `Next` of the first matching rule (`None`: go to `Default`);
+//!   [`choose_rule`] returns the rule itself, whose optional `Assign` (a payload template
+//!   in JSONPath mode) the interpreter applies.
 //! * Operators: `String|Numeric|Timestamp` `Equals|LessThan|GreaterThan|LessThanEquals|GreaterThanEquals`
 //!   and their `...Path` variants, `BooleanEquals[Path]`, `StringMatches`, `IsNull`,
 //!   `IsPresent`, `IsNumeric`, `IsString`, `IsBoolean`, `IsTimestamp`.
@@ -34,6 +36,7 @@ use serde_json::Value;
 use crate::error::{DefinitionError, EvalError};
 use crate::jsonpath::JsonPath;
 use crate::scope::Scope;
+use crate::template::Template;
 use crate::timestamp;
 
 /// Maximum nesting of `And`/`Or`/`Not`.
@@ -104,11 +107,18 @@ enum GlobTok {
     Star,
 }
 
-/// A top-level Choice rule: a condition and the state to go to.
+/// A top-level Choice rule: a condition, the state to go to, and an optional `Assign`.
 #[derive(Debug, Clone)]
 pub struct ChoiceRule {
     condition: Condition,
     next: String,
+    assign: Option<Template>,
+}
+
+/// What a parsed rule object holds besides its condition.
+struct RuleExtras {
+    next: Option<String>,
+    assign: Option<Template>,
 }
 
 fn comparison(name: &str) -> Option<(Family, Rel, bool)> {
@@ -350,12 +360,12 @@ fn compare(family: Family, a: &Value, b: &Value) -> Option<Ordering> {
     }
 }
 
-/// Parses one rule; returns the condition and its `Next` (if any).
+/// Parses one rule; returns the condition and, for top-level rules, `Next` and `Assign`.
 fn parse_rule(
     rule: &Value,
     top: bool,
     depth: usize,
-) -> Result<(Condition, Option<String>), DefinitionError> {
+) -> Result<(Condition, RuleExtras), DefinitionError> {
     if depth > MAX_DEPTH {
         return Err(def_err(format!(
             "Choice rules are nested deeper than {MAX_DEPTH} levels"
@@ -365,6 +375,7 @@ fn parse_rule(
         return Err(def_err("A Choice rule must be a JSON object"));
     };
     let mut next = None;
+    let mut assign = None;
     let mut variable = None;
     let mut kinds: Vec<Kind> = Vec::new();
     let mut tests: Vec<Test> = Vec::new();
@@ -383,6 +394,12 @@ fn parse_rule(
                 );
             }
             "Comment" => {}
+            "Assign" if top => {
+                if !val.is_object() {
+                    return Err(def_err("The field 'Assign' must be a JSON object"));
+                }
+                assign = Some(Template::compile(val)?);
+            }
             "Variable" => variable = Some(parse_path("Variable", val)?),
             "And" | "Or" => {
                 let items = val.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
@@ -429,7 +446,7 @@ fn parse_rule(
                     });
                 } else {
                     return Err(def_err(format!(
-                        "The field '{other}' is not supported in a Choice rule"
+                        "The field \"{other}\" is not supported by Step Functions"
                     )));
                 }
             }
@@ -463,7 +480,7 @@ fn parse_rule(
             ));
         }
     };
-    Ok((Condition { kind }, next))
+    Ok((Condition { kind }, RuleExtras { next, assign }))
 }
 
 fn literal_operand(op: &str, family: Family, val: &Value) -> Result<Operand, DefinitionError> {
@@ -486,14 +503,26 @@ fn literal_operand(op: &str, family: Family, val: &Value) -> Result<Operand, Def
 impl ChoiceRule {
     /// Parses a top-level rule (requires `Next`).
     pub fn parse(rule: &Value) -> Result<Self, DefinitionError> {
-        let (condition, next) = parse_rule(rule, true, 0)?;
-        let next = next.ok_or_else(|| def_err("A Choice rule must have the field 'Next'"))?;
-        Ok(Self { condition, next })
+        let (condition, extras) = parse_rule(rule, true, 0)?;
+        let next = extras
+            .next
+            .ok_or_else(|| def_err("A Choice rule must have the field 'Next'"))?;
+        Ok(Self {
+            condition,
+            next,
+            assign: extras.assign,
+        })
     }
 
     /// The state to go to when the rule matches.
     pub fn next(&self) -> &str {
         &self.next
+    }
+
+    /// The rule's `Assign` block (JSONPath mode: a payload template), if any. The
+    /// interpreter evaluates it when this rule matches.
+    pub fn assign(&self) -> Option<&Template> {
+        self.assign.as_ref()
     }
 
     /// The rule's condition.
@@ -521,9 +550,17 @@ pub fn choose<'r>(
     rules: &'r [ChoiceRule],
     scope: &Scope<'_>,
 ) -> Result<Option<&'r str>, EvalError> {
+    Ok(choose_rule(rules, scope)?.map(ChoiceRule::next))
+}
+
+/// The first rule that matches (to read its `Next` and `Assign`), or `None`.
+pub fn choose_rule<'r>(
+    rules: &'r [ChoiceRule],
+    scope: &Scope<'_>,
+) -> Result<Option<&'r ChoiceRule>, EvalError> {
     for rule in rules {
         if rule.matches(scope)? {
-            return Ok(Some(rule.next()));
+            return Ok(Some(rule));
         }
     }
     Ok(None)
@@ -672,6 +709,8 @@ mod tests {
             json!({"Variable": "a", "IsNull": true, "Next": "X"}),
             json!({"StringEquals": "x", "Next": "X"}),
             json!({"Variable": "$.a", "BooleanLessThan": true, "Next": "X"}),
+            json!({"Variable": "$.a", "IsNull": true, "Next": "X", "Assign": []}),
+            json!({"Not": {"Variable": "$.a", "IsNull": true, "Assign": {}}, "Next": "X"}),
         ];
         for rule in bad {
             assert!(
@@ -685,6 +724,19 @@ mod tests {
         }
         assert!(Condition::parse(&deep).is_err());
         assert!(compile_choices(&json!([])).is_err());
+    }
+
+    #[test]
+    fn rule_assign() {
+        let rule = ChoiceRule::parse(&json!({"Variable": "$.a", "IsNull": true, "Next": "X", "Assign": {"s": "ok", "v.$": "$.a"}})).unwrap();
+        let input = json!({"a": null});
+        let ctx = json!({});
+        let scope = Scope::new(&input, &ctx);
+        assert!(rule.matches(&scope).unwrap());
+        assert_eq!(
+            rule.assign().unwrap().evaluate(&scope).unwrap(),
+            json!({"s": "ok", "v": null})
+        );
     }
 
     #[test]

@@ -21,6 +21,12 @@
 //!   `The MaxConcurrencyPath field refers to value "NoNumber" which is not a valid integer: $.MaxConcurrencyValue`,
 //!   `ToleratedFailureCount cannot be negative.`
 //!
+//! ErrorPath / CausePath may hold an intrinsic (AWS Fail state docs: "You can also specify
+//! CausePath using an intrinsic function that returns a string. These intrinsics are:
+//! States.Format, States.JsonToString, States.ArrayGetItem, States.Base64Encode,
+//! States.Base64Decode, States.Hash, and States.UUID";
+//! <https://docs.aws.amazon.com/step-functions/latest/dg/state-fail.html>).
+//!
 //! Not recorded (our best guess, same shape): a missing path for SecondsPath,
 //! TimestampPath and the Map paths uses the ErrorPath-style "could not be found" text;
 //! `ToleratedFailurePercentagePath` uses "... which is not a valid float" and
@@ -29,8 +35,8 @@
 use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
-use crate::error::{DefinitionError, EvalError};
-use crate::intrinsic::{Intrinsic, not_found};
+use crate::error::{DefinitionError, EvalError, path_not_found};
+use crate::intrinsic::Intrinsic;
 use crate::jsonpath::{JsonPath, ReferencePath, compact};
 use crate::scope::Scope;
 use crate::timestamp;
@@ -151,7 +157,7 @@ impl FieldPath {
             PathExpr::Path(p) => p
                 .select(scope)
                 .map(std::borrow::Cow::into_owned)
-                .map_err(|_| not_found(p, &self.field, scope)),
+                .map_err(|_| path_not_found(p, &self.field, scope)),
             PathExpr::Reference(r) => r.get(scope).cloned(),
             PathExpr::Intrinsic(i) => i.evaluate(scope, &self.field),
         }
@@ -187,9 +193,14 @@ impl FieldPath {
     }
 
     /// MaxConcurrencyPath / ToleratedFailureCountPath semantics: a non-negative integer.
+    /// A string holding an integer is accepted (recorded: `"1"` from a variable works).
     pub fn non_negative_integer(&self, scope: &Scope<'_>) -> Result<u64, EvalError> {
         let v = self.resolve(scope)?;
-        let Some(n) = v.as_i64() else {
+        let n = match &v {
+            Value::String(s) => s.parse::<i64>().ok(),
+            other => other.as_i64(),
+        };
+        let Some(n) = n else {
             return Err(EvalError::runtime(format!(
                 "The {} field refers to value \"{}\" which is not a valid integer: {}",
                 self.field,
@@ -205,10 +216,15 @@ impl FieldPath {
         })
     }
 
-    /// ToleratedFailurePercentagePath semantics: a number from 0 to 100.
+    /// ToleratedFailurePercentagePath semantics: a number from 0 to 100 (a numeric
+    /// string is accepted, as for the count).
     pub fn percentage(&self, scope: &Scope<'_>) -> Result<f64, EvalError> {
         let v = self.resolve(scope)?;
-        let Some(p) = v.as_f64() else {
+        let p = match &v {
+            Value::String(s) => s.parse::<f64>().ok().filter(|f| f.is_finite()),
+            other => other.as_f64(),
+        };
+        let Some(p) = p else {
             return Err(EvalError::runtime(format!(
                 "The {} field refers to value \"{}\" which is not a valid float: {}",
                 self.field,
@@ -326,6 +342,17 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.cause, "ToleratedFailureCount cannot be negative.");
+        let ok = scope_eval("MaxConcurrencyPath", "$.m", json!({"m": "1"}), |f, s| {
+            f.non_negative_integer(s)
+        });
+        assert_eq!(ok.unwrap(), 1);
+        let ok = scope_eval(
+            "ToleratedFailurePercentagePath",
+            "$.p",
+            json!({"p": "1"}),
+            |f, s| f.percentage(s),
+        );
+        assert_eq!(ok.unwrap(), 1.0);
     }
 
     #[test]

@@ -31,6 +31,24 @@
 //! `$states` can be added later as new fields with builder methods without breaking
 //! callers.
 //!
+//! Extending (not implemented yet): JSONata mode would add a `jsonata` module compiling
+//! `{% ... %}` strings once into an expression tree, read through the same [`Scope`]
+//! (a new `states` field for `$states.input/result/errorOutput/context`, variables via
+//! [`scope::Variables`]) and failing with `States.QueryEvaluationError`
+//! ([`error::names::QUERY_EVALUATION_ERROR`]); the JSONPath types here stay as they are.
+//!
+//! References relied on (each module cites the parts it uses):
+//! * AWS-recorded conformance suite (`/work/shared/conformance`): the ground truth for
+//!   outputs and exact error causes.
+//! * Amazon States Language spec: <https://states-language.net/spec.html> (paths,
+//!   reference paths, payload templates, Choice rules, timestamps).
+//! * AWS Step Functions developer guide: intrinsic functions
+//!   (<https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html>),
+//!   Fail state (<https://docs.aws.amazon.com/step-functions/latest/dg/state-fail.html>),
+//!   error names (<https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html>).
+//! * Jayway JsonPath (<https://github.com/json-path/JsonPath>), which AWS uses for
+//!   JSONPath: definite vs indefinite results and its exception texts.
+//!
 //! Ground truth: the AWS-recorded conformance suite (`/work/shared/conformance`). The
 //! integration test `tests/conformance.rs` replays every case whose machine only uses
 //! Pass/Choice/Fail/Succeed/Wait (679 cases) and `tests/definitions_compile.rs` compiles
@@ -60,6 +78,8 @@
 //! assert_eq!(choice::choose(&rules, &scope)?, Some("Approved"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+
+#![warn(missing_docs)]
 
 pub mod choice;
 pub mod error;

@@ -18,8 +18,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::{DefinitionError, EvalError};
-use crate::intrinsic::{Intrinsic, not_found};
+use crate::error::{DefinitionError, EvalError, path_not_found};
+use crate::intrinsic::Intrinsic;
 use crate::jsonpath::JsonPath;
 use crate::scope::Scope;
 
@@ -158,7 +158,7 @@ fn eval(node: &Node, scope: &Scope<'_>) -> Result<Value, EvalError> {
         Node::Path { field, path } => path
             .select(scope)
             .map(std::borrow::Cow::into_owned)
-            .map_err(|_| not_found(path, field, scope)),
+            .map_err(|_| path_not_found(path, field, scope)),
         Node::Call { field, call } => call.evaluate(scope, field),
     }
 }

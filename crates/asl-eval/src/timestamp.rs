@@ -1,13 +1,15 @@
 //! Timestamps as Step Functions accepts them.
 //!
-//! AWS ("Choice workflow state", timestamp comparison operators): "Timestamps must conform
-//! to RFC3339 profile of ISO 8601, with the further restrictions that an uppercase T must
-//! separate the date and time portions, and an uppercase Z must denote that a numeric time
-//! zone offset is not present, for example, 2016-08-18T17:33:00Z." The Wait state's
-//! TimestampPath error ("does not reference a valid ISO-8601 extended offset date-time")
-//! is recorded in the conformance cases for `2016-13-05T21:29:29Z` (month 13),
-//! `2016-12-05T25:29:29Z` (hour 25), `2016-12-05 21:29:29Z` (no `T`),
-//! `2016-12-05T21:29:29` (no offset) and `05-12-2016T21:29:29Z`.
+//! Amazon States Language spec, "Timestamps" (<https://states-language.net/spec.html>):
+//! "The Choice and Wait States deal with JSON field values which represent timestamps.
+//! These are strings which MUST conform to the RFC3339 profile of ISO 8601, with the
+//! further restrictions that an uppercase "T" character MUST be used to separate date and
+//! time, and an uppercase "Z" character MUST be present in the absence of a numeric time
+//! zone offset, for example "2016-03-14T01:59:00Z"." The Wait state's TimestampPath error
+//! ("does not reference a valid ISO-8601 extended offset date-time") is recorded in the
+//! conformance cases for `2016-13-05T21:29:29Z` (month 13), `2016-12-05T25:29:29Z`
+//! (hour 25), `2016-12-05 21:29:29Z` (no `T`), `2016-12-05T21:29:29` (no offset) and
+//! `05-12-2016T21:29:29Z`; `2023-02-24 12:15:56.832957` never matches a Timestamp rule.
 //!
 //! Accepted: `YYYY-MM-DDTHH:MM:SS[.fraction]` followed by `Z` or `±HH:MM`; fractions of up
 //! to 9 digits. Hand-written (no `chrono` format parsing) so exactly this profile passes.

@@ -63,6 +63,26 @@ async fn main() -> anyhow::Result<()> {
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5000);
     let c = reqwest::Client::new();
     let uid = uuid::Uuid::new_v4().simple().to_string();
+    if args.get(3).map(String::as_str) == Some("fill") {
+        // Only park `n` executions on a task token (for restart and memory checks).
+        let cb = json!({"StartAt": "Ask", "States": {"Ask": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken", "Parameters": {"t.$": "$$.Task.Token"}, "End": true}}});
+        let sm = call(&c, &url, "CreateStateMachine", json!({"name": format!("fill-{uid}"), "definition": cb.to_string(), "roleArn": "arn:aws:iam::123456789012:role/r"})).await?;
+        let arn = sm["stateMachineArn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let (c2, u2) = (c.clone(), url.clone());
+        let rate = run_parallel(n, 64, move |_| {
+            let (c, u, a) = (c2.clone(), u2.clone(), arn.clone());
+            async move {
+                call(&c, &u, "StartExecution", json!({"stateMachineArn": a})).await?;
+                Ok(())
+            }
+        })
+        .await?;
+        println!("parked {n} executions on task tokens at {rate:.0}/s");
+        return Ok(());
+    }
 
     let mut states = serde_json::Map::new();
     for i in 0..9 {

@@ -19,6 +19,10 @@ pub mod store;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use asl_engine::ports::BoxFuture;
+pub use asl_engine::{Integration, TaskOutcome, TaskRequest};
 
 pub use error::ApiError;
 pub use service::{Config, Service};
@@ -47,27 +51,43 @@ pub enum ServeError {
     Serve(#[source] std::io::Error),
 }
 
-/// Opens the service, binds and returns the bound address and a future that serves
-/// until `shutdown` resolves.
+/// The server future [`bind`] returns.
+pub type ServeFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ServeError>> + Send>>;
+
+/// Opens the service (no task integrations), binds and returns the bound address and a
+/// future that serves until `shutdown` resolves.
 pub async fn bind(
     opts: ServerOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<
-    (
-        SocketAddr,
-        impl std::future::Future<Output = Result<(), ServeError>>,
-    ),
-    ServeError,
-> {
+) -> Result<(SocketAddr, ServeFuture), ServeError> {
+    bind_with(opts, Vec::new(), shutdown).await
+}
+
+/// Like [`bind`], with integrations that run Task resources (Lambda, SNS, ...). A Task
+/// whose resource no integration handles fails with `States.TaskFailed`, except
+/// `.waitForTaskToken` tasks, which simply wait for their token.
+pub async fn bind_with(
+    opts: ServerOptions,
+    integrations: Vec<Arc<dyn Integration>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(SocketAddr, ServeFuture), ServeError> {
     let svc = Service::open(
         Config {
             state_dir: opts.state_dir.clone(),
             region: opts.region.clone(),
             account: opts.account.clone(),
         },
-        Vec::new(),
+        integrations,
     )
     .map_err(ServeError::Open)?;
+    let resumed = svc.resume_inflight().await.map_err(ServeError::Open)?;
+    if resumed > 0 {
+        tracing::info!(
+            tasks = resumed,
+            "re-invoking tasks in flight at the last stop"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(opts.addr)
         .await
         .map_err(|source| ServeError::Bind {
@@ -77,7 +97,7 @@ pub async fn bind(
     let addr = listener.local_addr().map_err(ServeError::Serve)?;
     let timers = tokio::spawn(svc.clone().run_timers());
     let app = api::router(svc.clone());
-    let fut = async move {
+    let fut = Box::pin(async move {
         let r = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await
@@ -85,7 +105,7 @@ pub async fn bind(
         timers.abort();
         svc.store.close();
         r
-    };
+    });
     Ok((addr, fut))
 }
 

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use asl_engine::{
     Clock, Command, CommandError, Definition, Effect, ExecInfo, Execution, Integration, Status,
-    Step, SystemClock, TaskOutcome,
+    Step, SystemClock, TaskOutcome, TaskRequest,
 };
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -86,26 +86,28 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
+/// Splits a task token `<seq hex>.<secret>.<task id>` into (execution seq, the token
+/// prefix the execution must have, task id). Tokens are short and name their execution,
+/// so a callback needs one indexed lookup and no token table.
+fn parse_token(token: &str) -> Option<(i64, String, u64)> {
+    let mut parts = token.split('.');
+    let seq_hex = parts.next()?;
+    let seq = i64::from_str_radix(seq_hex, 16).ok()?;
+    let secret = parts.next()?;
+    let task = parts.next()?.parse().ok()?;
+    if parts.next().is_some() || secret.len() != 32 {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+    Some((seq, format!("{seq_hex}.{secret}."), task))
 }
 
-/// Splits a task token into (execution ARN, secret, task id).
-fn parse_token(token: &str) -> Option<(String, String, u64)> {
-    let mut parts = token.split('.');
-    let arn = String::from_utf8(unhex(parts.next()?)?).ok()?;
-    let secret = parts.next()?.to_owned();
-    let task = parts.next()?.parse().ok()?;
-    if parts.next().is_some() {
-        return None;
-    }
-    Some((arn, secret, task))
+fn request_json(r: &TaskRequest) -> Value {
+    serde_json::json!({
+        "resource": r.resource,
+        "parameters": r.parameters,
+        "taskToken": r.task_token,
+        "region": r.region,
+    })
 }
 
 fn status_str(s: Status) -> &'static str {
@@ -353,6 +355,7 @@ impl Service {
         let def = self.definition(sm.row.definition_id)?;
         let now = self.now();
         let secret = hex(uuid::Uuid::new_v4().as_bytes());
+        let seq = self.next_exec.fetch_add(1, Ordering::SeqCst);
         let info = ExecInfo {
             execution_arn: arn.clone(),
             name: name.clone(),
@@ -361,11 +364,11 @@ impl Service {
             role_arn: sm.row.role_arn.clone(),
             start_ms: now,
             input: input_value,
-            token_prefix: format!("{}.{}.", hex(arn.as_bytes()), secret),
+            token_prefix: format!("{seq:x}.{secret}."),
         };
         let (exec, step) = Execution::start(&def, info, now);
         let row = ExecutionRow {
-            seq: self.next_exec.fetch_add(1, Ordering::SeqCst),
+            seq,
             arn: arn.clone(),
             sm_arn: sm.row.arn.clone(),
             name,
@@ -379,7 +382,7 @@ impl Service {
             cause: None,
             snapshot: None,
         };
-        self.persist(row, &exec, &step, None).await?;
+        self.persist(row, &exec, &step, None, None).await?;
         drop(_guard);
         self.act(&arn, step);
         tracing::debug!(execution = %arn, "execution started");
@@ -393,6 +396,7 @@ impl Service {
         exec: &Execution,
         step: &Step,
         fired_timer: Option<u64>,
+        done_task: Option<u64>,
     ) -> Result<(), ApiError> {
         row.status = status_str(exec.status).to_owned();
         row.stop_ms = exec.stop_ms;
@@ -420,18 +424,32 @@ impl Service {
                 timer_id: t,
             });
         }
+        if let Some(task_id) = done_task {
+            writes.push(Write::DeleteInflight {
+                exec_arn: row.arn.clone(),
+                task_id,
+            });
+        }
         if running {
             for eff in &step.effects {
-                if let Effect::Timer { timer_id, due_ms } = eff {
-                    writes.push(Write::PutTimer {
+                match eff {
+                    Effect::Timer { timer_id, due_ms } => writes.push(Write::PutTimer {
                         exec_arn: row.arn.clone(),
                         timer_id: *timer_id,
                         due_ms: *due_ms,
-                    });
+                    }),
+                    Effect::InvokeTask { task_id, request } => writes.push(Write::PutInflight {
+                        exec_arn: row.arn.clone(),
+                        task_id: *task_id,
+                        request: request_json(request).to_string(),
+                    }),
                 }
             }
         } else {
             writes.push(Write::DeleteTimers {
+                exec_arn: row.arn.clone(),
+            });
+            writes.push(Write::DeleteAllInflight {
                 exec_arn: row.arn.clone(),
             });
         }
@@ -450,39 +468,61 @@ impl Service {
                     self.timer_wake.notify_one();
                 }
                 Effect::InvokeTask { task_id, request } => {
-                    let svc = self.clone();
-                    let arn = arn.to_owned();
-                    let integ = self
-                        .integrations
-                        .iter()
-                        .find(|i| i.handles(&request.resource))
-                        .cloned();
-                    tokio::spawn(async move {
-                        let outcome = match integ {
-                            Some(i) => i.invoke(request).await,
-                            // Without an integration, a callback task still waits for its
-                            // token (visible in TaskScheduled), so approval flows work locally.
-                            None if request.task_token.is_some() => {
-                                TaskOutcome::Submitted(serde_json::json!({}))
-                            }
-                            None => TaskOutcome::Failed {
-                                error: "States.TaskFailed".into(),
-                                cause: format!(
-                                    "sfn-local has no integration for resource '{}'",
-                                    request.resource
-                                ),
-                            },
-                        };
-                        if let Err(e) = svc
-                            .command(&arn, Command::Task { task_id, outcome }, None)
-                            .await
-                        {
-                            tracing::debug!(execution = %arn, error = %e, "task outcome dropped");
-                        }
-                    });
+                    self.invoke(arn.to_owned(), task_id, request);
                 }
             }
         }
+    }
+
+    /// Runs a task on its integration and feeds the outcome back.
+    fn invoke(self: &Arc<Self>, arn: String, task_id: u64, request: TaskRequest) {
+        let svc = self.clone();
+        let integ = self
+            .integrations
+            .iter()
+            .find(|i| i.handles(&request.resource))
+            .cloned();
+        tokio::spawn(async move {
+            let outcome = match integ {
+                Some(i) => i.invoke(request).await,
+                // Without an integration, a callback task still waits for its token
+                // (visible in TaskScheduled), so approval flows work locally.
+                None if request.task_token.is_some() => {
+                    TaskOutcome::Submitted(serde_json::json!({}))
+                }
+                None => TaskOutcome::Failed {
+                    error: "States.TaskFailed".into(),
+                    cause: format!(
+                        "sfn-local has no integration for resource '{}'",
+                        request.resource
+                    ),
+                },
+            };
+            if let Err(e) = svc
+                .command(&arn, Command::Task { task_id, outcome }, None, None)
+                .await
+            {
+                tracing::debug!(execution = %arn, error = %e, "task outcome dropped");
+            }
+        });
+    }
+
+    /// Re-invokes tasks whose outcome was not recorded before a restart (at least once:
+    /// an integration may see a request twice if the process died after calling it).
+    pub async fn resume_inflight(self: &Arc<Self>) -> Result<usize, ApiError> {
+        let rows = self.store.inflight()?;
+        let n = rows.len();
+        for (arn, task_id, text) in rows {
+            let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            let request = TaskRequest {
+                resource: v["resource"].as_str().unwrap_or_default().to_owned(),
+                parameters: v["parameters"].clone(),
+                task_token: v["taskToken"].as_str().map(str::to_owned),
+                region: v["region"].as_str().unwrap_or_default().to_owned(),
+            };
+            self.invoke(arn, task_id, request);
+        }
+        Ok(n)
     }
 
     /// Applies a command to a running execution, persisting the result.
@@ -491,6 +531,7 @@ impl Service {
         arn: &str,
         cmd: Command,
         fired_timer: Option<u64>,
+        token_prefix: Option<&str>,
     ) -> Result<(), CommandFailure> {
         let _guard = self.shards[shard_of(arn)].lock().await;
         let row = self
@@ -503,45 +544,25 @@ impl Service {
         };
         let mut exec: Execution = serde_json::from_str(snapshot)
             .map_err(|e| CommandFailure::Api(ApiError::Internal(e.to_string())))?;
+        if token_prefix.is_some_and(|p| p != exec.info.token_prefix) {
+            return Err(CommandFailure::BadToken);
+        }
         let def = self
             .definition(row.definition_id)
             .map_err(CommandFailure::Api)?;
+        let done_task = match &cmd {
+            Command::Task { task_id, .. } => Some(*task_id),
+            _ => None,
+        };
         let step = exec
             .apply(&def, cmd, self.now())
             .map_err(CommandFailure::Engine)?;
-        self.persist(row, &exec, &step, fired_timer)
+        self.persist(row, &exec, &step, fired_timer, done_task)
             .await
             .map_err(CommandFailure::Api)?;
         drop(_guard);
         self.act(arn, step);
         Ok(())
-    }
-
-    /// Resolves a task token to (execution ARN, task id), checking its secret.
-    pub(crate) fn resolve_token(&self, token: &str) -> Result<(String, u64), ApiError> {
-        let invalid = || ApiError::InvalidToken("Invalid Token: 'Invalid token'".into());
-        if token.is_empty() || token.len() > 2048 {
-            return Err(invalid());
-        }
-        let (arn, secret, task) = parse_token(token).ok_or_else(invalid)?;
-        let row = self.store.execution(&arn)?.ok_or_else(|| {
-            ApiError::TaskDoesNotExist(
-                "Task Does Not Exist: 'Provided task does not exist anymore'".into(),
-            )
-        })?;
-        match row.snapshot {
-            None => Err(ApiError::TaskTimedOut(
-                "Task Timed Out: 'Provided task does not exist anymore'".into(),
-            )),
-            Some(s) => {
-                let exec: Execution =
-                    serde_json::from_str(&s).map_err(|e| ApiError::Internal(e.to_string()))?;
-                if !exec.info.token_prefix.contains(&secret) {
-                    return Err(invalid());
-                }
-                Ok((arn, task))
-            }
-        }
     }
 
     /// SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat.
@@ -550,10 +571,20 @@ impl Service {
         token: &str,
         cmd: impl FnOnce(u64) -> Command,
     ) -> Result<(), ApiError> {
-        let (arn, task) = self.resolve_token(token)?;
-        match self.command(&arn, cmd(task), None).await {
+        let invalid = || ApiError::InvalidToken("Invalid Token: 'Invalid token'".into());
+        if token.is_empty() || token.len() > 1024 {
+            return Err(invalid());
+        }
+        let (seq, prefix, task) = parse_token(token).ok_or_else(invalid)?;
+        let arn = self.store.execution_arn(seq)?.ok_or_else(|| {
+            ApiError::TaskDoesNotExist(
+                "Task Does Not Exist: 'Provided task does not exist anymore'".into(),
+            )
+        })?;
+        match self.command(&arn, cmd(task), None, Some(&prefix)).await {
             Ok(()) => Ok(()),
             Err(CommandFailure::Api(e)) => Err(e),
+            Err(CommandFailure::BadToken) => Err(invalid()),
             Err(_) => Err(ApiError::TaskTimedOut(
                 "Task Timed Out: 'Provided task does not exist anymore'".into(),
             )),
@@ -569,7 +600,7 @@ impl Service {
     ) -> Result<i64, ApiError> {
         check_arn(arn, "execution")?;
         match self
-            .command(arn, Command::Stop { error, cause }, None)
+            .command(arn, Command::Stop { error, cause }, None, None)
             .await
         {
             Ok(()) => {}
@@ -580,7 +611,7 @@ impl Service {
             }
             Err(CommandFailure::Api(e)) => return Err(e),
             // Already finished: AWS answers with the stop date it has.
-            Err(CommandFailure::Engine(_)) => {}
+            Err(CommandFailure::Engine(_) | CommandFailure::BadToken) => {}
         }
         let row = self.execution_row(arn)?;
         Ok(row.stop_ms.unwrap_or_else(|| self.now()))
@@ -620,12 +651,13 @@ impl Service {
                 let svc = self.clone();
                 tokio::spawn(async move {
                     match svc
-                        .command(&arn, Command::Timer { timer_id: id }, Some(id))
+                        .command(&arn, Command::Timer { timer_id: id }, Some(id), None)
                         .await
                     {
                         Ok(())
                         | Err(CommandFailure::Engine(_))
-                        | Err(CommandFailure::NoExecution) => {}
+                        | Err(CommandFailure::NoExecution)
+                        | Err(CommandFailure::BadToken) => {}
                         Err(CommandFailure::Api(e)) => {
                             tracing::error!(execution = %arn, error = %e, "timer failed");
                         }
@@ -646,6 +678,8 @@ impl Service {
 pub(crate) enum CommandFailure {
     #[error("no such execution")]
     NoExecution,
+    #[error("the task token does not belong to this execution")]
+    BadToken,
     #[error(transparent)]
     Engine(CommandError),
     #[error(transparent)]

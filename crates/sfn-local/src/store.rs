@@ -57,6 +57,19 @@ pub enum Write {
     DeleteTimers {
         exec_arn: String,
     },
+    /// A task invocation handed to an integration whose outcome is not recorded yet.
+    PutInflight {
+        exec_arn: String,
+        task_id: u64,
+        request: String,
+    },
+    DeleteInflight {
+        exec_arn: String,
+        task_id: u64,
+    },
+    DeleteAllInflight {
+        exec_arn: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -119,6 +132,9 @@ CREATE INDEX IF NOT EXISTS executions_running ON executions (status) WHERE statu
 CREATE TABLE IF NOT EXISTS events (
   exec_seq INTEGER NOT NULL, first_id INTEGER NOT NULL, chunk TEXT NOT NULL,
   PRIMARY KEY (exec_seq, first_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inflight (
+  exec_arn TEXT NOT NULL, task_id INTEGER NOT NULL, request TEXT NOT NULL,
+  PRIMARY KEY (exec_arn, task_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS timers (
   exec_arn TEXT NOT NULL, timer_id INTEGER NOT NULL, due_ms INTEGER NOT NULL,
   PRIMARY KEY (exec_arn, timer_id)) WITHOUT ROWID;
@@ -256,6 +272,15 @@ impl Store {
         })
     }
 
+    /// The ARN of the execution with this internal id.
+    pub fn execution_arn(&self, seq: i64) -> Result<Option<String>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached("SELECT arn FROM executions WHERE seq = ?1")?
+                .query_row([seq], |r| r.get(0))
+                .optional()
+        })
+    }
+
     /// Executions of a state machine, newest first, after `after_seq` (paging).
     pub fn executions(
         &self,
@@ -315,6 +340,17 @@ impl Store {
     pub fn timers(&self) -> Result<Vec<(String, u64, i64)>, StoreError> {
         self.read(|c| {
             let mut st = c.prepare("SELECT exec_arn, timer_id, due_ms FROM timers")?;
+            let rows = st.query_map([], |r| {
+                Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?))
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Task invocations without a recorded outcome (for restart).
+    pub fn inflight(&self) -> Result<Vec<(String, u64, String)>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare("SELECT exec_arn, task_id, request FROM inflight")?;
             let rows = st.query_map([], |r| {
                 Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?))
             })?;
@@ -407,6 +443,24 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<(), rusqlite::Erro
         Write::DeleteTimer { exec_arn, timer_id } => {
             tx.prepare_cached("DELETE FROM timers WHERE exec_arn = ?1 AND timer_id = ?2")?
                 .execute(params![exec_arn, *timer_id as i64])?;
+        }
+        Write::PutInflight {
+            exec_arn,
+            task_id,
+            request,
+        } => {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO inflight (exec_arn, task_id, request) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![exec_arn, *task_id as i64, request])?;
+        }
+        Write::DeleteInflight { exec_arn, task_id } => {
+            tx.prepare_cached("DELETE FROM inflight WHERE exec_arn = ?1 AND task_id = ?2")?
+                .execute(params![exec_arn, *task_id as i64])?;
+        }
+        Write::DeleteAllInflight { exec_arn } => {
+            tx.prepare_cached("DELETE FROM inflight WHERE exec_arn = ?1")?
+                .execute([exec_arn])?;
         }
         Write::DeleteTimers { exec_arn } => {
             tx.prepare_cached("DELETE FROM timers WHERE exec_arn = ?1")?

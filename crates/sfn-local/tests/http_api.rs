@@ -209,6 +209,18 @@ async fn execution_and_callback_errors_use_aws_codes() {
         ),
         "InvalidOutput"
     );
+    let parts: Vec<&str> = token.split('.').collect();
+    let forged = format!("{}.{}.{}", parts[0], "0".repeat(32), parts[2]);
+    assert_eq!(
+        code(
+            c.call(
+                "SendTaskSuccess",
+                json!({"taskToken": forged, "output": "{}"})
+            )
+            .await
+        ),
+        "InvalidToken"
+    );
     assert!(
         c.call("SendTaskHeartbeat", json!({"taskToken": token}))
             .await
@@ -289,4 +301,102 @@ async fn execution_and_callback_errors_use_aws_codes() {
         .is_ok()
     );
     assert_eq!(c.status(&exec3).await["status"], "ABORTED");
+}
+
+/// A stand-in for the Lambda integration the next change plugs in.
+struct FakeLambda;
+
+impl sfn_local::Integration for FakeLambda {
+    fn handles(&self, resource: &str) -> bool {
+        resource == "arn:aws:states:::lambda:invoke"
+    }
+    fn invoke(
+        &self,
+        request: sfn_local::TaskRequest,
+    ) -> sfn_local::BoxFuture<sfn_local::TaskOutcome> {
+        Box::pin(async move {
+            if request.parameters["Payload"]["fail"] == json!(true) {
+                sfn_local::TaskOutcome::Failed {
+                    error: "Lambda.Unknown".into(),
+                    cause: "boom".into(),
+                }
+            } else {
+                sfn_local::TaskOutcome::Succeeded(
+                    json!({"StatusCode": 200, "Payload": {"echo": request.parameters["Payload"]}}),
+                )
+            }
+        })
+    }
+}
+
+#[tokio::test]
+async fn integrations_run_tasks_and_unknown_resources_fail() {
+    let dir = temp_dir("integ");
+    let opts = sfn_local::ServerOptions {
+        addr: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
+        state_dir: dir,
+        region: "us-east-1".into(),
+        account: "123456789012".into(),
+    };
+    let (addr, fut) = match sfn_local::bind_with(
+        opts,
+        vec![std::sync::Arc::new(FakeLambda)],
+        std::future::pending(),
+    )
+    .await
+    {
+        Ok(v) => v,
+        Err(e) => panic!("bind: {e}"),
+    };
+    tokio::spawn(fut);
+    let c = Client::new(format!("http://{addr}/"));
+    let sm = c
+        .create(
+            "lam",
+            json!({"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "f", "Payload.$": "$"}, "ResultSelector": {"r.$": "$.Payload.echo"},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "End": true},
+                "Caught": {"Type": "Pass", "End": true}}}),
+        )
+        .await;
+    let ok = c.start(&sm, "ok", json!({"n": 1})).await;
+    let d = c.wait_done(&ok, 5).await;
+    assert_eq!(d["output"], json!({"r": {"n": 1}}).to_string());
+    let types: Vec<String> = c
+        .history(&ok)
+        .await
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    let bad = c.start(&sm, "bad", json!({"fail": true})).await;
+    let d = c.wait_done(&bad, 5).await;
+    assert_eq!(
+        d["output"],
+        json!({"Error": "Lambda.Unknown", "Cause": "boom"}).to_string()
+    );
+
+    let other = c
+        .create(
+            "other",
+            json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem", "End": true}}}),
+        )
+        .await;
+    let e = c.start(&other, "x", json!({})).await;
+    let d = c.wait_done(&e, 5).await;
+    assert_eq!(
+        (d["status"].clone(), d["error"].clone()),
+        (json!("FAILED"), json!("States.TaskFailed"))
+    );
 }
