@@ -1,1 +1,42 @@
-//! Placeholder: filled by the owning change.
+//! The local SNS of `hitl local`: no AWS account, email lands in an outbox.
+//!
+//! Contract:
+//! - [`SnsService::publish`] is SNS's `Publish`, callable in process (the Step
+//!   Functions engine's `sns:publish` integration) with SNS's validation and
+//!   error codes ([`SnsError`]: `NotFound` "Topic does not exist",
+//!   `InvalidParameter` "Invalid parameter: ...").
+//! - [`router`] / [`handle`] serve SNS's wire protocol on `POST /`: the query
+//!   protocol that aws-sdk-sns and the AWS CLI send (and AWS JSON 1.0 if an SDK
+//!   switches), for `Publish`, `ListTopics`, `ListSubscriptions(ByTopic)`,
+//!   `Get/SetTopicAttributes`, `GetSubscriptionAttributes`, `CreateTopic`,
+//!   `DeleteTopic`, `Subscribe`, `ConfirmSubscription` and `Unsubscribe`;
+//!   anything else is `InvalidAction`. [`is_sns_request`] tells SNS requests
+//!   from Step Functions' on a shared port.
+//! - Each `email` subscription's copy is one RFC 5322 `.eml` file in the
+//!   outbox (`<UTC time>-<message id>-<n>.eml`, written atomically), with the
+//!   body SNS emails carry (message, then the unsubscribe footer) in
+//!   quoted-printable; `email-json` gets SNS's JSON notification. Other
+//!   protocols are announced as not delivered locally.
+//! - Every subscription is confirmed at once; email ones, and every delivery,
+//!   are announced through [`SnsConfig::announce`] for the terminal.
+//! - [`read_eml`] reads an outbox file back (decoded body, decoded subject).
+
+mod eml;
+mod error;
+mod message;
+mod service;
+mod wire;
+
+pub use eml::{
+    Email, ParsedEmail, parse_eml, quoted_printable_decode, quoted_printable_encode, read_eml,
+};
+pub use error::SnsError;
+pub use message::{
+    DEFAULT_EMAIL_SUBJECT, MAX_MESSAGE_BYTES, MAX_SUBJECT_CHARS, MessageAttributeValue,
+    PublishRequest,
+};
+pub use service::{
+    Announce, Delivery, DeliveryOutcome, PublishOutput, SNS_FROM_ADDRESS, SNS_FROM_NAME, SnsConfig,
+    SnsService, Subscription, TopicSpec,
+};
+pub use wire::{JSON_TARGET_PREFIX, XML_NAMESPACE, handle, is_sns_request, router};
