@@ -53,6 +53,64 @@ pub struct PublishRequest {
     pub message_attributes: BTreeMap<String, MessageAttributeValue>,
 }
 
+impl PublishRequest {
+    /// Reads a Step Functions `arn:aws:states:::sns:publish` task's resolved
+    /// `Parameters` (the API's PascalCase members: `TopicArn`, `TargetArn`,
+    /// `PhoneNumber`, `Message`, `Subject`, `MessageStructure`,
+    /// `MessageAttributes`), so the engine can call [`crate::SnsService::publish`].
+    /// A `Message` that is not a string is sent as its JSON text, as Step
+    /// Functions does.
+    pub fn from_task_parameters(parameters: &serde_json::Value) -> Result<Self, SnsError> {
+        let object = parameters.as_object().ok_or_else(|| {
+            SnsError::ValidationError(
+                "The Parameters of sns:publish must be a JSON object".to_owned(),
+            )
+        })?;
+        let text = |key: &str| -> Result<Option<String>, SnsError> {
+            match object.get(key) {
+                None | Some(serde_json::Value::Null) => Ok(None),
+                Some(serde_json::Value::String(text)) => Ok(Some(text.clone())),
+                Some(_) => Err(SnsError::invalid(key)),
+            }
+        };
+        let message = match object.get("Message") {
+            None | Some(serde_json::Value::Null) => return Err(SnsError::missing("message")),
+            Some(serde_json::Value::String(text)) => text.clone(),
+            Some(other) => other.to_string(),
+        };
+        let mut message_attributes = BTreeMap::new();
+        if let Some(attributes) = object
+            .get("MessageAttributes")
+            .and_then(serde_json::Value::as_object)
+        {
+            for (name, value) in attributes {
+                let field = |key: &str| {
+                    value
+                        .get(key)
+                        .and_then(serde_json::Value::as_str)
+                        .map(str::to_owned)
+                };
+                message_attributes.insert(
+                    name.clone(),
+                    MessageAttributeValue {
+                        data_type: field("DataType").unwrap_or_default(),
+                        string_value: field("StringValue"),
+                        binary_value: field("BinaryValue"),
+                    },
+                );
+            }
+        }
+        Ok(Self {
+            topic_arn: text("TopicArn")?.or(text("TargetArn")?),
+            phone_number: text("PhoneNumber")?,
+            message,
+            subject: text("Subject")?,
+            message_structure: text("MessageStructure")?,
+            message_attributes,
+        })
+    }
+}
+
 /// The message after validation: what each protocol gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ValidatedMessage {
@@ -176,6 +234,45 @@ mod tests {
             Ok(_) => "ok".into(),
             Err(error) => format!("{}: {error}", error.code()),
         }
+    }
+
+    #[test]
+    fn step_functions_task_parameters_become_a_request() {
+        let parameters = serde_json::json!({
+            "TopicArn": "arn:aws:sns:us-east-1:123456789012:t",
+            "Subject": "Review requested: run-1",
+            "Message": "Task token: abc",
+            "MessageAttributes": { "kind": { "DataType": "String", "StringValue": "review" } },
+        });
+        let request = PublishRequest::from_task_parameters(&parameters).expect("parameters");
+        assert_eq!(
+            request.topic_arn.as_deref(),
+            Some("arn:aws:sns:us-east-1:123456789012:t")
+        );
+        assert_eq!(request.subject.as_deref(), Some("Review requested: run-1"));
+        assert_eq!(request.message, "Task token: abc");
+        assert_eq!(
+            request.message_attributes["kind"].string_value.as_deref(),
+            Some("review")
+        );
+
+        let object_message = serde_json::json!({ "TopicArn": "t", "Message": { "default": "d" }, "MessageStructure": "json" });
+        let request = PublishRequest::from_task_parameters(&object_message).expect("parameters");
+        assert_eq!(request.message, r#"{"default":"d"}"#);
+        assert!(validate(&request).is_ok());
+
+        let missing = PublishRequest::from_task_parameters(&serde_json::json!({ "TopicArn": "t" }));
+        assert_eq!(
+            missing.map(|_| ()).map_err(|error| error.code()),
+            Err("ValidationError")
+        );
+        let wrong_type = PublishRequest::from_task_parameters(
+            &serde_json::json!({ "TopicArn": 1, "Message": "m" }),
+        );
+        assert_eq!(
+            wrong_type.map(|_| ()).map_err(|error| error.to_string()),
+            Err("Invalid parameter: TopicArn".to_owned())
+        );
     }
 
     #[test]

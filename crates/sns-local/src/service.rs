@@ -287,6 +287,13 @@ impl SnsService {
             request: &request,
             timestamp: Utc::now(),
         };
+        if subscriptions.is_empty() {
+            // Otherwise a publish to a topic nobody subscribed to leaves no trace on the terminal.
+            self.announce(&format!(
+                "·  message {message_id} to topic {}: no subscriptions, nothing delivered",
+                topic.name
+            ));
+        }
         let mut deliveries = Vec::with_capacity(subscriptions.len());
         for (index, subscription) in subscriptions.iter().enumerate() {
             let outcome = self.deliver(&context, subscription, index + 1).await;
@@ -901,6 +908,40 @@ mod tests {
             email
                 .body
                 .starts_with("{\n  \"Type\" : \"Notification\",\n")
+        );
+    }
+
+    #[tokio::test]
+    async fn display_name_is_the_sender_and_empty_topics_are_announced() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&lines);
+        let config = SnsConfig::new(dir.path().join("outbox"), "us-east-1", "123456789012")
+            .with_announce(move |line| sink.lock().expect("lines").push(line.to_owned()));
+        let mut review = TopicSpec::new("review", "arn:aws:sns:us-east-1:123456789012:review")
+            .with_subscription("email", "r@example.com");
+        review.display_name = Some("Review requests".into());
+        let decisions = TopicSpec::new("decisions", "arn:aws:sns:us-east-1:123456789012:decisions");
+        let sns = SnsService::new(config, vec![review, decisions]);
+        let publish = |topic: &str| PublishRequest {
+            topic_arn: Some(format!("arn:aws:sns:us-east-1:123456789012:{topic}")),
+            message: "x".into(),
+            ..PublishRequest::default()
+        };
+        let output = sns.publish(publish("review")).await.expect("publish");
+        let email = read_eml(&written(&output)[0]).expect("eml");
+        assert_eq!(
+            email.header("From"),
+            Some("Review requests <no-reply@sns.amazonaws.com>")
+        );
+        let output = sns.publish(publish("decisions")).await.expect("publish");
+        assert!(output.deliveries.is_empty());
+        let lines = lines.lock().expect("lines");
+        assert!(
+            lines
+                .last()
+                .is_some_and(|line| line.contains("topic decisions: no subscriptions")),
+            "{lines:?}"
         );
     }
 
