@@ -20,6 +20,36 @@
 //! - Every subscription is confirmed at once; email ones, and every delivery,
 //!   are announced through [`SnsConfig::announce`] for the terminal.
 //! - [`read_eml`] reads an outbox file back (decoded body, decoded subject).
+//!
+//! Wiring, as local mode does it:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use sns_local::{PublishRequest, SnsConfig, SnsService, TopicSpec};
+//!
+//! # async fn wire() -> Result<(), sns_local::SnsError> {
+//! let topic_arn = "arn:aws:sns:us-east-1:123456789012:ReviewTopic";
+//! let config = SnsConfig::new(".hitl/outbox", "us-east-1", "123456789012");
+//! let topic = TopicSpec::new("ReviewTopic", topic_arn).with_subscription("email", "reviewer@example.com");
+//! let sns = Arc::new(SnsService::new(config, vec![topic]));
+//!
+//! // HTTP: serve `sns_local::router(sns.clone())`, or route `POST /` yourself and
+//! // call `sns_local::handle(&sns, &headers, &body)` when `is_sns_request(&headers)`.
+//! let _router = sns_local::router(Arc::clone(&sns));
+//!
+//! // In process, as the engine's sns:publish integration:
+//! let output = sns
+//!     .publish(PublishRequest {
+//!         topic_arn: Some(topic_arn.to_owned()),
+//!         subject: Some("Review requested: run-1".to_owned()),
+//!         message: "Task token: ...".to_owned(),
+//!         ..PublishRequest::default()
+//!     })
+//!     .await?;
+//! println!("MessageId {}", output.message_id);
+//! # Ok(())
+//! # }
+//! ```
 
 mod eml;
 mod error;

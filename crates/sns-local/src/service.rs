@@ -70,6 +70,17 @@ impl SnsConfig {
     }
 }
 
+impl SnsConfig {
+    /// Sends terminal lines into a channel (local mode's terminal task reads it);
+    /// lines sent after the receiver is dropped are discarded.
+    #[must_use]
+    pub fn with_channel(self, sender: tokio::sync::mpsc::UnboundedSender<String>) -> Self {
+        self.with_announce(move |line| {
+            let _ = sender.send(line.to_owned());
+        })
+    }
+}
+
 impl fmt::Debug for SnsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SnsConfig")
@@ -942,6 +953,28 @@ mod tests {
                 .last()
                 .is_some_and(|line| line.contains("topic decisions: no subscriptions")),
             "{lines:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn announcements_can_go_to_a_channel() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+        let config = SnsConfig::new(dir.path().join("outbox"), "us-east-1", "123456789012")
+            .with_channel(sender);
+        let _sns = SnsService::new(
+            config,
+            vec![
+                TopicSpec::new("t", "arn:aws:sns:us-east-1:123456789012:t")
+                    .with_subscription("email", "a@example.com"),
+            ],
+        );
+        let line = receiver.recv().await.expect("line");
+        assert!(
+            line.starts_with(
+                "✓  email subscription a@example.com to topic t confirmed automatically"
+            ),
+            "{line}"
         );
     }
 
