@@ -15,8 +15,9 @@
 //! - Each `email` subscription's copy is one RFC 5322 `.eml` file in the
 //!   outbox (`<UTC time>-<message id>-<n>.eml`, written atomically), with the
 //!   body SNS emails carry (message, then the unsubscribe footer) in
-//!   quoted-printable; `email-json` gets SNS's JSON notification. Other
-//!   protocols are announced as not delivered locally.
+//!   quoted-printable; `email-json` gets SNS's JSON notification; `lambda`
+//!   goes to [`SnsConfig::with_lambda_invoker`]'s invoker when there is one.
+//!   Other protocols (sqs, http/s, sms, ...) are announced as not delivered locally.
 //! - Every subscription is confirmed at once; email ones, and every delivery,
 //!   are announced through [`SnsConfig::announce`] for the terminal.
 //! - [`read_eml`] reads an outbox file back (decoded body, decoded subject).
@@ -66,7 +67,7 @@ pub use message::{
     PublishRequest,
 };
 pub use service::{
-    Announce, Delivery, DeliveryOutcome, PublishOutput, SNS_FROM_ADDRESS, SNS_FROM_NAME, SnsConfig,
-    SnsService, Subscription, TopicSpec,
+    Announce, Delivery, DeliveryOutcome, LambdaInvoker, PublishOutput, SNS_FROM_ADDRESS,
+    SNS_FROM_NAME, SnsConfig, SnsService, Subscription, TopicSpec,
 };
 pub use wire::{JSON_TARGET_PREFIX, XML_NAMESPACE, handle, is_sns_request, router};

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -14,6 +16,14 @@ use crate::message::{DEFAULT_EMAIL_SUBJECT, PublishRequest, ValidatedMessage, va
 
 /// Receives one line for the terminal (a delivery, an auto-confirmation, a notice).
 pub type Announce = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Invokes a Lambda function for a `lambda` subscription, given the function
+/// ARN (the subscription's endpoint) and SNS's Lambda event
+/// (`{"Records":[{"EventSource":"aws:sns",...,"Sns":{...}}]}`). SNS invokes
+/// asynchronously, so the future runs on its own task and the publish does not wait.
+pub type LambdaInvoker = Arc<
+    dyn Fn(String, serde_json::Value) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync,
+>;
 
 /// Sender address SNS email notifications come from.
 pub const SNS_FROM_ADDRESS: &str = "no-reply@sns.amazonaws.com";
@@ -45,6 +55,8 @@ pub struct SnsConfig {
     pub account_id: String,
     /// Terminal lines: deliveries, auto-confirmations, protocols not delivered locally.
     pub announce: Announce,
+    /// Delivers `lambda` subscriptions when set; without it they are only announced.
+    pub lambda_invoker: Option<LambdaInvoker>,
 }
 
 impl SnsConfig {
@@ -59,6 +71,7 @@ impl SnsConfig {
             region: region.into(),
             account_id: account_id.into(),
             announce: Arc::new(|line: &str| eprintln!("{line}")),
+            lambda_invoker: None,
         }
     }
 
@@ -71,6 +84,19 @@ impl SnsConfig {
 }
 
 impl SnsConfig {
+    /// Delivers `lambda` subscriptions through `invoker` (local mode's Lambda host).
+    #[must_use]
+    pub fn with_lambda_invoker<F, Fut>(mut self, invoker: F) -> Self
+    where
+        F: Fn(String, serde_json::Value) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.lambda_invoker = Some(Arc::new(move |function, event| {
+            Box::pin(invoker(function, event))
+        }));
+        self
+    }
+
     /// Sends terminal lines into a channel (local mode's terminal task reads it);
     /// lines sent after the receiver is dropped are discarded.
     #[must_use]
@@ -87,6 +113,7 @@ impl fmt::Debug for SnsConfig {
             .field("outbox_dir", &self.outbox_dir)
             .field("region", &self.region)
             .field("account_id", &self.account_id)
+            .field("lambda_invoker", &self.lambda_invoker.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -146,6 +173,8 @@ pub struct Subscription {
 pub enum DeliveryOutcome {
     /// Written to this `.eml` file.
     Written(PathBuf),
+    /// Handed to the [`LambdaInvoker`] (which runs on its own task).
+    Invoked,
     /// The protocol is not delivered locally (only announced).
     NotDeliveredLocally,
     /// Writing failed; the publish still succeeded, as SNS delivers after accepting.
@@ -332,6 +361,9 @@ impl SnsService {
         let body = match protocol {
             "email" => email_body(context, subscription),
             "email-json" => json_notification(context, subscription),
+            "lambda" if self.config.lambda_invoker.is_some() => {
+                return self.invoke_lambda(context, subscription);
+            }
             _ => {
                 self.announce(&format!(
                     "↷  {protocol} subscription {} on topic {}: not delivered locally (message {})",
@@ -400,6 +432,23 @@ impl SnsService {
                 DeliveryOutcome::Failed(reason)
             }
         }
+    }
+
+    fn invoke_lambda(
+        &self,
+        context: &DeliveryContext<'_>,
+        subscription: &Subscription,
+    ) -> DeliveryOutcome {
+        let Some(invoker) = &self.config.lambda_invoker else {
+            return DeliveryOutcome::NotDeliveredLocally;
+        };
+        let event = lambda_event(context, subscription);
+        tokio::spawn(invoker(subscription.endpoint.clone(), event));
+        self.announce(&format!(
+            "λ  lambda {} invoked with message {} from topic {}",
+            subscription.endpoint, context.message_id, context.topic.name
+        ));
+        DeliveryOutcome::Invoked
     }
 
     /// `ListTopics`: every topic's ARN, in creation order.
@@ -722,25 +771,9 @@ fn json_notification(context: &DeliveryContext<'_>, subscription: &Subscription)
         ),
     ]);
     if !context.request.message_attributes.is_empty() {
-        let attributes: serde_json::Map<String, serde_json::Value> = context
-            .request
-            .message_attributes
-            .iter()
-            .map(|(name, value)| {
-                let text = value
-                    .string_value
-                    .clone()
-                    .or_else(|| value.binary_value.clone())
-                    .unwrap_or_default();
-                (
-                    name.clone(),
-                    serde_json::json!({ "Type": value.data_type, "Value": text }),
-                )
-            })
-            .collect();
         fields.push((
             "MessageAttributes",
-            serde_json::Value::Object(attributes).to_string(),
+            notification_attributes(context).to_string(),
         ));
     }
     let lines: Vec<String> = fields
@@ -748,6 +781,55 @@ fn json_notification(context: &DeliveryContext<'_>, subscription: &Subscription)
         .map(|(key, value)| format!("  \"{key}\" : {value}"))
         .collect();
     format!("{{\n{}\n}}\n", lines.join(",\n"))
+}
+
+/// Message attributes as notifications carry them: `{"name":{"Type":..,"Value":..}}`.
+fn notification_attributes(context: &DeliveryContext<'_>) -> serde_json::Value {
+    let attributes: serde_json::Map<String, serde_json::Value> = context
+        .request
+        .message_attributes
+        .iter()
+        .map(|(name, value)| {
+            let text = value
+                .string_value
+                .clone()
+                .or_else(|| value.binary_value.clone())
+                .unwrap_or_default();
+            (
+                name.clone(),
+                serde_json::json!({ "Type": value.data_type, "Value": text }),
+            )
+        })
+        .collect();
+    serde_json::Value::Object(attributes)
+}
+
+/// SNS's event for a Lambda subscription (the `SNSEvent` shape: `Records[].Sns`,
+/// with `SigningCertUrl`/`UnsubscribeUrl` spelled as in that event).
+fn lambda_event(context: &DeliveryContext<'_>, subscription: &Subscription) -> serde_json::Value {
+    serde_json::json!({
+        "Records": [{
+            "EventSource": "aws:sns",
+            "EventVersion": "1.0",
+            "EventSubscriptionArn": subscription.subscription_arn,
+            "Sns": {
+                "Type": "Notification",
+                "MessageId": context.message_id,
+                "TopicArn": context.topic.arn,
+                "Subject": context.subject,
+                "Message": context.message.for_protocol("lambda"),
+                "Timestamp": context.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true),
+                "SignatureVersion": "1",
+                "Signature": "UNSIGNED-LOCAL",
+                "SigningCertUrl": "",
+                "UnsubscribeUrl": format!(
+                    "https://sns.{}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={}",
+                    context.region, subscription.subscription_arn
+                ),
+                "MessageAttributes": notification_attributes(context),
+            }
+        }]
+    })
 }
 
 #[cfg(test)]
@@ -976,6 +1058,49 @@ mod tests {
             ),
             "{line}"
         );
+    }
+
+    #[tokio::test]
+    async fn lambda_subscriptions_go_to_the_invoker_when_there_is_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+        let config = SnsConfig::new(dir.path().join("outbox"), "us-east-1", "123456789012")
+            .with_announce(|_| {})
+            .with_lambda_invoker(move |function, event| {
+                let sender = sender.clone();
+                async move {
+                    let _ = sender.send((function, event));
+                }
+            });
+        let function = "arn:aws:lambda:us-east-1:123456789012:function:audit";
+        let sns = SnsService::new(
+            config,
+            vec![
+                TopicSpec::new("t", "arn:aws:sns:us-east-1:123456789012:t")
+                    .with_subscription("lambda", function),
+            ],
+        );
+        let output = sns
+            .publish(PublishRequest {
+                topic_arn: Some("arn:aws:sns:us-east-1:123456789012:t".into()),
+                message: r#"{"default":"d","lambda":"for the function"}"#.into(),
+                message_structure: Some("json".into()),
+                ..PublishRequest::default()
+            })
+            .await
+            .expect("publish");
+        assert_eq!(output.deliveries[0].outcome, DeliveryOutcome::Invoked);
+        let (invoked, event) = receiver.recv().await.expect("invocation");
+        assert_eq!(invoked, function);
+        let record = &event["Records"][0];
+        assert_eq!(record["EventSource"], "aws:sns");
+        assert_eq!(
+            record["EventSubscriptionArn"],
+            output.deliveries[0].subscription_arn.as_str()
+        );
+        assert_eq!(record["Sns"]["Message"], "for the function");
+        assert_eq!(record["Sns"]["MessageId"], output.message_id.as_str());
+        assert_eq!(record["Sns"]["Subject"], serde_json::Value::Null);
     }
 
     #[tokio::test]
