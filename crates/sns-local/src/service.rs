@@ -252,11 +252,18 @@ impl SnsService {
             if let Some(display_name) = spec.display_name {
                 attributes.insert("DisplayName".to_owned(), display_name);
             }
-            service.lock().topics.push(Topic {
-                name: spec.name,
-                arn: spec.arn.clone(),
-                attributes,
-            });
+            {
+                let mut state = service.lock();
+                match state.topics.iter_mut().find(|topic| topic.arn == spec.arn) {
+                    // The same topic twice: one topic with both specs' subscriptions.
+                    Some(topic) => topic.attributes.extend(attributes),
+                    None => state.topics.push(Topic {
+                        name: spec.name,
+                        arn: spec.arn.clone(),
+                        attributes,
+                    }),
+                }
+            }
             for (protocol, endpoint) in spec.subscriptions {
                 // The spec is ours, not a request: add it as given, without Subscribe's checks.
                 service.add_subscription(&spec.arn, &protocol, &endpoint);
@@ -306,10 +313,15 @@ impl SnsService {
                 "TopicArn or TargetArn Reason: no value for required parameter",
             ));
         };
-        let arn = TopicArn::parse(topic_arn).ok_or_else(|| SnsError::invalid("TopicArn"))?;
         let (topic, subscriptions) = {
             let state = self.lock();
-            let topic = state.topic(topic_arn)?.clone();
+            let topic = match state.topic(topic_arn) {
+                Ok(topic) => topic.clone(),
+                Err(_) if TopicArn::parse(topic_arn).is_none() => {
+                    return Err(SnsError::invalid("TopicArn"));
+                }
+                Err(not_found) => return Err(not_found),
+            };
             let subscriptions: Vec<Subscription> = state
                 .subscriptions
                 .iter()
@@ -321,7 +333,10 @@ impl SnsService {
         let context = DeliveryContext {
             message_id: &message_id,
             topic: &topic,
-            region: arn.region,
+            // Links in emails name the topic's region; a spec ARN that is not
+            // an SNS ARN (a placeholder) gets the configured one.
+            region: TopicArn::parse(topic_arn)
+                .map_or(self.config.region.as_str(), |arn| arn.region),
             subject: request.subject.as_deref(),
             message: &message,
             request: &request,
