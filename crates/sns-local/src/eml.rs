@@ -76,13 +76,39 @@ pub(crate) async fn write_atomically(
     tokio::fs::create_dir_all(dir).await?;
     let final_path = dir.join(name);
     let temp_path = dir.join(format!(".{name}.tmp"));
-    tokio::fs::write(&temp_path, contents).await?;
-    if let Err(error) = tokio::fs::rename(&temp_path, &final_path).await {
-        // Best effort: the rename error is the one worth reporting.
+    let written = match tokio::fs::write(&temp_path, contents).await {
+        Ok(()) => tokio::fs::rename(&temp_path, &final_path).await,
+        Err(error) => Err(error),
+    };
+    if let Err(error) = written {
+        // Best effort: the write or rename error is the one worth reporting.
         let _ = tokio::fs::remove_file(&temp_path).await;
         return Err(error);
     }
     Ok(final_path)
+}
+
+/// The `.eml` files in an outbox, oldest first (names start with the UTC
+/// time); a missing outbox is empty. Temp files (`.*.tmp`) are not listed.
+pub fn list_outbox(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(error),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        let is_eml = path.extension().is_some_and(|extension| extension == "eml");
+        let hidden = path
+            .file_name()
+            .is_some_and(|name| name.to_string_lossy().starts_with('.'));
+        if is_eml && !hidden {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// Header values are one line: a CR or LF would start a new header.

@@ -20,7 +20,8 @@
 //!   Other protocols (sqs, http/s, sms, ...) are announced as not delivered locally.
 //! - Every subscription is confirmed at once; email ones, and every delivery,
 //!   are announced through [`SnsConfig::announce`] for the terminal.
-//! - [`read_eml`] reads an outbox file back (decoded body, decoded subject).
+//! - [`list_outbox`] and [`read_eml`] read the outbox back (oldest first;
+//!   decoded body and subject), so tests and tools need no mail library.
 //!
 //! Wiring, as local mode does it:
 //!
@@ -59,7 +60,8 @@ mod service;
 mod wire;
 
 pub use eml::{
-    Email, ParsedEmail, parse_eml, quoted_printable_decode, quoted_printable_encode, read_eml,
+    Email, ParsedEmail, list_outbox, parse_eml, quoted_printable_decode, quoted_printable_encode,
+    read_eml,
 };
 pub use error::SnsError;
 pub use message::{

@@ -65,17 +65,7 @@ pub fn sdk_client(address: SocketAddr) -> aws_sdk_sns::Client {
     aws_sdk_sns::Client::from_conf(config)
 }
 
-/// The `.eml` files in the outbox, sorted by name (time).
+/// The `.eml` files in the outbox, oldest first.
 pub fn outbox(service: &SnsService) -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(service.outbox_dir())
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|entry| entry.path())
-                .collect()
-        })
-        .unwrap_or_default();
-    files.retain(|path| path.extension().is_some_and(|ext| ext == "eml"));
-    files.sort();
-    files
+    sns_local::list_outbox(service.outbox_dir()).expect("outbox")
 }
