@@ -813,7 +813,7 @@ pub(crate) fn check_references(v: &Value, resolver: &Resolver<'_>) -> Result<(),
         let mut known: Vec<&str> = resolver.params.keys().map(String::as_str).collect();
         known.extend(resolver.resources.keys().map(String::as_str));
         ResolveError::new(format!(
-            "{what} {name}: unknown name {name}; the template declares: {}",
+            "{what}: unknown name {name}; the template declares: {}",
             known.join(", ")
         ))
     };
@@ -821,7 +821,7 @@ pub(crate) fn check_references(v: &Value, resolver: &Resolver<'_>) -> Result<(),
         match (name, arg) {
             ("Ref", Value::String(target)) => {
                 if !exists(target) {
-                    return Err(missing("Ref", target));
+                    return Err(missing(&format!("Ref {target}"), target));
                 }
                 return Ok(());
             }
@@ -829,7 +829,7 @@ pub(crate) fn check_references(v: &Value, resolver: &Resolver<'_>) -> Result<(),
                 if let Some(Value::String(target)) = a.first()
                     && !exists(target)
                 {
-                    return Err(missing("Fn::GetAtt", target));
+                    return Err(missing(&format!("Fn::GetAtt {target}"), target));
                 }
                 return a
                     .iter()
@@ -871,7 +871,7 @@ fn check_sub(
         }
         let target = name.split_once('.').map_or(name.as_str(), |(id, _)| id);
         if !exists(target) {
-            return Err(missing("Fn::Sub", &format!("${{{name}}}")));
+            return Err(missing(&format!("Fn::Sub ${{{name}}}"), target));
         }
     }
     Ok(())

@@ -231,7 +231,9 @@ impl<'a> Loader<'a> {
                         id,
                         Some("Condition"),
                         format!(
-                            "unknown condition {cond}; the template's conditions are: {}",
+                            "unknown condition {}; the template's conditions are: {}",
+                            cond.as_str()
+                                .map_or_else(|| cond.to_string(), str::to_owned),
                             if names.is_empty() {
                                 "(none)".to_owned()
                             } else {
