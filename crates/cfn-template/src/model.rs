@@ -12,6 +12,9 @@ use serde_json::{Map, Value};
 pub struct Stack {
     /// `AWS::StackName` and the rest of the pseudo parameters used.
     pub env: crate::LocalEnvironment,
+    /// The directory the template is in; `CodeUri` and `DefinitionUri` are
+    /// relative to it (and `sam build` runs there).
+    pub template_dir: PathBuf,
     /// The template's `Description`, if any.
     pub description: Option<String>,
     /// Parameter values after defaults and overrides (what `!Ref` gives;
@@ -45,21 +48,25 @@ impl Stack {
     /// The function with this logical id, name, or ARN (qualified ARNs such
     /// as `...:function:name:$LATEST` match too), as the Lambda API accepts
     /// `FunctionName`.
+    /// The function with this logical id, name, or ARN, as the Lambda API
+    /// accepts `FunctionName`: `name`, `name:qualifier`, the full ARN
+    /// `arn:aws:lambda:REGION:ACCOUNT:function:name[:qualifier]` or the
+    /// partial ARN `ACCOUNT:function:name[:qualifier]`. The qualifier
+    /// (version or alias) is ignored: local mode runs one version.
     pub fn function(&self, id_name_or_arn: &str) -> Option<&Function> {
-        let unqualified = match id_name_or_arn.strip_prefix("arn:") {
-            Some(_) => {
-                // arn:partition:lambda:region:account:function:name[:qualifier]
-                let parts: Vec<&str> = id_name_or_arn.splitn(8, ':').collect();
-                parts.get(6).copied().unwrap_or(id_name_or_arn)
-            }
+        let by_id = self
+            .functions
+            .iter()
+            .find(|f| f.logical_id == id_name_or_arn);
+        if by_id.is_some() {
+            return by_id;
+        }
+        let name = match id_name_or_arn.split_once(":function:") {
+            Some((_, rest)) => rest,
             None => id_name_or_arn,
         };
-        self.functions.iter().find(|f| {
-            f.logical_id == id_name_or_arn
-                || f.name == unqualified
-                || f.arn == id_name_or_arn
-                || f.name == id_name_or_arn
-        })
+        let name = name.split(':').next().unwrap_or(name);
+        self.functions.iter().find(|f| f.name == name)
     }
 
     /// The state machine with this logical id, name, or ARN.

@@ -25,8 +25,10 @@ use crate::env::LocalEnvironment;
 use crate::error::ResolveError;
 use crate::params::{ParamValue, scalar_string};
 
-/// Deep enough for any real template; a reference cycle hits it quickly.
-const MAX_DEPTH: usize = 48;
+/// How many references (condition to condition, resource name to resource
+/// name) may be chained: far more than any real template chains, and a
+/// reference cycle hits it quickly.
+const MAX_DEPTH: usize = 32;
 
 /// The pseudo parameters CloudFormation defines.
 pub(crate) const PSEUDO_PARAMETERS: &[&str] = &[
@@ -200,8 +202,10 @@ impl Resolver<'_> {
         }
     }
 
+    /// `depth` counts references followed (conditions, resources' names),
+    /// not the nesting of the value: a deep inline definition is fine, a
+    /// reference cycle is caught.
     fn eval(&self, v: &Value, depth: usize) -> Result<Option<Value>, ResolveError> {
-        let depth = Self::deeper(depth)?;
         if let Some((name, arg)) = intrinsic(v) {
             return self.function(name, arg, depth);
         }
@@ -1177,6 +1181,17 @@ mod tests {
                 .contains("not supported locally")
         );
         assert!(f.err(json!({"Fn::Join": ["-"]})).contains("list of 2"));
+    }
+
+    #[test]
+    fn deep_values_are_not_mistaken_for_cycles() {
+        let f = fixture();
+        let mut v = json!({"Ref": "Email"});
+        for _ in 0..200 {
+            v = json!({"k": [v]});
+        }
+        let r = f.ok(v);
+        assert!(r.to_string().contains("a@b.c"));
     }
 
     #[test]

@@ -132,6 +132,7 @@ impl<'a> Loader<'a> {
 
         let mut stack = Stack {
             env: self.env.clone(),
+            template_dir: self.base_dir.to_owned(),
             description: self
                 .root
                 .get("Description")
@@ -241,6 +242,24 @@ impl<'a> Loader<'a> {
                             }
                         ),
                     ));
+                }
+            }
+            if let Some(depends_on) = resource.get("DependsOn") {
+                let names: Vec<&Value> = match depends_on {
+                    Value::Array(items) => items.iter().collect(),
+                    other => vec![other],
+                };
+                for name in names {
+                    let known = name
+                        .as_str()
+                        .is_some_and(|n| self.resources.contains_key(n));
+                    if !known {
+                        return Err(TemplateError::resource(
+                            id,
+                            Some("DependsOn"),
+                            format!("{name} is not a resource of this template"),
+                        ));
+                    }
                 }
             }
             if let Some(props) = resource.get("Properties").and_then(Value::as_object) {

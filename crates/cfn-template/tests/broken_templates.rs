@@ -296,3 +296,14 @@ fn unsupported_intrinsics_name_the_property() {
         "{e}"
     );
 }
+
+#[test]
+fn depends_on_an_unknown_resource() {
+    let e = error_of(&format!(
+        "{HEAD}Resources:\n  T:\n    Type: AWS::SNS::Topic\n    DependsOn: [Missing]\n"
+    ));
+    assert_eq!(
+        e,
+        "resource T, property DependsOn: \"Missing\" is not a resource of this template"
+    );
+}

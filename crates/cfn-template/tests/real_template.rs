@@ -26,6 +26,10 @@ fn load(overrides: &[&str]) -> Result<Stack, TemplateError> {
 fn functions() -> Result<(), TemplateError> {
     let stack = load(&[])?;
     assert_eq!(stack.functions.len(), 2);
+    assert_eq!(
+        stack.template_dir.join("template.yaml").canonicalize().ok(),
+        template_path().canonicalize().ok()
+    );
     let decision_topic = stack.topic("DecisionTopic").map(|t| t.arn.clone());
     assert!(decision_topic.is_some());
 
@@ -79,6 +83,12 @@ fn functions() -> Result<(), TemplateError> {
                 .map(|x| &x.logical_id),
             Some(&f.logical_id)
         );
+        let partial = format!("123456789012:function:{}:live", f.name);
+        assert_eq!(
+            stack.function(&partial).map(|x| &x.logical_id),
+            Some(&f.logical_id)
+        );
+        assert!(stack.function(&format!("{}x", f.name)).is_none());
     }
     Ok(())
 }
