@@ -15,7 +15,7 @@ pub const DEFAULT_HTTP_API_URL: &str = "http://127.0.0.1:3000";
 
 /// The values local mode gives the pseudo parameters, and the local
 /// endpoints that some attributes resolve to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LocalEnvironment {
     /// `AWS::Region`. Default [`DEFAULT_REGION`].
     pub region: String,

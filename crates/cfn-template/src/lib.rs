@@ -43,6 +43,7 @@
 mod env;
 mod error;
 mod globals;
+mod known;
 mod model;
 mod params;
 mod resolve;

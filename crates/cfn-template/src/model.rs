@@ -5,10 +5,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// A template read for local mode.
-#[derive(Debug, Clone, PartialEq)]
+/// A template read for local mode. It serialises to JSON (for a
+/// `--print-stack` style dump).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Stack {
     /// `AWS::StackName` and the rest of the pseudo parameters used.
     pub env: crate::LocalEnvironment,
@@ -111,7 +113,8 @@ impl Stack {
 }
 
 /// Where a function's code is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FunctionCode {
     /// `CodeUri`: a directory, already joined to the template's directory.
     Dir(PathBuf),
@@ -120,7 +123,7 @@ pub enum FunctionCode {
 }
 
 /// An `AWS::Serverless::Function` with `Globals.Function` merged in.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Function {
     /// Logical id in the template.
     pub logical_id: String,
@@ -163,7 +166,7 @@ pub struct Function {
 }
 
 /// One entry of a function's `Events`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FunctionEvent {
     /// The event's name (its key under `Events`).
     pub name: String,
@@ -174,7 +177,8 @@ pub struct FunctionEvent {
 }
 
 /// `STANDARD` or `EXPRESS`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum StateMachineType {
     /// `STANDARD` (the default).
     Standard,
@@ -192,7 +196,7 @@ impl fmt::Display for StateMachineType {
 }
 
 /// An `AWS::Serverless::StateMachine`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StateMachine {
     /// Logical id in the template.
     pub logical_id: String,
@@ -214,7 +218,7 @@ pub struct StateMachine {
 }
 
 /// A subscription declared in a topic's `Subscription` property.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TopicSubscription {
     /// `Protocol`: `email`, `sqs`, `lambda`, `https`, ...
     pub protocol: String,
@@ -223,7 +227,7 @@ pub struct TopicSubscription {
 }
 
 /// An `AWS::SNS::Topic`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Topic {
     /// Logical id in the template.
     pub logical_id: String,
@@ -244,7 +248,7 @@ pub struct Topic {
 }
 
 /// An `AWS::SNS::Subscription`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Subscription {
     /// Logical id in the template.
     pub logical_id: String,
@@ -264,7 +268,7 @@ pub struct Subscription {
 
 /// An HTTP API served locally: `AWS::Serverless::HttpApi`, or SAM's implicit
 /// `ServerlessHttpApi` for `HttpApi` events without `ApiId`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HttpApi {
     /// Logical id (`ServerlessHttpApi` for the implicit API).
     pub logical_id: String,
@@ -279,7 +283,7 @@ pub struct HttpApi {
 }
 
 /// One route of an [`HttpApi`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HttpRoute {
     /// `Method`, upper case; `ANY` when not given.
     pub method: String,
@@ -292,7 +296,7 @@ pub struct HttpRoute {
 }
 
 /// A resource whose type local mode does not run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SkippedResource {
     /// Logical id in the template.
     pub logical_id: String,
@@ -301,7 +305,7 @@ pub struct SkippedResource {
 }
 
 /// An entry of `Outputs`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Output {
     /// The output's name.
     pub name: String,
@@ -315,8 +319,9 @@ pub struct Output {
 
 /// Something the user should know about how the template runs locally; its
 /// `Display` is one line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Notice {
     /// A resource of a type local mode does not run.
     Skipped {
@@ -339,6 +344,16 @@ pub enum Notice {
         logical_id: String,
         /// The placeholder, e.g. `${Foo}`.
         placeholder: String,
+    },
+    /// A property that is probably a misspelling: SAM or CloudFormation
+    /// would reject it at deploy time; local mode ignores it.
+    MisspeltProperty {
+        /// Logical id.
+        logical_id: String,
+        /// The property as written.
+        property: String,
+        /// The known property it is close to.
+        suggestion: String,
     },
     /// A function event of a type local mode does not deliver.
     IgnoredEvent {
@@ -374,6 +389,14 @@ impl fmt::Display for Notice {
             } => write!(
                 f,
                 "{logical_id}: {placeholder} is left in the definition: DefinitionSubstitutions has no value for it"
+            ),
+            Notice::MisspeltProperty {
+                logical_id,
+                property,
+                suggestion,
+            } => write!(
+                f,
+                "{logical_id}: property {property} is not known (did you mean {suggestion}?); local mode ignores it and deploying would fail"
             ),
             Notice::IgnoredEvent {
                 function,

@@ -13,7 +13,7 @@ use crate::model::{
 };
 use crate::params::{self, ParamValue, ParameterOverrides, scalar_string};
 use crate::resolve::{IMPLICIT_HTTP_API, Resolver, check_references};
-use crate::{TemplateError, globals, subst, yaml};
+use crate::{TemplateError, globals, known, subst, yaml};
 
 /// The transform a template with `AWS::Serverless::*` resources declares.
 const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
@@ -189,6 +189,20 @@ impl<'a> Loader<'a> {
                     resource_type: ty.to_owned(),
                 });
                 continue;
+            }
+            for key in resource
+                .get("Properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|m| m.keys())
+            {
+                if let Some(suggestion) = known::near_miss(ty, key) {
+                    stack.notices.push(Notice::MisspeltProperty {
+                        logical_id: id.clone(),
+                        property: key.clone(),
+                        suggestion: suggestion.to_owned(),
+                    });
+                }
             }
             let props = resolve_properties(&r, id, resource)?;
             let res = Res {

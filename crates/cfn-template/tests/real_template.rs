@@ -243,6 +243,8 @@ fn skipped_resources_and_notices() -> Result<(), TemplateError> {
     let lines: Vec<String> = stack.notices.iter().map(ToString::to_string).collect();
     assert!(lines.contains(&"skipping WorkflowKey (AWS::KMS::Key): not needed locally".to_owned()));
     assert!(lines.iter().all(|l| !l.contains('\n')));
+    // Seven skipped resources and the decision email subscription; nothing else.
+    assert_eq!(lines.len(), 8, "{lines:#?}");
 
     // The function's log group is the skipped log group's placeholder name.
     let f = stack

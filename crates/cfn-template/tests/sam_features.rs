@@ -258,3 +258,58 @@ fn json_template_with_long_forms() -> Result<(), TemplateError> {
     assert_eq!(stack.skipped.len(), 1);
     Ok(())
 }
+
+#[test]
+fn misspelt_properties_are_pointed_out() -> Result<(), TemplateError> {
+    let stack = load(
+        r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  F:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: f, Timout: 30, SomethingNew: 1}
+"#,
+    )?;
+    assert_eq!(stack.functions[0].timeout_seconds, 3);
+    let lines: Vec<String> = stack.notices.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            "F: property Timout is not known (did you mean Timeout?); local mode ignores it and deploying would fail"
+        ]
+    );
+    Ok(())
+}
+
+#[test]
+fn the_stack_serialises_for_a_dump() -> Result<(), TemplateError> {
+    let stack = load(
+        r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Sm:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Definition: {StartAt: A, States: {A: {Type: Succeed}}}
+  K: {Type: AWS::KMS::Key}
+"#,
+    )?;
+    let dump = serde_json::to_value(&stack).map_err(|e| TemplateError::Section {
+        section: "(test)".into(),
+        message: e.to_string(),
+    })?;
+    assert_eq!(
+        dump.pointer("/state_machines/0/machine_type"),
+        Some(&json!("STANDARD"))
+    );
+    assert_eq!(dump.pointer("/notices/0/kind"), Some(&json!("skipped")));
+    assert_eq!(dump.pointer("/env/stack_name"), Some(&json!("demo")));
+    Ok(())
+}
+
+#[test]
+fn errors_can_cross_threads() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<TemplateError>();
+    assert_send_sync::<Stack>();
+}
