@@ -49,11 +49,12 @@ pub enum TemplateError {
     },
 
     /// A parameter is missing, has the wrong type, or breaks a constraint.
-    #[error("parameter {name}: {message}")]
+    #[error("parameter {name} {message}")]
     Parameter {
         /// The parameter's name.
         name: String,
-        /// What is wrong and what to do.
+        /// What is wrong and what to do, worded to follow the name
+        /// ("has no default: pass ...").
         message: String,
     },
 

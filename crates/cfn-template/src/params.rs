@@ -153,9 +153,9 @@ pub(crate) fn resolve(
     }
     let mut out = BTreeMap::new();
     for (name, decl) in parameters {
-        let decl = decl.as_object().ok_or_else(|| {
-            TemplateError::parameter(name, "the declaration must be a map with a Type")
-        })?;
+        let decl = decl
+            .as_object()
+            .ok_or_else(|| TemplateError::parameter(name, "is not a map with a Type"))?;
         let value = resolve_one(name, decl, overrides.get(name))?;
         out.insert(name.clone(), value);
     }
@@ -175,7 +175,7 @@ fn resolve_one(
         Some(v) => v.to_owned(),
         None => match decl.get("Default") {
             Some(d) => scalar_string(d).ok_or_else(|| {
-                TemplateError::parameter(name, "Default must be a string or a number")
+                TemplateError::parameter(name, "has a Default that is not a string or a number")
             })?,
             None => {
                 return Err(TemplateError::parameter(
@@ -192,7 +192,7 @@ fn resolve_one(
         TemplateError::parameter(
             name,
             format!(
-                "type {ty} is not supported locally; use String, Number, CommaDelimitedList or List<...>"
+                "has type {ty}, which is not supported locally; use String, Number, CommaDelimitedList or List<...>"
             ),
         )
     })?;
@@ -437,7 +437,7 @@ mod tests {
         let d = decls(json!({"ReviewerEmail": {"Type": "String"}}));
         assert_eq!(
             err(resolve(&d, &ParameterOverrides::new())),
-            "parameter ReviewerEmail: has no default: pass --parameter-overrides ReviewerEmail=you@example.com"
+            "parameter ReviewerEmail has no default: pass --parameter-overrides ReviewerEmail=you@example.com"
         );
     }
 

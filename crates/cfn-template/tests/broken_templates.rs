@@ -155,14 +155,14 @@ Resources:
     let e = error_in(&template, &repo_root(), &["Timeout=soon"]);
     assert_eq!(
         e,
-        "parameter Timeout: value \"soon\" is not a number: pass --parameter-overrides Timeout=1"
+        "parameter Timeout value \"soon\" is not a number: pass --parameter-overrides Timeout=1"
     );
     let e = error_in(&template, &repo_root(), &["Timeout=901"]);
     assert!(e.contains("greater than MaxValue 900"), "{e}");
     let e = error_in(&template, &repo_root(), &["Stage=test"]);
     assert_eq!(
         e,
-        "parameter Stage: value \"test\" is not one of the AllowedValues dev, prod: pass --parameter-overrides Stage=dev"
+        "parameter Stage value \"test\" is not one of the AllowedValues dev, prod: pass --parameter-overrides Stage=dev"
     );
     let e = error_in(&template, &repo_root(), &["Stage"]);
     assert!(e.contains("is not Key=Value"), "{e}");

@@ -325,12 +325,12 @@ fn parameter_errors_on_the_real_template() {
     };
     assert_eq!(
         err(&[]),
-        "parameter ReviewerEmail: has no default: pass --parameter-overrides ReviewerEmail=you@example.com"
+        "parameter ReviewerEmail has no default: pass --parameter-overrides ReviewerEmail=you@example.com"
     );
     let e = err(&["ReviewerEmail=not-an-email"]);
     assert!(
         e.starts_with(
-            "parameter ReviewerEmail: value \"not-an-email\" does not match AllowedPattern"
+            "parameter ReviewerEmail value \"not-an-email\" does not match AllowedPattern"
         ),
         "{e}"
     );
