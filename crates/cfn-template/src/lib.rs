@@ -16,6 +16,9 @@
 //!   [`HttpApi`]); every other resource is listed in [`Stack::skipped`] with a
 //!   one-line [`Notice`], and `!Ref`/`!GetAtt` on it give a plausible
 //!   placeholder (a KMS key ARN, a log group name, ...).
+//! - `Policies` (SAM policy templates, inline statements) are expanded into
+//!   a [`Policy`] that answers "may this role call X on Y" like IAM would,
+//!   so local mode can fail where AWS would answer AccessDenied.
 //! - Generated names and ARNs are derived from the stack name and logical
 //!   id, so they are the same on every load.
 //! - Anything it cannot understand is a [`TemplateError`] naming the
@@ -46,6 +49,7 @@ mod globals;
 mod known;
 mod model;
 mod params;
+mod policy;
 mod resolve;
 mod stack;
 mod subst;
@@ -58,3 +62,4 @@ pub use model::{
     Stack, StateMachine, StateMachineType, Subscription, Topic, TopicSubscription,
 };
 pub use params::{ParamValue, ParameterOverrides};
+pub use policy::{Access, Effect, Policy, PolicyStatement};

@@ -160,6 +160,8 @@ pub struct Function {
     pub log_group: Option<String>,
     /// The function's event sources (`Events`).
     pub events: Vec<FunctionEvent>,
+    /// The execution role's permissions, from `Policies` (unknown if `Role` is set).
+    pub policy: crate::Policy,
     /// All properties after `Globals` and intrinsics, for anything the typed
     /// fields do not cover (`Policies`, `Tracing`, ...).
     pub properties: Map<String, Value>,
@@ -213,6 +215,8 @@ pub struct StateMachine {
     pub machine_type: StateMachineType,
     /// `Role`, or the ARN of the role SAM would generate (`<LogicalId>Role`).
     pub role_arn: String,
+    /// The role's permissions, from `Policies` (unknown if `Role` is set).
+    pub policy: crate::Policy,
     /// All properties after intrinsics.
     pub properties: Map<String, Value>,
 }

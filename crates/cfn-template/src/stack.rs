@@ -12,6 +12,7 @@ use crate::model::{
     Stack, StateMachine, StateMachineType, Subscription, Topic, TopicSubscription,
 };
 use crate::params::{self, ParamValue, ParameterOverrides, scalar_string};
+use crate::policy::{self, Implicit, Policy};
 use crate::resolve::{IMPLICIT_HTTP_API, Resolver, check_references};
 use crate::{TemplateError, globals, known, subst, yaml};
 
@@ -455,6 +456,12 @@ impl<'a> Loader<'a> {
             log_format,
             log_group,
             events,
+            policy: self.policy(
+                res,
+                Implicit::Function {
+                    traced: res.opt_string("Tracing")?.as_deref() == Some("Active"),
+                },
+            )?,
             properties: res.props.clone(),
         })
     }
@@ -584,8 +591,19 @@ impl<'a> Loader<'a> {
             definition_path,
             machine_type,
             role_arn,
+            policy: self.policy(res, Implicit::None)?,
             properties: res.props.clone(),
         })
+    }
+
+    fn policy(&self, res: &Res<'_>, implicit: Implicit) -> Result<Policy, TemplateError> {
+        policy::read(
+            res.props.get("Policies"),
+            res.props.contains_key("Role"),
+            implicit,
+            self.env,
+        )
+        .map_err(|e| res.err("Policies", e))
     }
 
     fn http_api(&self, r: &Resolver<'_>, res: &Res<'_>) -> Result<HttpApi, TemplateError> {

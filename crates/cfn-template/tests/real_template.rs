@@ -353,3 +353,74 @@ fn panic_msg(message: &str) -> TemplateError {
         message: message.into(),
     }
 }
+
+#[test]
+fn policies_allow_exactly_what_the_workflow_calls() -> Result<(), TemplateError> {
+    use cfn_template::Access;
+
+    let stack = load(&[])?;
+    let review = stack
+        .topic("ReviewTopic")
+        .map(|t| t.arn.clone())
+        .unwrap_or_default();
+    let decision = stack
+        .topic("DecisionTopic")
+        .map(|t| t.arn.clone())
+        .unwrap_or_default();
+    let approval = stack
+        .function("ProcessApprovalFunction")
+        .map(|f| f.arn.clone())
+        .unwrap_or_default();
+    let rejection = stack
+        .function("ProcessRejectionFunction")
+        .map(|f| f.arn.clone())
+        .unwrap_or_default();
+
+    let sm = &stack.state_machines[0].policy;
+    assert_eq!(sm.allows("sns:Publish", &review), Access::Allowed);
+    assert_eq!(sm.allows("sns:Publish", &decision), Access::Denied);
+    assert_eq!(
+        sm.allows("lambda:InvokeFunction", &approval),
+        Access::Allowed
+    );
+    assert_eq!(
+        sm.allows("lambda:InvokeFunction", &rejection),
+        Access::Allowed
+    );
+    assert_eq!(sm.allows("xray:PutTraceSegments", "*"), Access::Allowed);
+
+    let key_arn = stack
+        .functions
+        .iter()
+        .flat_map(|f| f.policy.statements.iter())
+        .flat_map(|s| s.resources.iter())
+        .find(|r| r.contains(":kms:"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        key_arn.starts_with("arn:aws:kms:us-east-1:123456789012:key/"),
+        "{key_arn}"
+    );
+    for f in &stack.functions {
+        assert_eq!(f.policy.allows("sns:Publish", &decision), Access::Allowed);
+        assert_eq!(f.policy.allows("sns:Publish", &review), Access::Denied);
+        assert_eq!(
+            f.policy.allows("kms:GenerateDataKey", &key_arn),
+            Access::Allowed
+        );
+        assert_eq!(
+            f.policy.allows("logs:PutLogEvents", "arn:aws:logs:x"),
+            Access::Allowed
+        );
+        assert_eq!(
+            f.policy.allows("lambda:InvokeFunction", &approval),
+            Access::Denied
+        );
+        // Tracing: Active in Globals: SAM attaches AWSXrayWriteOnlyAccess.
+        assert_eq!(
+            f.policy.allows("xray:PutTraceSegments", "*"),
+            Access::Allowed
+        );
+    }
+    Ok(())
+}
