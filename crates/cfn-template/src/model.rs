@@ -359,6 +359,13 @@ pub enum Notice {
         /// The known property it is close to.
         suggestion: String,
     },
+    /// A parameter's `AllowedPattern` that local mode cannot check.
+    UncheckedPattern {
+        /// The parameter.
+        parameter: String,
+        /// Why.
+        reason: String,
+    },
     /// A function event of a type local mode does not deliver.
     IgnoredEvent {
         /// Logical id of the function.
@@ -402,6 +409,9 @@ impl fmt::Display for Notice {
                 f,
                 "{logical_id}: property {property} is not known (did you mean {suggestion}?); local mode ignores it and deploying would fail"
             ),
+            Notice::UncheckedPattern { parameter, reason } => {
+                write!(f, "parameter {parameter}: {reason}")
+            }
             Notice::IgnoredEvent {
                 function,
                 event,

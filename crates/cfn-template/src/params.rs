@@ -137,12 +137,16 @@ fn parse_pair(token: &str) -> Result<(String, String), TemplateError> {
     Ok((key.to_owned(), value.to_owned()))
 }
 
+/// Parameter values, and the parameters whose `AllowedPattern` could not be
+/// checked (with why).
+pub(crate) type Resolved = (BTreeMap<String, ParamValue>, Vec<(String, String)>);
+
 /// Resolves every declared parameter: the override, else the default, then
 /// checks the type and constraints.
 pub(crate) fn resolve(
     parameters: &Map<String, Value>,
     overrides: &ParameterOverrides,
-) -> Result<BTreeMap<String, ParamValue>, TemplateError> {
+) -> Result<Resolved, TemplateError> {
     for name in overrides.names() {
         if !parameters.contains_key(name) {
             return Err(TemplateError::UnknownParameter {
@@ -152,21 +156,25 @@ pub(crate) fn resolve(
         }
     }
     let mut out = BTreeMap::new();
+    let mut unchecked = Vec::new();
     for (name, decl) in parameters {
         let decl = decl
             .as_object()
             .ok_or_else(|| TemplateError::parameter(name, "is not a map with a Type"))?;
-        let value = resolve_one(name, decl, overrides.get(name))?;
+        let (value, why) = resolve_one(name, decl, overrides.get(name))?;
+        if let Some(why) = why {
+            unchecked.push((name.clone(), why));
+        }
         out.insert(name.clone(), value);
     }
-    Ok(out)
+    Ok((out, unchecked))
 }
 
 fn resolve_one(
     name: &str,
     decl: &Map<String, Value>,
     given: Option<&str>,
-) -> Result<ParamValue, TemplateError> {
+) -> Result<(ParamValue, Option<String>), TemplateError> {
     let ty = decl
         .get("Type")
         .and_then(Value::as_str)
@@ -211,12 +219,12 @@ fn resolve_one(
     };
     match kind {
         Kind::String => {
-            check_string(&raw, decl).map_err(fail)?;
-            Ok(ParamValue::String(raw))
+            let unchecked = check_string(&raw, decl).map_err(fail)?;
+            Ok((ParamValue::String(raw), unchecked))
         }
         Kind::Number => {
             check_number(&raw, decl).map_err(fail)?;
-            Ok(ParamValue::String(raw))
+            Ok((ParamValue::String(raw), None))
         }
         Kind::List { numbers } => {
             let items: Vec<String> = if raw.is_empty() {
@@ -231,7 +239,7 @@ fn resolve_one(
                     check_allowed_values(item, decl).map_err(&fail)?;
                 }
             }
-            Ok(ParamValue::List(items))
+            Ok((ParamValue::List(items), None))
         }
     }
 }
@@ -304,7 +312,10 @@ fn check_allowed_values(raw: &str, decl: &Map<String, Value>) -> Result<(), Stri
     Ok(())
 }
 
-fn check_string(raw: &str, decl: &Map<String, Value>) -> Result<(), String> {
+/// `Ok(Some(why))`: valid as far as it could be checked, but the pattern
+/// is not one the `regex` crate compiles (CloudFormation uses Java regular
+/// expressions, which have look-around and backreferences).
+fn check_string(raw: &str, decl: &Map<String, Value>) -> Result<Option<String>, String> {
     check_allowed_values(raw, decl)?;
     let len = raw.chars().count();
     if let Some(min) = decl.get("MinLength").and_then(as_f64)
@@ -319,13 +330,19 @@ fn check_string(raw: &str, decl: &Map<String, Value>) -> Result<(), String> {
     }
     if let Some(pattern) = decl.get("AllowedPattern").and_then(Value::as_str) {
         // CloudFormation matches the pattern against the whole value.
-        let re = regex::Regex::new(&format!("^(?:{pattern})$"))
-            .map_err(|e| format!("cannot be checked: AllowedPattern is not a valid regex: {e}"))?;
-        if !re.is_match(raw) {
-            return Err(format!("does not match AllowedPattern {pattern}"));
+        match regex::Regex::new(&format!("^(?:{pattern})$")) {
+            Ok(re) if re.is_match(raw) => {}
+            Ok(_) => return Err(format!("does not match AllowedPattern {pattern}")),
+            Err(e) => {
+                let first = e.to_string();
+                let first = first.lines().last().unwrap_or_default().trim().to_owned();
+                return Ok(Some(format!(
+                    "AllowedPattern {pattern} is not checked locally ({first})"
+                )));
+            }
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 fn check_number(raw: &str, decl: &Map<String, Value>) -> Result<(), String> {
@@ -382,7 +399,7 @@ mod tests {
         }
     }
 
-    fn err(r: Result<BTreeMap<String, ParamValue>, TemplateError>) -> String {
+    fn err(r: Result<Resolved, TemplateError>) -> String {
         match r {
             Ok(v) => panic!("expected an error, got {v:?}"),
             Err(e) => e.to_string(),
@@ -422,12 +439,12 @@ mod tests {
             "L": {"Type": "CommaDelimitedList", "Default": "x,y"},
             "E": {"Type": "String", "Default": ""},
         }));
-        let v = resolve(&d, &ParameterOverrides::new())?;
+        let (v, _) = resolve(&d, &ParameterOverrides::new())?;
         assert_eq!(v["S"], ParamValue::String("a".into()));
         assert_eq!(v["N"], ParamValue::String("259200".into()));
         assert_eq!(v["L"], ParamValue::List(vec!["x".into(), "y".into()]));
         assert_eq!(v["E"], ParamValue::String(String::new()));
-        let v = resolve(&d, &ParameterOverrides::new().with("N", "2"))?;
+        let (v, _) = resolve(&d, &ParameterOverrides::new().with("N", "2"))?;
         assert_eq!(v["N"].to_json(), json!("2"));
         Ok(())
     }
@@ -494,6 +511,23 @@ mod tests {
         assert!(e.contains("is not a number"), "{e}");
         let d = decls(json!({"L": {"Type": "List<Number>", "Default": "1,x"}}));
         assert!(err(resolve(&d, &ParameterOverrides::new())).contains("not a number"));
+    }
+
+    #[test]
+    fn patterns_rust_cannot_compile_are_reported_not_fatal() -> Result<(), TemplateError> {
+        let d = decls(
+            json!({"P": {"Type": "String", "Default": "ab", "AllowedPattern": "(?!x)[a-z]+"}}),
+        );
+        let (v, unchecked) = resolve(&d, &ParameterOverrides::new())?;
+        assert_eq!(v["P"], ParamValue::String("ab".into()));
+        assert_eq!(unchecked.len(), 1);
+        assert!(
+            unchecked[0]
+                .1
+                .starts_with("AllowedPattern (?!x)[a-z]+ is not checked locally"),
+            "{unchecked:?}"
+        );
+        Ok(())
     }
 
     #[test]

@@ -68,6 +68,7 @@ struct Loader<'a> {
     base_dir: &'a Path,
     env: &'a LocalEnvironment,
     params: BTreeMap<String, ParamValue>,
+    unchecked_patterns: Vec<(String, String)>,
     mappings: Map<String, Value>,
     conditions: Map<String, Value>,
     resources: Map<String, Value>,
@@ -82,7 +83,7 @@ impl<'a> Loader<'a> {
         overrides: &ParameterOverrides,
     ) -> Result<Self, TemplateError> {
         let parameters = section(root, "Parameters")?;
-        let params = params::resolve(&parameters, overrides)?;
+        let (params, unchecked_patterns) = params::resolve(&parameters, overrides)?;
         let raw = section(root, "Resources")?;
         if raw.is_empty() {
             return Err(TemplateError::section(
@@ -97,6 +98,7 @@ impl<'a> Loader<'a> {
             base_dir,
             env,
             params,
+            unchecked_patterns,
             mappings: section(root, "Mappings")?,
             conditions: section(root, "Conditions")?,
             resources,
@@ -158,7 +160,14 @@ impl<'a> Loader<'a> {
             http_apis: Vec::new(),
             skipped: Vec::new(),
             outputs: Vec::new(),
-            notices: Vec::new(),
+            notices: self
+                .unchecked_patterns
+                .iter()
+                .map(|(parameter, reason)| Notice::UncheckedPattern {
+                    parameter: parameter.clone(),
+                    reason: reason.clone(),
+                })
+                .collect(),
         };
 
         for (id, resource) in &self.resources {
