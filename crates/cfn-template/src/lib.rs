@@ -24,6 +24,22 @@
 //! - Anything it cannot understand is a [`TemplateError`] naming the
 //!   resource and property (or parameter, condition, output).
 //!
+//! Decisions worth knowing:
+//! - A `${Name}` in a state machine definition with no
+//!   `DefinitionSubstitutions` entry is left as written (CloudFormation only
+//!   replaces the keys it is given) and reported as a [`Notice`].
+//! - A reference to a resource whose condition is false is an error, unless
+//!   it sits in the branch of an `Fn::If` that is not taken.
+//! - Dangling `Ref`/`Fn::GetAtt`/`${...}` are errors even inside skipped
+//!   resources, as CloudFormation rejects them there too.
+//!
+//! Not supported (each is an error naming the resource and property, never
+//! a silent default): S3 locations for `CodeUri`/`DefinitionUri`, container
+//! image functions, `Fn::ImportValue`, `Fn::Cidr`, `Fn::Transform`/`AWS::Include`,
+//! `Fn::ForEach`, SSM parameter types. Plain `AWS::Lambda::Function` and
+//! `AWS::StepFunctions::StateMachine` resources are skipped (placeholders
+//! only), as are `AWS::Serverless::Api` and the other SAM types.
+//!
 //! ```
 //! use cfn_template::{LocalEnvironment, ParameterOverrides, Stack};
 //!

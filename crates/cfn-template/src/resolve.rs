@@ -523,7 +523,7 @@ impl Resolver<'_> {
     fn identity_at(&self, id: &str, depth: usize) -> Result<Identity, ResolveError> {
         let depth = Self::deeper(depth)?;
         let Some(resource) = self.resources.get(id) else {
-            return self.implicit_identity(id);
+            return self.implicit_identity(id, depth);
         };
         let ty = resource.get("Type").and_then(Value::as_str).unwrap_or("");
         if let Some(cond) = resource.get("Condition").and_then(Value::as_str)
@@ -688,7 +688,26 @@ impl Resolver<'_> {
     /// an `ApiId`). Relied on: SAM developer guide, "Generated CloudFormation
     /// resources for AWS SAM" (referenceable `<function-LogicalId>Role` and
     /// `ServerlessHttpApi`).
-    fn implicit_identity(&self, id: &str) -> Result<Identity, ResolveError> {
+    fn implicit_identity(&self, id: &str, depth: usize) -> Result<Identity, ResolveError> {
+        // `!Ref MyFunction.Alias` / `!Ref MyFunction.Version` with
+        // `AutoPublishAlias` (SAM developer guide, AutoPublishAlias: "you can
+        // reference the generated alias and version resources").
+        if let Some((owner, kind @ ("Alias" | "Version"))) = id.split_once('.')
+            && let Some(alias) = self
+                .resources
+                .get(owner)
+                .filter(|r| {
+                    r.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::Function")
+                })
+                .and_then(|r| r.pointer("/Properties/AutoPublishAlias"))
+        {
+            let alias = self.eval_string("AutoPublishAlias", alias, depth)?;
+            let function = self.identity_at(owner, depth)?;
+            let base = function.attr("Arn").unwrap_or_default();
+            let qualifier = if kind == "Alias" { alias.as_str() } else { "1" };
+            let arn = format!("{base}:{qualifier}");
+            return Ok(known(arn.clone(), arn, vec![]));
+        }
         if let Some(owner) = id.strip_suffix("Role") {
             let is_sam = self.resources.get(owner).is_some_and(|r| {
                 matches!(
@@ -1056,6 +1075,28 @@ mod tests {
         assert!(
             role.as_str()
                 .is_some_and(|a| a.starts_with("arn:aws:iam::123456789012:role/stk-FnRole-"))
+        );
+    }
+
+    #[test]
+    fn sam_alias_and_version_references() {
+        let mut f = fixture();
+        f.resources.insert(
+            "Live".into(),
+            json!({"Type": "AWS::Serverless::Function", "Properties": {"FunctionName": "live-fn", "AutoPublishAlias": "live"}}),
+        );
+        let prefix = "arn:aws:lambda:us-east-1:123456789012:function:live-fn";
+        assert_eq!(
+            f.ok(json!({"Ref": "Live.Alias"})),
+            json!(format!("{prefix}:live"))
+        );
+        assert_eq!(
+            f.ok(json!({"Ref": "Live.Version"})),
+            json!(format!("{prefix}:1"))
+        );
+        assert!(
+            f.err(json!({"Ref": "Fn.Alias"}))
+                .contains("unknown name Fn.Alias")
         );
     }
 
