@@ -833,6 +833,13 @@ fn subscription(res: &Res<'_>) -> Result<Subscription, TemplateError> {
 }
 
 fn resource_type<'v>(id: &str, resource: &'v Value) -> Result<&'v str, TemplateError> {
+    if id.starts_with("Fn::ForEach") {
+        return Err(TemplateError::resource(
+            id,
+            None,
+            "Fn::ForEach (the AWS::LanguageExtensions transform) is not supported locally; write the resources out",
+        ));
+    }
     if !resource.is_object() {
         return Err(TemplateError::resource(
             id,

@@ -307,3 +307,11 @@ fn depends_on_an_unknown_resource() {
         "resource T, property DependsOn: \"Missing\" is not a resource of this template"
     );
 }
+
+#[test]
+fn for_each_is_named() {
+    let e = error_of(&format!(
+        "{HEAD}Resources:\n  Fn::ForEach::Topics:\n    - Name\n    - [A, B]\n    - Topic${{Name}}: {{Type: AWS::SNS::Topic}}\n"
+    ));
+    assert!(e.starts_with("resource Fn::ForEach::Topics: Fn::ForEach (the AWS::LanguageExtensions transform) is not supported locally"), "{e}");
+}
