@@ -5,7 +5,7 @@
 //! Relied on: the "Syntax" sections of the SAM developer guide
 //! (AWS::Serverless::Function, AWS::Serverless::StateMachine,
 //! AWS::Serverless::HttpApi) and the CloudFormation template reference
-//! (AWS::SNS::Topic, AWS::SNS::Subscription). New properties appear over
+//! (AWS::SNS::Topic, AWS::SNS::Subscription, AWS::StepFunctions::StateMachine). New properties appear over
 //! time, so only a near miss of a known name is reported, and only as a notice.
 
 const FUNCTION: &[&str] = &[
@@ -79,6 +79,20 @@ const STATE_MACHINE: &[&str] = &[
     "UseAliasAsEventTarget",
 ];
 
+const CFN_STATE_MACHINE: &[&str] = &[
+    "Definition",
+    "DefinitionS3Location",
+    "DefinitionString",
+    "DefinitionSubstitutions",
+    "EncryptionConfiguration",
+    "LoggingConfiguration",
+    "RoleArn",
+    "StateMachineName",
+    "StateMachineType",
+    "Tags",
+    "TracingConfiguration",
+];
+
 const TOPIC: &[&str] = &[
     "ArchivePolicy",
     "ContentBasedDeduplication",
@@ -132,6 +146,7 @@ fn properties_of(resource_type: &str) -> &'static [&'static str] {
     match resource_type {
         "AWS::Serverless::Function" => FUNCTION,
         "AWS::Serverless::StateMachine" => STATE_MACHINE,
+        "AWS::StepFunctions::StateMachine" => CFN_STATE_MACHINE,
         "AWS::SNS::Topic" => TOPIC,
         "AWS::SNS::Subscription" => SUBSCRIPTION,
         "AWS::Serverless::HttpApi" => HTTP_API,

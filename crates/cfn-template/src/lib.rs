@@ -36,9 +36,10 @@
 //! Not supported (each is an error naming the resource and property, never
 //! a silent default): S3 locations for `CodeUri`/`DefinitionUri`, container
 //! image functions, `Fn::ImportValue`, `Fn::Cidr`, `Fn::Transform`/`AWS::Include`,
-//! `Fn::ForEach`, SSM parameter types. Plain `AWS::Lambda::Function` and
-//! `AWS::StepFunctions::StateMachine` resources are skipped (placeholders
-//! only), as are `AWS::Serverless::Api` and the other SAM types.
+//! `Fn::ForEach`, SSM parameter types. Plain `AWS::Lambda::Function` resources
+//! are skipped (placeholders only), as are `AWS::Serverless::Api` and the
+//! other SAM types; plain `AWS::StepFunctions::StateMachine`s are read
+//! (`DefinitionString` or `Definition`), their role's policies are not.
 //!
 //! ```
 //! use cfn_template::{LocalEnvironment, ParameterOverrides, Stack};

@@ -26,7 +26,8 @@ pub struct Stack {
     pub conditions: BTreeMap<String, bool>,
     /// `AWS::Serverless::Function`s, in template order.
     pub functions: Vec<Function>,
-    /// `AWS::Serverless::StateMachine`s, in template order.
+    /// `AWS::Serverless::StateMachine`s (and plain
+    /// `AWS::StepFunctions::StateMachine`s), in template order.
     pub state_machines: Vec<StateMachine>,
     /// `AWS::SNS::Topic`s, in template order.
     pub topics: Vec<Topic>,

@@ -185,6 +185,7 @@ impl<'a> Loader<'a> {
                 ty,
                 "AWS::Serverless::Function"
                     | "AWS::Serverless::StateMachine"
+                    | "AWS::StepFunctions::StateMachine"
                     | "AWS::SNS::Topic"
                     | "AWS::SNS::Subscription"
                     | "AWS::Serverless::HttpApi"
@@ -225,7 +226,7 @@ impl<'a> Loader<'a> {
                     let f = self.function(&r, &res, &mut stack.notices)?;
                     stack.functions.push(f);
                 }
-                "AWS::Serverless::StateMachine" => {
+                "AWS::Serverless::StateMachine" | "AWS::StepFunctions::StateMachine" => {
                     let sm = self.state_machine(&r, &res, &mut stack.notices)?;
                     stack.state_machines.push(sm);
                 }
@@ -482,18 +483,30 @@ impl<'a> Loader<'a> {
         notices: &mut Vec<Notice>,
     ) -> Result<StateMachine, TemplateError> {
         let id = res.id;
+        // A plain AWS::StepFunctions::StateMachine names its properties
+        // differently (CloudFormation template reference).
+        let cfn = res.resource.get("Type").and_then(Value::as_str)
+            == Some("AWS::StepFunctions::StateMachine");
+        let (name_key, type_key, role_key) = if cfn {
+            ("StateMachineName", "StateMachineType", "RoleArn")
+        } else {
+            ("Name", "Type", "Role")
+        };
         let identity = r
             .identity(id)
-            .map_err(|e| TemplateError::resource(id, Some("Name"), e.0))?;
+            .map_err(|e| TemplateError::resource(id, Some(name_key), e.0))?;
         let arn = identity.ref_value.clone();
-        let machine_type = match res.opt_string("Type")?.as_deref() {
+        let machine_type = match res.opt_string(type_key)?.as_deref() {
             None | Some("STANDARD") => StateMachineType::Standard,
             Some("EXPRESS") => StateMachineType::Express,
             Some(other) => {
-                return Err(res.err("Type", format!("must be STANDARD or EXPRESS, got {other}")));
+                return Err(res.err(
+                    type_key,
+                    format!("must be STANDARD or EXPRESS, got {other}"),
+                ));
             }
         };
-        let role_arn = match res.opt_string("Role")? {
+        let role_arn = match res.opt_string(role_key)? {
             Some(role) => role,
             None => r
                 .identity(&format!("{id}Role"))
@@ -506,45 +519,46 @@ impl<'a> Loader<'a> {
         // AWS::StepFunctions::StateMachine, which replaces each ${Key} in the
         // definition text (SAM developer guide, AWS::Serverless::StateMachine,
         // "DefinitionSubstitutions"; CloudFormation AWS::StepFunctions::StateMachine).
-        let (text, definition_path, property, is_yaml) = match (
-            res.props.get("DefinitionUri"),
-            res.props.get("Definition"),
-        ) {
-            (Some(_), Some(_)) => {
-                return Err(res.err(
-                    "DefinitionUri",
-                    "set either DefinitionUri or Definition, not both",
-                ));
-            }
-            (Some(Value::String(uri)), None) => {
-                if uri.starts_with("s3://") {
+        let (text, definition_path, property, is_yaml) = if cfn {
+            cfn_definition(res)?
+        } else {
+            match (res.props.get("DefinitionUri"), res.props.get("Definition")) {
+                (Some(_), Some(_)) => {
                     return Err(res.err(
+                        "DefinitionUri",
+                        "set either DefinitionUri or Definition, not both",
+                    ));
+                }
+                (Some(Value::String(uri)), None) => {
+                    if uri.starts_with("s3://") {
+                        return Err(res.err(
                         "DefinitionUri",
                         format!("{uri} is in S3; local mode reads a local file: set DefinitionUri to a path relative to the template"),
                     ));
+                    }
+                    let path = join_relative(self.base_dir, uri);
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| res.err("DefinitionUri", format!("cannot read {uri}: {e}")))?;
+                    let is_yaml = matches!(
+                        path.extension().and_then(|e| e.to_str()),
+                        Some("yaml" | "yml")
+                    );
+                    (text, Some(path), "DefinitionUri", is_yaml)
                 }
-                let path = join_relative(self.base_dir, uri);
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| res.err("DefinitionUri", format!("cannot read {uri}: {e}")))?;
-                let is_yaml = matches!(
-                    path.extension().and_then(|e| e.to_str()),
-                    Some("yaml" | "yml")
-                );
-                (text, Some(path), "DefinitionUri", is_yaml)
-            }
-            (Some(_), None) => {
-                return Err(res.err(
+                (Some(_), None) => {
+                    return Err(res.err(
                     "DefinitionUri",
                     "is an S3 location; local mode reads a local file: set DefinitionUri to a path relative to the template",
                 ));
-            }
-            (None, Some(definition)) => (definition.to_string(), None, "Definition", false),
-            (None, None) => {
-                return Err(TemplateError::resource(
-                    id,
-                    None,
-                    "needs DefinitionUri (a file) or Definition (inline)",
-                ));
+                }
+                (None, Some(definition)) => (definition.to_string(), None, "Definition", false),
+                (None, None) => {
+                    return Err(TemplateError::resource(
+                        id,
+                        None,
+                        "needs DefinitionUri (a file) or Definition (inline)",
+                    ));
+                }
             }
         };
 
@@ -600,7 +614,15 @@ impl<'a> Loader<'a> {
             definition_path,
             machine_type,
             role_arn,
-            policy: self.policy(res, Implicit::None)?,
+            policy: if cfn {
+                // The role is a separate resource: its permissions are not read here.
+                Policy {
+                    external_role: true,
+                    ..Policy::default()
+                }
+            } else {
+                self.policy(res, Implicit::None)?
+            },
             properties: res.props.clone(),
         })
     }
@@ -784,6 +806,39 @@ impl Res<'_> {
             Some(Value::String(s)) if s == "false" => Ok(false),
             Some(v) => Err(self.err(key, format!("must be true or false, got {v}"))),
         }
+    }
+}
+
+/// The definition of a plain `AWS::StepFunctions::StateMachine`:
+/// `DefinitionString` or `Definition`.
+fn cfn_definition(
+    res: &Res<'_>,
+) -> Result<(String, Option<PathBuf>, &'static str, bool), TemplateError> {
+    if res.props.contains_key("DefinitionS3Location") {
+        return Err(res.err(
+            "DefinitionS3Location",
+            "is in S3; local mode reads the definition from the template: use DefinitionString or Definition",
+        ));
+    }
+    match (
+        res.props.get("DefinitionString"),
+        res.props.get("Definition"),
+    ) {
+        (Some(_), Some(_)) => Err(res.err(
+            "DefinitionString",
+            "set either DefinitionString or Definition, not both",
+        )),
+        (Some(text), None) => {
+            let text = scalar_string(text)
+                .ok_or_else(|| res.err("DefinitionString", "must resolve to a string"))?;
+            Ok((text, None, "DefinitionString", false))
+        }
+        (None, Some(definition)) => Ok((definition.to_string(), None, "Definition", false)),
+        (None, None) => Err(TemplateError::resource(
+            res.id,
+            None,
+            "needs DefinitionString or Definition",
+        )),
     }
 }
 

@@ -313,3 +313,42 @@ fn errors_can_cross_threads() {
     assert_send_sync::<TemplateError>();
     assert_send_sync::<Stack>();
 }
+
+#[test]
+fn plain_cloudformation_state_machine() -> Result<(), TemplateError> {
+    use cfn_template::Access;
+
+    let stack = load(
+        r#"
+Resources:
+  Role: {Type: AWS::IAM::Role}
+  Machine:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      StateMachineName: plain
+      StateMachineType: EXPRESS
+      RoleArn: !GetAtt Role.Arn
+      DefinitionString: !Sub |
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": "${AWS::Region}/${!Greeting}", "End": true}}}
+      DefinitionSubstitutions:
+        Greeting: hello
+"#,
+    )?;
+    let sm = &stack.state_machines[0];
+    assert_eq!(sm.name, "plain");
+    assert_eq!(sm.machine_type.to_string(), "EXPRESS");
+    assert!(
+        sm.role_arn
+            .starts_with("arn:aws:iam::123456789012:role/demo-Role-")
+    );
+    assert_eq!(
+        sm.definition.pointer("/States/A/Result"),
+        Some(&json!("us-east-1/hello"))
+    );
+    assert_eq!(
+        sm.policy.allows("lambda:InvokeFunction", "arn:x"),
+        Access::Unknown
+    );
+    assert_eq!(stack.skipped.len(), 1);
+    Ok(())
+}
