@@ -522,44 +522,7 @@ impl<'a> Loader<'a> {
         let (text, definition_path, property, is_yaml) = if cfn {
             cfn_definition(res)?
         } else {
-            match (res.props.get("DefinitionUri"), res.props.get("Definition")) {
-                (Some(_), Some(_)) => {
-                    return Err(res.err(
-                        "DefinitionUri",
-                        "set either DefinitionUri or Definition, not both",
-                    ));
-                }
-                (Some(Value::String(uri)), None) => {
-                    if uri.starts_with("s3://") {
-                        return Err(res.err(
-                        "DefinitionUri",
-                        format!("{uri} is in S3; local mode reads a local file: set DefinitionUri to a path relative to the template"),
-                    ));
-                    }
-                    let path = join_relative(self.base_dir, uri);
-                    let text = std::fs::read_to_string(&path)
-                        .map_err(|e| res.err("DefinitionUri", format!("cannot read {uri}: {e}")))?;
-                    let is_yaml = matches!(
-                        path.extension().and_then(|e| e.to_str()),
-                        Some("yaml" | "yml")
-                    );
-                    (text, Some(path), "DefinitionUri", is_yaml)
-                }
-                (Some(_), None) => {
-                    return Err(res.err(
-                    "DefinitionUri",
-                    "is an S3 location; local mode reads a local file: set DefinitionUri to a path relative to the template",
-                ));
-                }
-                (None, Some(definition)) => (definition.to_string(), None, "Definition", false),
-                (None, None) => {
-                    return Err(TemplateError::resource(
-                        id,
-                        None,
-                        "needs DefinitionUri (a file) or Definition (inline)",
-                    ));
-                }
-            }
+            sam_definition(res, self.base_dir)?
         };
 
         let mut substitutions = BTreeMap::new();
@@ -809,11 +772,46 @@ impl Res<'_> {
     }
 }
 
+/// A definition's text, where it came from, the property that holds it,
+/// and whether it is YAML.
+type DefinitionSource = (String, Option<PathBuf>, &'static str, bool);
+
+/// The definition of an `AWS::Serverless::StateMachine`: the file
+/// `DefinitionUri` (relative to the template), or `Definition`.
+fn sam_definition(res: &Res<'_>, base_dir: &Path) -> Result<DefinitionSource, TemplateError> {
+    const S3: &str =
+        "local mode reads a local file: set DefinitionUri to a path relative to the template";
+    match (res.props.get("DefinitionUri"), res.props.get("Definition")) {
+        (Some(_), Some(_)) => Err(res.err(
+            "DefinitionUri",
+            "set either DefinitionUri or Definition, not both",
+        )),
+        (Some(Value::String(uri)), None) if uri.starts_with("s3://") => {
+            Err(res.err("DefinitionUri", format!("{uri} is in S3; {S3}")))
+        }
+        (Some(Value::String(uri)), None) => {
+            let path = join_relative(base_dir, uri);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| res.err("DefinitionUri", format!("cannot read {uri}: {e}")))?;
+            let is_yaml = matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml")
+            );
+            Ok((text, Some(path), "DefinitionUri", is_yaml))
+        }
+        (Some(_), None) => Err(res.err("DefinitionUri", format!("is an S3 location; {S3}"))),
+        (None, Some(definition)) => Ok((definition.to_string(), None, "Definition", false)),
+        (None, None) => Err(TemplateError::resource(
+            res.id,
+            None,
+            "needs DefinitionUri (a file) or Definition (inline)",
+        )),
+    }
+}
+
 /// The definition of a plain `AWS::StepFunctions::StateMachine`:
 /// `DefinitionString` or `Definition`.
-fn cfn_definition(
-    res: &Res<'_>,
-) -> Result<(String, Option<PathBuf>, &'static str, bool), TemplateError> {
+fn cfn_definition(res: &Res<'_>) -> Result<DefinitionSource, TemplateError> {
     if res.props.contains_key("DefinitionS3Location") {
         return Err(res.err(
             "DefinitionS3Location",
