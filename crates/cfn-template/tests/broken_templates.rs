@@ -315,3 +315,32 @@ fn for_each_is_named() {
     ));
     assert!(e.starts_with("resource Fn::ForEach::Topics: Fn::ForEach (the AWS::LanguageExtensions transform) is not supported locally"), "{e}");
 }
+
+/// No input panics: every prefix of the real template (most of them broken
+/// YAML or broken templates) gives a stack or an error.
+#[test]
+fn every_prefix_of_the_real_template_loads_or_fails_cleanly() {
+    let text = std::fs::read_to_string(repo_root().join("template.yaml")).unwrap_or_default();
+    assert!(!text.is_empty());
+    let lines: Vec<&str> = text.lines().collect();
+    let overrides = ParameterOverrides::new().with("ReviewerEmail", "r@example.com");
+    let mut loaded = 0;
+    for n in 0..=lines.len() {
+        let prefix = lines[..n].join("\n");
+        let result = std::panic::catch_unwind(|| {
+            Stack::from_yaml_str(
+                &prefix,
+                &repo_root(),
+                &LocalEnvironment::new("t"),
+                &overrides,
+            )
+            .is_ok()
+        });
+        match result {
+            Ok(true) => loaded += 1,
+            Ok(false) => {}
+            Err(_) => panic!("panicked on the first {n} lines"),
+        }
+    }
+    assert!(loaded > 0);
+}
