@@ -159,6 +159,12 @@ pub struct Function {
     pub log_format: String,
     /// `LoggingConfig.LogGroup`, resolved, if given.
     pub log_group: Option<String>,
+    /// `LoggingConfig.ApplicationLogLevel` (Lambda applies it with JSON logs only).
+    pub application_log_level: Option<String>,
+    /// `LoggingConfig.SystemLogLevel` (likewise).
+    pub system_log_level: Option<String>,
+    /// `AutoPublishAlias`, if set: the alias the function also answers to.
+    pub alias: Option<String>,
     /// The function's event sources (`Events`).
     pub events: Vec<FunctionEvent>,
     /// The execution role's permissions, from `Policies` (unknown if `Role` is set).

@@ -411,9 +411,8 @@ impl<'a> Loader<'a> {
             Some(v) => scalar_string(v)
                 .ok_or_else(|| res.err("LoggingConfig", "LogFormat must be Text or JSON"))?,
         };
-        let log_group = logging
-            .and_then(|l| l.get("LogGroup"))
-            .and_then(scalar_string);
+        let logging_field = |key: &str| logging.and_then(|l| l.get(key)).and_then(scalar_string);
+        let log_group = logging_field("LogGroup");
 
         let mut events = Vec::new();
         if let Some(map) = res.props.get("Events") {
@@ -465,6 +464,9 @@ impl<'a> Loader<'a> {
             memory_mb: res.opt_u32("MemorySize")?.unwrap_or(128),
             log_format,
             log_group,
+            application_log_level: logging_field("ApplicationLogLevel"),
+            system_log_level: logging_field("SystemLogLevel"),
+            alias: res.opt_string("AutoPublishAlias")?,
             events,
             policy: self.policy(
                 res,

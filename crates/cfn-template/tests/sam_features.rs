@@ -116,7 +116,10 @@ Resources:
         Variables: {OVERRIDDEN: l, OWN: !Ref AWS::Region, DROPPED: !Ref AWS::NoValue}
   B:
     Type: AWS::Serverless::Function
-    Properties: {CodeUri: b}
+    Properties:
+      CodeUri: b
+      AutoPublishAlias: live
+      LoggingConfig: {LogFormat: JSON, ApplicationLogLevel: DEBUG, SystemLogLevel: WARN}
 "#,
     )?;
     let a = &stack.functions[0];
@@ -139,6 +142,12 @@ Resources:
     assert_eq!(b.timeout_seconds, 10);
     assert_eq!(b.architectures, ["arm64"]);
     assert_eq!(b.environment.len(), 2);
+    assert_eq!(b.alias.as_deref(), Some("live"));
+    assert_eq!(b.log_format, "JSON");
+    assert_eq!(b.application_log_level.as_deref(), Some("DEBUG"));
+    assert_eq!(b.system_log_level.as_deref(), Some("WARN"));
+    assert_eq!(a.alias, None);
+    assert_eq!(a.application_log_level, None);
     Ok(())
 }
 
