@@ -31,8 +31,10 @@ pub struct Stack {
     pub state_machines: Vec<StateMachine>,
     /// `AWS::SNS::Topic`s, in template order.
     pub topics: Vec<Topic>,
-    /// `AWS::SNS::Subscription`s, in template order (not the `Subscription`
-    /// property of topics: those are in [`Topic::subscriptions`]).
+    /// `AWS::SNS::Subscription`s, in template order, then the functions'
+    /// `SNS` events (protocol `lambda`). Not the `Subscription` property of
+    /// topics: those are in [`Topic::subscriptions`]; [`Stack::subscriptions_of`]
+    /// gives both.
     pub subscriptions: Vec<Subscription>,
     /// `AWS::Serverless::HttpApi`s (explicit, and SAM's implicit
     /// `ServerlessHttpApi`) with the routes of the functions' `HttpApi` events.

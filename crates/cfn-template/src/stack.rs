@@ -237,6 +237,7 @@ impl<'a> Loader<'a> {
         }
 
         self.attach_routes(&r, &mut stack)?;
+        sns_event_subscriptions(&mut stack)?;
         stack.outputs = self.outputs(&r, &conditions)?;
         Ok(stack)
     }
@@ -425,7 +426,7 @@ impl<'a> Loader<'a> {
                     .and_then(Value::as_str)
                     .ok_or_else(|| res.err("Events", format!("event {name} has no Type")))?
                     .to_owned();
-                if event_type != "HttpApi" {
+                if !matches!(event_type.as_str(), "HttpApi" | "SNS") {
                     notices.push(Notice::IgnoredEvent {
                         function: id.to_owned(),
                         event: name.clone(),
@@ -725,6 +726,37 @@ impl<'a> Loader<'a> {
         }
         Ok(out)
     }
+}
+
+/// A function's `SNS` events are subscriptions of the function to the
+/// topic (SAM generates an `AWS::SNS::Subscription` named
+/// `<Function><Event>` with protocol `lambda`; SAM developer guide,
+/// "SNS" event source type: `Topic`, `FilterPolicy`, `FilterPolicyScope`).
+fn sns_event_subscriptions(stack: &mut Stack) -> Result<(), TemplateError> {
+    let mut found = Vec::new();
+    for f in &stack.functions {
+        for event in f.events.iter().filter(|e| e.event_type == "SNS") {
+            let p = &event.properties;
+            let topic_arn = p.get("Topic").and_then(scalar_string).ok_or_else(|| {
+                TemplateError::resource(
+                    &f.logical_id,
+                    Some("Events"),
+                    format!("event {}: Topic (the topic's ARN) is required", event.name),
+                )
+            })?;
+            found.push(Subscription {
+                logical_id: format!("{}{}", f.logical_id, event.name),
+                topic_arn,
+                protocol: "lambda".to_owned(),
+                endpoint: f.arn.clone(),
+                raw_message_delivery: false,
+                filter_policy: p.get("FilterPolicy").cloned(),
+                properties: p.clone(),
+            });
+        }
+    }
+    stack.subscriptions.extend(found);
+    Ok(())
 }
 
 /// A resource being read, with its resolved properties.

@@ -361,3 +361,41 @@ Resources:
     assert_eq!(stack.skipped.len(), 1);
     Ok(())
 }
+
+#[test]
+fn sns_events_subscribe_the_function() -> Result<(), TemplateError> {
+    let stack = load(
+        r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Decisions: {Type: AWS::SNS::Topic}
+  Audit:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/audit
+      Events:
+        OnDecision:
+          Type: SNS
+          Properties:
+            Topic: !Ref Decisions
+            FilterPolicy: {approved: [true]}
+"#,
+    )?;
+    let topic = stack
+        .topic("Decisions")
+        .map(|t| t.arn.clone())
+        .unwrap_or_default();
+    let audit = stack
+        .function("Audit")
+        .map(|f| f.arn.clone())
+        .unwrap_or_default();
+    let subs = stack.subscriptions_of(&topic);
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0].protocol, "lambda");
+    assert_eq!(subs[0].endpoint, audit);
+    let sub = &stack.subscriptions[0];
+    assert_eq!(sub.logical_id, "AuditOnDecision");
+    assert_eq!(sub.filter_policy, Some(json!({"approved": [true]})));
+    assert!(stack.notices.is_empty(), "{:?}", stack.notices);
+    Ok(())
+}
