@@ -23,6 +23,15 @@ pub(crate) const SECTIONS: &[(&str, &str)] = &[
     ("CapacityProvider", "AWS::Serverless::CapacityProvider"),
 ];
 
+/// Properties SAM refuses in `Globals` ("Everything on Serverless::Function
+/// except Role, Policies, FunctionName, Events", `globals.py`).
+pub(crate) const NOT_GLOBAL: &[(&str, &str)] = &[
+    ("Function", "Role"),
+    ("Function", "Policies"),
+    ("Function", "FunctionName"),
+    ("Function", "Events"),
+];
+
 /// Properties whose local list replaces the global one.
 const REPLACE_LISTS: &[&str] = &["Architectures"];
 

@@ -981,6 +981,15 @@ fn apply_globals(
         let props = props.as_object().ok_or_else(|| {
             TemplateError::section("Globals", format!("{name} must be a map of properties"))
         })?;
+        if let Some(key) = props
+            .keys()
+            .find(|k| globals::NOT_GLOBAL.contains(&(name.as_str(), k.as_str())))
+        {
+            return Err(TemplateError::section(
+                "Globals",
+                format!("{name}.{key} cannot be global (SAM rejects it); set it on each resource"),
+            ));
+        }
         for (id, resource) in resources.iter_mut() {
             if resource.get("Type").and_then(Value::as_str) != Some(ty) {
                 continue;
