@@ -186,6 +186,13 @@ fn shape_errors() {
         e.starts_with("section Globals: Lambda is not supported; use one of Function,"),
         "{e}"
     );
+    let e = error_of(&format!(
+        "{HEAD}Globals:\n  Function: {{Policies: [AWSLambdaBasicExecutionRole]}}\nResources:\n  T: {{Type: AWS::SNS::Topic}}\n"
+    ));
+    assert_eq!(
+        e,
+        "section Globals: Function.Policies cannot be global (SAM rejects it); set it on each resource"
+    );
 }
 
 #[test]
