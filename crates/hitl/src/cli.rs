@@ -41,6 +41,8 @@ pub(crate) struct Target {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Run the stack locally: template.yaml on this machine, no AWS account, no Docker.
+    Local(LocalArgs),
     /// Request a review: start an execution with the request as input.
     Start {
         /// The request: a JSON text, or a file holding one (e.g. events/start_execution.json).
@@ -89,4 +91,27 @@ pub(crate) struct Answer {
     /// Why, recorded with the decision.
     #[arg(long)]
     pub(crate) comment: Option<String>,
+}
+
+/// `hitl local`.
+#[derive(Debug, Args)]
+pub(crate) struct LocalArgs {
+    /// The SAM template to run.
+    #[arg(long, default_value = "template.yaml")]
+    pub(crate) template: PathBuf,
+    /// Template parameters, as `sam deploy` takes them: Key=Value ...
+    #[arg(long, num_args = 1..)]
+    pub(crate) parameter_overrides: Vec<String>,
+    /// The loopback port for Step Functions, SNS and Lambda.
+    #[arg(long, default_value_t = 8083)]
+    pub(crate) port: u16,
+    /// The address to listen on. Local mode has no authentication: keep it on loopback.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub(crate) host: std::net::IpAddr,
+    /// Where the database and the email outbox live; reusing it resumes waiting reviews.
+    #[arg(long, default_value = ".hitl")]
+    pub(crate) state_dir: PathBuf,
+    /// Use the functions as last built (skip `cargo build`).
+    #[arg(long)]
+    pub(crate) no_build: bool,
 }

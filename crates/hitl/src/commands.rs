@@ -20,6 +20,9 @@ const NO_TOKEN: &str = "say which review to answer: give the task token (the tex
 const MAX_REQUEST_BYTES: usize = 200 * 1024;
 
 pub(crate) async fn run(cli: Cli) -> Result<()> {
+    if let Command::Local(args) = &cli.command {
+        return crate::local::run(args, &cli.target).await;
+    }
     if let Command::Approve(answer) | Command::Reject(answer) = &cli.command
         && answer.token.is_none()
         && answer.execution.is_none()
@@ -28,6 +31,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
     }
     let connection = Connection::new(&cli.target).await?;
     match cli.command {
+        Command::Local(_) => Ok(()),
         Command::Start { input, name } => start(&connection, &input, name).await,
         Command::Pending => pending(&connection).await,
         Command::Approve(answer) => respond(&connection, answer, true).await,

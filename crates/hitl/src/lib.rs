@@ -1,6 +1,7 @@
 //! The `hitl` command-line tool.
 //!
-//! Reviewer and operator commands on `aws-sdk-sfn`: `start`, `pending`,
+//! `hitl local` runs the stack of `template.yaml` on this machine (see the
+//! `local-stack` crate). The reviewer and operator commands use `aws-sdk-sfn`: `start`, `pending`,
 //! `approve`, `reject`, `cancel`, `status` and `check`. They work against AWS,
 //! or against local mode with `--endpoint-url` (or `AWS_ENDPOINT_URL`).
 //! The state machine is the one given by `--state-machine`, else the stack
@@ -14,6 +15,7 @@
 mod cli;
 mod commands;
 mod connect;
+mod local;
 mod review;
 
 use std::process::ExitCode;
@@ -21,7 +23,7 @@ use std::process::ExitCode;
 /// Runs the CLI with the process arguments.
 pub fn main() -> ExitCode {
     let cli = <cli::Cli as clap::Parser>::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {

@@ -206,6 +206,11 @@ impl Service {
         Ok(def)
     }
 
+    /// Flushes and closes the store: call it once the server has stopped.
+    pub fn close(&self) {
+        self.store.close();
+    }
+
     /// CreateStateMachine.
     pub async fn create_state_machine(
         &self,

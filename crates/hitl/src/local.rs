@@ -1,0 +1,114 @@
+//! `hitl local`: runs the stack on this machine and says what to try next.
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result};
+use local_stack::{LocalStack, Options};
+
+use crate::cli::{LocalArgs, Target};
+use crate::connect::SamConfig;
+
+/// Parameters local mode fills in when the template has no default and the
+/// user gave none: locally, email only lands in the outbox.
+const LOCAL_DEFAULTS: &[(&str, &str)] = &[("ReviewerEmail", "reviewer@example.com")];
+
+/// The stack name when neither --stack-name nor samconfig.toml gives one.
+const DEFAULT_STACK: &str = "human-review";
+
+pub(crate) async fn run(args: &LocalArgs, target: &Target) -> Result<()> {
+    let stack_name = match &target.stack_name {
+        Some(name) => name.clone(),
+        None => SamConfig::read(&target.config_file)?
+            .stack_name
+            .unwrap_or_else(|| DEFAULT_STACK.to_owned()),
+    };
+    if !args.host.is_loopback() {
+        eprintln!(
+            "warning: listening on {}: local mode has no authentication; anyone who reaches \
+             this address can start executions and answer reviews",
+            args.host
+        );
+    }
+    if !args.no_build {
+        eprintln!(
+            "Building the functions (cargo build --release; the first build takes a few minutes)..."
+        );
+    }
+    let options = Options {
+        template: args.template.clone(),
+        parameter_overrides: args.parameter_overrides.clone(),
+        addr: SocketAddr::new(args.host, args.port),
+        state_dir: args.state_dir.clone(),
+        stack_name: stack_name.clone(),
+        build: !args.no_build,
+        local_defaults: LOCAL_DEFAULTS
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect(),
+    };
+    let stack = LocalStack::start(options, |line| println!("{line}"))
+        .await
+        .with_context(|| format!("local mode could not start {}", args.template.display()))?;
+    print_summary(&stack_name, stack.summary());
+    stack.serve(shutdown_signal()).await?;
+    println!(
+        "Stopped. Waiting reviews are kept in {}; run `hitl local` again to resume them.",
+        args.state_dir.display()
+    );
+    Ok(())
+}
+
+fn print_summary(stack_name: &str, summary: &local_stack::Summary) {
+    println!();
+    println!(
+        "Local stack {stack_name} is running on {} (state in {})",
+        summary.endpoint_url,
+        summary.state_dir.display()
+    );
+    for notice in &summary.notices {
+        println!("  note: {notice}");
+    }
+    for (id, arn) in &summary.state_machines {
+        println!("  state machine  {id}  {arn}");
+    }
+    for (id, arn, subscriptions) in &summary.topics {
+        println!("  topic          {id}  {arn}");
+        for subscription in subscriptions {
+            println!("                 -> {subscription} (confirmed automatically in local mode)");
+        }
+    }
+    for (id, name) in &summary.functions {
+        println!("  function       {id}  {name}");
+    }
+    println!("  email outbox   {}", summary.outbox.display());
+    println!();
+    println!("Try it in another terminal:");
+    println!("  export AWS_ENDPOINT_URL={}", summary.endpoint_url);
+    println!("  target/release/hitl start --input events/start_execution.json");
+    println!("  target/release/hitl pending");
+    println!("  target/release/hitl approve --execution <NAME> --reviewer \"Your Name\"");
+    println!("  target/release/hitl status <NAME>");
+    println!(
+        "The review emails are .eml files in {}. Ctrl-C stops local mode.",
+        summary.outbox.display()
+    );
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    println!("\nStopping local mode...");
+}

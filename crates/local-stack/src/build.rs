@@ -1,0 +1,133 @@
+//! Building the template's functions for the machine local mode runs on.
+//!
+//! SAM builds `rust-cargolambda` functions for Lambda (arm64 Linux); local
+//! mode runs the same crates natively: `cargo build --release --bin <Binary>`
+//! in the function's `CodeUri`, one cargo call per code directory, with
+//! cargo's own progress on the terminal.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use cfn_template::{Function, FunctionCode, Stack};
+use serde_json::Value;
+
+use crate::LocalError;
+
+/// A function and the executable that runs it.
+#[derive(Debug, Clone)]
+pub(crate) struct Built {
+    pub(crate) function: Function,
+    pub(crate) executable: PathBuf,
+}
+
+/// The code directory of a function, or an error naming what local mode cannot run.
+fn code_dir(stack: &Stack, function: &Function) -> Result<PathBuf, LocalError> {
+    let unsupported = |why: String| LocalError::Unsupported {
+        resource: function.logical_id.clone(),
+        why,
+    };
+    if let Some(runtime) = &function.runtime
+        && !runtime.starts_with("provided")
+    {
+        return Err(unsupported(format!(
+            "runtime {runtime}: local mode runs Rust functions (provided.al2023 with \
+             BuildMethod rust-cargolambda)"
+        )));
+    }
+    match &function.code {
+        FunctionCode::Dir(dir) if dir.is_absolute() => Ok(dir.clone()),
+        FunctionCode::Dir(dir) => Ok(stack.template_dir.join(dir)),
+        FunctionCode::Inline(_) => Err(unsupported("inline code (InlineCode)".into())),
+    }
+}
+
+fn binary_of(function: &Function) -> Result<String, LocalError> {
+    function
+        .binary
+        .clone()
+        .ok_or_else(|| LocalError::Unsupported {
+            resource: function.logical_id.clone(),
+            why: "no Metadata.BuildProperties.Binary naming the cargo binary".into(),
+        })
+}
+
+/// Where cargo puts a code directory's release binaries.
+fn target_dir(dir: &Path) -> Result<PathBuf, LocalError> {
+    let output = std::process::Command::new("cargo")
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .current_dir(dir)
+        .output()
+        .map_err(|source| LocalError::Build {
+            what: format!("cargo metadata in {}", dir.display()),
+            detail: format!("{source}: is cargo on PATH?"),
+        })?;
+    if !output.status.success() {
+        return Err(LocalError::Build {
+            what: format!("cargo metadata in {}", dir.display()),
+            detail: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        });
+    }
+    let metadata: Value =
+        serde_json::from_slice(&output.stdout).map_err(|error| LocalError::Build {
+            what: "cargo metadata".into(),
+            detail: error.to_string(),
+        })?;
+    metadata["target_directory"]
+        .as_str()
+        .map(|dir| PathBuf::from(dir).join("release"))
+        .ok_or_else(|| LocalError::Build {
+            what: "cargo metadata".into(),
+            detail: "no target_directory".into(),
+        })
+}
+
+/// Builds (unless `build` is false) and locates every function's executable.
+pub(crate) async fn functions(stack: &Stack, build: bool) -> Result<Vec<Built>, LocalError> {
+    let mut by_dir: BTreeMap<PathBuf, Vec<(Function, String)>> = BTreeMap::new();
+    for function in &stack.functions {
+        let dir = code_dir(stack, function)?;
+        let binary = binary_of(function)?;
+        by_dir
+            .entry(dir)
+            .or_default()
+            .push((function.clone(), binary));
+    }
+    let mut built = Vec::new();
+    for (dir, functions) in by_dir {
+        if build {
+            let mut command = tokio::process::Command::new("cargo");
+            command.args(["build", "--release"]).current_dir(&dir);
+            for (_, binary) in &functions {
+                command.args(["--bin", binary]);
+            }
+            let status = command.status().await.map_err(|source| LocalError::Build {
+                what: format!("cargo build in {}", dir.display()),
+                detail: format!("{source}: is cargo on PATH?"),
+            })?;
+            if !status.success() {
+                return Err(LocalError::Build {
+                    what: format!("cargo build in {}", dir.display()),
+                    detail: format!("{status}; the compiler's messages are above"),
+                });
+            }
+        }
+        let release = target_dir(&dir)?;
+        for (function, binary) in functions {
+            let executable = release.join(&binary);
+            if !executable.is_file() {
+                return Err(LocalError::Build {
+                    what: format!("function {}", function.logical_id),
+                    detail: format!(
+                        "{} does not exist: run without --no-build (or cargo build --release --bin {binary})",
+                        executable.display()
+                    ),
+                });
+            }
+            built.push(Built {
+                function,
+                executable,
+            });
+        }
+    }
+    Ok(built)
+}

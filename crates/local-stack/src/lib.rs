@@ -1,0 +1,376 @@
+//! Local mode: `template.yaml` running on a laptop, with no AWS account and no Docker.
+//!
+//! [`LocalStack::start`] reads the template (`cfn-template`), builds the Rust
+//! functions natively, and wires the local services on **one loopback port**:
+//!
+//! | requests | served by |
+//! |---|---|
+//! | `POST /` with `X-Amz-Target: AWSStepFunctions.*` | the Step Functions API (`sfn-local`, on the `asl-engine` interpreter) |
+//! | `POST /` from an SNS client (query protocol) | SNS (`sns-local`): email lands in `<state-dir>/outbox/` |
+//! | `POST /2015-03-31/functions/{name}/invocations` | the Lambda `Invoke` API (`lambda-local`) |
+//!
+//! The state machines of the template are created (or updated when the
+//! template changed) with the ARNs the template gives them; their Lambda tasks
+//! call the local functions and their `sns:publish` tasks the local topics.
+//! Functions run as real processes behind a Lambda Runtime API, with
+//! `AWS_ENDPOINT_URL` pointing at this port, so their AWS SDK calls (SNS) stay
+//! local. Everything durable lives in the state directory: restarting on the
+//! same directory resumes waiting reviews with their task tokens.
+
+mod build;
+mod integrations;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use asl_engine::ports::Integration;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use cfn_template::{LocalEnvironment, ParameterOverrides, Stack};
+use lambda_local::{FunctionSpec, HostConfig, LambdaHost, LogFormat, OutputSink};
+use sns_local::{SnsConfig, SnsService, TopicSpec};
+use tower::ServiceExt as _;
+
+/// The region and account of local ARNs.
+pub const LOCAL_REGION: &str = cfn_template::DEFAULT_REGION;
+pub const LOCAL_ACCOUNT: &str = cfn_template::DEFAULT_ACCOUNT_ID;
+
+/// Largest request body the shared port accepts (Step Functions and SNS
+/// payloads are at most 256 KiB; their envelopes add little).
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// How to run local mode.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub template: PathBuf,
+    /// `Key=Value` strings, as `sam deploy --parameter-overrides` takes them.
+    pub parameter_overrides: Vec<String>,
+    pub addr: SocketAddr,
+    pub state_dir: PathBuf,
+    pub stack_name: String,
+    /// Build the functions with cargo first.
+    pub build: bool,
+    /// Values for parameters that have no default in the template and were
+    /// not overridden, so a first local run needs no flags (e.g. a reviewer
+    /// address: locally, email only lands in the outbox).
+    pub local_defaults: Vec<(String, String)>,
+}
+
+/// Why local mode could not start. Each message says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    #[error(transparent)]
+    Template(#[from] cfn_template::TemplateError),
+    #[error("{resource}: local mode cannot run {why}")]
+    Unsupported { resource: String, why: String },
+    #[error("building {what} failed: {detail}")]
+    Build { what: String, detail: String },
+    #[error("cannot listen on {addr}: {source}; pass another --port, or stop what uses it")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot use the state directory {dir}: {detail}")]
+    State { dir: PathBuf, detail: String },
+    #[error("cannot start the functions: {0}")]
+    Functions(String),
+    #[error("state machine {name}: {detail}")]
+    StateMachine { name: String, detail: String },
+    #[error("the server stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+/// What local mode created, for the terminal.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub endpoint_url: String,
+    pub state_dir: PathBuf,
+    pub outbox: PathBuf,
+    /// (logical id, ARN)
+    pub state_machines: Vec<(String, String)>,
+    /// (logical id, ARN, "protocol:endpoint" subscriptions)
+    pub topics: Vec<(String, String, Vec<String>)>,
+    /// (logical id, function name)
+    pub functions: Vec<(String, String)>,
+    /// One line per skipped resource or other notice from the template.
+    pub notices: Vec<String>,
+}
+
+/// Local mode, started and ready to serve.
+pub struct LocalStack {
+    listener: tokio::net::TcpListener,
+    sfn: Arc<sfn_local::Service>,
+    sns: Arc<SnsService>,
+    lambda: LambdaHost,
+    summary: Summary,
+    stack: Stack,
+}
+
+impl LocalStack {
+    /// Reads the template, builds the functions, and opens every service.
+    /// `announce` receives the terminal lines of SNS deliveries; function
+    /// output goes to stderr prefixed with the function name.
+    pub async fn start(
+        options: Options,
+        announce: impl Fn(&str) + Send + Sync + 'static,
+    ) -> Result<Self, LocalError> {
+        let listener = tokio::net::TcpListener::bind(options.addr)
+            .await
+            .map_err(|source| LocalError::Bind {
+                addr: options.addr,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(LocalError::Serve)?;
+        let endpoint_url = format!("http://{addr}");
+
+        let environment = LocalEnvironment::new(&options.stack_name)
+            .with_region(LOCAL_REGION)
+            .with_account_id(LOCAL_ACCOUNT)
+            .with_http_api_url(&endpoint_url);
+        let (stack, defaulted) = load(&options, &environment)?;
+
+        std::fs::create_dir_all(&options.state_dir).map_err(|error| LocalError::State {
+            dir: options.state_dir.clone(),
+            detail: error.to_string(),
+        })?;
+        let outbox = options.state_dir.join("outbox");
+        let sns = Arc::new(SnsService::new(
+            SnsConfig::new(&outbox, LOCAL_REGION, LOCAL_ACCOUNT).with_announce(announce),
+            topics(&stack),
+        ));
+
+        let built = build::functions(&stack, options.build).await?;
+        let specs = built
+            .iter()
+            .map(|built| {
+                let function = &built.function;
+                let mut spec = FunctionSpec::new(&function.name, &function.arn, &built.executable);
+                spec.environment = function.environment.clone();
+                spec.timeout = Duration::from_secs(u64::from(function.timeout_seconds));
+                spec.memory_mb = function.memory_mb;
+                if function.log_format.eq_ignore_ascii_case("json") {
+                    spec.log_format = LogFormat::Json;
+                }
+                spec
+            })
+            .collect();
+        let mut host_config = HostConfig::new(LOCAL_REGION);
+        host_config.endpoint_url = Some(endpoint_url.clone());
+        host_config.account_id = LOCAL_ACCOUNT.to_owned();
+        host_config.output = OutputSink::stderr();
+        let lambda = LambdaHost::start(specs, host_config)
+            .map_err(|error| LocalError::Functions(error.to_string()))?;
+
+        let integrations: Vec<Arc<dyn Integration>> = vec![
+            Arc::new(integrations::LambdaIntegration {
+                host: lambda.clone(),
+            }),
+            Arc::new(integrations::SnsIntegration {
+                sns: Arc::clone(&sns),
+            }),
+        ];
+        let sfn = sfn_local::Service::open(
+            sfn_local::Config {
+                state_dir: options.state_dir.clone(),
+                region: LOCAL_REGION.to_owned(),
+                account: LOCAL_ACCOUNT.to_owned(),
+            },
+            integrations,
+        )
+        .map_err(|error| LocalError::State {
+            dir: options.state_dir.clone(),
+            detail: error.to_string(),
+        })?;
+        let mut state_machines = Vec::new();
+        for machine in &stack.state_machines {
+            let arn = create_or_update(&sfn, machine).await?;
+            state_machines.push((machine.logical_id.clone(), arn));
+        }
+
+        let mut notices: Vec<String> = defaulted;
+        notices.extend(stack.notices.iter().map(ToString::to_string));
+        let resumed = sfn.resume_inflight().await.unwrap_or(0);
+        if resumed > 0 {
+            notices.push(format!(
+                "re-invoking {resumed} task(s) in flight at the last stop"
+            ));
+        }
+        let summary = Summary {
+            endpoint_url,
+            state_dir: options.state_dir.clone(),
+            outbox,
+            state_machines,
+            topics: stack
+                .topics
+                .iter()
+                .map(|topic| {
+                    let subscriptions = stack
+                        .subscriptions_of(&topic.arn)
+                        .into_iter()
+                        .map(|s| format!("{}:{}", s.protocol, s.endpoint))
+                        .collect();
+                    (topic.logical_id.clone(), topic.arn.clone(), subscriptions)
+                })
+                .collect(),
+            functions: stack
+                .functions
+                .iter()
+                .map(|function| (function.logical_id.clone(), function.name.clone()))
+                .collect(),
+            notices,
+        };
+        Ok(Self {
+            listener,
+            sfn,
+            sns,
+            lambda,
+            summary,
+            stack,
+        })
+    }
+
+    /// What was created.
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// The template as local mode resolved it.
+    pub fn stack(&self) -> &Stack {
+        &self.stack
+    }
+
+    /// Serves until `shutdown` resolves, then stops the functions and closes the store.
+    pub async fn serve(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), LocalError> {
+        let timers = tokio::spawn(Arc::clone(&self.sfn).run_timers());
+        let shared = Shared {
+            sfn: sfn_local::api::router(Arc::clone(&self.sfn)),
+            sns: Arc::clone(&self.sns),
+        };
+        let app = Router::new()
+            .route("/", post(dispatch))
+            .with_state(shared)
+            .merge(self.lambda.router());
+        let served = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(LocalError::Serve);
+        timers.abort();
+        self.lambda.shutdown().await;
+        self.sfn.close();
+        served
+    }
+}
+
+/// The services sharing `POST /`.
+#[derive(Clone)]
+struct Shared {
+    sfn: Router,
+    sns: Arc<SnsService>,
+}
+
+/// Routes `POST /` to SNS or Step Functions: SNS clients send the query
+/// protocol (or an `AmazonSimpleNotificationService.*` target); Step
+/// Functions clients send `X-Amz-Target: AWSStepFunctions.*`.
+async fn dispatch(State(shared): State<Shared>, request: Request) -> Response {
+    if sns_local::is_sns_request(request.headers()) {
+        let (parts, body) = request.into_parts();
+        return match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+            Ok(bytes) => sns_local::handle(&shared.sns, &parts.headers, &bytes).await,
+            Err(error) => (
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body: {error}"),
+            )
+                .into_response(),
+        };
+    }
+    let (parts, body) = request.into_parts();
+    let request = Request::from_parts(parts, Body::new(body));
+    match shared.sfn.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// Loads the template; a parameter without default that `local_defaults`
+/// names gets that value, with a notice saying so.
+fn load(
+    options: &Options,
+    environment: &LocalEnvironment,
+) -> Result<(Stack, Vec<String>), LocalError> {
+    let mut given = options.parameter_overrides.clone();
+    let mut notices = Vec::new();
+    loop {
+        let overrides = ParameterOverrides::parse(&given)?;
+        match Stack::load(&options.template, environment, &overrides) {
+            Ok(stack) => return Ok((stack, notices)),
+            Err(cfn_template::TemplateError::Parameter { name, message })
+                if message.starts_with("has no default") && overrides.get(&name).is_none() =>
+            {
+                let Some((_, value)) = options.local_defaults.iter().find(|(n, _)| *n == name)
+                else {
+                    return Err(cfn_template::TemplateError::Parameter { name, message }.into());
+                };
+                notices.push(format!(
+                    "parameter {name} has no default: using {value} locally \
+                     (--parameter-overrides {name}=... to change it)"
+                ));
+                given.push(format!("{name}={value}"));
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
+fn topics(stack: &Stack) -> Vec<TopicSpec> {
+    stack
+        .topics
+        .iter()
+        .map(|topic| {
+            let mut spec = TopicSpec::new(&topic.name, &topic.arn);
+            spec.display_name = topic.display_name.clone();
+            for subscription in stack.subscriptions_of(&topic.arn) {
+                spec = spec.with_subscription(&subscription.protocol, &subscription.endpoint);
+            }
+            spec
+        })
+        .collect()
+}
+
+/// Creates a template's state machine, or updates it when the template's
+/// definition changed since the state directory last saw it.
+async fn create_or_update(
+    sfn: &sfn_local::Service,
+    machine: &cfn_template::StateMachine,
+) -> Result<String, LocalError> {
+    let definition = machine.definition.to_string();
+    let failed = |detail: String| LocalError::StateMachine {
+        name: machine.logical_id.clone(),
+        detail,
+    };
+    match sfn
+        .create_state_machine(
+            &machine.name,
+            &definition,
+            &machine.role_arn,
+            &machine.machine_type.to_string(),
+        )
+        .await
+    {
+        Ok(row) => Ok(row.arn),
+        Err(sfn_local::ApiError::StateMachineAlreadyExists(_)) => {
+            sfn.update_state_machine(&machine.arn, Some(&definition), Some(&machine.role_arn))
+                .await
+                .map_err(|error| failed(error.to_string()))?;
+            Ok(machine.arn.clone())
+        }
+        Err(error) => Err(failed(error.to_string())),
+    }
+}
