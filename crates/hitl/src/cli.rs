@@ -114,4 +114,7 @@ pub(crate) struct LocalArgs {
     /// Use the functions as last built (skip `cargo build`).
     #[arg(long)]
     pub(crate) no_build: bool,
+    /// Build and run the functions in cargo's dev profile (quicker to build, slower to run).
+    #[arg(long)]
+    pub(crate) debug: bool,
 }

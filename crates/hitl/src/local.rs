@@ -41,6 +41,7 @@ pub(crate) async fn run(args: &LocalArgs, target: &Target) -> Result<()> {
         state_dir: args.state_dir.clone(),
         stack_name: stack_name.clone(),
         build: !args.no_build,
+        release: !args.debug,
         local_defaults: LOCAL_DEFAULTS
             .iter()
             .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))

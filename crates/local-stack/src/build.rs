@@ -51,8 +51,8 @@ fn binary_of(function: &Function) -> Result<String, LocalError> {
         })
 }
 
-/// Where cargo puts a code directory's release binaries.
-fn target_dir(dir: &Path) -> Result<PathBuf, LocalError> {
+/// Where cargo puts a code directory's binaries for a profile.
+fn target_dir(dir: &Path, release: bool) -> Result<PathBuf, LocalError> {
     let output = std::process::Command::new("cargo")
         .args(["metadata", "--format-version", "1", "--no-deps"])
         .current_dir(dir)
@@ -74,15 +74,20 @@ fn target_dir(dir: &Path) -> Result<PathBuf, LocalError> {
         })?;
     metadata["target_directory"]
         .as_str()
-        .map(|dir| PathBuf::from(dir).join("release"))
+        .map(|dir| PathBuf::from(dir).join(if release { "release" } else { "debug" }))
         .ok_or_else(|| LocalError::Build {
             what: "cargo metadata".into(),
             detail: "no target_directory".into(),
         })
 }
 
-/// Builds (unless `build` is false) and locates every function's executable.
-pub(crate) async fn functions(stack: &Stack, build: bool) -> Result<Vec<Built>, LocalError> {
+/// Builds (unless `build` is false) and locates every function's executable,
+/// in the release profile or, with `release` false, the dev profile.
+pub(crate) async fn functions(
+    stack: &Stack,
+    build: bool,
+    release: bool,
+) -> Result<Vec<Built>, LocalError> {
     let mut by_dir: BTreeMap<PathBuf, Vec<(Function, String)>> = BTreeMap::new();
     for function in &stack.functions {
         let dir = code_dir(stack, function)?;
@@ -96,7 +101,10 @@ pub(crate) async fn functions(stack: &Stack, build: bool) -> Result<Vec<Built>, 
     for (dir, functions) in by_dir {
         if build {
             let mut command = tokio::process::Command::new("cargo");
-            command.args(["build", "--release"]).current_dir(&dir);
+            command.arg("build").current_dir(&dir);
+            if release {
+                command.arg("--release");
+            }
             for (_, binary) in &functions {
                 command.args(["--bin", binary]);
             }
@@ -111,15 +119,16 @@ pub(crate) async fn functions(stack: &Stack, build: bool) -> Result<Vec<Built>, 
                 });
             }
         }
-        let release = target_dir(&dir)?;
+        let profile_dir = target_dir(&dir, release)?;
         for (function, binary) in functions {
-            let executable = release.join(&binary);
+            let executable = profile_dir.join(&binary);
             if !executable.is_file() {
                 return Err(LocalError::Build {
                     what: format!("function {}", function.logical_id),
                     detail: format!(
-                        "{} does not exist: run without --no-build (or cargo build --release --bin {binary})",
-                        executable.display()
+                        "{} does not exist: run without --no-build (or cargo build{} --bin {binary})",
+                        executable.display(),
+                        if release { " --release" } else { "" }
                     ),
                 });
             }

@@ -55,6 +55,8 @@ pub struct Options {
     pub stack_name: String,
     /// Build the functions with cargo first.
     pub build: bool,
+    /// Use release builds of the functions (`false`: the dev profile, quicker to build).
+    pub release: bool,
     /// Values for parameters that have no default in the template and were
     /// not overridden, so a first local run needs no flags (e.g. a reviewer
     /// address: locally, email only lands in the outbox).
@@ -144,7 +146,7 @@ impl LocalStack {
             topics(&stack),
         ));
 
-        let built = build::functions(&stack, options.build).await?;
+        let built = build::functions(&stack, options.build, options.release).await?;
         let specs = built
             .iter()
             .map(|built| {
