@@ -77,7 +77,10 @@ ensure_venv() {
 
 export -f ensure_venv
 
-needs_python_tools() { wanted cfn-lint || wanted sam-validate || wanted sam-build || wanted conformance; }
+# cargo-test needs the AWS CLI (end-to-end tests drive local mode with it).
+needs_python_tools() {
+  wanted cfn-lint || wanted sam-validate || wanted sam-build || wanted conformance || wanted cargo-test
+}
 
 if needs_python_tools; then
   stage setup-python-tools 600 ensure_venv "$TOOLS/venv" scripts/requirements-tools.txt
