@@ -793,8 +793,16 @@ impl Parser {
             },
             "Task" => {
                 let resource = self.string(obj, "Resource", at);
-                if resource.is_none() {
-                    self.schema("The field 'Resource' should be non-null", at);
+                match &resource {
+                    None => self.schema("The field 'Resource' should be non-null", at),
+                    // arn:<partition>:<service>:<region>:<account>:<resource...>
+                    Some(r) if !(r.starts_with("arn:") && r.split(':').count() >= 6) => {
+                        self.schema(
+                            "Value is not a valid resource ARN",
+                            &format!("{at}/Resource"),
+                        );
+                    }
+                    Some(_) => {}
                 }
                 Kind::Task(TaskState {
                     resource: resource.unwrap_or_default(),

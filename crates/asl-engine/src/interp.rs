@@ -1594,10 +1594,19 @@ impl Run<'_> {
 
     fn on_timer(&mut self, timer_id: u64) {
         if self.exec.exec_timer == Some(timer_id) {
-            self.finish_event(
+            // Measured on AWS (floci-io/floci#2733, #2782): one ExecutionTimedOut event with
+            // error States.Timeout and previousEventId 0; DescribeExecution shows no error.
+            let root = self.exec.threads.keys().next().copied().unwrap_or(1);
+            if let Some(th) = self.exec.threads.get_mut(&root) {
+                th.cursor = 0;
+                th.silent = false;
+            }
+            self.emit(
+                root,
                 "ExecutionTimedOut",
                 "executionTimedOutEventDetails",
-                json!({}),
+                json!({"error": "States.Timeout"}),
+                true,
             );
             self.exec.status = Status::TimedOut;
             self.close();

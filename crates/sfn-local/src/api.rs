@@ -364,6 +364,28 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
                 .await?;
             Ok(json!({}))
         }
+        "DescribeStateMachineForExecution" => {
+            let arn = req_str(req, "executionArn")?;
+            let row = svc.execution_row(arn)?;
+            let definition = svc.store.definition(row.definition_id)?.unwrap_or_default();
+            let name = row.sm_arn.rsplit(':').next().unwrap_or_default().to_owned();
+            let role = svc
+                .state_machine(&row.sm_arn)
+                .map(|sm| sm.row.role_arn)
+                .unwrap_or_default();
+            Ok(json!({
+                "stateMachineArn": row.sm_arn,
+                "name": name,
+                "definition": definition,
+                "roleArn": role,
+                "updateDate": secs(row.start_ms),
+            }))
+        }
+        // Tags are accepted and not stored: nothing in the local service reads them.
+        "TagResource" | "UntagResource" => {
+            req_str(req, "resourceArn")?;
+            Ok(json!({}))
+        }
         "ListTagsForResource" => {
             let arn = req_str(req, "resourceArn")?;
             check_arn(arn, "stateMachine")?;
