@@ -13,6 +13,7 @@
 //! when the process died is not re-invoked.
 
 pub mod api;
+pub mod cli;
 pub mod error;
 pub mod service;
 pub mod store;

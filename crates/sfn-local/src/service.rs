@@ -347,7 +347,14 @@ impl Service {
             self.cfg.region, self.cfg.account, sm.row.name, name
         );
         let _guard = self.shards[shard_of(&arn)].lock().await;
-        if self.store.execution(&arn)?.is_some() {
+        if let Some(existing) = self.store.execution(&arn)? {
+            // API reference (StartExecution): the same name and input on a RUNNING
+            // execution is idempotent and returns the original execution.
+            let same_input = serde_json::from_str::<Value>(&existing.input).ok()
+                == serde_json::from_str::<Value>(input_text).ok();
+            if existing.status == "RUNNING" && same_input {
+                return Ok((existing.arn, existing.start_ms));
+            }
             return Err(ApiError::ExecutionAlreadyExists(format!(
                 "Execution Already Exists: '{arn}'"
             )));

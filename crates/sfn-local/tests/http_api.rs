@@ -178,6 +178,9 @@ async fn execution_and_callback_errors_use_aws_codes() {
         ),
         "ExecutionAlreadyExists"
     );
+    // Same name and same input while RUNNING: idempotent.
+    let again = c.start(&sm, "e1", json!({"id": 1})).await;
+    assert_eq!(again, exec);
     assert_eq!(
         code(
             c.call(
