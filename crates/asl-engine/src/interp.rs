@@ -1733,32 +1733,27 @@ impl Run<'_> {
                 }
             }
             TaskOutcome::Failed { error, cause } => {
-                if tw.legacy_lambda {
-                    self.emit(
-                        t,
-                        "LambdaFunctionFailed",
-                        "lambdaFunctionFailedEventDetails",
-                        json!({"error": error, "cause": cause}),
-                        true,
-                    );
-                } else {
-                    self.emit(
-                        t,
-                        "TaskFailed",
-                        "taskFailedEventDetails",
-                        json!({"resourceType": tw.resource_type, "resource": tw.resource, "error": error, "cause": cause}),
-                        true,
-                    );
+                // SendTaskFailure may omit error and cause; AWS then records neither.
+                let error = (!error.is_empty()).then_some(error);
+                let cause = (!cause.is_empty()).then_some(cause);
+                let mut d = Map::new();
+                if !tw.legacy_lambda {
+                    d.insert("resourceType".into(), Value::from(tw.resource_type.clone()));
+                    d.insert("resource".into(), Value::from(tw.resource.clone()));
                 }
-                self.state_failed(
-                    t,
-                    &st,
-                    a,
-                    Failure {
-                        error: Some(error),
-                        cause: Some(cause),
-                    },
-                );
+                if let Some(e) = &error {
+                    d.insert("error".into(), Value::from(e.clone()));
+                }
+                if let Some(c) = &cause {
+                    d.insert("cause".into(), Value::from(c.clone()));
+                }
+                let (ty, key) = if tw.legacy_lambda {
+                    ("LambdaFunctionFailed", "lambdaFunctionFailedEventDetails")
+                } else {
+                    ("TaskFailed", "taskFailedEventDetails")
+                };
+                self.emit(t, ty, key, Value::Object(d), true);
+                self.state_failed(t, &st, a, Failure { error, cause });
             }
         }
         Ok(())
@@ -2100,5 +2095,58 @@ mod tests {
         let step = apply(&mut exec, &d, Command::Timer { timer_id: 1 }, 1_000);
         assert_eq!(types(&step.events), ["ExecutionTimedOut"]);
         assert_eq!(exec.status, Status::TimedOut);
+    }
+}
+
+#[cfg(test)]
+mod throughput {
+    use super::*;
+
+    /// `cargo test -p asl-engine --release -- --ignored --nocapture throughput`
+    #[test]
+    #[ignore = "timing check, run by hand in release mode"]
+    fn ten_state_machine_throughput() {
+        let mut states = Map::new();
+        for i in 0..9 {
+            let next = format!("S{}", i + 1);
+            let st = if i % 3 == 2 {
+                json!({"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 0, "Next": next}], "Default": next})
+            } else {
+                json!({"Type": "Pass", "Next": next})
+            };
+            states.insert(format!("S{i}"), st);
+        }
+        states.insert("S9".into(), json!({"Type": "Succeed"}));
+        let d = match Definition::parse(&json!({"StartAt": "S0", "States": states})) {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        let n = 20_000;
+        let t0 = std::time::Instant::now();
+        for i in 0..n {
+            let info = ExecInfo {
+                execution_arn: format!("arn:aws:states:us-east-1:1:execution:sm:{i}"),
+                name: i.to_string(),
+                state_machine_arn: "arn:aws:states:us-east-1:1:stateMachine:sm".into(),
+                state_machine_name: "sm".into(),
+                role_arn: "r".into(),
+                start_ms: 0,
+                input: json!({"n": 1, "payload": {"a": [1, 2, 3], "b": "text"}}),
+                token_prefix: String::new(),
+            };
+            let (exec, step) = Execution::start(&d, info, 0);
+            assert_eq!(exec.status, Status::Succeeded);
+            let _rendered: Vec<String> = step
+                .events
+                .iter()
+                .map(|e| e.to_aws_json().to_string())
+                .collect();
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        eprintln!(
+            "{:.0} executions/s ({:.0} states/s)",
+            n as f64 / secs,
+            10.0 * n as f64 / secs
+        );
     }
 }
