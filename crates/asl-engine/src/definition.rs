@@ -22,6 +22,8 @@ use serde_json::{Map, Value};
 pub struct DefinitionError {
     /// The full message, starting with `Invalid State Machine Definition: `.
     pub message: String,
+    /// Each problem as `CODE: what at /location` (ValidateStateMachineDefinition lists them).
+    pub problems: Vec<String>,
 }
 
 impl DefinitionError {
@@ -33,6 +35,7 @@ impl DefinitionError {
             .join(", ");
         Self {
             message: format!("Invalid State Machine Definition: {joined}"),
+            problems: problems.to_vec(),
         }
     }
 }
@@ -207,8 +210,8 @@ struct Parser {
 impl Definition {
     /// Parses and validates a definition given as JSON text.
     pub fn parse_str(text: &str) -> Result<Self, DefinitionError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| DefinitionError {
-            message: format!("Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: {e}'"),
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            DefinitionError::from_problems(&[format!("INVALID_JSON_DESCRIPTION: {e}")])
         })?;
         Self::parse(&value)
     }

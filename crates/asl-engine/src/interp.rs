@@ -2066,6 +2066,49 @@ mod tests {
     }
 
     #[test]
+    fn map_runs_callback_tasks_with_max_concurrency() {
+        let d = def(
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "MaxConcurrency": 1, "End": true,
+            "ItemSelector": {"item.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"},
+            "ItemProcessor": {"StartAt": "Ask", "States": {"Ask": {
+                "Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+                "Parameters": {"token.$": "$$.Task.Token", "item.$": "$.item"},
+                "ResultSelector": {"who.$": "$.who"}, "End": true}}}}}}),
+        );
+        let (mut exec, step) = Execution::start(&d, info(json!(["a", "b"])), 0);
+        let first = invocations(&step);
+        assert_eq!(
+            first.len(),
+            1,
+            "MaxConcurrency 1 runs one iteration at a time"
+        );
+        assert_eq!(first[0].1.parameters["item"], json!("a"));
+        let step = apply(
+            &mut exec,
+            &d,
+            Command::Task {
+                task_id: first[0].0,
+                outcome: TaskOutcome::Succeeded(json!({"who": "ann"})),
+            },
+            1,
+        );
+        let second = invocations(&step);
+        assert_eq!(second.len(), 1);
+        assert_eq!(second[0].1.parameters["item"], json!("b"));
+        assert_ne!(second[0].1.task_token, first[0].1.task_token);
+        apply(
+            &mut exec,
+            &d,
+            Command::Task {
+                task_id: second[0].0,
+                outcome: TaskOutcome::Succeeded(json!({"who": "bob"})),
+            },
+            2,
+        );
+        assert_eq!(exec.output, Some(json!([{"who": "ann"}, {"who": "bob"}])));
+    }
+
+    #[test]
     fn stop_aborts_a_waiting_execution() {
         let d = def(
             json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}}),

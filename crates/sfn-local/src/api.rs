@@ -190,18 +190,27 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
             Ok(match asl_engine::Definition::parse_str(def) {
                 Ok(_) => json!({"result": "OK", "diagnostics": [], "truncated": false}),
                 Err(e) => {
-                    let code = e
-                        .message
-                        .split('\'')
-                        .nth(1)
-                        .and_then(|s| s.split(':').next())
-                        .unwrap_or("SCHEMA_VALIDATION_FAILED")
-                        .to_owned();
-                    json!({
-                        "result": "FAIL",
-                        "diagnostics": [{"severity": "ERROR", "code": code, "message": e.message}],
-                        "truncated": false,
-                    })
+                    // Each problem reads `CODE: what at /location`.
+                    let diagnostics: Vec<Value> = e
+                        .problems
+                        .iter()
+                        .map(|p| {
+                            let (code, rest) = p
+                                .split_once(": ")
+                                .unwrap_or(("SCHEMA_VALIDATION_FAILED", p));
+                            let (message, location) = match rest.rsplit_once(" at /") {
+                                Some((m, l)) => (m.to_owned(), Some(format!("/{l}"))),
+                                None => (rest.to_owned(), None),
+                            };
+                            let mut d =
+                                json!({"severity": "ERROR", "code": code, "message": message});
+                            if let (Some(l), Some(o)) = (location, d.as_object_mut()) {
+                                o.insert("location".into(), Value::from(l));
+                            }
+                            d
+                        })
+                        .collect();
+                    json!({"result": "FAIL", "diagnostics": diagnostics, "truncated": false})
                 }
             })
         }

@@ -138,7 +138,10 @@ async fn state_machine_errors_use_aws_codes() {
             json!({"definition": bad.to_string()}),
         )
         .await;
-    assert_eq!(v.map(|v| v["result"].clone()).ok(), Some(json!("FAIL")));
+    let v = v.unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(v["result"], "FAIL");
+    assert_eq!(v["diagnostics"][0]["code"], "MISSING_TRANSITION_TARGET");
+    assert_eq!(v["diagnostics"][0]["location"], "/States/A/Next");
     assert!(
         c.call("DeleteStateMachine", json!({"stateMachineArn": arn}))
             .await
