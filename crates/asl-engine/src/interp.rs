@@ -134,6 +134,9 @@ pub struct Step {
 struct Failure {
     error: Option<String>,
     cause: Option<String>,
+    /// Raised by a Map iteration or Parallel branch rather than by the state itself.
+    #[serde(default)]
+    from_child: bool,
 }
 
 impl Failure {
@@ -141,6 +144,7 @@ impl Failure {
         Self {
             error: Some(error.into()),
             cause: Some(cause.into()),
+            from_child: false,
         }
     }
     /// Errors that `States.ALL` does not catch and no retrier retries.
@@ -757,7 +761,11 @@ impl Run<'_> {
                     None => Ok(cause.clone()),
                 };
                 let f = match (err, cau) {
-                    (Ok(error), Ok(cause)) => Failure { error, cause },
+                    (Ok(error), Ok(cause)) => Failure {
+                        error,
+                        cause,
+                        from_child: false,
+                    },
                     (Err(e), _) | (_, Err(e)) => Self::fail_eval(&a, e),
                 };
                 self.thread_fail(t, f);
@@ -1282,16 +1290,16 @@ impl Run<'_> {
                 }
             }
         }
-        if !f.is_terminal() {
-            match st.kind {
-                Kind::Map(_) => {
-                    self.emit(t, "MapStateFailed", "", Value::Null, true);
-                }
-                Kind::Parallel { .. } => {
-                    self.emit(t, "ParallelStateFailed", "", Value::Null, true);
-                }
-                _ => {}
+        // As LocalStack records against AWS: Parallel always records ParallelStateFailed;
+        // Map records MapStateFailed unless the Map itself hit a terminal (runtime) error.
+        match st.kind {
+            Kind::Map(_) if f.from_child || !f.is_terminal() => {
+                self.emit(t, "MapStateFailed", "", Value::Null, true);
             }
+            Kind::Parallel { .. } => {
+                self.emit(t, "ParallelStateFailed", "", Value::Null, true);
+            }
+            _ => {}
         }
         let catcher: Option<&Catcher> = if f.is_terminal() {
             None
@@ -1473,6 +1481,10 @@ impl Run<'_> {
                         th.cursor = th.cursor.max(child_cursor);
                     }
                     self.abort_children(&mut ch, &a);
+                    let f = Failure {
+                        from_child: true,
+                        ..f
+                    };
                     self.state_failed(p, &st, a, f);
                     return;
                 }
@@ -1664,6 +1676,7 @@ impl Run<'_> {
                     Failure {
                         error: Some(error.to_owned()),
                         cause: None,
+                        from_child: false,
                     },
                 );
             }
@@ -1753,7 +1766,16 @@ impl Run<'_> {
                     ("TaskFailed", "taskFailedEventDetails")
                 };
                 self.emit(t, ty, key, Value::Object(d), true);
-                self.state_failed(t, &st, a, Failure { error, cause });
+                self.state_failed(
+                    t,
+                    &st,
+                    a,
+                    Failure {
+                        error,
+                        cause,
+                        from_child: false,
+                    },
+                );
             }
         }
         Ok(())
