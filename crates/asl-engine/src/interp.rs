@@ -36,6 +36,12 @@ use crate::ports::{TaskOutcome, TaskRequest};
 /// AWS's payload limit for state input/output: 256 KiB.
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
 
+/// AWS's history limit: event 25,000 is the ExecutionFailed that ends the execution.
+pub const MAX_HISTORY_EVENTS: u64 = 25_000;
+
+const HISTORY_LIMIT_CAUSE: &str =
+    "The execution reached the maximum number of history events (25000).";
+
 /// Static facts about an execution (the `$$.Execution` / `$$.StateMachine` part).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExecInfo {
@@ -228,6 +234,9 @@ struct Thread {
     cursor: u64,
     last: u64,
     silent: bool,
+    /// States entered by this thread; bounds loops in silent (Distributed Map) threads.
+    #[serde(default)]
+    entered: u64,
     status: TStatus,
 }
 
@@ -494,6 +503,7 @@ impl Run<'_> {
                 cursor,
                 last: cursor,
                 silent,
+                entered: 0,
                 status: TStatus::Dead,
             },
         );
@@ -520,12 +530,24 @@ impl Run<'_> {
     }
 
     fn emit(&mut self, t: u64, ty: &str, key: &str, details: Value, update: bool) -> u64 {
-        let Some(th) = self.exec.threads.get_mut(&t) else {
+        if self.exec.status != Status::Running {
+            return 0;
+        }
+        let Some(th) = self.exec.threads.get(&t) else {
             return 0;
         };
         if th.silent {
             return 0;
         }
+        if self.exec.next_event_id >= MAX_HISTORY_EVENTS && !ty.starts_with("Execution") {
+            // Measured on AWS (floci-io/floci#2734): event 25,000 is ExecutionFailed,
+            // previousEventId 24,999, error States.Runtime.
+            self.history_limit();
+            return 0;
+        }
+        let Some(th) = self.exec.threads.get_mut(&t) else {
+            return 0;
+        };
         let id = self.exec.next_event_id;
         self.exec.next_event_id += 1;
         let prev = th.cursor;
@@ -542,6 +564,23 @@ impl Run<'_> {
             details,
         });
         id
+    }
+
+    fn history_limit(&mut self) {
+        let id = self.exec.next_event_id;
+        self.exec.next_event_id += 1;
+        self.out.events.push(HistoryEvent {
+            id,
+            previous_event_id: id - 1,
+            timestamp_ms: self.now,
+            event_type: "ExecutionFailed".to_owned(),
+            details_key: "executionFailedEventDetails".to_owned(),
+            details: json!({"error": "States.Runtime", "cause": HISTORY_LIMIT_CAUSE}),
+        });
+        self.exec.status = Status::Failed;
+        self.exec.error = Some("States.Runtime".to_owned());
+        self.exec.cause = Some(HISTORY_LIMIT_CAUSE.to_owned());
+        self.close();
     }
 
     /// An execution-level event on the root thread (id 1).
@@ -671,6 +710,17 @@ impl Run<'_> {
     }
 
     fn enter(&mut self, t: u64, name: String, input: Value) {
+        if self.exec.status != Status::Running {
+            return;
+        }
+        if let Some(th) = self.exec.threads.get_mut(&t) {
+            th.entered += 1;
+            // A silent thread records no events, so bound it by transitions instead.
+            if th.silent && th.entered > MAX_HISTORY_EVENTS / 2 {
+                self.thread_fail(t, Failure::new("States.Runtime", HISTORY_LIMIT_CAUSE));
+                return;
+            }
+        }
         let Some(st) = self.state_of(t, &name) else {
             self.thread_fail(
                 t,
@@ -1330,6 +1380,9 @@ impl Run<'_> {
     }
 
     fn thread_done(&mut self, t: u64, out: Value) {
+        if self.exec.status != Status::Running {
+            return;
+        }
         let parent = self.exec.threads.get(&t).and_then(|th| th.parent);
         match parent {
             None => {
@@ -1349,6 +1402,9 @@ impl Run<'_> {
     }
 
     fn thread_fail(&mut self, t: u64, f: Failure) {
+        if self.exec.status != Status::Running {
+            return;
+        }
         let parent = self.exec.threads.get(&t).and_then(|th| th.parent);
         match parent {
             None => {
@@ -2128,6 +2184,26 @@ mod tests {
             2,
         );
         assert_eq!(exec.output, Some(json!([{"who": "ann"}, {"who": "bob"}])));
+    }
+
+    #[test]
+    fn an_endless_loop_stops_at_the_history_limit() {
+        let d = def(json!({"StartAt": "Loop", "States": {
+            "Loop": {"Type": "Pass", "Next": "Check"},
+            "Check": {"Type": "Choice", "Choices": [{"Variable": "$.spin", "BooleanEquals": true, "Next": "Loop"}], "Default": "Done"},
+            "Done": {"Type": "Succeed"}}}));
+        let (exec, step) = Execution::start(&d, info(json!({"spin": true})), 0);
+        assert_eq!(exec.status, Status::Failed);
+        let last = step.events.last().cloned();
+        assert_eq!(
+            last.as_ref().map(|e| (e.id, e.previous_event_id)),
+            Some((25_000, 24_999))
+        );
+        assert_eq!(
+            last.map(|e| e.event_type),
+            Some("ExecutionFailed".to_owned())
+        );
+        assert_eq!(exec.cause.as_deref(), Some(HISTORY_LIMIT_CAUSE));
     }
 
     #[test]
