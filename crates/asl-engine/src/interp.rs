@@ -583,25 +583,15 @@ impl Run<'_> {
         self.close();
     }
 
-    /// An execution-level event on the root thread (id 1).
+    /// ExecutionAborted / ExecutionTimedOut: measured on AWS (floci-io/floci#2733, #2734,
+    /// #2965), both are recorded with previousEventId 0, whatever ran before.
     fn finish_event(&mut self, ty: &str, key: &str, details: Value) {
         let root = self.exec.threads.keys().next().copied().unwrap_or(1);
-        // After a close the root may be gone; fall back to the last event id.
-        if self.exec.threads.contains_key(&root) {
-            let root_cursor = self.exec.threads.get(&root).map(|t| t.cursor).unwrap_or(0);
-            let deepest = self.deepest_cursor().max(root_cursor);
-            if let Some(th) = self.exec.threads.get_mut(&root) {
-                th.cursor = deepest;
-                th.silent = false;
-            }
-            self.emit(root, ty, key, details, true);
+        if let Some(th) = self.exec.threads.get_mut(&root) {
+            th.cursor = 0;
+            th.silent = false;
         }
-    }
-
-    /// For events that end the whole execution while children run (timeout, abort):
-    /// the most recent event of any thread.
-    fn deepest_cursor(&self) -> u64 {
-        self.exec.next_event_id.saturating_sub(1)
+        self.emit(root, ty, key, details, true);
     }
 
     fn close(&mut self) {
@@ -1662,19 +1652,10 @@ impl Run<'_> {
 
     fn on_timer(&mut self, timer_id: u64) {
         if self.exec.exec_timer == Some(timer_id) {
-            // Measured on AWS (floci-io/floci#2733, #2782): one ExecutionTimedOut event with
-            // error States.Timeout and previousEventId 0; DescribeExecution shows no error.
-            let root = self.exec.threads.keys().next().copied().unwrap_or(1);
-            if let Some(th) = self.exec.threads.get_mut(&root) {
-                th.cursor = 0;
-                th.silent = false;
-            }
-            self.emit(
-                root,
+            self.finish_event(
                 "ExecutionTimedOut",
                 "executionTimedOutEventDetails",
                 json!({"error": "States.Timeout"}),
-                true,
             );
             self.exec.status = Status::TimedOut;
             self.close();
@@ -2222,6 +2203,8 @@ mod tests {
             1,
         );
         assert_eq!(types(&step.events), ["ExecutionAborted"]);
+        assert_eq!(step.events[0].previous_event_id, 0);
+        assert_eq!(step.events[0].details, json!({"error": "E"}));
         assert_eq!(exec.status, Status::Aborted);
         assert!(exec.pending().is_empty());
     }
@@ -2235,7 +2218,9 @@ mod tests {
         assert_eq!(timers(&step).len(), 2);
         let step = apply(&mut exec, &d, Command::Timer { timer_id: 1 }, 1_000);
         assert_eq!(types(&step.events), ["ExecutionTimedOut"]);
+        assert_eq!(step.events[0].previous_event_id, 0);
         assert_eq!(exec.status, Status::TimedOut);
+        assert_eq!(exec.error, None);
     }
 }
 
