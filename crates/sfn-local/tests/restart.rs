@@ -91,3 +91,56 @@ async fn kill_and_restart_resumes_executions() {
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn every_acknowledged_start_survives_a_kill() {
+    let dir = temp_dir("acked");
+    let port = free_port();
+    let c = std::sync::Arc::new(Client::new(format!("http://127.0.0.1:{port}/")));
+    let mut child = spawn(port, &dir);
+    wait_ready(&c).await;
+    let sm = c.create("acked", callback_definition()).await;
+
+    // Start executions from many tasks and kill the server while requests are in flight.
+    let mut handles = Vec::new();
+    for worker in 0..16 {
+        let (c, sm) = (c.clone(), sm.clone());
+        handles.push(tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for i in 0..200 {
+                let r = c
+                    .call(
+                        "StartExecution",
+                        json!({"stateMachineArn": sm, "name": format!("w{worker}-{i}"), "input": "{\"id\": 1}"}),
+                    )
+                    .await;
+                match r {
+                    Ok(v) => acked.push(v["executionArn"].as_str().unwrap_or_default().to_owned()),
+                    Err(_) => break,
+                }
+            }
+            acked
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut acked = Vec::new();
+    for h in handles {
+        acked.extend(h.await.unwrap_or_default());
+    }
+    assert!(
+        !acked.is_empty(),
+        "nothing was acknowledged before the kill"
+    );
+
+    let mut child = spawn(port, &dir);
+    wait_ready(&c).await;
+    for arn in &acked {
+        let d = c.status(arn).await;
+        assert_eq!(d["status"], "RUNNING", "{arn}");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
