@@ -2188,6 +2188,49 @@ mod tests {
     }
 
     #[test]
+    fn parallel_inside_map_with_catch_resumes_from_snapshots() {
+        // Each item needs two approvals (a Parallel of two callback tasks); a rejection
+        // is caught per item. The snapshot is serialised between every command.
+        let ask = json!({"Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+            "Parameters": {"token.$": "$$.Task.Token"}, "End": true});
+        let d = def(
+            json!({"StartAt": "Items", "States": {"Items": {"Type": "Map", "End": true,
+            "ItemProcessor": {"StartAt": "Both", "States": {
+                "Both": {"Type": "Parallel", "Next": "Ok",
+                    "Catch": [{"ErrorEquals": ["Rejected"], "ResultPath": "$.rejection", "Next": "No"}],
+                    "Branches": [{"StartAt": "A", "States": {"A": ask}}, {"StartAt": "B", "States": {"B": ask}}]},
+                "Ok": {"Type": "Pass", "Result": "approved", "End": true},
+                "No": {"Type": "Pass", "InputPath": "$.rejection.Error", "End": true}}}}}}),
+        );
+        let (exec, step) = Execution::start(&d, info(json!([{"n": 1}, {"n": 2}])), 0);
+        let mut exec = exec;
+        let mut pending: Vec<u64> = invocations(&step).iter().map(|(id, _)| *id).collect();
+        assert_eq!(pending.len(), 4, "two items x two branches wait at once");
+        // Item 0: both approve. Item 1: first branch rejects.
+        let outcomes = [
+            (pending[0], TaskOutcome::Succeeded(json!("yes"))),
+            (
+                pending[2],
+                TaskOutcome::Failed {
+                    error: "Rejected".into(),
+                    cause: "no".into(),
+                },
+            ),
+            (pending[1], TaskOutcome::Succeeded(json!("yes"))),
+        ];
+        for (now, (task_id, outcome)) in (1..).zip(outcomes) {
+            let text = serde_json::to_string(&exec).unwrap_or_default();
+            exec = serde_json::from_str(&text).unwrap_or_else(|e| panic!("snapshot: {e}"));
+            apply(&mut exec, &d, Command::Task { task_id, outcome }, now);
+        }
+        pending.clear();
+        assert_eq!(exec.status, Status::Succeeded);
+        assert_eq!(exec.output, Some(json!(["approved", "Rejected"])));
+        // The aborted sibling's token is no longer valid.
+        assert!(!exec.has_task(4));
+    }
+
+    #[test]
     fn stop_aborts_a_waiting_execution() {
         let d = def(
             json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}}),
