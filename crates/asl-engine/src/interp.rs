@@ -18,7 +18,19 @@
 //! `MapIterationSucceeded/Failed/Aborted`, `MapStateSucceeded` and
 //! `ParallelStateSucceeded`, which AWS records without moving it (see the `scenarios`
 //! conformance cases, e.g. `test_map_state_catch`: MapStateFailed's previous id is the
-//! failed iteration's last state event, not MapIterationFailed).
+//! failed iteration's last state event, not MapIterationFailed). `ExecutionAborted` and
+//! `ExecutionTimedOut` have previous id 0, as measured on AWS.
+//!
+//! Errors: expression failures carry AWS's prefix "An error occurred while executing the
+//! state 'X' (entered at the event id #N). " added here (asl-eval returns the rest).
+//! `States.Runtime` and `States.DataLimitExceeded` are terminal: no retrier retries them
+//! and `States.ALL` / `States.TaskFailed` do not catch them. `States.TaskFailed` matches
+//! every other error except `States.Timeout`. Event 25,000 is a `States.Runtime`
+//! `ExecutionFailed`, so an endless loop ends inside one step.
+//!
+//! Task tokens are `ExecInfo::token_prefix` followed by the task id; `$$.Task.Token` is
+//! set for `.waitForTaskToken` resources. Bare Lambda function ARNs record
+//! `LambdaFunction*` events, every other resource `Task*` events.
 
 use std::collections::BTreeMap;
 
