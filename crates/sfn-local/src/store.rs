@@ -263,11 +263,11 @@ impl Store {
 
     pub fn execution(&self, arn: &str) -> Result<Option<ExecutionRow>, StoreError> {
         self.read(|c| {
-            c.query_row(
+            // Cached statement: this is on every StartExecution and callback.
+            c.prepare_cached(
                 "SELECT seq, arn, sm_arn, name, definition_id, status, start_ms, stop_ms, input, output, error, cause, snapshot FROM executions WHERE arn = ?1",
-                [arn],
-                exec_row,
-            )
+            )?
+            .query_row([arn], exec_row)
             .optional()
         })
     }
