@@ -3,6 +3,13 @@
 //! Requests and responses follow the Step Functions API reference (member names in
 //! camelCase, timestamps as epoch seconds with a fraction). Signatures are accepted
 //! without checking. Errors are HTTP 400 with `{"__type": "<Code>", "message": "..."}`.
+//!
+//! Operations: CreateStateMachine, DescribeStateMachine, ListStateMachines,
+//! UpdateStateMachine, DeleteStateMachine, ValidateStateMachineDefinition, StartExecution,
+//! DescribeExecution, ListExecutions, StopExecution, GetExecutionHistory
+//! (maxResults / nextToken / reverseOrder / includeExecutionData), SendTaskSuccess,
+//! SendTaskFailure, SendTaskHeartbeat, DescribeStateMachineForExecution, and tag calls
+//! (accepted, not stored). Anything else is `UnknownOperationException`.
 
 use std::sync::Arc;
 
@@ -70,7 +77,13 @@ async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: Bytes
         }
     };
     let op = op.to_owned();
-    respond(dispatch(&svc, &op, &req).await)
+    let result = dispatch(&svc, &op, &req).await;
+    match &result {
+        Err(e @ ApiError::Internal(_)) => tracing::error!(op = %op, error = %e, "request failed"),
+        Err(e) => tracing::debug!(op = %op, code = e.code(), "request refused"),
+        Ok(_) => tracing::trace!(op = %op, "request served"),
+    }
+    respond(result)
 }
 
 fn secs(ms: i64) -> Value {
