@@ -277,11 +277,7 @@ pub enum Pending {
     /// A timer to re-arm (the driver keeps due times; see [`Effect::Timer`]).
     Timer(u64),
     /// A task waiting for its outcome; `token` is set for callback tasks.
-    Task {
-        task_id: u64,
-        token: Option<String>,
-        submitted: bool,
-    },
+    Task { task_id: u64, token: Option<String> },
 }
 
 impl Execution {
@@ -418,7 +414,6 @@ impl Execution {
                                 .resource
                                 .ends_with(".waitForTaskToken")
                                 .then(|| self.token(tw.task_id)),
-                            submitted: false,
                         });
                     }
                     Wait::Nothing | Wait::Children(_) => {}
