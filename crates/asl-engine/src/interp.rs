@@ -196,6 +196,9 @@ struct Children {
     failures: u64,
     tolerated_count: Option<u64>,
     tolerated_pct: Option<f64>,
+    /// Items already went through ItemSelector (before ItemBatcher grouped them).
+    #[serde(default)]
+    preselected: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1086,9 +1089,25 @@ impl Run<'_> {
             }
             Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
         };
-        let items = match &m.item_batcher {
-            Some(b) if m.mode == MapMode::Distributed => batch(items, b),
-            _ => items,
+        // ItemBatcher groups the items after ItemSelector shaped each of them.
+        let (items, preselected) = match &m.item_batcher {
+            Some(b) if m.mode == MapMode::Distributed => {
+                let mut selected = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    match &m.item_selector {
+                        Some(sel) => {
+                            let ctx = self.context(a, st, None, Some((i, item)));
+                            match sel.evaluate(&Scope::new(&eff, &ctx)) {
+                                Ok(v) => selected.push(v),
+                                Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+                            }
+                        }
+                        None => selected.push(item.clone()),
+                    }
+                }
+                (batch(selected, b), true)
+            }
+            _ => (items, false),
         };
         self.emit(
             t,
@@ -1161,6 +1180,7 @@ impl Run<'_> {
             failures: 0,
             tolerated_count,
             tolerated_pct,
+            preselected,
         }));
         self.set_active(t, a.clone());
         if n == 0 {
@@ -1215,6 +1235,7 @@ impl Run<'_> {
             failures: 0,
             tolerated_count: None,
             tolerated_pct: None,
+            preselected: false,
         }));
         self.set_active(t, a.clone());
         self.spawn_children(t);
@@ -1252,6 +1273,7 @@ impl Run<'_> {
         }
         let eff = ch.eff_input.clone();
         let kind = ch.kind.clone();
+        let preselected = ch.preselected;
         let items: Vec<(u64, usize, Value)> = spawned
             .iter()
             .map(|(c, i)| (*c, *i, ch.items.get(*i).cloned().unwrap_or(Value::Null)))
@@ -1260,7 +1282,7 @@ impl Run<'_> {
         a2.wait = Wait::Children(ch);
         self.set_active(t, a2.clone());
         let item_selector = match &st.kind {
-            Kind::Map(m) => m.item_selector.clone(),
+            Kind::Map(m) if !preselected => m.item_selector.clone(),
             _ => None,
         };
         for (c, idx, item) in items.iter().cloned() {
@@ -2280,6 +2302,26 @@ mod tests {
         assert_eq!(exec.output, Some(json!(["approved", "Rejected"])));
         // The aborted sibling's token is no longer valid.
         assert!(!exec.has_task(4));
+    }
+
+    #[test]
+    fn item_batcher_groups_selected_items() {
+        let d = def(
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "ItemSelector": {"v.$": "$$.Map.Item.Value"},
+            "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"b": true}},
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}),
+        );
+        let (exec, step) = Execution::start(&d, info(json!([1, 2, 3])), 0);
+        assert_eq!(
+            exec.output,
+            Some(json!([
+                {"BatchInput": {"b": true}, "Items": [{"v": 1}, {"v": 2}]},
+                {"BatchInput": {"b": true}, "Items": [{"v": 3}]}
+            ]))
+        );
+        assert!(types(&step.events).contains(&"MapRunSucceeded"));
     }
 
     #[test]
