@@ -418,11 +418,10 @@ impl Service {
         };
         let mut writes = vec![Write::PutExecution(Box::new(row.clone()))];
         if let Some(first) = step.events.first() {
-            let chunk: Vec<Value> = step.events.iter().map(|e| e.to_aws_json()).collect();
             writes.push(Write::AppendEvents {
                 exec_seq: row.seq,
                 first_id: first.id,
-                chunk: Value::Array(chunk).to_string(),
+                chunk: asl_engine::history::aws_json_array(&step.events),
             });
         }
         if let Some(t) = fired_timer {
