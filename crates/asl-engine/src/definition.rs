@@ -469,6 +469,17 @@ impl Parser {
         }
     }
 
+    fn at_least(&mut self, v: &Option<NumOrPath>, key: &str, min: f64, at: &str) {
+        if let Some(NumOrPath::Literal(n)) = v
+            && *n < min
+        {
+            self.schema(
+                format!("The value for the field '{key}' must be >= {min}"),
+                &format!("{at}/{key}"),
+            );
+        }
+    }
+
     fn num_or_path(
         &mut self,
         obj: &Map<String, Value>,
@@ -807,10 +818,23 @@ impl Parser {
                     }
                     Some(_) => {}
                 }
+                let timeout = self.num_or_path(obj, "TimeoutSeconds", at, true);
+                let heartbeat = self.num_or_path(obj, "HeartbeatSeconds", at, true);
+                self.at_least(&timeout, "TimeoutSeconds", 1.0, at);
+                self.at_least(&heartbeat, "HeartbeatSeconds", 1.0, at);
+                if let (Some(NumOrPath::Literal(t)), Some(NumOrPath::Literal(h))) =
+                    (&timeout, &heartbeat)
+                    && h >= t
+                {
+                    self.schema(
+                        "The value for the field 'HeartbeatSeconds' must be smaller than 'TimeoutSeconds'",
+                        &format!("{at}/HeartbeatSeconds"),
+                    );
+                }
                 Kind::Task(TaskState {
                     resource: resource.unwrap_or_default(),
-                    timeout: self.num_or_path(obj, "TimeoutSeconds", at, true),
-                    heartbeat: self.num_or_path(obj, "HeartbeatSeconds", at, true),
+                    timeout,
+                    heartbeat,
                     credentials: obj.get("Credentials").cloned(),
                 })
             }
@@ -969,14 +993,29 @@ impl Parser {
             } else {
                 self.template(obj, "Parameters", at)
             },
-            max_concurrency: self.num_or_path(obj, "MaxConcurrency", at, true),
-            tolerated_failure_count: self.num_or_path(obj, "ToleratedFailureCount", at, true),
-            tolerated_failure_percentage: self.num_or_path(
-                obj,
-                "ToleratedFailurePercentage",
-                at,
-                false,
-            ),
+            max_concurrency: {
+                let v = self.num_or_path(obj, "MaxConcurrency", at, true);
+                self.at_least(&v, "MaxConcurrency", 0.0, at);
+                v
+            },
+            tolerated_failure_count: {
+                let v = self.num_or_path(obj, "ToleratedFailureCount", at, true);
+                self.at_least(&v, "ToleratedFailureCount", 0.0, at);
+                v
+            },
+            tolerated_failure_percentage: {
+                let v = self.num_or_path(obj, "ToleratedFailurePercentage", at, false);
+                self.at_least(&v, "ToleratedFailurePercentage", 0.0, at);
+                if let Some(NumOrPath::Literal(p)) = &v
+                    && *p > 100.0
+                {
+                    self.schema(
+                        "The value for the field 'ToleratedFailurePercentage' must be <= 100",
+                        &format!("{at}/ToleratedFailurePercentage"),
+                    );
+                }
+                v
+            },
             item_batcher: obj.get("ItemBatcher").cloned(),
             label: self.string(obj, "Label", at),
         })))
