@@ -102,9 +102,10 @@ async fn every_acknowledged_start_survives_a_kill() {
     let sm = c.create("acked", callback_definition()).await;
 
     // Start executions from many tasks and kill the server while requests are in flight.
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut handles = Vec::new();
     for worker in 0..16 {
-        let (c, sm) = (c.clone(), sm.clone());
+        let (c, sm, count) = (c.clone(), sm.clone(), count.clone());
         handles.push(tokio::spawn(async move {
             let mut acked = Vec::new();
             for i in 0..200 {
@@ -115,14 +116,21 @@ async fn every_acknowledged_start_survives_a_kill() {
                     )
                     .await;
                 match r {
-                    Ok(v) => acked.push(v["executionArn"].as_str().unwrap_or_default().to_owned()),
+                    Ok(v) => {
+                        acked.push(v["executionArn"].as_str().unwrap_or_default().to_owned());
+                        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
                     Err(_) => break,
                 }
             }
             acked
         }));
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Kill once some starts are acknowledged and while more are in flight.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count.load(std::sync::atomic::Ordering::SeqCst) < 100 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let _ = child.kill();
     let _ = child.wait();
     let mut acked = Vec::new();
