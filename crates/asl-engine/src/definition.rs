@@ -876,6 +876,12 @@ impl Parser {
             "Wait" => {
                 let mut found = Vec::new();
                 if let Some(n) = self.number(obj, "Seconds", at) {
+                    if n.fract() != 0.0 || n < 0.0 {
+                        self.schema(
+                            "The value for the field 'Seconds' must be a non-negative INTEGER",
+                            &format!("{at}/Seconds"),
+                        );
+                    }
                     found.push(WaitFor::Seconds(n));
                 }
                 if let Some(s) = self.string(obj, "SecondsPath", at)
