@@ -23,9 +23,10 @@
 //!
 //! Errors: expression failures carry AWS's prefix "An error occurred while executing the
 //! state 'X' (entered at the event id #N). " added here (asl-eval returns the rest).
-//! `States.Runtime` and `States.DataLimitExceeded` are terminal: no retrier retries them
-//! and `States.ALL` / `States.TaskFailed` do not catch them. `States.TaskFailed` matches
-//! every other error except `States.Timeout`. Event 25,000 is a `States.Runtime`
+//! `States.ALL` and `States.TaskFailed` never match `States.Runtime` or
+//! `States.DataLimitExceeded`; `States.Runtime` is never retried or caught, while
+//! `States.DataLimitExceeded` can be named explicitly. `States.TaskFailed` matches every
+//! other error except `States.Timeout`. Event 25,000 is a `States.Runtime`
 //! `ExecutionFailed`, so an endless loop ends inside one step.
 //!
 //! Task tokens are `ExecInfo::token_prefix` followed by the task id; `$$.Task.Token` is
@@ -1372,7 +1373,7 @@ impl Run<'_> {
             Kind::Task(_) | Kind::Map(_) | Kind::Parallel { .. }
         );
         if retriable
-            && !f.is_terminal()
+            && f.error.as_deref() != Some("States.Runtime")
             && let Some(idx) = st
                 .retry
                 .iter()
@@ -1415,7 +1416,9 @@ impl Run<'_> {
             }
             _ => {}
         }
-        let catcher: Option<&Catcher> = if f.is_terminal() {
+        // AWS docs: a States.Runtime error "will always cause the execution to fail";
+        // States.DataLimitExceeded escapes States.ALL but can be caught by name.
+        let catcher: Option<&Catcher> = if f.error.as_deref() == Some("States.Runtime") {
             None
         } else {
             st.catch.iter().find(|c| error_matches(&c.error_equals, &f))
