@@ -121,6 +121,9 @@ pub async fn bind_with(
 /// Runs the server until Ctrl-C / SIGTERM.
 pub async fn serve(opts: ServerOptions) -> Result<(), ServeError> {
     let (addr, fut) = bind(opts, shutdown_signal()).await?;
+    if !addr.ip().is_loopback() {
+        tracing::warn!(%addr, "listening beyond loopback: sfn-local checks no signatures");
+    }
     tracing::info!(%addr, "sfn-local listening");
     fut.await
 }
