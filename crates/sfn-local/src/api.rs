@@ -259,7 +259,17 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
                 out.insert("cause".into(), Value::from(c.clone()));
             }
             out.insert("redriveCount".into(), Value::from(0));
+            // AWS marks failed executions REDRIVABLE; this service cannot redrive, so it
+            // says so instead of advertising an operation it does not offer.
             out.insert("redriveStatus".into(), Value::from("NOT_REDRIVABLE"));
+            let reason = if row.status == "RUNNING" {
+                "Execution is RUNNING and cannot be redriven"
+            } else if row.status == "SUCCEEDED" {
+                "Execution is SUCCEEDED and cannot be redriven"
+            } else {
+                "sfn-local does not support RedriveExecution"
+            };
+            out.insert("redriveStatusReason".into(), Value::from(reason));
             Ok(Value::Object(out))
         }
         "ListExecutions" => {
