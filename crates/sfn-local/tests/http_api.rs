@@ -406,3 +406,34 @@ async fn integrations_run_tasks_and_unknown_resources_fail() {
         (json!("FAILED"), json!("States.TaskFailed"))
     );
 }
+
+#[tokio::test]
+async fn heartbeats_keep_a_task_alive_until_they_stop() {
+    let (c, _stop, _dir) = server().await;
+    let sm = c
+        .create(
+            "hb",
+            json!({"StartAt": "Ask", "States": {"Ask": {"Type": "Task",
+                "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+                "Parameters": {"token.$": "$$.Task.Token"},
+                "HeartbeatSeconds": 1, "TimeoutSeconds": 30, "End": true}}}),
+        )
+        .await;
+    let exec = c.start(&sm, "hb1", json!({})).await;
+    let token = c.token(&exec).await;
+    for _ in 0..4 {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        assert!(
+            c.call("SendTaskHeartbeat", json!({"taskToken": token}))
+                .await
+                .is_ok()
+        );
+    }
+    // 1.6 s have passed: more than one HeartbeatSeconds, so heartbeats kept it alive.
+    assert_eq!(c.status(&exec).await["status"], "RUNNING");
+    let d = c.wait_done(&exec, 5).await;
+    assert_eq!(
+        (d["status"].clone(), d["error"].clone()),
+        (json!("FAILED"), json!("States.HeartbeatTimeout"))
+    );
+}
