@@ -126,7 +126,6 @@ CREATE TABLE IF NOT EXISTS executions (
   status TEXT NOT NULL, start_ms INTEGER NOT NULL, stop_ms INTEGER,
   input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT, snapshot TEXT);
 CREATE INDEX IF NOT EXISTS executions_sm ON executions (sm_arn, seq);
-CREATE INDEX IF NOT EXISTS executions_running ON executions (status) WHERE status = 'RUNNING';
 -- History in chunks: one row per committed step (a JSON array of events), so a
 -- 10-state execution that finishes inside StartExecution is one row, not twenty.
 CREATE TABLE IF NOT EXISTS events (
@@ -354,15 +353,6 @@ impl Store {
             let rows = st.query_map([], |r| {
                 Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?))
             })?;
-            rows.collect()
-        })
-    }
-
-    /// ARNs of RUNNING executions (for restart).
-    pub fn running(&self) -> Result<Vec<String>, StoreError> {
-        self.read(|c| {
-            let mut st = c.prepare("SELECT arn FROM executions WHERE status = 'RUNNING'")?;
-            let rows = st.query_map([], |r| r.get(0))?;
             rows.collect()
         })
     }
