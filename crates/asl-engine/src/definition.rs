@@ -222,6 +222,11 @@ impl Definition {
             problems: Vec::new(),
         };
         let def = p.block(value, "", true);
+        if let Some(d) = &def {
+            // ASL: state names are unique in the whole machine, nested blocks included.
+            let mut seen = std::collections::BTreeSet::new();
+            d.duplicate_names("", &mut seen, &mut p.problems);
+        }
         match def {
             Some(d) if p.problems.is_empty() => Ok(d),
             _ => {
@@ -230,6 +235,34 @@ impl Definition {
                         .push("SCHEMA_VALIDATION_FAILED: invalid definition at /".to_owned());
                 }
                 Err(DefinitionError::from_problems(&p.problems))
+            }
+        }
+    }
+
+    fn duplicate_names(
+        &self,
+        at: &str,
+        seen: &mut std::collections::BTreeSet<String>,
+        problems: &mut Vec<String>,
+    ) {
+        for (name, st) in &self.states {
+            let sat = format!("{at}/States/{name}");
+            if !seen.insert(name.clone()) {
+                problems.push(format!(
+                    "DUPLICATE_STATE_NAME: Duplicate State name: {name} at {sat}"
+                ));
+            }
+            match &st.kind {
+                Kind::Parallel { branches } => {
+                    for (i, b) in branches.iter().enumerate() {
+                        b.duplicate_names(&format!("{sat}/Branches[{i}]"), seen, problems);
+                    }
+                }
+                Kind::Map(m) => {
+                    m.processor
+                        .duplicate_names(&format!("{sat}/ItemProcessor"), seen, problems)
+                }
+                _ => {}
             }
         }
     }
@@ -1156,6 +1189,15 @@ mod field_tests {
             m.contains("MISSING_TRANSITION_TARGET: State \"B\" is not reachable. at /States/B"),
             "{m}"
         );
+    }
+
+    #[test]
+    fn state_names_are_unique_across_nested_blocks() {
+        let m = message(
+            json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
+            "Branches": [{"StartAt": "P", "States": {"P": {"Type": "Succeed"}}}]}}}),
+        );
+        assert!(m.contains("DUPLICATE_STATE_NAME"), "{m}");
     }
 
     #[test]
