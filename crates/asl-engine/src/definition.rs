@@ -22,6 +22,8 @@ use serde_json::{Map, Value};
 pub struct DefinitionError {
     /// The full message, starting with `Invalid State Machine Definition: `.
     pub message: String,
+    /// Each problem as `CODE: what at /location` (ValidateStateMachineDefinition lists them).
+    pub problems: Vec<String>,
 }
 
 impl DefinitionError {
@@ -33,6 +35,7 @@ impl DefinitionError {
             .join(", ");
         Self {
             message: format!("Invalid State Machine Definition: {joined}"),
+            problems: problems.to_vec(),
         }
     }
 }
@@ -207,8 +210,8 @@ struct Parser {
 impl Definition {
     /// Parses and validates a definition given as JSON text.
     pub fn parse_str(text: &str) -> Result<Self, DefinitionError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| DefinitionError {
-            message: format!("Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: {e}'"),
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            DefinitionError::from_problems(&[format!("INVALID_JSON_DESCRIPTION: {e}")])
         })?;
         Self::parse(&value)
     }
@@ -219,6 +222,11 @@ impl Definition {
             problems: Vec::new(),
         };
         let def = p.block(value, "", true);
+        if let Some(d) = &def {
+            // ASL: state names are unique in the whole machine, nested blocks included.
+            let mut seen = std::collections::BTreeSet::new();
+            d.duplicate_names("", &mut seen, &mut p.problems);
+        }
         match def {
             Some(d) if p.problems.is_empty() => Ok(d),
             _ => {
@@ -227,6 +235,34 @@ impl Definition {
                         .push("SCHEMA_VALIDATION_FAILED: invalid definition at /".to_owned());
                 }
                 Err(DefinitionError::from_problems(&p.problems))
+            }
+        }
+    }
+
+    fn duplicate_names(
+        &self,
+        at: &str,
+        seen: &mut std::collections::BTreeSet<String>,
+        problems: &mut Vec<String>,
+    ) {
+        for (name, st) in &self.states {
+            let sat = format!("{at}/States/{name}");
+            if !seen.insert(name.clone()) {
+                problems.push(format!(
+                    "DUPLICATE_STATE_NAME: Duplicate State name: {name} at {sat}"
+                ));
+            }
+            match &st.kind {
+                Kind::Parallel { branches } => {
+                    for (i, b) in branches.iter().enumerate() {
+                        b.duplicate_names(&format!("{sat}/Branches[{i}]"), seen, problems);
+                    }
+                }
+                Kind::Map(m) => {
+                    m.processor
+                        .duplicate_names(&format!("{sat}/ItemProcessor"), seen, problems)
+                }
+                _ => {}
             }
         }
     }
@@ -463,6 +499,17 @@ impl Parser {
                 self.schema(e.message, &format!("{at}/{key}"));
                 None
             }
+        }
+    }
+
+    fn at_least(&mut self, v: &Option<NumOrPath>, key: &str, min: f64, at: &str) {
+        if let Some(NumOrPath::Literal(n)) = v
+            && *n < min
+        {
+            self.schema(
+                format!("The value for the field '{key}' must be >= {min}"),
+                &format!("{at}/{key}"),
+            );
         }
     }
 
@@ -793,13 +840,34 @@ impl Parser {
             },
             "Task" => {
                 let resource = self.string(obj, "Resource", at);
-                if resource.is_none() {
-                    self.schema("The field 'Resource' should be non-null", at);
+                match &resource {
+                    None => self.schema("The field 'Resource' should be non-null", at),
+                    // arn:<partition>:<service>:<region>:<account>:<resource...>
+                    Some(r) if !(r.starts_with("arn:") && r.split(':').count() >= 6) => {
+                        self.schema(
+                            "Value is not a valid resource ARN",
+                            &format!("{at}/Resource"),
+                        );
+                    }
+                    Some(_) => {}
+                }
+                let timeout = self.num_or_path(obj, "TimeoutSeconds", at, true);
+                let heartbeat = self.num_or_path(obj, "HeartbeatSeconds", at, true);
+                self.at_least(&timeout, "TimeoutSeconds", 1.0, at);
+                self.at_least(&heartbeat, "HeartbeatSeconds", 1.0, at);
+                if let (Some(NumOrPath::Literal(t)), Some(NumOrPath::Literal(h))) =
+                    (&timeout, &heartbeat)
+                    && h >= t
+                {
+                    self.schema(
+                        "The value for the field 'HeartbeatSeconds' must be smaller than 'TimeoutSeconds'",
+                        &format!("{at}/HeartbeatSeconds"),
+                    );
                 }
                 Kind::Task(TaskState {
                     resource: resource.unwrap_or_default(),
-                    timeout: self.num_or_path(obj, "TimeoutSeconds", at, true),
-                    heartbeat: self.num_or_path(obj, "HeartbeatSeconds", at, true),
+                    timeout,
+                    heartbeat,
                     credentials: obj.get("Credentials").cloned(),
                 })
             }
@@ -841,6 +909,12 @@ impl Parser {
             "Wait" => {
                 let mut found = Vec::new();
                 if let Some(n) = self.number(obj, "Seconds", at) {
+                    if n.fract() != 0.0 || n < 0.0 {
+                        self.schema(
+                            "The value for the field 'Seconds' must be a non-negative INTEGER",
+                            &format!("{at}/Seconds"),
+                        );
+                    }
                     found.push(WaitFor::Seconds(n));
                 }
                 if let Some(s) = self.string(obj, "SecondsPath", at)
@@ -958,14 +1032,29 @@ impl Parser {
             } else {
                 self.template(obj, "Parameters", at)
             },
-            max_concurrency: self.num_or_path(obj, "MaxConcurrency", at, true),
-            tolerated_failure_count: self.num_or_path(obj, "ToleratedFailureCount", at, true),
-            tolerated_failure_percentage: self.num_or_path(
-                obj,
-                "ToleratedFailurePercentage",
-                at,
-                false,
-            ),
+            max_concurrency: {
+                let v = self.num_or_path(obj, "MaxConcurrency", at, true);
+                self.at_least(&v, "MaxConcurrency", 0.0, at);
+                v
+            },
+            tolerated_failure_count: {
+                let v = self.num_or_path(obj, "ToleratedFailureCount", at, true);
+                self.at_least(&v, "ToleratedFailureCount", 0.0, at);
+                v
+            },
+            tolerated_failure_percentage: {
+                let v = self.num_or_path(obj, "ToleratedFailurePercentage", at, false);
+                self.at_least(&v, "ToleratedFailurePercentage", 0.0, at);
+                if let Some(NumOrPath::Literal(p)) = &v
+                    && *p > 100.0
+                {
+                    self.schema(
+                        "The value for the field 'ToleratedFailurePercentage' must be <= 100",
+                        &format!("{at}/ToleratedFailurePercentage"),
+                    );
+                }
+                v
+            },
             item_batcher: obj.get("ItemBatcher").cloned(),
             label: self.string(obj, "Label", at),
         })))
@@ -1100,6 +1189,15 @@ mod field_tests {
             m.contains("MISSING_TRANSITION_TARGET: State \"B\" is not reachable. at /States/B"),
             "{m}"
         );
+    }
+
+    #[test]
+    fn state_names_are_unique_across_nested_blocks() {
+        let m = message(
+            json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
+            "Branches": [{"StartAt": "P", "States": {"P": {"Type": "Succeed"}}}]}}}),
+        );
+        assert!(m.contains("DUPLICATE_STATE_NAME"), "{m}");
     }
 
     #[test]

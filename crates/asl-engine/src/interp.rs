@@ -18,7 +18,20 @@
 //! `MapIterationSucceeded/Failed/Aborted`, `MapStateSucceeded` and
 //! `ParallelStateSucceeded`, which AWS records without moving it (see the `scenarios`
 //! conformance cases, e.g. `test_map_state_catch`: MapStateFailed's previous id is the
-//! failed iteration's last state event, not MapIterationFailed).
+//! failed iteration's last state event, not MapIterationFailed). `ExecutionAborted` and
+//! `ExecutionTimedOut` have previous id 0, as measured on AWS.
+//!
+//! Errors: expression failures carry AWS's prefix "An error occurred while executing the
+//! state 'X' (entered at the event id #N). " added here (asl-eval returns the rest).
+//! `States.ALL` and `States.TaskFailed` never match `States.Runtime` or
+//! `States.DataLimitExceeded`; `States.Runtime` is never retried or caught, while
+//! `States.DataLimitExceeded` can be named explicitly. `States.TaskFailed` matches every
+//! other error except `States.Timeout`. Event 25,000 is a `States.Runtime`
+//! `ExecutionFailed`, so an endless loop ends inside one step.
+//!
+//! Task tokens are `ExecInfo::token_prefix` followed by the task id; `$$.Task.Token` is
+//! set for `.waitForTaskToken` resources. Bare Lambda function ARNs record
+//! `LambdaFunction*` events, every other resource `Task*` events.
 
 use std::collections::BTreeMap;
 
@@ -35,6 +48,12 @@ use crate::ports::{TaskOutcome, TaskRequest};
 
 /// AWS's payload limit for state input/output: 256 KiB.
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+
+/// AWS's history limit: event 25,000 is the ExecutionFailed that ends the execution.
+pub const MAX_HISTORY_EVENTS: u64 = 25_000;
+
+const HISTORY_LIMIT_CAUSE: &str =
+    "The execution reached the maximum number of history events (25000).";
 
 /// Static facts about an execution (the `$$.Execution` / `$$.StateMachine` part).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,6 +153,9 @@ pub struct Step {
 struct Failure {
     error: Option<String>,
     cause: Option<String>,
+    /// Raised by a Map iteration or Parallel branch rather than by the state itself.
+    #[serde(default)]
+    from_child: bool,
 }
 
 impl Failure {
@@ -141,6 +163,7 @@ impl Failure {
         Self {
             error: Some(error.into()),
             cause: Some(cause.into()),
+            from_child: false,
         }
     }
     /// Errors that `States.ALL` does not catch and no retrier retries.
@@ -174,6 +197,9 @@ struct Children {
     failures: u64,
     tolerated_count: Option<u64>,
     tolerated_pct: Option<f64>,
+    /// Items already went through ItemSelector (before ItemBatcher grouped them).
+    #[serde(default)]
+    preselected: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -224,6 +250,9 @@ struct Thread {
     cursor: u64,
     last: u64,
     silent: bool,
+    /// States entered by this thread; bounds loops in silent (Distributed Map) threads.
+    #[serde(default)]
+    entered: u64,
     status: TStatus,
 }
 
@@ -252,11 +281,7 @@ pub enum Pending {
     /// A timer to re-arm (the driver keeps due times; see [`Effect::Timer`]).
     Timer(u64),
     /// A task waiting for its outcome; `token` is set for callback tasks.
-    Task {
-        task_id: u64,
-        token: Option<String>,
-        submitted: bool,
-    },
+    Task { task_id: u64, token: Option<String> },
 }
 
 impl Execution {
@@ -290,6 +315,7 @@ impl Execution {
             exec: &mut exec,
             now: now_ms,
             out: Step::default(),
+            static_ctx: std::cell::OnceCell::new(),
         };
         let root = run.new_thread(Vec::new(), None, 0, 0, false);
         let details = json!({
@@ -337,6 +363,7 @@ impl Execution {
             exec: self,
             now: now_ms,
             out: Step::default(),
+            static_ctx: std::cell::OnceCell::new(),
         };
         match cmd {
             Command::Timer { timer_id } => run.on_timer(timer_id),
@@ -391,7 +418,6 @@ impl Execution {
                                 .resource
                                 .ends_with(".waitForTaskToken")
                                 .then(|| self.token(tw.task_id)),
-                            submitted: false,
                         });
                     }
                     Wait::Nothing | Wait::Children(_) => {}
@@ -415,11 +441,36 @@ impl Execution {
     }
 }
 
+/// `2024-01-31T12:00:00.123Z`, the form AWS uses in the context object. Formatted by
+/// hand: strftime parsing showed up as the top cost of every state in profiles.
 fn iso(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
+    use chrono::{Datelike, Timelike};
+    let dt = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+        dt.timestamp_subsec_millis()
+    )
+}
+
+/// Whether evaluating the state can read `$$` at all; when not, no context is built.
+fn needs_context(st: &State) -> bool {
+    let io = &st.io;
+    matches!(io.input_path, PathField::Path(_))
+        || matches!(io.output_path, PathField::Path(_))
+        || io.parameters.is_some()
+        || io.result_selector.is_some()
+        || !matches!(
+            st.kind,
+            Kind::Pass { .. }
+                | Kind::Succeed
+                | Kind::Wait(WaitFor::Seconds(_) | WaitFor::Timestamp(_))
+        )
 }
 
 fn error_matches(list: &[String], f: &Failure) -> bool {
@@ -456,6 +507,8 @@ struct Run<'a> {
     exec: &'a mut Execution,
     now: i64,
     out: Step,
+    /// `$$.Execution` and `$$.StateMachine`, built once per call.
+    static_ctx: std::cell::OnceCell<(Value, Value)>,
 }
 
 /// What executing a state's logic led to.
@@ -490,6 +543,7 @@ impl Run<'_> {
                 cursor,
                 last: cursor,
                 silent,
+                entered: 0,
                 status: TStatus::Dead,
             },
         );
@@ -516,12 +570,24 @@ impl Run<'_> {
     }
 
     fn emit(&mut self, t: u64, ty: &str, key: &str, details: Value, update: bool) -> u64 {
-        let Some(th) = self.exec.threads.get_mut(&t) else {
+        if self.exec.status != Status::Running {
+            return 0;
+        }
+        let Some(th) = self.exec.threads.get(&t) else {
             return 0;
         };
         if th.silent {
             return 0;
         }
+        if self.exec.next_event_id >= MAX_HISTORY_EVENTS && !ty.starts_with("Execution") {
+            // Measured on AWS (floci-io/floci#2734): event 25,000 is ExecutionFailed,
+            // previousEventId 24,999, error States.Runtime.
+            self.history_limit();
+            return 0;
+        }
+        let Some(th) = self.exec.threads.get_mut(&t) else {
+            return 0;
+        };
         let id = self.exec.next_event_id;
         self.exec.next_event_id += 1;
         let prev = th.cursor;
@@ -540,25 +606,32 @@ impl Run<'_> {
         id
     }
 
-    /// An execution-level event on the root thread (id 1).
-    fn finish_event(&mut self, ty: &str, key: &str, details: Value) {
-        let root = self.exec.threads.keys().next().copied().unwrap_or(1);
-        // After a close the root may be gone; fall back to the last event id.
-        if self.exec.threads.contains_key(&root) {
-            let root_cursor = self.exec.threads.get(&root).map(|t| t.cursor).unwrap_or(0);
-            let deepest = self.deepest_cursor().max(root_cursor);
-            if let Some(th) = self.exec.threads.get_mut(&root) {
-                th.cursor = deepest;
-                th.silent = false;
-            }
-            self.emit(root, ty, key, details, true);
-        }
+    fn history_limit(&mut self) {
+        let id = self.exec.next_event_id;
+        self.exec.next_event_id += 1;
+        self.out.events.push(HistoryEvent {
+            id,
+            previous_event_id: id - 1,
+            timestamp_ms: self.now,
+            event_type: "ExecutionFailed".to_owned(),
+            details_key: "executionFailedEventDetails".to_owned(),
+            details: json!({"error": "States.Runtime", "cause": HISTORY_LIMIT_CAUSE}),
+        });
+        self.exec.status = Status::Failed;
+        self.exec.error = Some("States.Runtime".to_owned());
+        self.exec.cause = Some(HISTORY_LIMIT_CAUSE.to_owned());
+        self.close();
     }
 
-    /// For events that end the whole execution while children run (timeout, abort):
-    /// the most recent event of any thread.
-    fn deepest_cursor(&self) -> u64 {
-        self.exec.next_event_id.saturating_sub(1)
+    /// ExecutionAborted / ExecutionTimedOut: measured on AWS (floci-io/floci#2733, #2734,
+    /// #2965), both are recorded with previousEventId 0, whatever ran before.
+    fn finish_event(&mut self, ty: &str, key: &str, details: Value) {
+        let root = self.exec.threads.keys().next().copied().unwrap_or(1);
+        if let Some(th) = self.exec.threads.get_mut(&root) {
+            th.cursor = 0;
+            th.silent = false;
+        }
+        self.emit(root, ty, key, details, true);
     }
 
     fn close(&mut self) {
@@ -604,7 +677,20 @@ impl Run<'_> {
         token: Option<&str>,
         item: Option<(usize, &Value)>,
     ) -> Value {
-        let info = &self.exec.info;
+        let (execution, machine) = self.static_ctx.get_or_init(|| {
+            let info = &self.exec.info;
+            (
+                json!({
+                    "Id": info.execution_arn,
+                    "Input": info.input,
+                    "StartTime": iso(info.start_ms),
+                    "Name": info.name,
+                    "RoleArn": info.role_arn,
+                    "RedriveCount": 0,
+                }),
+                json!({"Id": info.state_machine_arn, "Name": info.state_machine_name}),
+            )
+        });
         let mut state = Map::new();
         state.insert("Name".into(), Value::from(a.state.clone()));
         state.insert("EnteredTime".into(), Value::from(iso(a.entered_ms)));
@@ -615,21 +701,8 @@ impl Run<'_> {
             state.insert("RetryCount".into(), Value::from(a.retry_count));
         }
         let mut ctx = Map::new();
-        ctx.insert(
-            "Execution".into(),
-            json!({
-                "Id": info.execution_arn,
-                "Input": info.input,
-                "StartTime": iso(info.start_ms),
-                "Name": info.name,
-                "RoleArn": info.role_arn,
-                "RedriveCount": 0,
-            }),
-        );
-        ctx.insert(
-            "StateMachine".into(),
-            json!({"Id": info.state_machine_arn, "Name": info.state_machine_name}),
-        );
+        ctx.insert("Execution".into(), execution.clone());
+        ctx.insert("StateMachine".into(), machine.clone());
         ctx.insert("State".into(), Value::Object(state));
         if let Some(tok) = token {
             ctx.insert("Task".into(), json!({ "Token": tok }));
@@ -667,6 +740,17 @@ impl Run<'_> {
     }
 
     fn enter(&mut self, t: u64, name: String, input: Value) {
+        if self.exec.status != Status::Running {
+            return;
+        }
+        if let Some(th) = self.exec.threads.get_mut(&t) {
+            th.entered += 1;
+            // A silent thread records no events, so bound it by transitions instead.
+            if th.silent && th.entered > MAX_HISTORY_EVENTS / 2 {
+                self.thread_fail(t, Failure::new("States.Runtime", HISTORY_LIMIT_CAUSE));
+                return;
+            }
+        }
         let Some(st) = self.state_of(t, &name) else {
             self.thread_fail(
                 t,
@@ -725,7 +809,11 @@ impl Run<'_> {
             }
             Kind::Wait(w) => self.run_wait(t, st, &mut a, w),
             Kind::Succeed => {
-                let ctx = self.context(&a, st, None, None);
+                let ctx = if needs_context(st) {
+                    self.context(&a, st, None, None)
+                } else {
+                    Value::Null
+                };
                 match Self::input_path(&st.io.input_path, &a.input, &ctx)
                     .and_then(|eff| Self::output(st, &eff, &ctx))
                 {
@@ -757,7 +845,11 @@ impl Run<'_> {
                     None => Ok(cause.clone()),
                 };
                 let f = match (err, cau) {
-                    (Ok(error), Ok(cause)) => Failure { error, cause },
+                    (Ok(error), Ok(cause)) => Failure {
+                        error,
+                        cause,
+                        from_child: false,
+                    },
                     (Err(e), _) | (_, Err(e)) => Self::fail_eval(&a, e),
                 };
                 self.thread_fail(t, f);
@@ -793,7 +885,11 @@ impl Run<'_> {
     }
 
     fn run_pass(&mut self, st: &State, a: &Active, result: Option<&Value>) -> Flow {
-        let ctx = self.context(a, st, None, None);
+        let ctx = if needs_context(st) {
+            self.context(a, st, None, None)
+        } else {
+            Value::Null
+        };
         let r = (|| {
             let eff = Self::input_path(&st.io.input_path, &a.input, &ctx)?;
             let res = match (result, &st.io.parameters) {
@@ -811,7 +907,11 @@ impl Run<'_> {
     }
 
     fn run_wait(&mut self, t: u64, st: &State, a: &mut Active, w: &WaitFor) -> Flow {
-        let ctx = self.context(a, st, None, None);
+        let ctx = if needs_context(st) {
+            self.context(a, st, None, None)
+        } else {
+            Value::Null
+        };
         let due = (|| {
             let eff = Self::input_path(&st.io.input_path, &a.input, &ctx)?;
             let scope = Scope::new(&eff, &ctx);
@@ -836,7 +936,11 @@ impl Run<'_> {
     }
 
     fn wait_done(&self, st: &State, a: &Active) -> Flow {
-        let ctx = self.context(a, st, None, None);
+        let ctx = if needs_context(st) {
+            self.context(a, st, None, None)
+        } else {
+            Value::Null
+        };
         match Self::input_path(&st.io.input_path, &a.input, &ctx)
             .and_then(|eff| Self::output(st, &eff, &ctx))
         {
@@ -986,9 +1090,25 @@ impl Run<'_> {
             }
             Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
         };
-        let items = match &m.item_batcher {
-            Some(b) if m.mode == MapMode::Distributed => batch(items, b),
-            _ => items,
+        // ItemBatcher groups the items after ItemSelector shaped each of them.
+        let (items, preselected) = match &m.item_batcher {
+            Some(b) if m.mode == MapMode::Distributed => {
+                let mut selected = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    match &m.item_selector {
+                        Some(sel) => {
+                            let ctx = self.context(a, st, None, Some((i, item)));
+                            match sel.evaluate(&Scope::new(&eff, &ctx)) {
+                                Ok(v) => selected.push(v),
+                                Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+                            }
+                        }
+                        None => selected.push(item.clone()),
+                    }
+                }
+                (batch(selected, b), true)
+            }
+            _ => (items, false),
         };
         self.emit(
             t,
@@ -1061,6 +1181,7 @@ impl Run<'_> {
             failures: 0,
             tolerated_count,
             tolerated_pct,
+            preselected,
         }));
         self.set_active(t, a.clone());
         if n == 0 {
@@ -1115,6 +1236,7 @@ impl Run<'_> {
             failures: 0,
             tolerated_count: None,
             tolerated_pct: None,
+            preselected: false,
         }));
         self.set_active(t, a.clone());
         self.spawn_children(t);
@@ -1152,6 +1274,7 @@ impl Run<'_> {
         }
         let eff = ch.eff_input.clone();
         let kind = ch.kind.clone();
+        let preselected = ch.preselected;
         let items: Vec<(u64, usize, Value)> = spawned
             .iter()
             .map(|(c, i)| (*c, *i, ch.items.get(*i).cloned().unwrap_or(Value::Null)))
@@ -1160,7 +1283,7 @@ impl Run<'_> {
         a2.wait = Wait::Children(ch);
         self.set_active(t, a2.clone());
         let item_selector = match &st.kind {
-            Kind::Map(m) => m.item_selector.clone(),
+            Kind::Map(m) if !preselected => m.item_selector.clone(),
             _ => None,
         };
         for (c, idx, item) in items.iter().cloned() {
@@ -1250,7 +1373,7 @@ impl Run<'_> {
             Kind::Task(_) | Kind::Map(_) | Kind::Parallel { .. }
         );
         if retriable
-            && !f.is_terminal()
+            && f.error.as_deref() != Some("States.Runtime")
             && let Some(idx) = st
                 .retry
                 .iter()
@@ -1282,18 +1405,20 @@ impl Run<'_> {
                 }
             }
         }
-        if !f.is_terminal() {
-            match st.kind {
-                Kind::Map(_) => {
-                    self.emit(t, "MapStateFailed", "", Value::Null, true);
-                }
-                Kind::Parallel { .. } => {
-                    self.emit(t, "ParallelStateFailed", "", Value::Null, true);
-                }
-                _ => {}
+        // As LocalStack records against AWS: Parallel always records ParallelStateFailed;
+        // Map records MapStateFailed unless the Map itself hit a terminal (runtime) error.
+        match st.kind {
+            Kind::Map(_) if f.from_child || !f.is_terminal() => {
+                self.emit(t, "MapStateFailed", "", Value::Null, true);
             }
+            Kind::Parallel { .. } => {
+                self.emit(t, "ParallelStateFailed", "", Value::Null, true);
+            }
+            _ => {}
         }
-        let catcher: Option<&Catcher> = if f.is_terminal() {
+        // AWS docs: a States.Runtime error "will always cause the execution to fail";
+        // States.DataLimitExceeded escapes States.ALL but can be caught by name.
+        let catcher: Option<&Catcher> = if f.error.as_deref() == Some("States.Runtime") {
             None
         } else {
             st.catch.iter().find(|c| error_matches(&c.error_equals, &f))
@@ -1322,6 +1447,9 @@ impl Run<'_> {
     }
 
     fn thread_done(&mut self, t: u64, out: Value) {
+        if self.exec.status != Status::Running {
+            return;
+        }
         let parent = self.exec.threads.get(&t).and_then(|th| th.parent);
         match parent {
             None => {
@@ -1341,6 +1469,9 @@ impl Run<'_> {
     }
 
     fn thread_fail(&mut self, t: u64, f: Failure) {
+        if self.exec.status != Status::Running {
+            return;
+        }
         let parent = self.exec.threads.get(&t).and_then(|th| th.parent);
         match parent {
             None => {
@@ -1473,6 +1604,10 @@ impl Run<'_> {
                         th.cursor = th.cursor.max(child_cursor);
                     }
                     self.abort_children(&mut ch, &a);
+                    let f = Failure {
+                        from_child: true,
+                        ..f
+                    };
                     self.state_failed(p, &st, a, f);
                     return;
                 }
@@ -1597,7 +1732,7 @@ impl Run<'_> {
             self.finish_event(
                 "ExecutionTimedOut",
                 "executionTimedOutEventDetails",
-                json!({}),
+                json!({"error": "States.Timeout"}),
             );
             self.exec.status = Status::TimedOut;
             self.close();
@@ -1655,6 +1790,7 @@ impl Run<'_> {
                     Failure {
                         error: Some(error.to_owned()),
                         cause: None,
+                        from_child: false,
                     },
                 );
             }
@@ -1724,30 +1860,34 @@ impl Run<'_> {
                 }
             }
             TaskOutcome::Failed { error, cause } => {
-                if tw.legacy_lambda {
-                    self.emit(
-                        t,
-                        "LambdaFunctionFailed",
-                        "lambdaFunctionFailedEventDetails",
-                        json!({"error": error, "cause": cause}),
-                        true,
-                    );
-                } else {
-                    self.emit(
-                        t,
-                        "TaskFailed",
-                        "taskFailedEventDetails",
-                        json!({"resourceType": tw.resource_type, "resource": tw.resource, "error": error, "cause": cause}),
-                        true,
-                    );
+                // SendTaskFailure may omit error and cause; AWS then records neither.
+                let error = (!error.is_empty()).then_some(error);
+                let cause = (!cause.is_empty()).then_some(cause);
+                let mut d = Map::new();
+                if !tw.legacy_lambda {
+                    d.insert("resourceType".into(), Value::from(tw.resource_type.clone()));
+                    d.insert("resource".into(), Value::from(tw.resource.clone()));
                 }
+                if let Some(e) = &error {
+                    d.insert("error".into(), Value::from(e.clone()));
+                }
+                if let Some(c) = &cause {
+                    d.insert("cause".into(), Value::from(c.clone()));
+                }
+                let (ty, key) = if tw.legacy_lambda {
+                    ("LambdaFunctionFailed", "lambdaFunctionFailedEventDetails")
+                } else {
+                    ("TaskFailed", "taskFailedEventDetails")
+                };
+                self.emit(t, ty, key, Value::Object(d), true);
                 self.state_failed(
                     t,
                     &st,
                     a,
                     Failure {
-                        error: Some(error),
-                        cause: Some(cause),
+                        error,
+                        cause,
+                        from_child: false,
                     },
                 );
             }
@@ -2062,6 +2202,132 @@ mod tests {
     }
 
     #[test]
+    fn map_runs_callback_tasks_with_max_concurrency() {
+        let d = def(
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "MaxConcurrency": 1, "End": true,
+            "ItemSelector": {"item.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"},
+            "ItemProcessor": {"StartAt": "Ask", "States": {"Ask": {
+                "Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+                "Parameters": {"token.$": "$$.Task.Token", "item.$": "$.item"},
+                "ResultSelector": {"who.$": "$.who"}, "End": true}}}}}}),
+        );
+        let (mut exec, step) = Execution::start(&d, info(json!(["a", "b"])), 0);
+        let first = invocations(&step);
+        assert_eq!(
+            first.len(),
+            1,
+            "MaxConcurrency 1 runs one iteration at a time"
+        );
+        assert_eq!(first[0].1.parameters["item"], json!("a"));
+        let step = apply(
+            &mut exec,
+            &d,
+            Command::Task {
+                task_id: first[0].0,
+                outcome: TaskOutcome::Succeeded(json!({"who": "ann"})),
+            },
+            1,
+        );
+        let second = invocations(&step);
+        assert_eq!(second.len(), 1);
+        assert_eq!(second[0].1.parameters["item"], json!("b"));
+        assert_ne!(second[0].1.task_token, first[0].1.task_token);
+        apply(
+            &mut exec,
+            &d,
+            Command::Task {
+                task_id: second[0].0,
+                outcome: TaskOutcome::Succeeded(json!({"who": "bob"})),
+            },
+            2,
+        );
+        assert_eq!(exec.output, Some(json!([{"who": "ann"}, {"who": "bob"}])));
+    }
+
+    #[test]
+    fn an_endless_loop_stops_at_the_history_limit() {
+        let d = def(json!({"StartAt": "Loop", "States": {
+            "Loop": {"Type": "Pass", "Next": "Check"},
+            "Check": {"Type": "Choice", "Choices": [{"Variable": "$.spin", "BooleanEquals": true, "Next": "Loop"}], "Default": "Done"},
+            "Done": {"Type": "Succeed"}}}));
+        let (exec, step) = Execution::start(&d, info(json!({"spin": true})), 0);
+        assert_eq!(exec.status, Status::Failed);
+        let last = step.events.last().cloned();
+        assert_eq!(
+            last.as_ref().map(|e| (e.id, e.previous_event_id)),
+            Some((25_000, 24_999))
+        );
+        assert_eq!(
+            last.map(|e| e.event_type),
+            Some("ExecutionFailed".to_owned())
+        );
+        assert_eq!(exec.cause.as_deref(), Some(HISTORY_LIMIT_CAUSE));
+    }
+
+    #[test]
+    fn parallel_inside_map_with_catch_resumes_from_snapshots() {
+        // Each item needs two approvals (a Parallel of two callback tasks); a rejection
+        // is caught per item. The snapshot is serialised between every command.
+        let ask = json!({"Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+            "Parameters": {"token.$": "$$.Task.Token"}, "End": true});
+        let d = def(
+            json!({"StartAt": "Items", "States": {"Items": {"Type": "Map", "End": true,
+            "ItemProcessor": {"StartAt": "Both", "States": {
+                "Both": {"Type": "Parallel", "Next": "Ok",
+                    "Catch": [{"ErrorEquals": ["Rejected"], "ResultPath": "$.rejection", "Next": "No"}],
+                    "Branches": [{"StartAt": "A", "States": {"A": ask}}, {"StartAt": "B", "States": {"B": ask}}]},
+                "Ok": {"Type": "Pass", "Result": "approved", "End": true},
+                "No": {"Type": "Pass", "InputPath": "$.rejection.Error", "End": true}}}}}}),
+        );
+        let (exec, step) = Execution::start(&d, info(json!([{"n": 1}, {"n": 2}])), 0);
+        let mut exec = exec;
+        let mut pending: Vec<u64> = invocations(&step).iter().map(|(id, _)| *id).collect();
+        assert_eq!(pending.len(), 4, "two items x two branches wait at once");
+        // Item 0: both approve. Item 1: first branch rejects.
+        let outcomes = [
+            (pending[0], TaskOutcome::Succeeded(json!("yes"))),
+            (
+                pending[2],
+                TaskOutcome::Failed {
+                    error: "Rejected".into(),
+                    cause: "no".into(),
+                },
+            ),
+            (pending[1], TaskOutcome::Succeeded(json!("yes"))),
+        ];
+        for (now, (task_id, outcome)) in (1..).zip(outcomes) {
+            let text = serde_json::to_string(&exec).unwrap_or_default();
+            exec = serde_json::from_str(&text).unwrap_or_else(|e| panic!("snapshot: {e}"));
+            apply(&mut exec, &d, Command::Task { task_id, outcome }, now);
+        }
+        pending.clear();
+        assert_eq!(exec.status, Status::Succeeded);
+        assert_eq!(exec.output, Some(json!(["approved", "Rejected"])));
+        // The aborted sibling's token is no longer valid.
+        assert!(!exec.has_task(4));
+    }
+
+    #[test]
+    fn item_batcher_groups_selected_items() {
+        let d = def(
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "ItemSelector": {"v.$": "$$.Map.Item.Value"},
+            "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"b": true}},
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}),
+        );
+        let (exec, step) = Execution::start(&d, info(json!([1, 2, 3])), 0);
+        assert_eq!(
+            exec.output,
+            Some(json!([
+                {"BatchInput": {"b": true}, "Items": [{"v": 1}, {"v": 2}]},
+                {"BatchInput": {"b": true}, "Items": [{"v": 3}]}
+            ]))
+        );
+        assert!(types(&step.events).contains(&"MapRunSucceeded"));
+    }
+
+    #[test]
     fn stop_aborts_a_waiting_execution() {
         let d = def(
             json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}}),
@@ -2077,6 +2343,8 @@ mod tests {
             1,
         );
         assert_eq!(types(&step.events), ["ExecutionAborted"]);
+        assert_eq!(step.events[0].previous_event_id, 0);
+        assert_eq!(step.events[0].details, json!({"error": "E"}));
         assert_eq!(exec.status, Status::Aborted);
         assert!(exec.pending().is_empty());
     }
@@ -2090,6 +2358,61 @@ mod tests {
         assert_eq!(timers(&step).len(), 2);
         let step = apply(&mut exec, &d, Command::Timer { timer_id: 1 }, 1_000);
         assert_eq!(types(&step.events), ["ExecutionTimedOut"]);
+        assert_eq!(step.events[0].previous_event_id, 0);
         assert_eq!(exec.status, Status::TimedOut);
+        assert_eq!(exec.error, None);
+    }
+}
+
+#[cfg(test)]
+mod throughput {
+    use super::*;
+
+    /// `cargo test -p asl-engine --release -- --ignored --nocapture throughput`
+    #[test]
+    #[ignore = "timing check, run by hand in release mode"]
+    fn ten_state_machine_throughput() {
+        let mut states = Map::new();
+        for i in 0..9 {
+            let next = format!("S{}", i + 1);
+            let st = if i % 3 == 2 {
+                json!({"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 0, "Next": next}], "Default": next})
+            } else {
+                json!({"Type": "Pass", "Next": next})
+            };
+            states.insert(format!("S{i}"), st);
+        }
+        states.insert("S9".into(), json!({"Type": "Succeed"}));
+        let d = match Definition::parse(&json!({"StartAt": "S0", "States": states})) {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        let n = 20_000;
+        let t0 = std::time::Instant::now();
+        for i in 0..n {
+            let info = ExecInfo {
+                execution_arn: format!("arn:aws:states:us-east-1:1:execution:sm:{i}"),
+                name: i.to_string(),
+                state_machine_arn: "arn:aws:states:us-east-1:1:stateMachine:sm".into(),
+                state_machine_name: "sm".into(),
+                role_arn: "r".into(),
+                start_ms: 0,
+                input: json!({"n": 1, "payload": {"a": [1, 2, 3], "b": "text"}}),
+                token_prefix: String::new(),
+            };
+            let (exec, step) = Execution::start(&d, info, 0);
+            assert_eq!(exec.status, Status::Succeeded);
+            let _rendered: Vec<String> = step
+                .events
+                .iter()
+                .map(|e| e.to_aws_json().to_string())
+                .collect();
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        eprintln!(
+            "{:.0} executions/s ({:.0} states/s)",
+            n as f64 / secs,
+            10.0 * n as f64 / secs
+        );
     }
 }

@@ -2,8 +2,12 @@
 //! pure (no I/O, no async runtime) and so tests run deterministically without sleeping.
 //!
 //! * [`Clock`]: "now" in epoch milliseconds. [`FakeClock`] is settable for tests.
-//! * [`Store`]: persists an execution's snapshot and appends its history. The service
-//!   implements it over SQLite; [`MemoryStore`] serves the engine's own tests.
+//! * [`Store`]: the persistence contract: an execution's snapshot and the events of the
+//!   step that produced it are saved together, atomically, before any effect of that step
+//!   is acted on. [`MemoryStore`] implements it for tests and simple drivers. `sfn-local`
+//!   keeps the same contract in its SQLite store but commits more in the same transaction
+//!   (armed timers, in-flight task invocations, listing indexes) through an async,
+//!   group-committing writer, so it does not implement this synchronous trait.
 //! * [`Integration`]: runs a Task state's resource. The engine only emits
 //!   [`crate::Effect::InvokeTask`]; whoever drives the engine picks an integration by
 //!   resource ARN, runs it (possibly asynchronously) and feeds the outcome back as

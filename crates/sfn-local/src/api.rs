@@ -3,6 +3,13 @@
 //! Requests and responses follow the Step Functions API reference (member names in
 //! camelCase, timestamps as epoch seconds with a fraction). Signatures are accepted
 //! without checking. Errors are HTTP 400 with `{"__type": "<Code>", "message": "..."}`.
+//!
+//! Operations: CreateStateMachine, DescribeStateMachine, ListStateMachines,
+//! UpdateStateMachine, DeleteStateMachine, ValidateStateMachineDefinition, StartExecution,
+//! DescribeExecution, ListExecutions, StopExecution, GetExecutionHistory
+//! (maxResults / nextToken / reverseOrder / includeExecutionData), SendTaskSuccess,
+//! SendTaskFailure, SendTaskHeartbeat, DescribeStateMachineForExecution, and tag calls
+//! (accepted, not stored). Anything else is `UnknownOperationException`.
 
 use std::sync::Arc;
 
@@ -70,7 +77,13 @@ async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: Bytes
         }
     };
     let op = op.to_owned();
-    respond(dispatch(&svc, &op, &req).await)
+    let result = dispatch(&svc, &op, &req).await;
+    match &result {
+        Err(e @ ApiError::Internal(_)) => tracing::error!(op = %op, error = %e, "request failed"),
+        Err(e) => tracing::debug!(op = %op, code = e.code(), "request refused"),
+        Ok(_) => tracing::trace!(op = %op, "request served"),
+    }
+    respond(result)
 }
 
 fn secs(ms: i64) -> Value {
@@ -190,18 +203,27 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
             Ok(match asl_engine::Definition::parse_str(def) {
                 Ok(_) => json!({"result": "OK", "diagnostics": [], "truncated": false}),
                 Err(e) => {
-                    let code = e
-                        .message
-                        .split('\'')
-                        .nth(1)
-                        .and_then(|s| s.split(':').next())
-                        .unwrap_or("SCHEMA_VALIDATION_FAILED")
-                        .to_owned();
-                    json!({
-                        "result": "FAIL",
-                        "diagnostics": [{"severity": "ERROR", "code": code, "message": e.message}],
-                        "truncated": false,
-                    })
+                    // Each problem reads `CODE: what at /location`.
+                    let diagnostics: Vec<Value> = e
+                        .problems
+                        .iter()
+                        .map(|p| {
+                            let (code, rest) = p
+                                .split_once(": ")
+                                .unwrap_or(("SCHEMA_VALIDATION_FAILED", p));
+                            let (message, location) = match rest.rsplit_once(" at /") {
+                                Some((m, l)) => (m.to_owned(), Some(format!("/{l}"))),
+                                None => (rest.to_owned(), None),
+                            };
+                            let mut d =
+                                json!({"severity": "ERROR", "code": code, "message": message});
+                            if let (Some(l), Some(o)) = (location, d.as_object_mut()) {
+                                o.insert("location".into(), Value::from(l));
+                            }
+                            d
+                        })
+                        .collect();
+                    json!({"result": "FAIL", "diagnostics": diagnostics, "truncated": false})
                 }
             })
         }
@@ -237,7 +259,17 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
                 out.insert("cause".into(), Value::from(c.clone()));
             }
             out.insert("redriveCount".into(), Value::from(0));
+            // AWS marks failed executions REDRIVABLE; this service cannot redrive, so it
+            // says so instead of advertising an operation it does not offer.
             out.insert("redriveStatus".into(), Value::from("NOT_REDRIVABLE"));
+            let reason = if row.status == "RUNNING" {
+                "Execution is RUNNING and cannot be redriven"
+            } else if row.status == "SUCCEEDED" {
+                "Execution is SUCCEEDED and cannot be redriven"
+            } else {
+                "sfn-local does not support RedriveExecution"
+            };
+            out.insert("redriveStatusReason".into(), Value::from(reason));
             Ok(Value::Object(out))
         }
         "ListExecutions" => {
@@ -362,6 +394,28 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
             let token = req_str(req, "taskToken")?;
             svc.task_callback(token, |task_id| Command::Heartbeat { task_id })
                 .await?;
+            Ok(json!({}))
+        }
+        "DescribeStateMachineForExecution" => {
+            let arn = req_str(req, "executionArn")?;
+            let row = svc.execution_row(arn)?;
+            let definition = svc.store.definition(row.definition_id)?.unwrap_or_default();
+            let name = row.sm_arn.rsplit(':').next().unwrap_or_default().to_owned();
+            let role = svc
+                .state_machine(&row.sm_arn)
+                .map(|sm| sm.row.role_arn)
+                .unwrap_or_default();
+            Ok(json!({
+                "stateMachineArn": row.sm_arn,
+                "name": name,
+                "definition": definition,
+                "roleArn": role,
+                "updateDate": secs(row.start_ms),
+            }))
+        }
+        // Tags are accepted and not stored: nothing in the local service reads them.
+        "TagResource" | "UntagResource" => {
+            req_str(req, "resourceArn")?;
             Ok(json!({}))
         }
         "ListTagsForResource" => {

@@ -8,11 +8,20 @@
 //! accepted request and every state transition is committed before it is acknowledged,
 //! which survives a process kill (`kill -9`) but **not** power loss or an OS crash.
 //! After a restart on the same state directory, running executions continue: timers
-//! fire at their original deadlines and task tokens issued before the restart still work.
-//! Known gap: a request-response task (not `.waitForTaskToken`) that was being invoked
-//! when the process died is not re-invoked.
+//! fire at their original deadlines, task tokens issued before the restart still work,
+//! and task invocations whose outcome was not recorded are invoked again (at least once).
+//!
+//! Memory: an execution waiting on a task token keeps nothing in memory (its snapshot
+//! lives in SQLite and is loaded when the callback arrives); one waiting on a timer keeps
+//! one heap entry (due time, ARN, timer id). Startup reads only the state machines and
+//! the armed timers, never the waiting executions.
+//!
+//! Task resources run through [`Integration`]s passed to [`bind_with`]. Without one, a
+//! `.waitForTaskToken` task just waits for its token (read it from the `TaskScheduled`
+//! event) and any other resource fails with `States.TaskFailed`.
 
 pub mod api;
+pub mod cli;
 pub mod error;
 pub mod service;
 pub mod store;
@@ -112,6 +121,9 @@ pub async fn bind_with(
 /// Runs the server until Ctrl-C / SIGTERM.
 pub async fn serve(opts: ServerOptions) -> Result<(), ServeError> {
     let (addr, fut) = bind(opts, shutdown_signal()).await?;
+    if !addr.ip().is_loopback() {
+        tracing::warn!(%addr, "listening beyond loopback: sfn-local checks no signatures");
+    }
     tracing::info!(%addr, "sfn-local listening");
     fut.await
 }

@@ -352,7 +352,14 @@ impl Service {
             self.cfg.region, self.cfg.account, sm.row.name, name
         );
         let _guard = self.shards[shard_of(&arn)].lock().await;
-        if self.store.execution(&arn)?.is_some() {
+        if let Some(existing) = self.store.execution(&arn)? {
+            // API reference (StartExecution): the same name and input on a RUNNING
+            // execution is idempotent and returns the original execution.
+            let same_input = serde_json::from_str::<Value>(&existing.input).ok()
+                == serde_json::from_str::<Value>(input_text).ok();
+            if existing.status == "RUNNING" && same_input {
+                return Ok((existing.arn, existing.start_ms));
+            }
             return Err(ApiError::ExecutionAlreadyExists(format!(
                 "Execution Already Exists: '{arn}'"
             )));
@@ -416,11 +423,10 @@ impl Service {
         };
         let mut writes = vec![Write::PutExecution(Box::new(row.clone()))];
         if let Some(first) = step.events.first() {
-            let chunk: Vec<Value> = step.events.iter().map(|e| e.to_aws_json()).collect();
             writes.push(Write::AppendEvents {
                 exec_seq: row.seq,
                 first_id: first.id,
-                chunk: Value::Array(chunk).to_string(),
+                chunk: asl_engine::history::aws_json_array(&step.events),
             });
         }
         if let Some(t) = fired_timer {

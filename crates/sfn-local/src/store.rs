@@ -126,7 +126,6 @@ CREATE TABLE IF NOT EXISTS executions (
   status TEXT NOT NULL, start_ms INTEGER NOT NULL, stop_ms INTEGER,
   input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT, snapshot TEXT);
 CREATE INDEX IF NOT EXISTS executions_sm ON executions (sm_arn, seq);
-CREATE INDEX IF NOT EXISTS executions_running ON executions (status) WHERE status = 'RUNNING';
 -- History in chunks: one row per committed step (a JSON array of events), so a
 -- 10-state execution that finishes inside StartExecution is one row, not twenty.
 CREATE TABLE IF NOT EXISTS events (
@@ -263,11 +262,11 @@ impl Store {
 
     pub fn execution(&self, arn: &str) -> Result<Option<ExecutionRow>, StoreError> {
         self.read(|c| {
-            c.query_row(
+            // Cached statement: this is on every StartExecution and callback.
+            c.prepare_cached(
                 "SELECT seq, arn, sm_arn, name, definition_id, status, start_ms, stop_ms, input, output, error, cause, snapshot FROM executions WHERE arn = ?1",
-                [arn],
-                exec_row,
-            )
+            )?
+            .query_row([arn], exec_row)
             .optional()
         })
     }
@@ -354,15 +353,6 @@ impl Store {
             let rows = st.query_map([], |r| {
                 Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?))
             })?;
-            rows.collect()
-        })
-    }
-
-    /// ARNs of RUNNING executions (for restart).
-    pub fn running(&self) -> Result<Vec<String>, StoreError> {
-        self.read(|c| {
-            let mut st = c.prepare("SELECT arn FROM executions WHERE status = 'RUNNING'")?;
-            let rows = st.query_map([], |r| r.get(0))?;
             rows.collect()
         })
     }

@@ -138,7 +138,10 @@ async fn state_machine_errors_use_aws_codes() {
             json!({"definition": bad.to_string()}),
         )
         .await;
-    assert_eq!(v.map(|v| v["result"].clone()).ok(), Some(json!("FAIL")));
+    let v = v.unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(v["result"], "FAIL");
+    assert_eq!(v["diagnostics"][0]["code"], "MISSING_TRANSITION_TARGET");
+    assert_eq!(v["diagnostics"][0]["location"], "/States/A/Next");
     assert!(
         c.call("DeleteStateMachine", json!({"stateMachineArn": arn}))
             .await
@@ -178,6 +181,9 @@ async fn execution_and_callback_errors_use_aws_codes() {
         ),
         "ExecutionAlreadyExists"
     );
+    // Same name and same input while RUNNING: idempotent.
+    let again = c.start(&sm, "e1", json!({"id": 1})).await;
+    assert_eq!(again, exec);
     assert_eq!(
         code(
             c.call(
@@ -398,5 +404,36 @@ async fn integrations_run_tasks_and_unknown_resources_fail() {
     assert_eq!(
         (d["status"].clone(), d["error"].clone()),
         (json!("FAILED"), json!("States.TaskFailed"))
+    );
+}
+
+#[tokio::test]
+async fn heartbeats_keep_a_task_alive_until_they_stop() {
+    let (c, _stop, _dir) = server().await;
+    let sm = c
+        .create(
+            "hb",
+            json!({"StartAt": "Ask", "States": {"Ask": {"Type": "Task",
+                "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+                "Parameters": {"token.$": "$$.Task.Token"},
+                "HeartbeatSeconds": 1, "TimeoutSeconds": 30, "End": true}}}),
+        )
+        .await;
+    let exec = c.start(&sm, "hb1", json!({})).await;
+    let token = c.token(&exec).await;
+    for _ in 0..4 {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        assert!(
+            c.call("SendTaskHeartbeat", json!({"taskToken": token}))
+                .await
+                .is_ok()
+        );
+    }
+    // 1.6 s have passed: more than one HeartbeatSeconds, so heartbeats kept it alive.
+    assert_eq!(c.status(&exec).await["status"], "RUNNING");
+    let d = c.wait_done(&exec, 5).await;
+    assert_eq!(
+        (d["status"].clone(), d["error"].clone()),
+        (json!("FAILED"), json!("States.HeartbeatTimeout"))
     );
 }

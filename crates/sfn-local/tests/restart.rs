@@ -16,15 +16,33 @@ fn free_port() -> u16 {
         .unwrap_or_else(|e| panic!("no free port: {e}"))
 }
 
-fn spawn(port: u16, dir: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_sfn-local"))
+/// Kills the server when dropped, so a failing assertion leaves no process behind.
+struct Server(Child);
+
+impl Server {
+    /// SIGKILL: no graceful shutdown.
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn spawn(port: u16, dir: &std::path::Path) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_sfn-local"))
         .args(["--port", &port.to_string(), "--state-dir"])
         .arg(dir)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| panic!("spawn sfn-local: {e}"))
+        .unwrap_or_else(|e| panic!("spawn sfn-local: {e}"));
+    Server(child)
 }
 
 async fn wait_ready(c: &Client) {
@@ -58,8 +76,7 @@ async fn kill_and_restart_resumes_executions() {
     let waiting = c.start(&waiter, "wait-across-crash", json!({})).await;
 
     // SIGKILL: no graceful shutdown, only what was committed survives.
-    let _ = child.kill();
-    let _ = child.wait();
+    child.kill();
 
     let mut child = spawn(port, &dir);
     wait_ready(&c).await;
@@ -87,7 +104,65 @@ async fn kill_and_restart_resumes_executions() {
     );
     assert!(elapsed < Duration::from_secs(8), "fired late: {elapsed:?}");
 
-    let _ = child.kill();
-    let _ = child.wait();
+    child.kill();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn every_acknowledged_start_survives_a_kill() {
+    let dir = temp_dir("acked");
+    let port = free_port();
+    let c = std::sync::Arc::new(Client::new(format!("http://127.0.0.1:{port}/")));
+    let mut child = spawn(port, &dir);
+    wait_ready(&c).await;
+    let sm = c.create("acked", callback_definition()).await;
+
+    // Start executions from many tasks and kill the server while requests are in flight.
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut handles = Vec::new();
+    for worker in 0..16 {
+        let (c, sm, count) = (c.clone(), sm.clone(), count.clone());
+        handles.push(tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for i in 0..200 {
+                let r = c
+                    .call(
+                        "StartExecution",
+                        json!({"stateMachineArn": sm, "name": format!("w{worker}-{i}"), "input": "{\"id\": 1}"}),
+                    )
+                    .await;
+                match r {
+                    Ok(v) => {
+                        acked.push(v["executionArn"].as_str().unwrap_or_default().to_owned());
+                        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    Err(_) => break,
+                }
+            }
+            acked
+        }));
+    }
+    // Kill once some starts are acknowledged and while more are in flight.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count.load(std::sync::atomic::Ordering::SeqCst) < 100 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill();
+    let mut acked = Vec::new();
+    for h in handles {
+        acked.extend(h.await.unwrap_or_default());
+    }
+    assert!(
+        !acked.is_empty(),
+        "nothing was acknowledged before the kill"
+    );
+
+    let mut child = spawn(port, &dir);
+    wait_ready(&c).await;
+    for arn in &acked {
+        let d = c.status(arn).await;
+        assert_eq!(d["status"], "RUNNING", "{arn}");
+    }
+    child.kill();
     let _ = std::fs::remove_dir_all(&dir);
 }
