@@ -65,10 +65,27 @@ if [[ -z "$passed" ]]; then
   echo "conformance: could not read the runner's summary line: $last" >&2
   exit 1
 fi
-floor="$(sed -n 's/^core_final=\([0-9]*\)$/\1/p' "$floor_file" 2>/dev/null || true)"
-floor="${floor:-0}"
-echo "conformance: core final passed $passed (floor $floor)"
-if (( passed < floor )); then
-  echo "conformance: FAILED: $passed is below the floor $floor in $floor_file" >&2
-  exit 1
-fi
+# Floors, one per score: final outcome, history event types, per-event detail.
+floor_of() { sed -n "s/^$1=\([0-9]*\)$/\1/p" "$floor_file" 2>/dev/null || true; }
+read -r history detail < <("$venv/bin/python" - "$results" <<'PY'
+import json, sys
+total = json.load(open(sys.argv[1]))["summary"]["TOTAL"]
+print(total["history_passed"], total["detail_passed"])
+PY
+)
+status=0
+for score in final history detail; do
+  case $score in
+    final) got=$passed ;;
+    history) got=$history ;;
+    detail) got=$detail ;;
+  esac
+  floor="$(floor_of "core_$score")"
+  floor="${floor:-0}"
+  echo "conformance: core $score passed $got (floor $floor)"
+  if (( got < floor )); then
+    echo "conformance: FAILED: core $score $got is below the floor $floor in $floor_file" >&2
+    status=1
+  fi
+done
+exit $status
