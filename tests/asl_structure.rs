@@ -83,7 +83,8 @@ fn the_review_is_requested_by_sns_and_waits_for_the_task_token() {
 
 /// The email body: a `States.Format` whose template is only `{}` placeholders,
 /// so no text needs intrinsic escaping, and whose arguments put the task token
-/// on its own `Task token:` line and into both ready-to-paste commands.
+/// on its own `Task token:` line, into both ready-to-paste commands, and into
+/// the two review-page links (each on its own line, the token last).
 #[test]
 fn the_email_shows_the_request_deadline_token_and_both_commands() {
     let review = state("Request Review");
@@ -120,6 +121,31 @@ fn the_email_shows_the_request_deadline_token_and_both_commands() {
     assert!(
         rendered.contains("\nTask token: <$$.Task.Token>\n"),
         "{rendered}"
+    );
+    // The links: the API's endpoint (DefinitionSubstitutions), the execution
+    // ARN and the raw token, which the review page parses leniently.
+    assert!(
+        rendered.contains(
+            "\nApprove:\n${ReviewApiEndpoint}/review?d=approve&e=<$$.Execution.Id>&t=<$$.Task.Token>\n"
+        ),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains(
+            "\nReject:\n${ReviewApiEndpoint}/review?d=reject&e=<$$.Execution.Id>&t=<$$.Task.Token>\n"
+        ),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("Opening a link changes nothing"),
+        "{rendered}"
+    );
+    // Links come before the commands: most reviewers use them.
+    assert!(
+        rendered.find("/review?d=approve").unwrap()
+            < rendered
+                .find("aws stepfunctions send-task-success")
+                .unwrap()
     );
 }
 
@@ -223,6 +249,7 @@ fn the_asl_uses_only_substitutions_the_template_provides() {
         "ProcessApprovalFunctionArn",
         "ProcessRejectionFunctionArn",
         "Region",
+        "ReviewApiEndpoint",
         "ReviewTimeoutSeconds",
         "ReviewTopicArn",
     ]

@@ -157,3 +157,126 @@ fn outputs_name_the_state_machine_its_console_url_and_both_topics() {
         assert!(!outputs[key]["Value"].is_null(), "missing output {key}");
     }
 }
+
+/// The tag and value of a short-form intrinsic (`!GetAtt A.B` -> ("GetAtt", "A.B")).
+fn intrinsic(value: &Value) -> (String, String) {
+    match value {
+        Value::Tagged(tagged) => (
+            tagged.tag.to_string().trim_start_matches('!').to_owned(),
+            tagged.value.as_str().unwrap_or_default().to_owned(),
+        ),
+        other => panic!("not a short-form intrinsic: {other:?}"),
+    }
+}
+
+#[test]
+fn the_email_links_point_at_the_review_api_endpoint() {
+    let substitutions =
+        &resource("HumanReviewStateMachine")["Properties"]["DefinitionSubstitutions"];
+    assert_eq!(
+        intrinsic(&substitutions["ReviewApiEndpoint"]),
+        ("GetAtt".to_owned(), "ReviewApi.ApiEndpoint".to_owned())
+    );
+    assert_eq!(
+        resource("ReviewApi")["Type"],
+        Value::from("AWS::Serverless::HttpApi")
+    );
+}
+
+#[test]
+fn the_review_page_serves_get_and_post_review_with_payload_2_and_throttling() {
+    let function = resource("ReviewFunction");
+    assert_eq!(
+        function["Metadata"]["BuildMethod"],
+        Value::from("rust-cargolambda")
+    );
+    assert_eq!(
+        function["Metadata"]["BuildProperties"]["Binary"],
+        Value::from("review_page")
+    );
+    let manifest = read("functions/review_page/Cargo.toml");
+    assert!(manifest.contains("name = \"review_page\""));
+    let properties = &function["Properties"];
+    assert_eq!(
+        properties["LoggingConfig"]["LogFormat"],
+        Value::from("JSON")
+    );
+    let mut routes = BTreeSet::new();
+    for (_, event) in properties["Events"].as_mapping().unwrap() {
+        assert_eq!(event["Type"], Value::from("HttpApi"));
+        let event = &event["Properties"];
+        assert_eq!(
+            intrinsic(&event["ApiId"]),
+            ("Ref".to_owned(), "ReviewApi".to_owned())
+        );
+        assert_eq!(event["PayloadFormatVersion"], Value::from("2.0"));
+        routes.insert(format!(
+            "{} {}",
+            event["Method"].as_str().unwrap(),
+            event["Path"].as_str().unwrap()
+        ));
+    }
+    assert_eq!(
+        routes,
+        BTreeSet::from(["GET /review".to_owned(), "POST /review".to_owned()])
+    );
+    // Routes must not collide with local mode's Lambda Invoke API
+    // (/2015-03-31/functions/...) or its Step Functions and SNS endpoint (POST /).
+    for route in &routes {
+        let path = route.split_once(' ').unwrap().1;
+        assert!(path != "/" && !path.starts_with("/2015-03-31/"), "{route}");
+    }
+
+    let api = &resource("ReviewApi")["Properties"];
+    let throttling = &api["DefaultRouteSettings"];
+    assert!(throttling["ThrottlingRateLimit"].as_f64().unwrap() > 0.0);
+    assert!(throttling["ThrottlingBurstLimit"].as_u64().unwrap() > 0);
+    // Access logs must not carry query strings, which hold task tokens.
+    let format = api["AccessLogSettings"]["Format"].as_str().unwrap();
+    for leaky in ["$context.path", "querystring", "$context.requestOverride"] {
+        assert!(!format.contains(leaky), "{format}");
+    }
+    assert!(format.contains("$context.routeKey"));
+}
+
+#[test]
+fn the_review_function_may_answer_reviews_and_read_only_this_stacks_executions() {
+    let policies = &resource("ReviewFunction")["Properties"]["Policies"];
+    let statements = policies[0]["Statement"].as_sequence().unwrap();
+    assert_eq!(policies.as_sequence().unwrap().len(), 1);
+    assert_eq!(statements.len(), 1);
+    // SendTaskSuccess takes no resource type in IAM: '*' is the only form that works.
+    assert_eq!(
+        statements[0]["Action"],
+        Value::from("states:SendTaskSuccess")
+    );
+    assert_eq!(statements[0]["Resource"], Value::from("*"));
+
+    let reads = resource("ReviewFunctionReadsReviews");
+    assert_eq!(reads["Type"], Value::from("AWS::IAM::Policy"));
+    let properties = &reads["Properties"];
+    assert_eq!(
+        intrinsic(&properties["Roles"][0]),
+        ("Ref".to_owned(), "ReviewFunctionRole".to_owned())
+    );
+    let statements = properties["PolicyDocument"]["Statement"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(statements.len(), 1);
+    let actions: BTreeSet<&str> = statements[0]["Action"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        actions,
+        BTreeSet::from(["states:DescribeExecution", "states:GetExecutionHistory"])
+    );
+    let (tag, resource) = intrinsic(&statements[0]["Resource"]);
+    assert_eq!(tag, "Sub");
+    assert!(
+        resource.ends_with(":execution:${HumanReviewStateMachine.Name}:*"),
+        "{resource}"
+    );
+}

@@ -25,7 +25,7 @@ fn load(overrides: &[&str]) -> Result<Stack, TemplateError> {
 #[test]
 fn functions() -> Result<(), TemplateError> {
     let stack = load(&[])?;
-    assert_eq!(stack.functions.len(), 2);
+    assert_eq!(stack.functions.len(), 3);
     assert_eq!(
         stack.template_dir.join("template.yaml").canonicalize().ok(),
         template_path().canonicalize().ok()
@@ -233,8 +233,11 @@ fn skipped_resources_and_notices() -> Result<(), TemplateError> {
         [
             ("WorkflowKey", "AWS::KMS::Key"),
             ("DecisionTopicPolicy", "AWS::SNS::TopicPolicy"),
+            ("ReviewFunctionReadsReviews", "AWS::IAM::Policy"),
             ("ProcessApprovalLogGroup", "AWS::Logs::LogGroup"),
             ("ProcessRejectionLogGroup", "AWS::Logs::LogGroup"),
+            ("ReviewFunctionLogGroup", "AWS::Logs::LogGroup"),
+            ("ReviewApiAccessLogGroup", "AWS::Logs::LogGroup"),
             ("StateMachineLogGroup", "AWS::Logs::LogGroup"),
             ("FailedExecutionsAlarm", "AWS::CloudWatch::Alarm"),
             ("TimedOutExecutionsAlarm", "AWS::CloudWatch::Alarm"),
@@ -243,8 +246,8 @@ fn skipped_resources_and_notices() -> Result<(), TemplateError> {
     let lines: Vec<String> = stack.notices.iter().map(ToString::to_string).collect();
     assert!(lines.contains(&"skipping WorkflowKey (AWS::KMS::Key): not needed locally".to_owned()));
     assert!(lines.iter().all(|l| !l.contains('\n')));
-    // Seven skipped resources and the decision email subscription; nothing else.
-    assert_eq!(lines.len(), 8, "{lines:#?}");
+    // Ten skipped resources and the decision email subscription; nothing else.
+    assert_eq!(lines.len(), 11, "{lines:#?}");
 
     // The function's log group is the skipped log group's placeholder name.
     let f = stack
@@ -291,7 +294,7 @@ fn overrides_reach_the_definition_and_outputs() -> Result<(), TemplateError> {
         stack.output("ReviewTopicArn").map(|o| o.value.clone()),
         review_arn
     );
-    assert_eq!(stack.outputs.len(), 4);
+    assert_eq!(stack.outputs.len(), 5);
     Ok(())
 }
 
@@ -401,7 +404,22 @@ fn policies_allow_exactly_what_the_workflow_calls() -> Result<(), TemplateError>
         key_arn.starts_with("arn:aws:kms:us-east-1:123456789012:key/"),
         "{key_arn}"
     );
-    for f in &stack.functions {
+    let review_page = stack
+        .function("ReviewFunction")
+        .expect("the review page function");
+    assert_eq!(
+        review_page.policy.allows("states:SendTaskSuccess", "*"),
+        Access::Allowed
+    );
+    assert_eq!(
+        review_page.policy.allows("sns:Publish", &decision),
+        Access::Denied
+    );
+    for f in stack
+        .functions
+        .iter()
+        .filter(|f| f.logical_id != "ReviewFunction")
+    {
         assert_eq!(f.policy.allows("sns:Publish", &decision), Access::Allowed);
         assert_eq!(f.policy.allows("sns:Publish", &review), Access::Denied);
         assert_eq!(

@@ -1,0 +1,10 @@
+use lambda_runtime::{Error, service_fn};
+use review_page::{SfnClient, handler};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = aws_config::load_from_env().await;
+    let sfn = SfnClient::new(&config);
+    lambda_runtime::run(service_fn(|event| handler(&sfn, event))).await
+}
