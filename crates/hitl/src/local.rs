@@ -81,6 +81,9 @@ fn print_summary(stack_name: &str, summary: &local_stack::Summary) {
     for (id, name) in &summary.functions {
         println!("  function       {id}  {name}");
     }
+    for route in &summary.routes {
+        println!("  http route     {route}");
+    }
     println!("  email outbox   {}", summary.outbox.display());
     println!();
     println!("Try it in another terminal:");

@@ -8,6 +8,7 @@
 //! | `POST /` with `X-Amz-Target: AWSStepFunctions.*` | the Step Functions API (`sfn-local`, on the `asl-engine` interpreter) |
 //! | `POST /` from an SNS client (query protocol) | SNS (`sns-local`): email lands in `<state-dir>/outbox/` |
 //! | `POST /2015-03-31/functions/{name}/invocations` | the Lambda `Invoke` API (`lambda-local`) |
+//! | the routes of the template's HTTP APIs (e.g. `GET /review`) | their functions, as API Gateway HTTP API (payload 2.0) would call them |
 //!
 //! The state machines of the template are created (or updated when the
 //! template changed) with the ARNs the template gives them; their Lambda tasks
@@ -18,6 +19,7 @@
 //! same directory resumes waiting reviews with their task tokens.
 
 mod build;
+mod http_api;
 mod integrations;
 
 use std::net::SocketAddr;
@@ -99,6 +101,8 @@ pub struct Summary {
     pub topics: Vec<(String, String, Vec<String>)>,
     /// (logical id, function name)
     pub functions: Vec<(String, String)>,
+    /// "METHOD URL -> function logical id" for each HTTP API route.
+    pub routes: Vec<String>,
     /// One line per skipped resource or other notice from the template.
     pub notices: Vec<String>,
 }
@@ -203,7 +207,7 @@ impl LocalStack {
             ));
         }
         let summary = Summary {
-            endpoint_url,
+            endpoint_url: endpoint_url.clone(),
             state_dir: options.state_dir.clone(),
             outbox,
             state_machines,
@@ -223,6 +227,17 @@ impl LocalStack {
                 .functions
                 .iter()
                 .map(|function| (function.logical_id.clone(), function.name.clone()))
+                .collect(),
+            routes: stack
+                .http_apis
+                .iter()
+                .flat_map(|api| api.routes.iter())
+                .map(|route| {
+                    format!(
+                        "{} {}{} -> {}",
+                        route.method, endpoint_url, route.path, route.function
+                    )
+                })
                 .collect(),
             notices,
         };
@@ -256,10 +271,16 @@ impl LocalStack {
             sfn: sfn_local::api::router(Arc::clone(&self.sfn)),
             sns: Arc::clone(&self.sns),
         };
+        let apis = http_api::HttpApis {
+            routes: Arc::new(routes(&self.stack)),
+            lambda: self.lambda.clone(),
+        };
         let app = Router::new()
             .route("/", post(dispatch))
             .with_state(shared)
-            .merge(self.lambda.router());
+            .merge(self.lambda.router())
+            .fallback_service(Router::new().fallback(http_api::handle).with_state(apis));
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await
@@ -329,6 +350,25 @@ fn load(
             Err(error) => return Err(error.into()),
         }
     }
+}
+
+/// The HTTP API routes, each naming the function (by name) that serves it.
+fn routes(stack: &Stack) -> Vec<http_api::Route> {
+    stack
+        .http_apis
+        .iter()
+        .flat_map(|api| {
+            api.routes.iter().filter_map(|route| {
+                let function = stack.function(&route.function)?;
+                Some(http_api::Route {
+                    api_id: api.api_id.clone(),
+                    method: route.method.clone(),
+                    path: route.path.clone(),
+                    function: function.name.clone(),
+                })
+            })
+        })
+        .collect()
 }
 
 fn topics(stack: &Stack) -> Vec<TopicSpec> {
