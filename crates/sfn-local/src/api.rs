@@ -121,10 +121,15 @@ fn max_results(req: &Value, default: usize) -> Result<usize, ApiError> {
 fn page_offset(req: &Value) -> Result<usize, ApiError> {
     match opt_str(req, "nextToken")? {
         None => Ok(0),
-        Some(t) => t
-            .parse()
-            .map_err(|_| ApiError::Validation("Invalid nextToken".into())),
+        Some(t) => t.parse().map_err(|_| invalid_next_token()),
     }
+}
+
+/// A `nextToken` this service did not issue: `InvalidToken`, as the API reference lists
+/// for ListStateMachines, ListExecutions and GetExecutionHistory (the SDKs have no
+/// ValidationException variant for the first and last).
+fn invalid_next_token() -> ApiError {
+    ApiError::InvalidToken("Invalid Token: 'Invalid nextToken'".into())
 }
 
 async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, ApiError> {
@@ -279,9 +284,7 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
             let max = max_results(req, 100)?;
             let before = match opt_str(req, "nextToken")? {
                 None => i64::MAX,
-                Some(t) => t
-                    .parse()
-                    .map_err(|_| ApiError::Validation("Invalid nextToken".into()))?,
+                Some(t) => t.parse().map_err(|_| invalid_next_token())?,
             };
             let rows = svc.store.executions(sm, status, before, max + 1)?;
             let more = rows.len() > max;
