@@ -190,8 +190,9 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
             let arn = req_str(req, "stateMachineArn")?;
             let def = opt_str(req, "definition")?;
             let role = opt_str(req, "roleArn")?;
+            // API reference (UpdateStateMachine): nothing to change is MissingRequiredParameter.
             if def.is_none() && role.is_none() && req.get("loggingConfiguration").is_none() {
-                return Err(ApiError::Validation(
+                return Err(ApiError::MissingRequiredParameter(
                     "Either the definition, the roleArn or the loggingConfiguration must be specified".into(),
                 ));
             }

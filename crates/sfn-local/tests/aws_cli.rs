@@ -228,6 +228,10 @@ fn state_machine_operations_through_the_cli() {
         "CreateStateMachine",
         &args(&create("bad name", &def)),
     );
+    // The CLI checks no enum values: the service refuses the type.
+    let mut typed = create("t", &def);
+    typed.extend(["--type".to_owned(), "BATCH".to_owned()]);
+    aws.fails("ValidationException", "CreateStateMachine", &args(&typed));
 
     let v = aws.ok(&["describe-state-machine", "--state-machine-arn", &arn]);
     assert_eq!(
@@ -259,7 +263,7 @@ fn state_machine_operations_through_the_cli() {
     ]);
     assert!(v["updateDate"].is_string() || v["updateDate"].is_number());
     aws.fails(
-        "ValidationException",
+        "MissingRequiredParameter",
         "UpdateStateMachine",
         &["update-state-machine", "--state-machine-arn", &arn],
     );

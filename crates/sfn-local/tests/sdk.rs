@@ -307,7 +307,7 @@ async fn state_machine_operations_and_errors() {
     assert_eq!(d.role_arn(), "arn:aws:iam::123456789012:role/other");
     assert_error!(
         c.update_state_machine().state_machine_arn(&arn),
-        UpdateStateMachineError::ValidationException(_)
+        UpdateStateMachineError::MissingRequiredParameter(_)
     );
     assert_error!(
         c.update_state_machine()
