@@ -208,6 +208,15 @@ async fn state_machine_operations_and_errors() {
             .role_arn(ROLE),
         CreateStateMachineError::InvalidName(_)
     );
+    // The type is part of AWS's idempotency check: EXPRESS under a STANDARD name clashes.
+    assert_error!(
+        c.create_state_machine()
+            .name("approve")
+            .definition(def.to_string())
+            .role_arn(ROLE)
+            .r#type(StateMachineType::Express),
+        CreateStateMachineError::StateMachineAlreadyExists(_)
+    );
     let broken = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Z"}}});
     let e = assert_error!(
         c.create_state_machine()
