@@ -133,15 +133,17 @@ fn types(events: &[HistoryEvent]) -> Vec<&str> {
 }
 
 /// The task token a callback task passed as `Parameters.token` (`$$.Task.Token`), read
-/// from its TaskScheduled event once the task has been submitted.
+/// from its TaskScheduled event once the task has been submitted (so histories are
+/// deterministic) or the execution has already ended (a short TimeoutSeconds).
 async fn token(c: &Client, exec: &str) -> String {
     for _ in 0..250 {
         let events = history(c, exec).await;
-        let submitted = events
-            .iter()
-            .any(|e| e.r#type() == &HistoryEventType::TaskSubmitted);
+        let settled = events.iter().any(|e| {
+            e.r#type() == &HistoryEventType::TaskSubmitted
+                || (e.id() > 1 && e.r#type().as_str().starts_with("Execution"))
+        });
         let scheduled = events.iter().find_map(|e| e.task_scheduled_event_details());
-        if let (true, Some(d)) = (submitted, scheduled) {
+        if let (true, Some(d)) = (settled, scheduled) {
             let params: Value = serde_json::from_str(d.parameters())
                 .unwrap_or_else(|e| panic!("TaskScheduled parameters: {e}"));
             return params["token"]
