@@ -1,5 +1,6 @@
-//! Drives the service with the real `aws-sdk-sfn` client: every operation the service
-//! offers, and every error code it returns arriving as the SDK's typed error variant.
+//! Drives an in-process server with the real `aws-sdk-sfn` client: every operation of
+//! issue 3, and each of its error codes arriving as the SDK's typed error variant (or,
+//! where the operation's model lists no such variant, by code).
 
 mod common;
 
