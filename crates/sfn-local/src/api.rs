@@ -121,10 +121,15 @@ fn max_results(req: &Value, default: usize) -> Result<usize, ApiError> {
 fn page_offset(req: &Value) -> Result<usize, ApiError> {
     match opt_str(req, "nextToken")? {
         None => Ok(0),
-        Some(t) => t
-            .parse()
-            .map_err(|_| ApiError::Validation("Invalid nextToken".into())),
+        Some(t) => t.parse().map_err(|_| invalid_next_token()),
     }
+}
+
+/// A `nextToken` this service did not issue: `InvalidToken`, as the API reference lists
+/// for ListStateMachines, ListExecutions and GetExecutionHistory (the SDKs have no
+/// ValidationException variant for the first and last).
+fn invalid_next_token() -> ApiError {
+    ApiError::InvalidToken("Invalid Token: 'Invalid nextToken'".into())
 }
 
 async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, ApiError> {
@@ -185,8 +190,9 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
             let arn = req_str(req, "stateMachineArn")?;
             let def = opt_str(req, "definition")?;
             let role = opt_str(req, "roleArn")?;
+            // API reference (UpdateStateMachine): nothing to change is MissingRequiredParameter.
             if def.is_none() && role.is_none() && req.get("loggingConfiguration").is_none() {
-                return Err(ApiError::Validation(
+                return Err(ApiError::MissingRequiredParameter(
                     "Either the definition, the roleArn or the loggingConfiguration must be specified".into(),
                 ));
             }
@@ -279,9 +285,7 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
             let max = max_results(req, 100)?;
             let before = match opt_str(req, "nextToken")? {
                 None => i64::MAX,
-                Some(t) => t
-                    .parse()
-                    .map_err(|_| ApiError::Validation("Invalid nextToken".into()))?,
+                Some(t) => t.parse().map_err(|_| invalid_next_token())?,
             };
             let rows = svc.store.executions(sm, status, before, max + 1)?;
             let more = rows.len() > max;

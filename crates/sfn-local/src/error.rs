@@ -34,6 +34,8 @@ pub enum ApiError {
     #[error("{0}")]
     StateMachineAlreadyExists(String),
     #[error("{0}")]
+    MissingRequiredParameter(String),
+    #[error("{0}")]
     Validation(String),
     #[error("{0}")]
     UnknownOperation(String),
@@ -59,6 +61,7 @@ impl ApiError {
             ApiError::ExecutionDoesNotExist(_) => "ExecutionDoesNotExist",
             ApiError::StateMachineDoesNotExist(_) => "StateMachineDoesNotExist",
             ApiError::StateMachineAlreadyExists(_) => "StateMachineAlreadyExists",
+            ApiError::MissingRequiredParameter(_) => "MissingRequiredParameter",
             ApiError::Validation(_) => "ValidationException",
             ApiError::UnknownOperation(_) => "UnknownOperationException",
             ApiError::Serialization(_) => "SerializationException",

@@ -226,7 +226,12 @@ impl Service {
             .map_err(|e| ApiError::InvalidDefinition(e.message))?;
         let arn = self.sm_arn(name);
         if let Ok(existing) = self.state_machine(&arn) {
-            if existing.definition == definition && existing.row.role_arn == role_arn {
+            // The type is part of AWS's idempotency check: the same name and definition
+            // with another type is a different machine.
+            if existing.definition == definition
+                && existing.row.role_arn == role_arn
+                && existing.row.sm_type == sm_type
+            {
                 return Ok(existing.row);
             }
             return Err(ApiError::StateMachineAlreadyExists(format!(

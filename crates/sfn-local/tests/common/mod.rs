@@ -141,3 +141,42 @@ pub(crate) fn callback_definition() -> Value {
                 "Parameters": {"token.$": "$$.Task.Token", "id.$": "$.id"},
                 "ResultPath": "$.decision", "End": true}}})
 }
+
+/// An in-process server on 127.0.0.1:0 with a fresh state directory. Dropping it stops
+/// the server and removes the directory.
+pub(crate) struct LocalServer {
+    pub(crate) url: String,
+    dir: std::path::PathBuf,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl LocalServer {
+    pub(crate) async fn start(tag: &str) -> Self {
+        let dir = temp_dir(tag);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let opts = sfn_local::ServerOptions {
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            state_dir: dir.clone(),
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+        };
+        // A dropped sender also resolves `rx`, so dropping the server shuts it down.
+        let (addr, fut) = sfn_local::bind(opts, async move {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap_or_else(|e| panic!("bind: {e}"));
+        tokio::spawn(fut);
+        Self {
+            url: format!("http://{addr}"),
+            dir,
+            _stop: tx,
+        }
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
