@@ -284,6 +284,136 @@ fn sdk_an_answer_that_is_not_json_is_refused() {
     answer_that_is_not_json(&sdk, &local, "sdk-not-json");
 }
 
+#[test]
+fn sdk_any_json_input_is_the_request_unchanged() {
+    let (local, sdk) = sdk();
+    // An input key named `review` must not be taken for the answer.
+    let inputs = [
+        json!("just a string"),
+        json!([1, {"review": 2}]),
+        json!({"review": {"result": false}, "amount": 12}),
+    ];
+    for (i, input) in inputs.iter().enumerate() {
+        // GIVEN a review of any JSON value
+        let name = format!("sdk-any-input-{i}");
+        let execution = sdk.start(&name, &input.to_string());
+        let email = local.outbox().review_email(&name);
+        assert!(
+            email
+                .body()
+                .contains(&format!("What is being reviewed:\n{input}\n")),
+            "{}",
+            email.body()
+        );
+        // WHEN it is approved
+        sdk.send_task_success(&email.token, r#"{"result":true}"#)
+            .expect("accepted");
+        // THEN the decision holds the input unchanged as its request
+        let described = sdk.wait_until_done(&execution);
+        assert_eq!(described.status, "SUCCEEDED", "{described:?}");
+        let record = described.output.expect("an output");
+        assert_eq!(record["decision"], "approved", "{record}");
+        assert_eq!(&record["request"], input, "{record}");
+        assert_eq!(record["review"], json!({"result": true}), "{record}");
+    }
+}
+
+#[test]
+fn sdk_a_request_near_the_200_kib_limit_is_reviewed_and_decided() {
+    let (local, sdk) = sdk();
+    let name = "sdk-large-request";
+    // GIVEN a request just under the 200 KiB the README allows
+    let request = json!({"title": "Large", "document": "x".repeat(199 * 1024)});
+    let execution = sdk.start(name, &request.to_string());
+    // THEN the email carries it whole
+    let email = local.outbox().review_email(name);
+    assert!(email.body().contains(&request.to_string()));
+    // AND it is decided with the request in the record; the decision email,
+    // where it would not fit twice, points at the execution instead
+    sdk.send_task_success(&email.token, r#"{"result":true}"#)
+        .expect("accepted");
+    let described = sdk.wait_until_done(&execution);
+    assert_eq!(described.status, "SUCCEEDED", "{described:?}");
+    assert_eq!(described.output.expect("an output")["request"], request);
+    let notice = local.outbox().wait_for(&format!("Approved: {name}"));
+    assert!(
+        notice.body.contains("(omitted: the request is too large"),
+        "{}",
+        notice.body
+    );
+}
+
+#[test]
+fn sdk_concurrent_answers_to_one_review_decide_it_once() {
+    let (local, sdk) = sdk();
+    let name = "sdk-concurrent-answers";
+    let (execution, email) = request_review(&sdk, &local, name);
+    // WHEN four reviewers answer with the same token at the same moment
+    let answers = [true, false, true, false];
+    let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+        let threads: Vec<_> = answers
+            .iter()
+            .map(|result| {
+                let (local, token) = (&local, &email.token);
+                scope.spawn(move || {
+                    Sdk::connect(local)
+                        .send_task_success(token, &json!({ "result": result }).to_string())
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|thread| thread.join().expect("no panic"))
+            .collect()
+    });
+    // THEN exactly one answer counts; the others are refused as already answered
+    let accepted: Vec<bool> = answers
+        .iter()
+        .zip(&results)
+        .filter(|(_, result)| result.is_ok())
+        .map(|(answer, _)| *answer)
+        .collect();
+    assert_eq!(accepted.len(), 1, "{results:?}");
+    for result in results.iter().filter(|result| result.is_err()) {
+        assert_eq!(result, &Err("TaskTimedOut".to_owned()));
+    }
+    let decision = if accepted[0] { "approved" } else { "rejected" };
+    assert_decided(
+        &sdk.wait_until_done(&execution),
+        decision,
+        &json!({ "result": accepted[0] }),
+    );
+    // AND one decision is announced
+    let subject = format!(
+        "{}: {name}",
+        if accepted[0] { "Approved" } else { "Rejected" }
+    );
+    local.outbox().wait_for(&subject);
+    let other = format!(
+        "{}: {name}",
+        if accepted[0] { "Rejected" } else { "Approved" }
+    );
+    assert!(local.outbox().with_subject(&other).is_empty());
+    assert_eq!(local.outbox().with_subject(&subject).len(), 1);
+}
+
+#[test]
+fn sdk_the_longest_execution_name_fits_the_email_subjects() {
+    let (local, sdk) = sdk();
+    // Step Functions allows 80 characters; SNS subjects must stay under 100.
+    let name = format!("sdk-longest-name-{}", "n".repeat(80 - 17));
+    assert_eq!(name.len(), 80);
+    let (execution, email) = request_review(&sdk, &local, &name);
+    assert_eq!(
+        email.email.subject().as_deref(),
+        Some(format!("Review requested: {name}").as_str())
+    );
+    sdk.send_task_success(&email.token, r#"{"result":true}"#)
+        .expect("accepted");
+    assert_eq!(sdk.wait_until_done(&execution).status, "SUCCEEDED");
+    local.outbox().wait_for(&format!("Approved: {name}"));
+}
+
 // ---- the AWS CLI ----
 
 #[test]
@@ -723,4 +853,40 @@ fn a_waiting_review_survives_a_sigkill_of_local_mode() {
         || local.log(),
     );
     assert!(rejected.contains("Decision:  rejected\n"), "{rejected}");
+}
+
+#[test]
+fn a_review_that_expires_while_local_mode_is_down_is_rejected_on_restart() {
+    // GIVEN a review that expires after 2 seconds
+    let mut local = LocalMode::start(&["ReviewTimeoutSeconds=2"]);
+    let sdk = Sdk::connect(&local);
+    let name = "expires-while-down";
+    let (execution, email) = request_review(&sdk, &local, name);
+    // WHEN local mode is killed and stays down past the deadline
+    local.kill();
+    let sent = email
+        .body()
+        .lines()
+        .find_map(|line| line.strip_prefix("Sent: "))
+        .and_then(|sent| DateTime::parse_from_rfc3339(sent).ok())
+        .expect("a Sent: time");
+    let deadline = sent + chrono::Duration::seconds(2);
+    // A real-time deadline: the wait is the point of the test.
+    while chrono::Utc::now() <= deadline + chrono::Duration::milliseconds(500) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    local.restart();
+    // THEN on restart the review expires as a rejection
+    let sdk = Sdk::connect(&local);
+    let record = assert_decided(
+        &sdk.wait_until_done(&execution),
+        "rejected",
+        &json!({"result": false, "expired": true}),
+    );
+    assert_decision_email(
+        &local,
+        &format!("Review expired: {name}"),
+        "The review expired without an answer, so the request was rejected.",
+        &record,
+    );
 }

@@ -19,7 +19,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use aws_config::BehaviorVersion;
@@ -424,7 +424,8 @@ fn parse_json(text: &str) -> Value {
 pub(crate) struct AwsCli {
     program: PathBuf,
     endpoint: String,
-    state_machine: String,
+    /// For waiting: a CLI call costs a Python start (about half a second).
+    sdk: Sdk,
 }
 
 impl AwsCli {
@@ -432,13 +433,17 @@ impl AwsCli {
     /// installs it), else `aws` on PATH. `None`, with the reason printed, when
     /// neither runs: the CLI-driven tests are then skipped.
     pub(crate) fn find() -> Option<PathBuf> {
-        let installed = repo_root().join(".tools/venv/bin/aws");
-        let candidates = [installed, PathBuf::from("aws")];
-        let found = candidates.into_iter().find(|program| {
-            Command::new(program)
-                .arg("--version")
-                .output()
-                .is_ok_and(|output| output.status.success())
+        static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
+        let found = FOUND.get_or_init(|| {
+            let installed = repo_root().join(".tools/venv/bin/aws");
+            [installed, PathBuf::from("aws")]
+                .into_iter()
+                .find(|program| {
+                    Command::new(program)
+                        .arg("--version")
+                        .output()
+                        .is_ok_and(|output| output.status.success())
+                })
         });
         if found.is_none() {
             eprintln!(
@@ -446,21 +451,15 @@ impl AwsCli {
                  scripts/test.sh installs it"
             );
         }
-        found
+        found.clone()
     }
 
     pub(crate) fn connect(program: PathBuf, local: &LocalMode) -> Self {
-        let mut cli = Self {
+        Self {
             program,
             endpoint: local.endpoint().to_owned(),
-            state_machine: String::new(),
-        };
-        let machines = cli.json(&["stepfunctions", "list-state-machines"]);
-        cli.state_machine = machines["stateMachines"][0]["stateMachineArn"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no state machine: {machines}"))
-            .to_owned();
-        cli
+            sdk: Sdk::connect(local),
+        }
     }
 
     /// `program` with the environment the tests allow: dummy credentials, no
@@ -548,7 +547,7 @@ impl StepFunctions for AwsCli {
             "stepfunctions",
             "start-execution",
             "--state-machine-arn",
-            &self.state_machine,
+            &self.sdk.state_machine,
             "--name",
             name,
             "--input",
@@ -574,6 +573,12 @@ impl StepFunctions for AwsCli {
         } else {
             Err(cli_error_code(&String::from_utf8_lossy(&result.stderr)))
         }
+    }
+
+    /// Waits with the SDK, then reads the result with the CLI.
+    fn wait_until_done(&self, execution_arn: &str) -> Described {
+        self.sdk.wait_until_done(execution_arn);
+        self.describe(execution_arn)
     }
 
     fn describe(&self, execution_arn: &str) -> Described {
@@ -671,8 +676,10 @@ impl Outbox {
         sns_local::list_outbox(&self.0)
             .expect("the outbox is readable")
             .iter()
-            .filter_map(|path| sns_local::read_eml(path).ok())
-            .filter(|email| email.subject().as_deref() == Some(subject))
+            .filter_map(|path| std::fs::read_to_string(path).ok())
+            // Headers first: decoding every body on every poll is slow with large requests.
+            .filter(|raw| subject_of(raw).as_deref() == Some(subject))
+            .map(|raw| sns_local::parse_eml(&raw))
             .collect()
     }
 
@@ -690,7 +697,7 @@ impl Outbox {
         sns_local::list_outbox(&self.0)
             .unwrap_or_default()
             .iter()
-            .filter_map(|path| sns_local::read_eml(path).ok()?.subject())
+            .filter_map(|path| subject_of(&std::fs::read_to_string(path).ok()?))
             .collect()
     }
 
@@ -698,6 +705,12 @@ impl Outbox {
     pub(crate) fn review_email(&self, execution_name: &str) -> ReviewEmail {
         ReviewEmail::read(self.wait_for(&format!("Review requested: {execution_name}")))
     }
+}
+
+/// The decoded subject of a raw email, read from its headers only.
+fn subject_of(raw: &str) -> Option<String> {
+    let head = raw.split_once("\r\n\r\n").map_or(raw, |(head, _)| head);
+    sns_local::parse_eml(head).subject()
 }
 
 /// A review request email, with the parts a reviewer uses.
