@@ -152,30 +152,30 @@ fn rejection(sfn: &dyn StepFunctions, local: &LocalMode, name: &str) {
 }
 
 fn answers_without_a_boolean_result(sfn: &dyn StepFunctions, local: &LocalMode, name: &str) {
-    // GIVEN one review request per answer
     let review_invalid = event_text("review_invalid.json");
     let answers = [review_invalid.trim(), "{}", "true", r#"{"result":1}"#];
-    let requests: Vec<_> = (0..answers.len())
-        .map(|i| request_review(sfn, local, &format!("{name}-{i}")))
-        .collect();
-    // WHEN each gets an answer that is JSON but not {"result": <boolean>}
-    for ((_, email), answer) in requests.iter().zip(answers) {
-        sfn.send_task_success(&email.token, answer)
-            .unwrap_or_else(|code| panic!("{answer} was refused: {code}"));
-    }
-    // THEN each execution fails with InvalidReviewResult, and nothing is decided
-    for ((execution, _), answer) in requests.iter().zip(answers) {
-        assert_invalid_review(&sfn.wait_until_done(execution), answer);
-    }
-    for i in 0..answers.len() {
-        for verb in ["Approved", "Rejected"] {
-            let subject = format!("{verb}: {name}-{i}");
-            assert!(
-                local.outbox().with_subject(&subject).is_empty(),
-                "{subject}"
-            );
+    // One review per answer, side by side (each client call takes a while).
+    std::thread::scope(|scope| {
+        for (i, answer) in answers.into_iter().enumerate() {
+            scope.spawn(move || {
+                // GIVEN a review request
+                let name = format!("{name}-{i}");
+                let (execution, email) = request_review(sfn, local, &name);
+                // WHEN its answer is JSON but not {"result": <boolean>}
+                sfn.send_task_success(&email.token, answer)
+                    .unwrap_or_else(|code| panic!("{answer} was refused: {code}"));
+                // THEN the execution fails with InvalidReviewResult, and nothing is decided
+                assert_invalid_review(&sfn.wait_until_done(&execution), answer);
+                for verb in ["Approved", "Rejected"] {
+                    let subject = format!("{verb}: {name}");
+                    assert!(
+                        local.outbox().with_subject(&subject).is_empty(),
+                        "{subject}"
+                    );
+                }
+            });
         }
-    }
+    });
 }
 
 /// A token with one character changed in its middle.

@@ -306,7 +306,7 @@ pub(crate) struct Described {
 }
 
 /// The Step Functions calls the flows make, by the AWS CLI or by the SDK.
-pub(crate) trait StepFunctions {
+pub(crate) trait StepFunctions: Sync {
     /// Who makes the calls, for messages.
     fn name(&self) -> &'static str;
     /// `StartExecution` with the JSON text `input`; gives the execution ARN.
