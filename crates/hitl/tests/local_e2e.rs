@@ -598,7 +598,29 @@ fn hitl_start_pending_approve_and_status_make_a_whole_review() {
     assert!(status.contains("Status:    SUCCEEDED"), "{status}");
     assert!(status.contains("Decision:  approved\n"), "{status}");
     assert!(status.contains("reviewer:  Ana Reviewer"), "{status}");
+    assert_eq!(
+        history(&status),
+        [
+            "Prepare Review",
+            "Request Review",
+            "Review Decision",
+            "Process Approval",
+            "ExecutionSucceeded"
+        ]
+    );
     assert!(!hitl.pending().contains(&name.to_owned()));
+}
+
+/// The states (and the last event) in `hitl status`'s history, oldest first.
+fn history(status: &str) -> Vec<String> {
+    status
+        .lines()
+        .skip_while(|line| *line != "History:")
+        .skip(1)
+        // "  2026-11-25 12:00:00Z  Prepare Review"
+        .filter_map(|line| line.trim().splitn(3, ' ').nth(2))
+        .map(|state| state.trim().to_owned())
+        .collect()
 }
 
 /// The execution ARN in `hitl start`'s output.
@@ -698,6 +720,16 @@ fn hitl_status_shows_why_an_invalid_answer_failed() {
 
     let status = Hitl::new(&local).ok(&["status", name]);
     assert!(status.contains("Status:    FAILED"), "{status}");
+    assert_eq!(
+        history(&status),
+        [
+            "Prepare Review",
+            "Request Review",
+            "Review Decision",
+            "Invalid Review Result",
+            "ExecutionFailed"
+        ]
+    );
     assert!(
         status.contains("Error:     InvalidReviewResult"),
         "{status}"
@@ -796,6 +828,16 @@ fn an_unanswered_review_expires_as_a_rejection() {
         assert!(
             status.contains("Decision:  rejected (review expired)"),
             "{status}"
+        );
+        assert_eq!(
+            history(&status),
+            [
+                "Prepare Review",
+                "Request Review",
+                "Review Expired",
+                "Process Rejection",
+                "ExecutionSucceeded"
+            ]
         );
     }
     if let Some(cli) = &cli {
