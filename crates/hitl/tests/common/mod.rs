@@ -15,6 +15,8 @@
 //!   review request read from one.
 //!
 //! Waits poll against a deadline ([`poll`]); nothing sleeps a fixed time.
+//! A failing test keeps the instance's directory (state and `hitl-local.log`)
+//! and prints where; `HITL_E2E_KEEP=1` keeps every one.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -89,7 +91,8 @@ pub(crate) fn poll<T>(
 
 /// `hitl local`, running.
 pub(crate) struct LocalMode {
-    /// Holds the state directory and the log; removed on drop unless a test failed.
+    /// Holds the state directory and the log; removed on drop unless a test
+    /// failed or HITL_E2E_KEEP is set.
     dir: Option<tempfile::TempDir>,
     overrides: Vec<String>,
     child: Child,
@@ -180,9 +183,8 @@ impl Drop for LocalMode {
                 self.kill();
             }
         }
-        if std::thread::panicking()
-            && let Some(dir) = self.dir.take()
-        {
+        let keep = std::thread::panicking() || std::env::var_os("HITL_E2E_KEEP").is_some();
+        if keep && let Some(dir) = self.dir.take() {
             eprintln!(
                 "hitl local's state and log are kept in {}",
                 dir.keep().display()
