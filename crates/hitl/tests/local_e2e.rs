@@ -932,3 +932,15 @@ fn a_review_that_expires_while_local_mode_is_down_is_rejected_on_restart() {
         &record,
     );
 }
+
+// ---- product bugs (the lead fixes them; remove the ignore then) ----
+
+#[test]
+#[ignore = "bug: `hitl local --debug` announces `cargo build --release`; fix in crates/hitl/src/local.rs \
+            run(): print `cargo build` without ` --release` when args.debug"]
+fn local_mode_in_debug_announces_the_build_it_runs() {
+    let local = stack();
+    let log = local.log();
+    assert!(log.contains("Building the functions"), "{log}");
+    assert!(!log.contains("cargo build --release"), "{log}");
+}
