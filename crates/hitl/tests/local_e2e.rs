@@ -8,10 +8,12 @@
 //!
 //! | structural test | end-to-end test |
 //! |---|---|
-//! | input wrapped as `request` | every decision: `request` is exactly `events/start_execution.json` |
-//! | review by SNS, waits for the token; email text | `the_review_email_*`, and every flow reads its token from the outbox |
-//! | unanswered review expires as a rejection | `an_unanswered_review_expires_as_a_rejection` |
-//! | only a boolean result decides; else `InvalidReviewResult` | `*_approval_*`, `*_rejection_*`, `*_without_a_boolean_result_*` |
+//! | every state reachable, every transition lands | the state sequences `hitl status` shows for approval, invalid answer and expiry |
+//! | input wrapped as `request`; a key named `review` is kept | every decision's `request` is `events/start_execution.json`; `sdk_any_json_input_*` |
+//! | review by SNS, waits for the token; subject fits 100 characters | every flow reads its token from the outbox; `sdk_the_longest_execution_name_*` |
+//! | the email text: request, deadline, both commands, token line | `the_review_email_*`, `aws_cli_the_commands_in_the_email_work_as_pasted` |
+//! | unanswered review expires as a rejection | `an_unanswered_review_expires_*`, `a_review_that_expires_while_local_mode_is_down_*` |
+//! | only a boolean result decides; else `InvalidReviewResult` with a cause | `*_approval_*`, `*_rejection_*`, `*_without_a_boolean_result_*` |
 //! | outcome functions get request and review | the decision record and the decision email |
 //!
 //! Instances: one shared by the flows that need nothing special (distinct
