@@ -1,0 +1,948 @@
+//! End to end: `hitl local` runs `template.yaml` (the real state machine, the
+//! real Rust Lambdas, SNS with an email outbox) and a reviewer drives it with
+//! the real AWS CLI, with aws-sdk-sfn and with the `hitl` commands. Nothing
+//! reaches AWS: every client gets the local endpoint and dummy credentials.
+//!
+//! Each path of the workflow that `tests/asl_structure.rs` asserts on the
+//! ASL's structure is run here instead:
+//!
+//! | structural test | end-to-end test |
+//! |---|---|
+//! | every state reachable, every transition lands | the state sequences `hitl status` shows for approval, invalid answer and expiry |
+//! | input wrapped as `request`; a key named `review` is kept | every decision's `request` is `events/start_execution.json`; `sdk_any_json_input_*` |
+//! | review by SNS, waits for the token; subject fits 100 characters | every flow reads its token from the outbox; `sdk_the_longest_execution_name_*` |
+//! | the email text: request, deadline, both commands, token line | `the_review_email_*`, `aws_cli_the_commands_in_the_email_work_as_pasted` |
+//! | unanswered review expires as a rejection | `an_unanswered_review_expires_*`, `a_review_that_expires_while_local_mode_is_down_*` |
+//! | only a boolean result decides; else `InvalidReviewResult` with a cause | `*_approval_*`, `*_rejection_*`, `*_without_a_boolean_result_*` |
+//! | outcome functions get request and review | the decision record and the decision email |
+//!
+//! Instances: one shared by the flows that need nothing special (distinct
+//! execution names), one with `ReviewTimeoutSeconds=2`, one the restart test
+//! kills. The CLI-driven tests are skipped, with a message, without the AWS CLI.
+
+mod common;
+
+use std::sync::{Arc, Weak};
+
+use chrono::DateTime;
+use serde_json::{Value, json};
+
+use common::{
+    AwsCli, DECISION_EMAIL, Described, Hitl, LocalMode, REGION, REVIEWER_EMAIL, ReviewEmail, Sdk,
+    SharedSlot, StepFunctions, TIMEOUT, event, event_text, poll, shared,
+};
+
+/// The instance most tests share.
+static STACK: SharedSlot = SharedSlot::new(Weak::new());
+
+fn stack() -> Arc<LocalMode> {
+    shared(&STACK, &[])
+}
+
+/// What the state machine says about an answer without a boolean result.
+const INVALID_ANSWER: &str = "The review answer must be a JSON object with a boolean result: \
+                              {\"result\":true} approves, {\"result\":false} rejects. Received: ";
+
+/// The AWS CLI on the shared instance, or `None` (skip) when it is not installed.
+fn aws_cli() -> Option<(Arc<LocalMode>, AwsCli)> {
+    let program = AwsCli::find()?;
+    let local = stack();
+    let cli = AwsCli::connect(program, &local);
+    Some((local, cli))
+}
+
+fn sdk() -> (Arc<LocalMode>, Sdk) {
+    let local = stack();
+    let sdk = Sdk::connect(&local);
+    (local, sdk)
+}
+
+/// GIVEN a review requested with the sample input: the execution's ARN and its email.
+fn request_review(sfn: &dyn StepFunctions, local: &LocalMode, name: &str) -> (String, ReviewEmail) {
+    let execution = sfn.start(name, &event_text("start_execution.json"));
+    (execution, local.outbox().review_email(name))
+}
+
+/// THEN the execution succeeded with the decision record of the contract:
+/// `decision`, `request` (the input, unchanged), `review` (the answer as
+/// received) and `decidedAt` (RFC 3339). Gives the record.
+fn assert_decided(described: &Described, decision: &str, review: &Value) -> Value {
+    assert_eq!(described.status, "SUCCEEDED", "{described:?}");
+    let record = described.output.clone().expect("an output");
+    assert!(record.is_object(), "{record}");
+    assert_eq!(record["decision"], decision, "{record}");
+    assert_eq!(record["request"], event("start_execution.json"), "{record}");
+    assert_eq!(&record["review"], review, "{record}");
+    let decided_at = record["decidedAt"].as_str().expect("decidedAt is a string");
+    DateTime::parse_from_rfc3339(decided_at)
+        .unwrap_or_else(|error| panic!("decidedAt {decided_at:?} is not RFC 3339: {error}"));
+    record
+}
+
+/// THEN the decision topic emailed the decision to `DecisionEmail`.
+fn assert_decision_email(local: &LocalMode, subject: &str, first_line: &str, record: &Value) {
+    let email = local.outbox().wait_for(subject);
+    assert_eq!(email.header("To"), Some(DECISION_EMAIL));
+    let from = email.header("From").unwrap_or_default();
+    assert!(
+        from.contains("Review decisions"),
+        "not from DecisionTopic: {from}"
+    );
+    let name = record["executionName"].as_str().expect("executionName");
+    let expected = format!(
+        "{first_line}\n\nExecution: {name}\nDecided at: {}\n",
+        record["decidedAt"].as_str().unwrap_or_default()
+    );
+    assert!(email.body.starts_with(&expected), "{}", email.body);
+}
+
+/// THEN the execution failed with `InvalidReviewResult`, and the cause says
+/// what a valid answer is and what was received.
+fn assert_invalid_review(described: &Described, answer: &str) {
+    assert_eq!(described.status, "FAILED", "{described:?}");
+    assert_eq!(described.error.as_deref(), Some("InvalidReviewResult"));
+    let received: Value = serde_json::from_str(answer).expect("the answer is JSON");
+    assert_eq!(
+        described.cause.as_deref(),
+        Some(format!("{INVALID_ANSWER}{received}").as_str())
+    );
+}
+
+// ---- Flows, the same through the AWS CLI and aws-sdk-sfn ----
+
+fn approval(sfn: &dyn StepFunctions, local: &LocalMode, name: &str) {
+    // GIVEN a review request
+    let (execution, email) = request_review(sfn, local, name);
+    // WHEN the reviewer approves with the token from the email
+    let answer = event_text("review_approve.json");
+    sfn.send_task_success(&email.token, &answer)
+        .unwrap_or_else(|code| panic!("{} could not approve: {code}", sfn.name()));
+    // THEN the execution succeeds with the decision, announced on the decision topic
+    let record = assert_decided(
+        &sfn.wait_until_done(&execution),
+        "approved",
+        &event("review_approve.json"),
+    );
+    assert_eq!(record["executionName"], name);
+    assert_eq!(record["reviewer"], "Ana Reviewer");
+    assert_eq!(record["expired"], false);
+    assert_decision_email(
+        local,
+        &format!("Approved: {name}"),
+        "The request was approved.",
+        &record,
+    );
+}
+
+fn rejection(sfn: &dyn StepFunctions, local: &LocalMode, name: &str) {
+    let (execution, email) = request_review(sfn, local, name);
+    let answer = event_text("review_reject.json");
+    sfn.send_task_success(&email.token, &answer)
+        .unwrap_or_else(|code| panic!("{} could not reject: {code}", sfn.name()));
+    let record = assert_decided(
+        &sfn.wait_until_done(&execution),
+        "rejected",
+        &event("review_reject.json"),
+    );
+    assert_eq!(record["comment"], "Refund window has closed.");
+    assert_decision_email(
+        local,
+        &format!("Rejected: {name}"),
+        "The request was rejected.",
+        &record,
+    );
+}
+
+fn answers_without_a_boolean_result(sfn: &dyn StepFunctions, local: &LocalMode, name: &str) {
+    let review_invalid = event_text("review_invalid.json");
+    let answers = [review_invalid.trim(), "{}", "true", r#"{"result":1}"#];
+    // One review per answer, side by side (each client call takes a while).
+    std::thread::scope(|scope| {
+        for (i, answer) in answers.into_iter().enumerate() {
+            scope.spawn(move || {
+                // GIVEN a review request
+                let name = format!("{name}-{i}");
+                let (execution, email) = request_review(sfn, local, &name);
+                // WHEN its answer is JSON but not {"result": <boolean>}
+                sfn.send_task_success(&email.token, answer)
+                    .unwrap_or_else(|code| panic!("{answer} was refused: {code}"));
+                // THEN the execution fails with InvalidReviewResult, and nothing is decided
+                assert_invalid_review(&sfn.wait_until_done(&execution), answer);
+                for verb in ["Approved", "Rejected"] {
+                    let subject = format!("{verb}: {name}");
+                    assert!(
+                        local.outbox().with_subject(&subject).is_empty(),
+                        "{subject}"
+                    );
+                }
+            });
+        }
+    });
+}
+
+/// A token with one character changed in its middle.
+fn tampered(token: &str) -> String {
+    let mut chars: Vec<char> = token.chars().collect();
+    let middle = chars.len() / 2;
+    chars[middle] = if chars[middle] == 'A' { 'B' } else { 'A' };
+    chars.into_iter().collect()
+}
+
+fn unknown_tokens(sfn: &dyn StepFunctions, local: &LocalMode, name: &str) {
+    let (execution, email) = request_review(sfn, local, name);
+    // WHEN answers come with tokens no task was given
+    for token in ["not-a-task-token".to_owned(), tampered(&email.token)] {
+        let refused = sfn.send_task_success(&token, r#"{"result":true}"#);
+        // THEN they are refused as Step Functions refuses them
+        assert!(
+            matches!(
+                refused.as_ref().map_err(String::as_str),
+                Err("InvalidToken" | "TaskDoesNotExist")
+            ),
+            "{token}: {refused:?}"
+        );
+    }
+    // AND the review still waits for its own token
+    assert_eq!(sfn.describe(&execution).status, "RUNNING");
+    sfn.send_task_success(&email.token, r#"{"result":false}"#)
+        .expect("the real token answers");
+    assert_decided(
+        &sfn.wait_until_done(&execution),
+        "rejected",
+        &json!({"result": false}),
+    );
+}
+
+fn token_used_twice(sfn: &dyn StepFunctions, local: &LocalMode, name: &str) {
+    let (execution, email) = request_review(sfn, local, name);
+    sfn.send_task_success(&email.token, r#"{"result":true}"#)
+        .expect("the first answer is accepted");
+    assert_decided(
+        &sfn.wait_until_done(&execution),
+        "approved",
+        &json!({"result": true}),
+    );
+    // WHEN the same token answers again
+    let second = sfn.send_task_success(&email.token, r#"{"result":false}"#);
+    // THEN it is refused, and the decision stands
+    assert_eq!(second, Err("TaskTimedOut".to_owned()));
+    assert_eq!(
+        sfn.describe(&execution).output.expect("an output")["decision"],
+        "approved"
+    );
+}
+
+fn answer_that_is_not_json(sfn: &dyn StepFunctions, local: &LocalMode, name: &str) {
+    let (execution, email) = request_review(sfn, local, name);
+    // WHEN the answer is not JSON
+    let refused = sfn.send_task_success(&email.token, r#"{"result": true"#);
+    // THEN it is refused, and the review still waits for a valid answer
+    assert_eq!(refused, Err("InvalidOutput".to_owned()));
+    assert_eq!(sfn.describe(&execution).status, "RUNNING");
+    sfn.send_task_success(&email.token, r#"{"result":true}"#)
+        .expect("a valid answer is accepted");
+    assert_decided(
+        &sfn.wait_until_done(&execution),
+        "approved",
+        &json!({"result": true}),
+    );
+}
+
+// ---- aws-sdk-sfn ----
+
+#[test]
+fn sdk_approval_succeeds_with_the_decision_record_and_a_decision_email() {
+    let (local, sdk) = sdk();
+    approval(&sdk, &local, "sdk-approve");
+}
+
+#[test]
+fn sdk_rejection_succeeds_with_decision_rejected() {
+    let (local, sdk) = sdk();
+    rejection(&sdk, &local, "sdk-reject");
+}
+
+#[test]
+fn sdk_answers_without_a_boolean_result_fail_with_invalid_review_result() {
+    let (local, sdk) = sdk();
+    answers_without_a_boolean_result(&sdk, &local, "sdk-invalid");
+}
+
+#[test]
+fn sdk_unknown_tokens_are_refused() {
+    let (local, sdk) = sdk();
+    unknown_tokens(&sdk, &local, "sdk-unknown-token");
+}
+
+#[test]
+fn sdk_a_token_answers_only_once() {
+    let (local, sdk) = sdk();
+    token_used_twice(&sdk, &local, "sdk-twice");
+}
+
+#[test]
+fn sdk_an_answer_that_is_not_json_is_refused() {
+    let (local, sdk) = sdk();
+    answer_that_is_not_json(&sdk, &local, "sdk-not-json");
+}
+
+#[test]
+fn sdk_any_json_input_is_the_request_unchanged() {
+    let (local, sdk) = sdk();
+    // An input key named `review` must not be taken for the answer.
+    let inputs = [
+        json!("just a string"),
+        json!([1, {"review": 2}]),
+        json!({"review": {"result": false}, "amount": 12}),
+    ];
+    for (i, input) in inputs.iter().enumerate() {
+        // GIVEN a review of any JSON value
+        let name = format!("sdk-any-input-{i}");
+        let execution = sdk.start(&name, &input.to_string());
+        let email = local.outbox().review_email(&name);
+        assert!(
+            email
+                .body()
+                .contains(&format!("What is being reviewed:\n{input}\n")),
+            "{}",
+            email.body()
+        );
+        // WHEN it is approved
+        sdk.send_task_success(&email.token, r#"{"result":true}"#)
+            .expect("accepted");
+        // THEN the decision holds the input unchanged as its request
+        let described = sdk.wait_until_done(&execution);
+        assert_eq!(described.status, "SUCCEEDED", "{described:?}");
+        let record = described.output.expect("an output");
+        assert_eq!(record["decision"], "approved", "{record}");
+        assert_eq!(&record["request"], input, "{record}");
+        assert_eq!(record["review"], json!({"result": true}), "{record}");
+    }
+}
+
+#[test]
+fn sdk_a_request_near_the_200_kib_limit_is_reviewed_and_decided() {
+    let (local, sdk) = sdk();
+    let name = "sdk-large-request";
+    // GIVEN a request just under the 200 KiB the README allows
+    let request = json!({"title": "Large", "document": "x".repeat(199 * 1024)});
+    let execution = sdk.start(name, &request.to_string());
+    // THEN the email carries it whole
+    let email = local.outbox().review_email(name);
+    assert!(email.body().contains(&request.to_string()));
+    // AND it is decided with the request in the record; the decision email,
+    // where it would not fit twice, points at the execution instead
+    sdk.send_task_success(&email.token, r#"{"result":true}"#)
+        .expect("accepted");
+    let described = sdk.wait_until_done(&execution);
+    assert_eq!(described.status, "SUCCEEDED", "{described:?}");
+    assert_eq!(described.output.expect("an output")["request"], request);
+    let notice = local.outbox().wait_for(&format!("Approved: {name}"));
+    assert!(
+        notice.body.contains("(omitted: the request is too large"),
+        "{}",
+        notice.body
+    );
+}
+
+#[test]
+fn sdk_concurrent_answers_to_one_review_decide_it_once() {
+    let (local, sdk) = sdk();
+    let name = "sdk-concurrent-answers";
+    let (execution, email) = request_review(&sdk, &local, name);
+    // WHEN four reviewers answer with the same token at the same moment
+    let answers = [true, false, true, false];
+    let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+        let threads: Vec<_> = answers
+            .iter()
+            .map(|result| {
+                let (local, token) = (&local, &email.token);
+                scope.spawn(move || {
+                    Sdk::connect(local)
+                        .send_task_success(token, &json!({ "result": result }).to_string())
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|thread| thread.join().expect("no panic"))
+            .collect()
+    });
+    // THEN exactly one answer counts; the others are refused as already answered
+    let accepted: Vec<bool> = answers
+        .iter()
+        .zip(&results)
+        .filter(|(_, result)| result.is_ok())
+        .map(|(answer, _)| *answer)
+        .collect();
+    assert_eq!(accepted.len(), 1, "{results:?}");
+    for result in results.iter().filter(|result| result.is_err()) {
+        assert_eq!(result, &Err("TaskTimedOut".to_owned()));
+    }
+    let decision = if accepted[0] { "approved" } else { "rejected" };
+    assert_decided(
+        &sdk.wait_until_done(&execution),
+        decision,
+        &json!({ "result": accepted[0] }),
+    );
+    // AND one decision is announced
+    let subject = format!(
+        "{}: {name}",
+        if accepted[0] { "Approved" } else { "Rejected" }
+    );
+    local.outbox().wait_for(&subject);
+    let other = format!(
+        "{}: {name}",
+        if accepted[0] { "Rejected" } else { "Approved" }
+    );
+    assert!(local.outbox().with_subject(&other).is_empty());
+    assert_eq!(local.outbox().with_subject(&subject).len(), 1);
+}
+
+#[test]
+fn sdk_the_longest_execution_name_fits_the_email_subjects() {
+    let (local, sdk) = sdk();
+    // Step Functions allows 80 characters; SNS subjects must stay under 100.
+    let name = format!("sdk-longest-name-{}", "n".repeat(80 - 17));
+    assert_eq!(name.len(), 80);
+    let (execution, email) = request_review(&sdk, &local, &name);
+    assert_eq!(
+        email.email.subject().as_deref(),
+        Some(format!("Review requested: {name}").as_str())
+    );
+    sdk.send_task_success(&email.token, r#"{"result":true}"#)
+        .expect("accepted");
+    assert_eq!(sdk.wait_until_done(&execution).status, "SUCCEEDED");
+    local.outbox().wait_for(&format!("Approved: {name}"));
+}
+
+// ---- the AWS CLI ----
+
+#[test]
+fn aws_cli_approval_succeeds_with_the_decision_record_and_a_decision_email() {
+    let Some((local, cli)) = aws_cli() else {
+        return;
+    };
+    approval(&cli, &local, "cli-approve");
+}
+
+#[test]
+fn aws_cli_rejection_succeeds_with_decision_rejected() {
+    let Some((local, cli)) = aws_cli() else {
+        return;
+    };
+    rejection(&cli, &local, "cli-reject");
+}
+
+#[test]
+fn aws_cli_answers_without_a_boolean_result_fail_with_invalid_review_result() {
+    let Some((local, cli)) = aws_cli() else {
+        return;
+    };
+    answers_without_a_boolean_result(&cli, &local, "cli-invalid");
+}
+
+#[test]
+fn aws_cli_unknown_tokens_are_refused() {
+    let Some((local, cli)) = aws_cli() else {
+        return;
+    };
+    unknown_tokens(&cli, &local, "cli-unknown-token");
+}
+
+#[test]
+fn aws_cli_a_token_answers_only_once() {
+    let Some((local, cli)) = aws_cli() else {
+        return;
+    };
+    token_used_twice(&cli, &local, "cli-twice");
+}
+
+#[test]
+fn aws_cli_an_answer_that_is_not_json_is_refused() {
+    let Some((local, cli)) = aws_cli() else {
+        return;
+    };
+    answer_that_is_not_json(&cli, &local, "cli-not-json");
+}
+
+#[test]
+fn aws_cli_the_commands_in_the_email_work_as_pasted() {
+    let Some((local, cli)) = aws_cli() else {
+        return;
+    };
+    for (name, decision) in [
+        ("cli-pasted-approve", "approved"),
+        ("cli-pasted-reject", "rejected"),
+    ] {
+        // GIVEN a review request email
+        let (execution, email) = request_review(&cli, &local, name);
+        // WHEN the reviewer pastes its command (pointed at local mode)
+        let command = match decision {
+            "approved" => &email.approve_command,
+            _ => &email.reject_command,
+        };
+        let pasted = cli.shell(&format!("{command} --endpoint-url {}", local.endpoint()));
+        assert!(
+            pasted.status.success(),
+            "{command}: {}",
+            String::from_utf8_lossy(&pasted.stderr)
+        );
+        // THEN the execution is decided with exactly the answer the command sends
+        let result = decision == "approved";
+        assert_decided(
+            &cli.wait_until_done(&execution),
+            decision,
+            &json!({ "result": result }),
+        );
+    }
+}
+
+// ---- the review email ----
+
+#[test]
+fn the_review_email_names_the_execution_and_shows_the_request_and_both_commands() {
+    let (local, sdk) = sdk();
+    let name = "email-contents";
+    let (_, email) = request_review(&sdk, &local, name);
+
+    assert_eq!(email.email.header("To"), Some(REVIEWER_EMAIL));
+    let from = email.email.header("From").unwrap_or_default();
+    assert!(
+        from.contains("Review requests"),
+        "not from ReviewTopic: {from}"
+    );
+    let body = email.body();
+    assert!(
+        body.starts_with(&format!(
+            "A request is waiting for your review.\n\nExecution: {name}\nSent: "
+        )),
+        "{body}"
+    );
+    let sent = body
+        .lines()
+        .find_map(|line| line.strip_prefix("Sent: "))
+        .expect("a Sent: line");
+    DateTime::parse_from_rfc3339(sent).unwrap_or_else(|error| panic!("Sent: {sent}: {error}"));
+    assert!(
+        body.contains("\nExpires: 259200 seconds after it was sent."),
+        "{body}"
+    );
+    // The request as compact JSON, keys in the input's order.
+    assert!(
+        body.contains(&format!(
+            "What is being reviewed:\n{}\n",
+            event("start_execution.json")
+        )),
+        "{body}"
+    );
+    // Both commands carry the token of the `Task token:` line, and nothing else does.
+    let command = |result: bool| {
+        format!(
+            "aws stepfunctions send-task-success --region {REGION} --task-token {} \
+             --task-output '{{\"result\":{result}}}'",
+            email.token
+        )
+    };
+    assert_eq!(email.approve_command, command(true));
+    assert_eq!(email.reject_command, command(false));
+    assert_eq!(body.matches(email.token.as_str()).count(), 3, "{body}");
+    assert!(
+        body.contains(&format!("\nTask token: {}\n", email.token)),
+        "{body}"
+    );
+}
+
+// ---- the hitl commands ----
+
+#[test]
+fn hitl_start_pending_approve_and_status_make_a_whole_review() {
+    let local = stack();
+    let hitl = Hitl::new(&local);
+    let name = "hitl-approve";
+    // GIVEN a review requested with `hitl start`
+    let started = hitl.ok(&[
+        "start",
+        "--input",
+        "events/start_execution.json",
+        "--name",
+        name,
+    ]);
+    assert!(
+        started.contains(&format!("Review requested: {name}")),
+        "{started}"
+    );
+    let email = local.outbox().review_email(name);
+    // THEN `hitl pending` lists it, and `hitl status` says it waits
+    assert!(hitl.pending().contains(&name.to_owned()));
+    let status = hitl.ok(&["status", name]);
+    assert!(status.contains("Status:    RUNNING"), "{status}");
+    assert!(status.contains("Waiting for a review since"), "{status}");
+    // WHEN the reviewer approves with the token from the email
+    let approved = hitl.ok(&["approve", &email.token, "--reviewer", "Ana Reviewer"]);
+    assert!(approved.contains("Approved."), "{approved}");
+    // THEN the execution succeeds with the answer hitl sent
+    let sdk = Sdk::connect(&local);
+    let execution = execution_arn(&started);
+    let record = assert_decided(
+        &sdk.wait_until_done(&execution),
+        "approved",
+        &json!({"result": true, "reviewer": "Ana Reviewer", "via": "hitl"}),
+    );
+    assert_decision_email(
+        &local,
+        &format!("Approved: {name}"),
+        "The request was approved.",
+        &record,
+    );
+    // AND `hitl status` shows the decision, and `hitl pending` no longer lists it
+    let status = hitl.ok(&["status", name]);
+    assert!(status.contains("Status:    SUCCEEDED"), "{status}");
+    assert!(status.contains("Decision:  approved\n"), "{status}");
+    assert!(status.contains("reviewer:  Ana Reviewer"), "{status}");
+    assert_eq!(
+        history(&status),
+        [
+            "Prepare Review",
+            "Request Review",
+            "Review Decision",
+            "Process Approval",
+            "ExecutionSucceeded"
+        ]
+    );
+    assert!(!hitl.pending().contains(&name.to_owned()));
+}
+
+/// The states (and the last event) in `hitl status`'s history, oldest first.
+fn history(status: &str) -> Vec<String> {
+    status
+        .lines()
+        .skip_while(|line| *line != "History:")
+        .skip(1)
+        // "  2026-11-25 12:00:00Z  Prepare Review"
+        .filter_map(|line| line.trim().splitn(3, ' ').nth(2))
+        .map(|state| state.trim().to_owned())
+        .collect()
+}
+
+/// The execution ARN in `hitl start`'s output.
+fn execution_arn(started: &str) -> String {
+    started
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("execution: "))
+        .unwrap_or_else(|| panic!("no execution ARN in:\n{started}"))
+        .to_owned()
+}
+
+#[test]
+fn hitl_reject_by_execution_name_records_the_reviewer_and_comment() {
+    let local = stack();
+    let hitl = Hitl::new(&local);
+    let name = "hitl-reject";
+    let started = hitl.ok(&[
+        "start",
+        "--input",
+        "events/start_execution.json",
+        "--name",
+        name,
+    ]);
+    local.outbox().review_email(name);
+    // WHEN the reviewer rejects by execution name (hitl reads the token from the history)
+    hitl.ok(&[
+        "reject",
+        "--execution",
+        name,
+        "--reviewer",
+        "Bo Reviewer",
+        "--comment",
+        "Refund window has closed.",
+    ]);
+    // THEN
+    let sdk = Sdk::connect(&local);
+    let review = json!({
+        "result": false,
+        "reviewer": "Bo Reviewer",
+        "comment": "Refund window has closed.",
+        "via": "hitl"
+    });
+    assert_decided(
+        &sdk.wait_until_done(&execution_arn(&started)),
+        "rejected",
+        &review,
+    );
+    let status = hitl.ok(&["status", name]);
+    assert!(status.contains("Decision:  rejected\n"), "{status}");
+    assert!(
+        status.contains("comment:   Refund window has closed."),
+        "{status}"
+    );
+}
+
+#[test]
+fn hitl_answers_only_a_waiting_review_and_says_why_not() {
+    let local = stack();
+    let hitl = Hitl::new(&local);
+    let name = "hitl-refused";
+    hitl.ok(&[
+        "start",
+        "--input",
+        "events/start_execution.json",
+        "--name",
+        name,
+    ]);
+    let email = local.outbox().review_email(name);
+
+    // An unknown token
+    let error = hitl.fails(&["approve", "not-a-task-token"]);
+    assert!(
+        error.contains("not a valid task token")
+            || error.contains("no review waits for this token"),
+        "{error}"
+    );
+    // An execution that does not exist
+    let error = hitl.fails(&["approve", "--execution", "no-such-execution"]);
+    assert!(error.contains("ExecutionDoesNotExist"), "{error}");
+
+    hitl.ok(&["approve", "--execution", name]);
+    // The same token again
+    let error = hitl.fails(&["reject", &email.token]);
+    assert!(error.contains("can no longer be answered"), "{error}");
+    // The same execution again
+    let error = hitl.fails(&["reject", "--execution", name]);
+    assert!(error.contains("is not waiting for a review"), "{error}");
+}
+
+#[test]
+fn hitl_status_shows_why_an_invalid_answer_failed() {
+    let (local, sdk) = sdk();
+    let name = "hitl-status-invalid";
+    let (execution, email) = request_review(&sdk, &local, name);
+    sdk.send_task_success(&email.token, "{}").expect("accepted");
+    assert_invalid_review(&sdk.wait_until_done(&execution), "{}");
+
+    let status = Hitl::new(&local).ok(&["status", name]);
+    assert!(status.contains("Status:    FAILED"), "{status}");
+    assert_eq!(
+        history(&status),
+        [
+            "Prepare Review",
+            "Request Review",
+            "Review Decision",
+            "Invalid Review Result",
+            "ExecutionFailed"
+        ]
+    );
+    assert!(
+        status.contains("Error:     InvalidReviewResult"),
+        "{status}"
+    );
+    assert!(
+        status.contains(&format!("Cause:     {INVALID_ANSWER}{{}}")),
+        "{status}"
+    );
+}
+
+#[test]
+fn hitl_cancel_stops_a_waiting_review_without_a_decision() {
+    let (local, sdk) = sdk();
+    let hitl = Hitl::new(&local);
+    let name = "hitl-cancel";
+    let (execution, email) = request_review(&sdk, &local, name);
+    // WHEN the operator cancels it
+    hitl.ok(&["cancel", name]);
+    // THEN it is aborted, no longer pending, and its token no longer answers
+    let described = sdk.wait_until_done(&execution);
+    assert_eq!(described.status, "ABORTED", "{described:?}");
+    assert!(!hitl.pending().contains(&name.to_owned()));
+    assert_eq!(
+        sdk.send_task_success(&email.token, r#"{"result":true}"#),
+        Err("TaskTimedOut".to_owned())
+    );
+}
+
+#[test]
+fn hitl_check_finds_the_confirmed_reviewer_subscription() {
+    let local = stack();
+    let checked = Hitl::new(&local).ok(&["check"]);
+    assert!(
+        checked.contains(&format!("ok: {REVIEWER_EMAIL} receives review requests")),
+        "{checked}"
+    );
+}
+
+// ---- own instances ----
+
+#[test]
+fn an_unanswered_review_expires_as_a_rejection() {
+    // GIVEN local mode whose reviews expire after 2 seconds, and a review
+    // requested by each client, all at once
+    let local = LocalMode::start(&["ReviewTimeoutSeconds=2"]);
+    let sdk = Sdk::connect(&local);
+    let hitl = Hitl::new(&local);
+    let cli = AwsCli::find().map(|program| AwsCli::connect(program, &local));
+    let mut requests = vec![(
+        "expires-sdk",
+        sdk.start("expires-sdk", &event_text("start_execution.json")),
+    )];
+    if let Some(cli) = &cli {
+        requests.push((
+            "expires-cli",
+            cli.start("expires-cli", &event_text("start_execution.json")),
+        ));
+    }
+    let started = hitl.ok(&[
+        "start",
+        "--input",
+        "events/start_execution.json",
+        "--name",
+        "expires-hitl",
+    ]);
+    requests.push(("expires-hitl", execution_arn(&started)));
+
+    for (name, execution) in &requests {
+        let email = local.outbox().review_email(name);
+        assert!(
+            email
+                .body()
+                .contains("\nExpires: 2 seconds after it was sent.")
+        );
+        // WHEN nobody answers in time
+        let described = sdk.wait_until_done(execution);
+        // THEN the review is rejected as expired, and announced as such
+        let record = assert_decided(
+            &described,
+            "rejected",
+            &json!({"result": false, "expired": true}),
+        );
+        assert_eq!(record["expired"], true);
+        assert_decision_email(
+            &local,
+            &format!("Review expired: {name}"),
+            "The review expired without an answer, so the request was rejected.",
+            &record,
+        );
+        // AND a late answer is refused
+        assert_eq!(
+            sdk.send_task_success(&email.token, r#"{"result":true}"#),
+            Err("TaskTimedOut".to_owned())
+        );
+        let status = hitl.ok(&["status", name]);
+        assert!(
+            status.contains("Decision:  rejected (review expired)"),
+            "{status}"
+        );
+        assert_eq!(
+            history(&status),
+            [
+                "Prepare Review",
+                "Request Review",
+                "Review Expired",
+                "Process Rejection",
+                "ExecutionSucceeded"
+            ]
+        );
+    }
+    if let Some(cli) = &cli {
+        let described = cli.describe(&requests[1].1);
+        assert_eq!(
+            described.output.expect("an output")["review"]["expired"],
+            true
+        );
+    }
+}
+
+#[test]
+fn a_waiting_review_survives_a_sigkill_of_local_mode() {
+    // GIVEN two reviews waiting in local mode
+    let mut local = LocalMode::start(&[]);
+    let hitl = Hitl::new(&local);
+    let sdk = Sdk::connect(&local);
+    let (execution, email) = request_review(&sdk, &local, "survives-sdk");
+    hitl.ok(&[
+        "start",
+        "--input",
+        "events/start_execution.json",
+        "--name",
+        "survives-hitl",
+    ]);
+    local.outbox().review_email("survives-hitl");
+
+    // WHEN local mode is killed (no chance to save anything) and started again
+    local.kill();
+    assert!(!local.is_listening(), "nothing may survive a SIGKILL");
+    local.restart();
+
+    // THEN both reviews still wait
+    let mut pending = hitl.pending();
+    pending.sort();
+    assert_eq!(pending, ["survives-hitl", "survives-sdk"]);
+    // AND the token from the email sent before the crash answers its review
+    let sdk = Sdk::connect(&local);
+    sdk.send_task_success(&email.token, &event_text("review_approve.json"))
+        .expect("the old token answers after the restart");
+    assert_decided(
+        &sdk.wait_until_done(&execution),
+        "approved",
+        &event("review_approve.json"),
+    );
+    // AND `hitl` answers the other by name
+    hitl.ok(&["reject", "--execution", "survives-hitl"]);
+    let rejected = poll(
+        "survives-hitl to be decided",
+        TIMEOUT,
+        || {
+            let status = hitl.ok(&["status", "survives-hitl"]);
+            status.contains("Status:    SUCCEEDED").then_some(status)
+        },
+        || local.log(),
+    );
+    assert!(rejected.contains("Decision:  rejected\n"), "{rejected}");
+}
+
+#[test]
+fn a_review_that_expires_while_local_mode_is_down_is_rejected_on_restart() {
+    // GIVEN a review that expires after 2 seconds
+    let mut local = LocalMode::start(&["ReviewTimeoutSeconds=2"]);
+    let sdk = Sdk::connect(&local);
+    let name = "expires-while-down";
+    let (execution, email) = request_review(&sdk, &local, name);
+    // WHEN local mode is killed and stays down past the deadline
+    local.kill();
+    let sent = email
+        .body()
+        .lines()
+        .find_map(|line| line.strip_prefix("Sent: "))
+        .and_then(|sent| DateTime::parse_from_rfc3339(sent).ok())
+        .expect("a Sent: time");
+    let deadline = sent + chrono::Duration::seconds(2);
+    // A real-time deadline: the wait is the point of the test.
+    while chrono::Utc::now() <= deadline + chrono::Duration::milliseconds(500) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    local.restart();
+    // THEN on restart the review expires as a rejection
+    let sdk = Sdk::connect(&local);
+    let record = assert_decided(
+        &sdk.wait_until_done(&execution),
+        "rejected",
+        &json!({"result": false, "expired": true}),
+    );
+    assert_decision_email(
+        &local,
+        &format!("Review expired: {name}"),
+        "The review expired without an answer, so the request was rejected.",
+        &record,
+    );
+}
+
+// ---- product bugs (the lead fixes them; remove the ignore then) ----
+
+#[test]
+#[ignore = "bug: `hitl local --debug` announces `cargo build --release`; fix in crates/hitl/src/local.rs \
+            run(): print `cargo build` without ` --release` when args.debug"]
+fn local_mode_in_debug_announces_the_build_it_runs() {
+    let local = stack();
+    let log = local.log();
+    assert!(log.contains("Building the functions"), "{log}");
+    assert!(!log.contains("cargo build --release"), "{log}");
+}
