@@ -29,9 +29,11 @@ pub(crate) async fn run(args: &LocalArgs, target: &Target) -> Result<()> {
             args.host
         );
     }
+    let profile = if args.debug { "debug" } else { "release" };
     if !args.no_build {
+        let flag = if args.debug { "" } else { " --release" };
         eprintln!(
-            "Building the functions (cargo build --release; the first build takes a few minutes)..."
+            "Building the functions (cargo build{flag}; the first build takes a few minutes)..."
         );
     }
     let options = Options {
@@ -50,7 +52,7 @@ pub(crate) async fn run(args: &LocalArgs, target: &Target) -> Result<()> {
     let stack = LocalStack::start(options, |line| println!("{line}"))
         .await
         .with_context(|| format!("local mode could not start {}", args.template.display()))?;
-    print_summary(&stack_name, stack.summary());
+    print_summary(&stack_name, stack.summary(), profile);
     stack.serve(shutdown_signal()).await?;
     println!(
         "Stopped. Waiting reviews are kept in {}; run `hitl local` again to resume them.",
@@ -59,7 +61,7 @@ pub(crate) async fn run(args: &LocalArgs, target: &Target) -> Result<()> {
     Ok(())
 }
 
-fn print_summary(stack_name: &str, summary: &local_stack::Summary) {
+fn print_summary(stack_name: &str, summary: &local_stack::Summary, profile: &str) {
     println!();
     println!(
         "Local stack {stack_name} is running on {} (state in {})",
@@ -88,10 +90,10 @@ fn print_summary(stack_name: &str, summary: &local_stack::Summary) {
     println!();
     println!("Try it in another terminal:");
     println!("  export AWS_ENDPOINT_URL={}", summary.endpoint_url);
-    println!("  target/release/hitl start --input events/start_execution.json");
-    println!("  target/release/hitl pending");
-    println!("  target/release/hitl approve --execution <NAME> --reviewer \"Your Name\"");
-    println!("  target/release/hitl status <NAME>");
+    println!("  target/{profile}/hitl start --input events/start_execution.json");
+    println!("  target/{profile}/hitl pending");
+    println!("  target/{profile}/hitl approve --execution <NAME> --reviewer \"Your Name\"");
+    println!("  target/{profile}/hitl status <NAME>");
     println!(
         "The review emails are .eml files in {}. Ctrl-C stops local mode.",
         summary.outbox.display()

@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 
 use common::{
     AwsCli, DECISION_EMAIL, Described, Hitl, LocalMode, REGION, REVIEWER_EMAIL, ReviewEmail, Sdk,
-    SharedSlot, StepFunctions, TIMEOUT, event, event_text, poll, shared,
+    SharedSlot, StepFunctions, TIMEOUT, event, event_text, http, poll, query_value, shared,
 };
 
 /// The instance most tests share.
@@ -546,7 +546,8 @@ fn the_review_email_names_the_execution_and_shows_the_request_and_both_commands(
     };
     assert_eq!(email.approve_command, command(true));
     assert_eq!(email.reject_command, command(false));
-    assert_eq!(body.matches(email.token.as_str()).count(), 3, "{body}");
+    // Two review links, two commands and the `Task token:` line.
+    assert_eq!(body.matches(email.token.as_str()).count(), 5, "{body}");
     assert!(
         body.contains(&format!("\nTask token: {}\n", email.token)),
         "{body}"
@@ -935,14 +936,78 @@ fn a_review_that_expires_while_local_mode_is_down_is_rejected_on_restart() {
     );
 }
 
-// ---- product bugs (the lead fixes them; remove the ignore then) ----
+// ---- one-click review links (issue 5), served by local mode ----
 
 #[test]
-#[ignore = "bug: `hitl local --debug` announces `cargo build --release`; fix in crates/hitl/src/local.rs \
-            run(): print `cargo build` without ` --release` when args.debug"]
+fn review_links_do_nothing_on_open_and_decide_once_on_confirm() {
+    let (local, sdk) = sdk();
+    // GIVEN a review request email with two links to local mode
+    let (execution, email) = request_review(&sdk, &local, "link-flow");
+    for link in [&email.approve_link, &email.reject_link] {
+        assert!(
+            link.starts_with(&format!("{}/review?", local.endpoint())),
+            "{link}"
+        );
+    }
+    // WHEN a mail scanner opens both links
+    for link in [&email.approve_link, &email.reject_link] {
+        let (status, page) = http("GET", link, None);
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("changed nothing"), "{page}");
+    }
+    // THEN the review still waits
+    assert_eq!(sdk.describe(&execution).status, "RUNNING");
+
+    // WHEN the reviewer confirms the approval on the page
+    let form = [
+        ("e", query_value(&email.approve_link, "e")),
+        ("t", query_value(&email.approve_link, "t")),
+    ];
+    let fields = |decision: &'static str| {
+        vec![
+            ("e", form[0].1.clone()),
+            ("t", form[1].1.clone()),
+            ("d", decision.to_owned()),
+            ("reviewer", "Ana <b>".to_owned()),
+        ]
+    };
+    let approve = fields("approve");
+    let approve: Vec<(&str, &str)> = approve.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let (status, page) = http(
+        "POST",
+        &format!("{}/review", local.endpoint()),
+        Some(&approve),
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<h1>Approved</h1>"), "{page}");
+    assert!(!page.contains("Ana <b>"), "unescaped name in {page}");
+    // THEN the execution is approved through the link
+    let described = sdk.wait_until_done(&execution);
+    assert_eq!(described.status, "SUCCEEDED", "{described:?}");
+    let record = described.output.expect("an output");
+    assert_eq!(record["decision"], "approved");
+    assert_eq!(record["review"]["via"], "link");
+    assert_eq!(record["review"]["reviewer"], "Ana <b>");
+
+    // AND a second click says it was already decided
+    let reject = fields("reject");
+    let reject: Vec<(&str, &str)> = reject.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let (status, page) = http(
+        "POST",
+        &format!("{}/review", local.endpoint()),
+        Some(&reject),
+    );
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("Already approved"), "{page}");
+}
+
+// ---- what local mode says about itself ----
+
+#[test]
 fn local_mode_in_debug_announces_the_build_it_runs() {
     let local = stack();
     let log = local.log();
     assert!(log.contains("Building the functions"), "{log}");
     assert!(!log.contains("cargo build --release"), "{log}");
+    assert!(log.contains("target/debug/hitl pending"), "{log}");
 }

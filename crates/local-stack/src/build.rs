@@ -81,6 +81,20 @@ fn target_dir(dir: &Path, release: bool) -> Result<PathBuf, LocalError> {
         })
 }
 
+/// The variables cargo sets for the package it runs, which a nested cargo must not see.
+fn is_package_variable(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_MANIFEST_")
+        || matches!(
+            name,
+            "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+                | "CARGO_TARGET_TMPDIR"
+                | "OUT_DIR"
+        )
+}
+
 /// Builds (unless `build` is false) and locates every function's executable,
 /// in the release profile or, with `release` false, the dev profile.
 pub(crate) async fn functions(
@@ -102,6 +116,16 @@ pub(crate) async fn functions(
         if build {
             let mut command = tokio::process::Command::new("cargo");
             command.arg("build").current_dir(&dir);
+            // Under `cargo run`, cargo hands its package variables to hitl; a
+            // nested cargo that inherits them sees a changed environment and
+            // rebuilds crates whose build scripts watch them (ring, ...).
+            for (name, _) in std::env::vars_os() {
+                if let Some(name) = name.to_str()
+                    && is_package_variable(name)
+                {
+                    command.env_remove(name);
+                }
+            }
             if release {
                 command.arg("--release");
             }
@@ -139,4 +163,24 @@ pub(crate) async fn functions(
         }
     }
     Ok(built)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_variables_are_not_passed_to_the_nested_cargo() {
+        for name in [
+            "CARGO_PKG_NAME",
+            "CARGO_MANIFEST_DIR",
+            "CARGO_BIN_NAME",
+            "OUT_DIR",
+        ] {
+            assert!(is_package_variable(name), "{name}");
+        }
+        for name in ["CARGO_HOME", "CARGO_TARGET_DIR", "PATH", "RUSTFLAGS"] {
+            assert!(!is_package_variable(name), "{name}");
+        }
+    }
 }

@@ -721,22 +721,26 @@ pub(crate) struct ReviewEmail {
     pub(crate) email: ParsedEmail,
     /// The text after `Task token: `.
     pub(crate) token: String,
-    /// The line after `Approve:`.
+    /// The command line after `Approve:`.
     pub(crate) approve_command: String,
-    /// The line after `Reject:`.
+    /// The command line after `Reject:`.
     pub(crate) reject_command: String,
+    /// The link line after `Approve:`.
+    pub(crate) approve_link: String,
+    /// The link line after `Reject:`.
+    pub(crate) reject_link: String,
 }
 
 impl ReviewEmail {
     fn read(email: ParsedEmail) -> Self {
         let lines: Vec<&str> = email.body.lines().collect();
-        let after = |label: &str| {
+        // Each label comes twice: before the link and before the command.
+        let after = |label: &str, starts: &str| {
             lines
-                .iter()
-                .position(|line| *line == label)
-                .and_then(|at| lines.get(at + 1))
-                .map(|line| (*line).to_owned())
-                .unwrap_or_else(|| panic!("no line after {label:?} in:\n{}", email.body))
+                .windows(2)
+                .find(|pair| pair[0] == label && pair[1].starts_with(starts))
+                .map(|pair| pair[1].to_owned())
+                .unwrap_or_else(|| panic!("no {starts:?} line after {label:?} in:\n{}", email.body))
         };
         let token = lines
             .iter()
@@ -744,8 +748,10 @@ impl ReviewEmail {
             .unwrap_or_else(|| panic!("no 'Task token: ' line in:\n{}", email.body))
             .to_owned();
         Self {
-            approve_command: after("Approve:"),
-            reject_command: after("Reject:"),
+            approve_command: after("Approve:", "aws "),
+            reject_command: after("Reject:", "aws "),
+            approve_link: after("Approve:", "http"),
+            reject_link: after("Reject:", "http"),
             token,
             email,
         }
@@ -754,4 +760,65 @@ impl ReviewEmail {
     pub(crate) fn body(&self) -> &str {
         &self.email.body
     }
+}
+
+/// A minimal HTTP/1.1 exchange on loopback, as a browser or a mail scanner
+/// would make it: gives the status and the body.
+pub(crate) fn http(method: &str, url: &str, form: Option<&[(&str, &str)]>) -> (u16, String) {
+    use std::io::{Read as _, Write as _};
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (host, target) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let body = form
+        .map(|fields| {
+            fields
+                .iter()
+                .map(|(name, value)| format!("{name}={}", percent_encode(value)))
+                .collect::<Vec<_>>()
+                .join("&")
+        })
+        .unwrap_or_default();
+    let mut stream = std::net::TcpStream::connect(host).expect("connect to local mode");
+    let request = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
+         User-Agent: e2e\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+/// The raw value of a query parameter of a link (no decoding: the review
+/// page parses `+ / =` leniently).
+pub(crate) fn query_value(link: &str, name: &str) -> String {
+    link.split_once('?')
+        .map(|(_, query)| query)
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} in {link}"))
+        .to_owned()
 }
