@@ -111,7 +111,7 @@ stage checkov 300 "$TOOLS/checkov/bin/checkov" --file template.yaml --framework 
 
 check_bootstraps() {
   local ok=0 function
-  for function in ProcessApprovalFunction ProcessRejectionFunction; do
+  for function in ProcessApprovalFunction ProcessRejectionFunction ReviewFunction; do
     local bootstrap=".aws-sam/build/$function/bootstrap"
     # ELF header: e_machine (bytes 18-19, little endian) is 0xB7 for AArch64.
     if [ -f "$bootstrap" ] && [ "$(od -An -tx1 -j18 -N2 "$bootstrap" | tr -d ' \n')" = "b700" ]; then
