@@ -339,7 +339,7 @@ impl Execution {
             };
         }
         if let Some(secs) = def.timeout_seconds {
-            let id = run.timer(now_ms + (secs as i64) * 1000);
+            let id = run.timer(after_whole_secs(now_ms, secs));
             run.exec.exec_timer = Some(id);
         }
         run.exec.ready.push(root);
@@ -439,6 +439,19 @@ impl Execution {
             _ => false,
         })
     }
+}
+
+/// `now_ms` plus `secs` seconds, saturating: a definition may ask for any number of
+/// seconds (`"Seconds": 1e300`, a `SecondsPath` holding `i64::MAX`), and the sum must
+/// not overflow (it panicked in debug builds and wrapped into the past in release
+/// builds; found while writing the fuzz targets). NaN counts as 0.
+fn after_secs(now_ms: i64, secs: f64) -> i64 {
+    now_ms.saturating_add((secs * 1000.0) as i64)
+}
+
+/// [`after_secs`] for a whole number of seconds.
+fn after_whole_secs(now_ms: i64, secs: u64) -> i64 {
+    now_ms.saturating_add(i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000))
 }
 
 /// `2024-01-31T12:00:00.123Z`, the form AWS uses in the context object. Formatted by
@@ -916,10 +929,8 @@ impl Run<'_> {
             let eff = Self::input_path(&st.io.input_path, &a.input, &ctx)?;
             let scope = Scope::new(&eff, &ctx);
             Ok::<i64, EvalError>(match w {
-                WaitFor::Seconds(s) => self.now + (*s * 1000.0) as i64,
-                WaitFor::SecondsPath(p) => {
-                    self.now + i64::try_from(p.seconds(&scope)?).unwrap_or(i64::MAX / 4) * 1000
-                }
+                WaitFor::Seconds(s) => after_secs(self.now, *s),
+                WaitFor::SecondsPath(p) => after_whole_secs(self.now, p.seconds(&scope)?),
                 WaitFor::Timestamp(ts) => ts.timestamp_millis(),
                 WaitFor::TimestampPath(p) => p.timestamp(&scope)?.timestamp_millis(),
             })
@@ -1035,8 +1046,8 @@ impl Run<'_> {
                 true,
             );
         }
-        let timeout_timer = timeout.map(|s| self.timer(self.now + (s * 1000.0) as i64));
-        let heartbeat_timer = heartbeat.map(|s| self.timer(self.now + (s * 1000.0) as i64));
+        let timeout_timer = timeout.map(|s| self.timer(after_secs(self.now, s)));
+        let heartbeat_timer = heartbeat.map(|s| self.timer(after_secs(self.now, s)));
         a.wait = Wait::Task(TaskWait {
             task_id,
             legacy_lambda,
@@ -1394,7 +1405,7 @@ impl Run<'_> {
                         *slot += 1;
                     }
                     a.retry_count += 1;
-                    let due = self.now + (delay * 1000.0) as i64;
+                    let due = after_secs(self.now, delay);
                     if due <= self.now {
                         self.execute(t, st, a);
                     } else {
@@ -1903,7 +1914,7 @@ impl Run<'_> {
         if let Wait::Task(tw) = &mut a.wait
             && let Some(s) = tw.heartbeat_s
         {
-            tw.heartbeat_timer = Some(self.timer(self.now + (s as i64) * 1000));
+            tw.heartbeat_timer = Some(self.timer(after_whole_secs(self.now, s)));
         }
         self.set_active(t, a);
         Ok(())
@@ -2361,6 +2372,54 @@ mod tests {
         assert_eq!(step.events[0].previous_event_id, 0);
         assert_eq!(exec.status, Status::TimedOut);
         assert_eq!(exec.error, None);
+    }
+
+    /// Found while writing the `definition_structured` fuzz target: due times were
+    /// `now + secs * 1000` in plain i64 arithmetic, which overflows (a panic in debug
+    /// builds, a timer in the past in release builds) for huge but valid waits, timeouts
+    /// and retry delays.
+    #[test]
+    fn huge_durations_saturate_instead_of_overflowing() {
+        let now = 1_700_000_000_000;
+        let wait_path = def(json!({"StartAt": "W", "States": {
+            "W": {"Type": "Wait", "SecondsPath": "$.s", "End": true}}}));
+        let (_, step) = Execution::start(&wait_path, info(json!({"s": i64::MAX})), now);
+        assert_eq!(timers(&step), [(1, i64::MAX)]);
+
+        let wait = def(json!({"StartAt": "W", "States": {
+            "W": {"Type": "Wait", "Seconds": 1e300, "End": true}}}));
+        let (_, step) = Execution::start(&wait, info(json!({})), now);
+        assert_eq!(timers(&step), [(1, i64::MAX)]);
+
+        let timeout = def(json!({"StartAt": "W", "TimeoutSeconds": 1e17, "States": {
+            "W": {"Type": "Succeed"}}}));
+        let (exec, _) = Execution::start(&timeout, info(json!({})), now);
+        assert_eq!(exec.status, Status::Succeeded);
+
+        let task = def(json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+                  "TimeoutSeconds": 1e300, "HeartbeatSeconds": 1e299, "End": true}}}));
+        let (mut exec, step) = Execution::start(&task, info(json!({})), now);
+        assert_eq!(timers(&step), [(1, i64::MAX), (2, i64::MAX)]);
+        let step = apply(&mut exec, &task, Command::Heartbeat { task_id: 1 }, now);
+        assert!(timers(&step).iter().all(|(_, due)| *due > now));
+
+        let retry = def(json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                  "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1e300,
+                             "BackoffRate": 1e300}],
+                  "End": true}}}));
+        let (mut exec, _) = Execution::start(&retry, info(json!({})), now);
+        let failed = TaskOutcome::Failed {
+            error: "E".into(),
+            cause: String::new(),
+        };
+        let outcome = Command::Task {
+            task_id: 1,
+            outcome: failed,
+        };
+        let step = apply(&mut exec, &retry, outcome, now);
+        assert_eq!(timers(&step), [(1, i64::MAX)]);
     }
 }
 

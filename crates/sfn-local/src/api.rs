@@ -118,6 +118,9 @@ fn max_results(req: &Value, default: usize) -> Result<usize, ApiError> {
     }
 }
 
+/// The offset a `nextToken` names. Any number parses (a client may send anything), so
+/// callers add to it with `saturating_add`: `off + max` overflowed for
+/// `"nextToken": "18446744073709551615"` (found by the `api_request` fuzz target).
 fn page_offset(req: &Value) -> Result<usize, ApiError> {
     match opt_str(req, "nextToken")? {
         None => Ok(0),
@@ -176,7 +179,7 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
                 .collect();
             let mut out = Map::new();
             out.insert("stateMachines".into(), Value::Array(items));
-            if off + max < all.len() {
+            if off.saturating_add(max) < all.len() {
                 out.insert("nextToken".into(), Value::from((off + max).to_string()));
             }
             Ok(Value::Object(out))
@@ -357,7 +360,7 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
             }
             let mut out = Map::new();
             out.insert("events".into(), Value::Array(events));
-            if off + max < total {
+            if off.saturating_add(max) < total {
                 out.insert("nextToken".into(), Value::from((off + max).to_string()));
             }
             Ok(Value::Object(out))
@@ -430,3 +433,59 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
 }
 
 const MAX_OUTPUT: usize = 256 * 1024;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::Config;
+
+    fn service(tag: &str) -> Arc<Service> {
+        let dir = std::env::temp_dir().join(format!(
+            "sfn-local-api-{tag}-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let cfg = Config {
+            state_dir: dir,
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+        };
+        match Service::open(cfg, Vec::new()) {
+            Ok(s) => s,
+            Err(e) => panic!("open: {e}"),
+        }
+    }
+
+    /// Regression for the `api_request` fuzz target's find: a huge `nextToken` made
+    /// `off + max` overflow (a panic in debug builds) in both paginated listings.
+    #[tokio::test]
+    async fn huge_next_token_gives_an_empty_page() {
+        let svc = service("token");
+        let def = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#;
+        let created = dispatch(
+            &svc,
+            "CreateStateMachine",
+            &json!({"name": "sm", "definition": def, "roleArn": "arn:aws:iam::123456789012:role/r"}),
+        )
+        .await;
+        let sm = match created {
+            Ok(v) => v["stateMachineArn"].as_str().unwrap_or_default().to_owned(),
+            Err(e) => panic!("create: {e}"),
+        };
+        let started = dispatch(&svc, "StartExecution", &json!({"stateMachineArn": sm})).await;
+        let exec = match started {
+            Ok(v) => v["executionArn"].as_str().unwrap_or_default().to_owned(),
+            Err(e) => panic!("start: {e}"),
+        };
+        let huge = usize::MAX.to_string();
+        let listed = dispatch(&svc, "ListStateMachines", &json!({"nextToken": huge})).await;
+        assert_eq!(listed.ok(), Some(json!({"stateMachines": []})));
+        let history = dispatch(
+            &svc,
+            "GetExecutionHistory",
+            &json!({"executionArn": exec, "nextToken": huge, "maxResults": 1000}),
+        )
+        .await;
+        assert_eq!(history.ok(), Some(json!({"events": []})));
+        svc.close();
+    }
+}
