@@ -49,6 +49,36 @@ use crate::ports::{TaskOutcome, TaskRequest};
 /// AWS's payload limit for state input/output: 256 KiB.
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
 
+/// A local limit (AWS documents none): a state's output may nest arrays and objects at
+/// most this deep, or the state fails with `States.DataLimitExceeded`. Without it a
+/// three-state loop (`Parameters: {"a.$": "$"}` then back) nests its payload one level
+/// per turn and overflowed the stack within one step (found while writing the fuzz
+/// targets). 100 also keeps every snapshot readable by serde_json's default parser
+/// (128 levels), which is what `sfn-local` loads snapshots with.
+pub const MAX_PAYLOAD_DEPTH: usize = 100;
+
+/// `true` when `v` nests arrays/objects deeper than `max` levels (`[]` is one level).
+/// Iterative, so it is safe on any value.
+fn nested_deeper_than(v: &Value, max: usize) -> bool {
+    let mut stack = vec![(v, 1usize)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth > max {
+            return true;
+        }
+        stack.extend(
+            children
+                .filter(|c| c.is_array() || c.is_object())
+                .map(|c| (c, depth + 1)),
+        );
+    }
+    false
+}
+
 /// AWS's history limit: event 25,000 is the ExecutionFailed that ends the execution.
 pub const MAX_HISTORY_EVENTS: u64 = 25_000;
 
@@ -1344,6 +1374,21 @@ impl Run<'_> {
     }
 
     fn exit_to(&mut self, t: u64, st: &State, a: &Active, out: Value, tr: Transition) {
+        // Depth first, without recursion: serialising (and later dropping) a value nested
+        // tens of thousands of levels deep overflows the stack.
+        if nested_deeper_than(&out, MAX_PAYLOAD_DEPTH) {
+            self.thread_fail(
+                t,
+                Failure::new(
+                    "States.DataLimitExceeded",
+                    format!(
+                        "The state/task '{}' returned a result nested deeper than {MAX_PAYLOAD_DEPTH} levels.",
+                        a.state
+                    ),
+                ),
+            );
+            return;
+        }
         if json_text(&out).len() > MAX_PAYLOAD_BYTES {
             self.thread_fail(
                 t,
@@ -2420,6 +2465,39 @@ mod tests {
         };
         let step = apply(&mut exec, &retry, outcome, now);
         assert_eq!(timers(&step), [(1, i64::MAX)]);
+    }
+
+    /// A valid three-state loop that wraps its input once per turn overflowed the stack
+    /// (serialising the ever deeper payload) before the history limit could end it.
+    #[test]
+    fn a_payload_nesting_loop_fails_instead_of_overflowing_the_stack() {
+        let d = def(json!({"StartAt": "P", "States": {
+            "P": {"Type": "Pass", "Parameters": {"a.$": "$"}, "Next": "C"},
+            "C": {"Type": "Choice", "Default": "P",
+                  "Choices": [{"Variable": "$.stop", "IsPresent": true, "Next": "E"}]},
+            "E": {"Type": "Succeed"}}}));
+        let (exec, step) = Execution::start(&d, info(json!({})), 0);
+        assert_eq!(exec.status, Status::Failed);
+        assert_eq!(exec.error.as_deref(), Some("States.DataLimitExceeded"));
+        assert_eq!(
+            exec.cause.as_deref(),
+            Some("The state/task 'P' returned a result nested deeper than 100 levels.")
+        );
+        // `{}` is one level: 99 turns of Pass and Choice (entered, exited), then the
+        // failing Pass (entered) and ExecutionFailed.
+        assert_eq!(step.events.len(), 1 + 99 * 4 + 2);
+    }
+
+    #[test]
+    fn nesting_depth_counts_containers_only() {
+        let mut v = json!(1);
+        for _ in 0..MAX_PAYLOAD_DEPTH {
+            v = json!({"a": [v]});
+        }
+        assert!(nested_deeper_than(&v, 2 * MAX_PAYLOAD_DEPTH - 1));
+        assert!(!nested_deeper_than(&v, 2 * MAX_PAYLOAD_DEPTH));
+        assert!(!nested_deeper_than(&json!("scalar"), 0));
+        assert!(nested_deeper_than(&json!([]), 0));
     }
 }
 
