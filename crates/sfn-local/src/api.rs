@@ -488,4 +488,59 @@ mod tests {
         assert_eq!(history.ok(), Some(json!({"events": []})));
         svc.close();
     }
+
+    /// An input nested 127 levels deep (serde_json accepts up to 128) used to start
+    /// fine, but the snapshot (a few levels deeper) could not be read back, so the
+    /// callback failed with an internal error ("recursion limit exceeded").
+    #[tokio::test]
+    async fn a_deeply_nested_input_can_still_be_resumed() {
+        let svc = service("deep");
+        let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task",
+            "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+            "Parameters": {"token.$": "$$.Task.Token"}, "End": true}}});
+        let created = dispatch(
+            &svc,
+            "CreateStateMachine",
+            &json!({"name": "deep", "definition": def.to_string(),
+                    "roleArn": "arn:aws:iam::123456789012:role/r"}),
+        )
+        .await;
+        let sm = created.map(|v| v["stateMachineArn"].clone()).ok();
+        let mut input = String::from("1");
+        for _ in 0..127 {
+            input = format!("[{input}]");
+        }
+        let started = dispatch(
+            &svc,
+            "StartExecution",
+            &json!({"stateMachineArn": sm, "input": input}),
+        )
+        .await;
+        let exec = started.map(|v| v["executionArn"].clone()).ok();
+        let history = dispatch(&svc, "GetExecutionHistory", &json!({"executionArn": exec})).await;
+        let token = history
+            .ok()
+            .and_then(|h| {
+                h["events"].as_array()?.iter().find_map(|e| {
+                    let params = e["taskScheduledEventDetails"]["parameters"].as_str()?;
+                    let p: Value = serde_json::from_str(params).ok()?;
+                    p["token"].as_str().map(str::to_owned)
+                })
+            })
+            .unwrap_or_default();
+        assert!(!token.is_empty(), "no TaskScheduled event with a token");
+        let sent = dispatch(
+            &svc,
+            "SendTaskSuccess",
+            &json!({"taskToken": token, "output": "{}"}),
+        )
+        .await;
+        assert_eq!(sent.map_err(|e| e.to_string()), Ok(json!({})));
+        let described = dispatch(&svc, "DescribeExecution", &json!({"executionArn": exec})).await;
+        assert_eq!(
+            described.ok().map(|d| d["status"].clone()),
+            Some(json!("SUCCEEDED"))
+        );
+        svc.close();
+    }
 }
