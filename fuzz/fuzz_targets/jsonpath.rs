@@ -29,7 +29,10 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    for parsed in [ReferencePath::parse(path), ReferencePath::parse_any_root(path)] {
+    for parsed in [
+        ReferencePath::parse(path),
+        ReferencePath::parse_any_root(path),
+    ] {
         if let Ok(r) = parsed {
             for d in &docs {
                 let scope = Scope::new(d, &ctx);

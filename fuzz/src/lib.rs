@@ -125,10 +125,17 @@ pub fn run_execution(def: &Definition, input: Value, u: &mut Unstructured<'_>) {
             effects.extend(step.effects);
         }
     }
-    // The snapshot must survive a store round trip (sfn-local persists it as JSON).
     if let Ok(Some(loaded)) = store.load("e") {
         assert_eq!(loaded.status, exec.status);
     }
+    // sfn-local persists the snapshot as JSON text and reads it back to resume: the
+    // round trip must give the same execution.
+    let text = serde_json::to_string(&exec).expect("a snapshot serialises");
+    let mut de = serde_json::Deserializer::from_str(&text);
+    de.disable_recursion_limit();
+    let back =
+        <Execution as serde::Deserialize>::deserialize(&mut de).expect("a snapshot reads back");
+    assert!(back == exec, "the snapshot changed in a JSON round trip");
 }
 
 trait Now {
@@ -144,7 +151,10 @@ impl Now for FakeClock {
 fn check_events(events: &[asl_engine::HistoryEvent], next_id: &mut u64) {
     for e in events {
         assert_eq!(e.id, *next_id, "history event ids must be consecutive");
-        assert!(e.previous_event_id < e.id, "previous id must point backwards");
+        assert!(
+            e.previous_event_id < e.id,
+            "previous id must point backwards"
+        );
         *next_id += 1;
     }
 }
@@ -298,14 +308,15 @@ impl Cond {
             return json!({"Variable": "$.a", "IsPresent": true});
         }
         let var = self.variable.text();
-        let nested =
-            |cs: &Vec<Cond>| Value::Array(cs.iter().map(|c| c.value(depth + 1)).collect());
+        let nested = |cs: &Vec<Cond>| Value::Array(cs.iter().map(|c| c.value(depth + 1)).collect());
         match &self.cmp {
             Cmp::And(cs) => json!({ "And": nested(cs) }),
             Cmp::Or(cs) => json!({ "Or": nested(cs) }),
             Cmp::Not(c) => json!({ "Not": c.value(depth + 1) }),
             Cmp::StringEquals(s) => json!({"Variable": var, "StringEquals": s}),
-            Cmp::NumericEquals(f) => json!({"Variable": var, "NumericEquals": Scalar::Float(*f).value()}),
+            Cmp::NumericEquals(f) => {
+                json!({"Variable": var, "NumericEquals": Scalar::Float(*f).value()})
+            }
             Cmp::NumericLessThan(i) => json!({"Variable": var, "NumericLessThan": i}),
             Cmp::NumericGreaterThanEqualsPath(p) => {
                 json!({"Variable": var, "NumericGreaterThanEqualsPath": p.text()})
@@ -365,16 +376,24 @@ pub struct Catch {
 
 #[derive(Debug, Arbitrary)]
 pub enum StateKind {
-    Pass { result: Option<Scalar> },
+    Pass {
+        result: Option<Scalar>,
+    },
     Task {
         resource: Resource,
         timeout: Option<Num>,
         heartbeat: Option<Num>,
     },
-    Choice { choices: Vec<(Cond, u8)>, default: Option<u8> },
+    Choice {
+        choices: Vec<(Cond, u8)>,
+        default: Option<u8>,
+    },
     Wait(Num, Option<String>),
     Succeed,
-    Fail { error: Option<String>, cause_path: Option<PathPick> },
+    Fail {
+        error: Option<String>,
+        cause_path: Option<PathPick>,
+    },
     Parallel(Vec<Block>),
     Map {
         items_path: Option<PathPick>,
@@ -486,7 +505,10 @@ impl StateSpec {
                 ("OutputPath", &self.io.output_path),
             ] {
                 if let Some(p) = p {
-                    o.insert(field.into(), p.as_ref().map_or(Value::Null, |p| p.text().into()));
+                    o.insert(
+                        field.into(),
+                        p.as_ref().map_or(Value::Null, |p| p.text().into()),
+                    );
                 }
             }
             if result {
@@ -508,7 +530,11 @@ impl StateSpec {
                     .take(3)
                     .map(|i| Value::from(ERRORS[usize::from(*i) % ERRORS.len()]))
                     .collect();
-                if v.is_empty() { json!(["States.ALL"]) } else { Value::Array(v) }
+                if v.is_empty() {
+                    json!(["States.ALL"])
+                } else {
+                    Value::Array(v)
+                }
             };
             if !self.retry.is_empty() {
                 let rs: Vec<Value> = self
@@ -575,9 +601,7 @@ impl StateSpec {
                     Resource::Lambda => "arn:aws:lambda:us-east-1:000000000000:function:f".into(),
                     Resource::LambdaInvoke => "arn:aws:states:::lambda:invoke".into(),
                     Resource::SnsCallback => "arn:aws:states:::sns:publish.waitForTaskToken".into(),
-                    Resource::Activity => {
-                        "arn:aws:states:us-east-1:000000000000:activity:a".into()
-                    }
+                    Resource::Activity => "arn:aws:states:us-east-1:000000000000:activity:a".into(),
                     Resource::Raw(s) => s.clone(),
                 };
                 o.insert("Resource".into(), Value::String(r));
@@ -663,8 +687,15 @@ impl StateSpec {
                 o.insert("Type".into(), "Map".into());
                 let mut p = processor.to_json(counter, depth + 1);
                 if let Some(m) = p.as_object_mut() {
-                    let mode = if *distributed { "DISTRIBUTED" } else { "INLINE" };
-                    m.insert("ProcessorConfig".into(), json!({"Mode": mode, "ExecutionType": "STANDARD"}));
+                    let mode = if *distributed {
+                        "DISTRIBUTED"
+                    } else {
+                        "INLINE"
+                    };
+                    m.insert(
+                        "ProcessorConfig".into(),
+                        json!({"Mode": mode, "ExecutionType": "STANDARD"}),
+                    );
                 }
                 o.insert("ItemProcessor".into(), p);
                 if let Some(ip) = items_path {
@@ -736,14 +767,20 @@ impl Api {
             .to_string()
             .as_bytes(),
         );
-        api.sm_arn = created["stateMachineArn"].as_str().unwrap_or_default().to_owned();
+        api.sm_arn = created["stateMachineArn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         let started = api.call(
             "StartExecution",
             json!({"stateMachineArn": api.sm_arn, "name": "e", "input": "{}"})
                 .to_string()
                 .as_bytes(),
         );
-        api.exec_arn = started["executionArn"].as_str().unwrap_or_default().to_owned();
+        api.exec_arn = started["executionArn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         api
     }
 

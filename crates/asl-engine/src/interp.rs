@@ -53,8 +53,8 @@ pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
 /// most this deep, or the state fails with `States.DataLimitExceeded`. Without it a
 /// three-state loop (`Parameters: {"a.$": "$"}` then back) nests its payload one level
 /// per turn and overflowed the stack within one step (found while writing the fuzz
-/// targets). 100 also keeps every snapshot readable by serde_json's default parser
-/// (128 levels), which is what `sfn-local` loads snapshots with.
+/// targets). 100 stays below serde_json's default parsing limit (128 levels), so any
+/// output can be fed back as an input.
 pub const MAX_PAYLOAD_DEPTH: usize = 100;
 
 /// `true` when `v` nests arrays/objects deeper than `max` levels (`[]` is one level).
