@@ -49,6 +49,36 @@ use crate::ports::{TaskOutcome, TaskRequest};
 /// AWS's payload limit for state input/output: 256 KiB.
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
 
+/// A local limit (AWS documents none): a state's output may nest arrays and objects at
+/// most this deep, or the state fails with `States.DataLimitExceeded`. Without it a
+/// three-state loop (`Parameters: {"a.$": "$"}` then back) nests its payload one level
+/// per turn and overflowed the stack within one step (found while writing the fuzz
+/// targets). 100 stays below serde_json's default parsing limit (128 levels), so any
+/// output can be fed back as an input.
+pub const MAX_PAYLOAD_DEPTH: usize = 100;
+
+/// `true` when `v` nests arrays/objects deeper than `max` levels (`[]` is one level).
+/// Iterative, so it is safe on any value.
+fn nested_deeper_than(v: &Value, max: usize) -> bool {
+    let mut stack = vec![(v, 1usize)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth > max {
+            return true;
+        }
+        stack.extend(
+            children
+                .filter(|c| c.is_array() || c.is_object())
+                .map(|c| (c, depth + 1)),
+        );
+    }
+    false
+}
+
 /// AWS's history limit: event 25,000 is the ExecutionFailed that ends the execution.
 pub const MAX_HISTORY_EVENTS: u64 = 25_000;
 
@@ -339,7 +369,7 @@ impl Execution {
             };
         }
         if let Some(secs) = def.timeout_seconds {
-            let id = run.timer(now_ms + (secs as i64) * 1000);
+            let id = run.timer(after_whole_secs(now_ms, secs));
             run.exec.exec_timer = Some(id);
         }
         run.exec.ready.push(root);
@@ -439,6 +469,19 @@ impl Execution {
             _ => false,
         })
     }
+}
+
+/// `now_ms` plus `secs` seconds, saturating: a definition may ask for any number of
+/// seconds (`"Seconds": 1e300`, a `SecondsPath` holding `i64::MAX`), and the sum must
+/// not overflow (it panicked in debug builds and wrapped into the past in release
+/// builds; found while writing the fuzz targets). NaN counts as 0.
+fn after_secs(now_ms: i64, secs: f64) -> i64 {
+    now_ms.saturating_add((secs * 1000.0) as i64)
+}
+
+/// [`after_secs`] for a whole number of seconds.
+fn after_whole_secs(now_ms: i64, secs: u64) -> i64 {
+    now_ms.saturating_add(i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000))
 }
 
 /// `2024-01-31T12:00:00.123Z`, the form AWS uses in the context object. Formatted by
@@ -916,10 +959,8 @@ impl Run<'_> {
             let eff = Self::input_path(&st.io.input_path, &a.input, &ctx)?;
             let scope = Scope::new(&eff, &ctx);
             Ok::<i64, EvalError>(match w {
-                WaitFor::Seconds(s) => self.now + (*s * 1000.0) as i64,
-                WaitFor::SecondsPath(p) => {
-                    self.now + i64::try_from(p.seconds(&scope)?).unwrap_or(i64::MAX / 4) * 1000
-                }
+                WaitFor::Seconds(s) => after_secs(self.now, *s),
+                WaitFor::SecondsPath(p) => after_whole_secs(self.now, p.seconds(&scope)?),
                 WaitFor::Timestamp(ts) => ts.timestamp_millis(),
                 WaitFor::TimestampPath(p) => p.timestamp(&scope)?.timestamp_millis(),
             })
@@ -1035,8 +1076,8 @@ impl Run<'_> {
                 true,
             );
         }
-        let timeout_timer = timeout.map(|s| self.timer(self.now + (s * 1000.0) as i64));
-        let heartbeat_timer = heartbeat.map(|s| self.timer(self.now + (s * 1000.0) as i64));
+        let timeout_timer = timeout.map(|s| self.timer(after_secs(self.now, s)));
+        let heartbeat_timer = heartbeat.map(|s| self.timer(after_secs(self.now, s)));
         a.wait = Wait::Task(TaskWait {
             task_id,
             legacy_lambda,
@@ -1333,6 +1374,21 @@ impl Run<'_> {
     }
 
     fn exit_to(&mut self, t: u64, st: &State, a: &Active, out: Value, tr: Transition) {
+        // Depth first, without recursion: serialising (and later dropping) a value nested
+        // tens of thousands of levels deep overflows the stack.
+        if nested_deeper_than(&out, MAX_PAYLOAD_DEPTH) {
+            self.thread_fail(
+                t,
+                Failure::new(
+                    "States.DataLimitExceeded",
+                    format!(
+                        "The state/task '{}' returned a result nested deeper than {MAX_PAYLOAD_DEPTH} levels.",
+                        a.state
+                    ),
+                ),
+            );
+            return;
+        }
         if json_text(&out).len() > MAX_PAYLOAD_BYTES {
             self.thread_fail(
                 t,
@@ -1394,7 +1450,7 @@ impl Run<'_> {
                         *slot += 1;
                     }
                     a.retry_count += 1;
-                    let due = self.now + (delay * 1000.0) as i64;
+                    let due = after_secs(self.now, delay);
                     if due <= self.now {
                         self.execute(t, st, a);
                     } else {
@@ -1903,7 +1959,7 @@ impl Run<'_> {
         if let Wait::Task(tw) = &mut a.wait
             && let Some(s) = tw.heartbeat_s
         {
-            tw.heartbeat_timer = Some(self.timer(self.now + (s as i64) * 1000));
+            tw.heartbeat_timer = Some(self.timer(after_whole_secs(self.now, s)));
         }
         self.set_active(t, a);
         Ok(())
@@ -2361,6 +2417,87 @@ mod tests {
         assert_eq!(step.events[0].previous_event_id, 0);
         assert_eq!(exec.status, Status::TimedOut);
         assert_eq!(exec.error, None);
+    }
+
+    /// Found while writing the `definition_structured` fuzz target: due times were
+    /// `now + secs * 1000` in plain i64 arithmetic, which overflows (a panic in debug
+    /// builds, a timer in the past in release builds) for huge but valid waits, timeouts
+    /// and retry delays.
+    #[test]
+    fn huge_durations_saturate_instead_of_overflowing() {
+        let now = 1_700_000_000_000;
+        let wait_path = def(json!({"StartAt": "W", "States": {
+            "W": {"Type": "Wait", "SecondsPath": "$.s", "End": true}}}));
+        let (_, step) = Execution::start(&wait_path, info(json!({"s": i64::MAX})), now);
+        assert_eq!(timers(&step), [(1, i64::MAX)]);
+
+        let wait = def(json!({"StartAt": "W", "States": {
+            "W": {"Type": "Wait", "Seconds": 1e300, "End": true}}}));
+        let (_, step) = Execution::start(&wait, info(json!({})), now);
+        assert_eq!(timers(&step), [(1, i64::MAX)]);
+
+        let timeout = def(json!({"StartAt": "W", "TimeoutSeconds": 1e17, "States": {
+            "W": {"Type": "Succeed"}}}));
+        let (exec, _) = Execution::start(&timeout, info(json!({})), now);
+        assert_eq!(exec.status, Status::Succeeded);
+
+        let task = def(json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+                  "TimeoutSeconds": 1e300, "HeartbeatSeconds": 1e299, "End": true}}}));
+        let (mut exec, step) = Execution::start(&task, info(json!({})), now);
+        assert_eq!(timers(&step), [(1, i64::MAX), (2, i64::MAX)]);
+        let step = apply(&mut exec, &task, Command::Heartbeat { task_id: 1 }, now);
+        assert!(timers(&step).iter().all(|(_, due)| *due > now));
+
+        let retry = def(json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                  "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1e300,
+                             "BackoffRate": 1e300}],
+                  "End": true}}}));
+        let (mut exec, _) = Execution::start(&retry, info(json!({})), now);
+        let failed = TaskOutcome::Failed {
+            error: "E".into(),
+            cause: String::new(),
+        };
+        let outcome = Command::Task {
+            task_id: 1,
+            outcome: failed,
+        };
+        let step = apply(&mut exec, &retry, outcome, now);
+        assert_eq!(timers(&step), [(1, i64::MAX)]);
+    }
+
+    /// A valid three-state loop that wraps its input once per turn overflowed the stack
+    /// (serialising the ever deeper payload) before the history limit could end it.
+    #[test]
+    fn a_payload_nesting_loop_fails_instead_of_overflowing_the_stack() {
+        let d = def(json!({"StartAt": "P", "States": {
+            "P": {"Type": "Pass", "Parameters": {"a.$": "$"}, "Next": "C"},
+            "C": {"Type": "Choice", "Default": "P",
+                  "Choices": [{"Variable": "$.stop", "IsPresent": true, "Next": "E"}]},
+            "E": {"Type": "Succeed"}}}));
+        let (exec, step) = Execution::start(&d, info(json!({})), 0);
+        assert_eq!(exec.status, Status::Failed);
+        assert_eq!(exec.error.as_deref(), Some("States.DataLimitExceeded"));
+        assert_eq!(
+            exec.cause.as_deref(),
+            Some("The state/task 'P' returned a result nested deeper than 100 levels.")
+        );
+        // `{}` is one level: 99 turns of Pass and Choice (entered, exited), then the
+        // failing Pass (entered) and ExecutionFailed.
+        assert_eq!(step.events.len(), 1 + 99 * 4 + 2);
+    }
+
+    #[test]
+    fn nesting_depth_counts_containers_only() {
+        let mut v = json!(1);
+        for _ in 0..MAX_PAYLOAD_DEPTH {
+            v = json!({"a": [v]});
+        }
+        assert!(nested_deeper_than(&v, 2 * MAX_PAYLOAD_DEPTH - 1));
+        assert!(!nested_deeper_than(&v, 2 * MAX_PAYLOAD_DEPTH));
+        assert!(!nested_deeper_than(&json!("scalar"), 0));
+        assert!(nested_deeper_than(&json!([]), 0));
     }
 }
 

@@ -118,6 +118,9 @@ fn max_results(req: &Value, default: usize) -> Result<usize, ApiError> {
     }
 }
 
+/// The offset a `nextToken` names. Any number parses (a client may send anything), so
+/// callers add to it with `saturating_add`: `off + max` overflowed for
+/// `"nextToken": "18446744073709551615"` (found by the `api_request` fuzz target).
 fn page_offset(req: &Value) -> Result<usize, ApiError> {
     match opt_str(req, "nextToken")? {
         None => Ok(0),
@@ -181,7 +184,7 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
                 .collect();
             let mut out = Map::new();
             out.insert("stateMachines".into(), Value::Array(items));
-            if off + max < all.len() {
+            if off.saturating_add(max) < all.len() {
                 out.insert("nextToken".into(), Value::from((off + max).to_string()));
             }
             Ok(Value::Object(out))
@@ -361,7 +364,7 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
             }
             let mut out = Map::new();
             out.insert("events".into(), Value::Array(events));
-            if off + max < total {
+            if off.saturating_add(max) < total {
                 out.insert("nextToken".into(), Value::from((off + max).to_string()));
             }
             Ok(Value::Object(out))
@@ -434,3 +437,114 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
 }
 
 const MAX_OUTPUT: usize = 256 * 1024;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::Config;
+
+    fn service(tag: &str) -> Arc<Service> {
+        let dir = std::env::temp_dir().join(format!(
+            "sfn-local-api-{tag}-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let cfg = Config {
+            state_dir: dir,
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+        };
+        match Service::open(cfg, Vec::new()) {
+            Ok(s) => s,
+            Err(e) => panic!("open: {e}"),
+        }
+    }
+
+    /// Regression for the `api_request` fuzz target's find: a huge `nextToken` made
+    /// `off + max` overflow (a panic in debug builds) in both paginated listings.
+    #[tokio::test]
+    async fn huge_next_token_gives_an_empty_page() {
+        let svc = service("token");
+        let def = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#;
+        let created = dispatch(
+            &svc,
+            "CreateStateMachine",
+            &json!({"name": "sm", "definition": def, "roleArn": "arn:aws:iam::123456789012:role/r"}),
+        )
+        .await;
+        let sm = match created {
+            Ok(v) => v["stateMachineArn"].as_str().unwrap_or_default().to_owned(),
+            Err(e) => panic!("create: {e}"),
+        };
+        let started = dispatch(&svc, "StartExecution", &json!({"stateMachineArn": sm})).await;
+        let exec = match started {
+            Ok(v) => v["executionArn"].as_str().unwrap_or_default().to_owned(),
+            Err(e) => panic!("start: {e}"),
+        };
+        let huge = usize::MAX.to_string();
+        let listed = dispatch(&svc, "ListStateMachines", &json!({"nextToken": huge})).await;
+        assert_eq!(listed.ok(), Some(json!({"stateMachines": []})));
+        let history = dispatch(
+            &svc,
+            "GetExecutionHistory",
+            &json!({"executionArn": exec, "nextToken": huge, "maxResults": 1000}),
+        )
+        .await;
+        assert_eq!(history.ok(), Some(json!({"events": []})));
+        svc.close();
+    }
+
+    /// An input nested 127 levels deep (serde_json accepts up to 128) used to start
+    /// fine, but the snapshot (a few levels deeper) could not be read back, so the
+    /// callback failed with an internal error ("recursion limit exceeded").
+    #[tokio::test]
+    async fn a_deeply_nested_input_can_still_be_resumed() {
+        let svc = service("deep");
+        let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task",
+            "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+            "Parameters": {"token.$": "$$.Task.Token"}, "End": true}}});
+        let created = dispatch(
+            &svc,
+            "CreateStateMachine",
+            &json!({"name": "deep", "definition": def.to_string(),
+                    "roleArn": "arn:aws:iam::123456789012:role/r"}),
+        )
+        .await;
+        let sm = created.map(|v| v["stateMachineArn"].clone()).ok();
+        let mut input = String::from("1");
+        for _ in 0..127 {
+            input = format!("[{input}]");
+        }
+        let started = dispatch(
+            &svc,
+            "StartExecution",
+            &json!({"stateMachineArn": sm, "input": input}),
+        )
+        .await;
+        let exec = started.map(|v| v["executionArn"].clone()).ok();
+        let history = dispatch(&svc, "GetExecutionHistory", &json!({"executionArn": exec})).await;
+        let token = history
+            .ok()
+            .and_then(|h| {
+                h["events"].as_array()?.iter().find_map(|e| {
+                    let params = e["taskScheduledEventDetails"]["parameters"].as_str()?;
+                    let p: Value = serde_json::from_str(params).ok()?;
+                    p["token"].as_str().map(str::to_owned)
+                })
+            })
+            .unwrap_or_default();
+        assert!(!token.is_empty(), "no TaskScheduled event with a token");
+        let sent = dispatch(
+            &svc,
+            "SendTaskSuccess",
+            &json!({"taskToken": token, "output": "{}"}),
+        )
+        .await;
+        assert_eq!(sent.map_err(|e| e.to_string()), Ok(json!({})));
+        let described = dispatch(&svc, "DescribeExecution", &json!({"executionArn": exec})).await;
+        assert_eq!(
+            described.ok().map(|d| d["status"].clone()),
+            Some(json!("SUCCEEDED"))
+        );
+        svc.close();
+    }
+}

@@ -110,6 +110,21 @@ fn request_json(r: &TaskRequest) -> Value {
     })
 }
 
+/// Reads JSON this service wrote itself (snapshots, in-flight task requests) without
+/// serde_json's default 128-level recursion limit. They hold payloads the service already
+/// accepted (inputs up to that same limit, state outputs up to
+/// `asl_engine::interp::MAX_PAYLOAD_DEPTH`) inside a few levels of their own, so with
+/// the limit an execution whose input nested ~120 levels deep started but could never
+/// be resumed ("recursion limit exceeded"). The depth is bounded by what was accepted,
+/// so this cannot recurse without limit.
+fn read_snapshot<T: serde::de::DeserializeOwned>(text: &str) -> serde_json::Result<T> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    let v = T::deserialize(&mut de)?;
+    de.end()?;
+    Ok(v)
+}
+
 fn status_str(s: Status) -> &'static str {
     s.as_str()
 }
@@ -529,7 +544,7 @@ impl Service {
         let rows = self.store.inflight()?;
         let n = rows.len();
         for (arn, task_id, text) in rows {
-            let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            let v: Value = read_snapshot(&text).unwrap_or(Value::Null);
             let request = TaskRequest {
                 resource: v["resource"].as_str().unwrap_or_default().to_owned(),
                 parameters: v["parameters"].clone(),
@@ -558,7 +573,7 @@ impl Service {
         let Some(snapshot) = row.snapshot.as_deref() else {
             return Err(CommandFailure::Engine(CommandError::NotRunning));
         };
-        let mut exec: Execution = serde_json::from_str(snapshot)
+        let mut exec: Execution = read_snapshot(snapshot)
             .map_err(|e| CommandFailure::Api(ApiError::Internal(e.to_string())))?;
         if token_prefix.is_some_and(|p| p != exec.info.token_prefix) {
             return Err(CommandFailure::BadToken);
@@ -716,5 +731,24 @@ pub fn check_arn(arn: &str, kind: &str) -> Result<(), ApiError> {
         Err(ApiError::InvalidArn(format!(
             "Invalid Arn: 'Resource type not valid in this context: {arn}'"
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `definition_structured` fuzz target (snapshot round-trip check): with
+    /// serde_json's default float parser a number read back from a snapshot could be one
+    /// ULP off, so a resumed execution saw a different value than it had stored.
+    #[test]
+    fn snapshots_read_back_the_same_numbers() {
+        for text in ["2.2291582468932282e-305", "[0.1,1e+300,-2.5e-308]"] {
+            let v: Value = match read_snapshot(text) {
+                Ok(v) => v,
+                Err(e) => panic!("{text}: {e}"),
+            };
+            assert_eq!(serde_json::to_string(&v).ok().as_deref(), Some(text));
+        }
     }
 }

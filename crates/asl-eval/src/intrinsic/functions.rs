@@ -156,8 +156,10 @@ pub(super) fn eval_call(call: &Call, scope: &Scope<'_>, field: &str) -> Result<V
                     format!("the range would hold {count} items, the maximum is {MAX_RANGE_ITEMS}"),
                 ));
             }
-            let items = (0..count as i64)
-                .map(|k| Value::from(start + k * step))
+            // In i128: `k * step` alone can overflow i64 even though every item lies
+            // between start and end (ArrayRange(i64::MIN, i64::MAX, i64::MAX)).
+            let items = (0..count as i128)
+                .map(|k| Value::from((i128::from(start) + k * i128::from(step)) as i64))
                 .collect();
             Ok(Value::Array(items))
         }

@@ -352,6 +352,27 @@ mod tests {
     }
 
     #[test]
+    fn array_range_with_extreme_bounds_does_not_overflow() {
+        // Panicked with "attempt to multiply with overflow" (found writing the fuzz targets).
+        assert_eq!(
+            run(
+                "States.ArrayRange(-9223372036854775808, 9223372036854775807, 9223372036854775807)",
+                json!({})
+            )
+            .unwrap(),
+            json!([i64::MIN, -1, i64::MAX - 1])
+        );
+        assert_eq!(
+            run(
+                "States.ArrayRange(9223372036854775807, -9223372036854775808, -9223372036854775808)",
+                json!({})
+            )
+            .unwrap(),
+            json!([i64::MAX, -1])
+        );
+    }
+
+    #[test]
     fn paths_with_commas_and_parens() {
         assert_eq!(
             run(
