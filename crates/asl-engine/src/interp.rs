@@ -346,6 +346,7 @@ impl Execution {
             now: now_ms,
             out: Step::default(),
             static_ctx: std::cell::OnceCell::new(),
+            immediate_retries: 0,
         };
         let root = run.new_thread(Vec::new(), None, 0, 0, false);
         let details = json!({
@@ -394,6 +395,7 @@ impl Execution {
             now: now_ms,
             out: Step::default(),
             static_ctx: std::cell::OnceCell::new(),
+            immediate_retries: 0,
         };
         match cmd {
             Command::Timer { timer_id } => run.on_timer(timer_id),
@@ -552,7 +554,16 @@ struct Run<'a> {
     out: Step,
     /// `$$.Execution` and `$$.StateMachine`, built once per call.
     static_ctx: std::cell::OnceCell<(Value, Value)>,
+    /// Retries run at once (no delay) within this call; past
+    /// [`MAX_IMMEDIATE_RETRIES`] they go through a due-now timer, so a
+    /// zero-delay Retry with a huge MaxAttempts cannot recurse until the stack
+    /// overflows (found by fuzzing, docs/fuzzing.md).
+    immediate_retries: u32,
 }
+
+/// How many zero-delay retries run recursively within one call before the
+/// rest are handed to the timer loop.
+const MAX_IMMEDIATE_RETRIES: u32 = 32;
 
 /// What executing a state's logic led to.
 enum Flow {
@@ -1451,7 +1462,8 @@ impl Run<'_> {
                     }
                     a.retry_count += 1;
                     let due = after_secs(self.now, delay);
-                    if due <= self.now {
+                    if due <= self.now && self.immediate_retries < MAX_IMMEDIATE_RETRIES {
+                        self.immediate_retries += 1;
                         self.execute(t, st, a);
                     } else {
                         a.wait = Wait::RetryDelay(self.timer(due));
@@ -2423,6 +2435,27 @@ mod tests {
     /// `now + secs * 1000` in plain i64 arithmetic, which overflows (a panic in debug
     /// builds, a timer in the past in release builds) for huge but valid waits, timeouts
     /// and retry delays.
+    #[test]
+    fn zero_delay_retries_hand_over_to_the_timer_instead_of_recursing() {
+        // Found by fuzzing (docs/fuzzing.md): each immediate retry recursed,
+        // so a huge MaxAttempts overflowed the stack within one step.
+        let now = 1_700_000_000_000;
+        let retry = def(json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                  "Parameters": {"x.$": "States.ArrayGetItem($.c, 5)"},
+                  "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 0,
+                             "MaxAttempts": 99999999}],
+                  "End": true}}}));
+        let (exec, step) = Execution::start(&retry, info(json!({"c": [1]})), now);
+        assert_eq!(exec.status, Status::Running);
+        // The remaining retries wait on a timer that is already due.
+        assert!(
+            timers(&step).iter().any(|(_, due)| *due <= now),
+            "{:?}",
+            timers(&step)
+        );
+    }
+
     #[test]
     fn huge_durations_saturate_instead_of_overflowing() {
         let now = 1_700_000_000_000;
