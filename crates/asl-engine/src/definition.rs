@@ -290,17 +290,6 @@ pub struct BlockStep {
     pub branch: Option<usize>,
 }
 
-fn type_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 impl Parser {
     fn schema(&mut self, what: impl std::fmt::Display, at: &str) {
         self.problems
@@ -399,7 +388,7 @@ impl Parser {
                 self.schema(
                     format!(
                         "The value for the field '{key}' must be a STRING but was {}",
-                        type_of(other).to_uppercase()
+                        asl_eval::json_type_name(other).to_uppercase()
                     ),
                     &format!("{at}/{key}"),
                 );
@@ -416,7 +405,7 @@ impl Parser {
                 self.schema(
                     format!(
                         "The value for the field '{key}' must be a NUMBER but was {}",
-                        type_of(other).to_uppercase()
+                        asl_eval::json_type_name(other).to_uppercase()
                     ),
                     &format!("{at}/{key}"),
                 );
@@ -457,7 +446,7 @@ impl Parser {
                 self.schema(
                     format!(
                         "The value for the field '{key}' must be a STRING but was {}",
-                        type_of(other).to_uppercase()
+                        asl_eval::json_type_name(other).to_uppercase()
                     ),
                     &format!("{at}/{key}"),
                 );

@@ -93,6 +93,20 @@ pub mod timestamp;
 pub use error::{DefinitionError, EvalError};
 pub use scope::Scope;
 
+/// The JSON type name AWS's messages use for a value: `null`, `boolean`,
+/// `number`, `string`, `array` or `object`.
+pub fn json_type_name(v: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,22 +34,14 @@ fn fail(func: Function, msg: impl std::fmt::Display) -> EvalError {
     EvalError::intrinsic(format!("Invalid arguments in {}: {msg}", func.name()))
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 fn want_str(func: Function, v: &Value, what: &str) -> Result<String, EvalError> {
     v.as_str().map(str::to_owned).ok_or_else(|| {
         fail(
             func,
-            format!("{what} must be a string, found {}", type_name(v)),
+            format!(
+                "{what} must be a string, found {}",
+                crate::json_type_name(v)
+            ),
         )
     })
 }
@@ -58,7 +50,10 @@ fn want_array<'v>(func: Function, v: &'v Value, what: &str) -> Result<&'v Vec<Va
     v.as_array().ok_or_else(|| {
         fail(
             func,
-            format!("{what} must be an array, found {}", type_name(v)),
+            format!(
+                "{what} must be an array, found {}",
+                crate::json_type_name(v)
+            ),
         )
     })
 }
@@ -243,7 +238,7 @@ pub(super) fn eval_call(call: &Call, scope: &Scope<'_>, field: &str) -> Result<V
                         func,
                         format!(
                             "the third argument must be a boolean, found {}",
-                            type_name(other)
+                            crate::json_type_name(other)
                         ),
                     ));
                 }
