@@ -29,7 +29,7 @@
 //! other error except `States.Timeout`. Event 25,000 is a `States.Runtime`
 //! `ExecutionFailed`, so an endless loop ends inside one step.
 //!
-//! Task tokens are `ExecInfo::token_prefix` followed by the task id; `$$.Task.Token` is
+//! Task tokens are `ExecInfo::token_prefix` followed by the task id ([`crate::token`]); `$$.Task.Token` is
 //! set for `.waitForTaskToken` resources. Bare Lambda function ARNs record
 //! `LambdaFunction*` events, every other resource `Task*` events.
 
@@ -95,8 +95,9 @@ pub struct ExecInfo {
     pub role_arn: String,
     pub start_ms: i64,
     pub input: Value,
-    /// Task tokens are `token_prefix` followed by the decimal task id. The driver picks a
-    /// prefix that identifies the execution and is hard to guess.
+    /// Task tokens are `token_prefix` followed by the encoded task id (see
+    /// [`crate::token`]). The driver picks a prefix that identifies the execution and is
+    /// hard to guess.
     pub token_prefix: String,
 }
 
@@ -461,7 +462,7 @@ impl Execution {
 
     /// The task token of `task_id`.
     pub fn token(&self, task_id: u64) -> String {
-        format!("{}{}", self.info.token_prefix, task_id)
+        crate::token::task_token(&self.info.token_prefix, task_id)
     }
 
     /// Whether a task with this id is waiting.
@@ -2115,8 +2116,9 @@ mod tests {
         let calls = invocations(&step);
         assert_eq!(calls.len(), 1);
         let (task_id, req) = &calls[0];
-        assert_eq!(req.task_token.as_deref(), Some("tok-1"));
-        assert_eq!(req.parameters, json!({"Message": {"token": "tok-1"}}));
+        let token = crate::token::task_token("tok-", *task_id);
+        assert_eq!(req.task_token.as_deref(), Some(token.as_str()));
+        assert_eq!(req.parameters, json!({"Message": {"token": token}}));
         assert!(store.save("e1", &exec, &step.events).is_ok());
 
         // The driver restarts: only the stored snapshot is left.

@@ -14,6 +14,7 @@ pub mod definition;
 pub mod history;
 pub mod interp;
 pub mod ports;
+pub mod token;
 
 pub use definition::{Definition, DefinitionError};
 pub use history::HistoryEvent;

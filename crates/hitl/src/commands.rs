@@ -103,10 +103,10 @@ async fn start(connection: &Connection, input: &str, name: Option<String>) -> Re
         .send()
         .await
         .map_err(|error| connection.explain(error, "start the execution"))?;
-    println!("Review requested: {name}");
-    println!("  execution: {}", started.execution_arn());
-    println!("The reviewers get an email. Answer with:");
-    println!("  hitl approve --execution {name}    or    hitl reject --execution {name}");
+    say!("Review requested: {name}");
+    say!("  execution: {}", started.execution_arn());
+    say!("The reviewers get an email. Answer with:");
+    say!("  hitl approve --execution {name}    or    hitl reject --execution {name}");
     Ok(())
 }
 
@@ -184,11 +184,11 @@ async fn pending(connection: &Connection) -> Result<()> {
         }
     }
     if rows.is_empty() {
-        println!("No review is waiting.");
+        say!("No review is waiting.");
         return Ok(());
     }
     print_table(&["EXECUTION", "WAITING SINCE", "EXPIRES", "REQUEST"], &rows);
-    println!("\nAnswer with: hitl approve --execution NAME  (or reject; --reviewer, --comment)");
+    say!("\nAnswer with: hitl approve --execution NAME  (or reject; --reviewer, --comment)");
     Ok(())
 }
 
@@ -205,7 +205,7 @@ fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
             .zip(widths)
             .map(|(cell, width)| format!("{cell:width$}"))
             .collect();
-        println!("{}", padded.join("  ").trim_end());
+        say!("{}", padded.join("  ").trim_end());
     };
     line(header.to_vec());
     for row in rows {
@@ -249,9 +249,9 @@ async fn respond(connection: &Connection, answer: Answer, approve: bool) -> Resu
     } else {
         ("Rejected", "Process Rejection")
     };
-    println!("{verb}. The workflow continues with {next}.");
+    say!("{verb}. The workflow continues with {next}.");
     if let Some(execution) = &answer.execution {
-        println!("See the outcome with: hitl status {execution}");
+        say!("See the outcome with: hitl status {execution}");
     }
     Ok(())
 }
@@ -289,7 +289,7 @@ async fn cancel(connection: &Connection, execution: &str) -> Result<()> {
         .send()
         .await
         .map_err(|error| connection.explain(error, "stop the execution"))?;
-    println!("Cancelled {execution}: no decision was made and its review link no longer works.");
+    say!("Cancelled {execution}: no decision was made and its review link no longer works.");
     Ok(())
 }
 
@@ -302,11 +302,11 @@ async fn status(connection: &Connection, execution: &str) -> Result<()> {
         .send()
         .await
         .map_err(|error| connection.explain(error, "describe the execution"))?;
-    println!("Execution: {}", described.name().unwrap_or(execution));
-    println!("Status:    {}", described.status().as_str());
-    println!("Started:   {}", when(to_chrono(described.start_date())));
+    say!("Execution: {}", described.name().unwrap_or(execution));
+    say!("Status:    {}", described.status().as_str());
+    say!("Started:   {}", when(to_chrono(described.start_date())));
     if let Some(stopped) = described.stop_date() {
-        println!("Stopped:   {}", when(to_chrono(stopped)));
+        say!("Stopped:   {}", when(to_chrono(stopped)));
     }
     let record = described
         .output()
@@ -315,38 +315,38 @@ async fn status(connection: &Connection, execution: &str) -> Result<()> {
         if let Some(decision) = record.get("decision").and_then(Value::as_str) {
             let expired = record.get("expired") == Some(&Value::Bool(true));
             let note = if expired { " (review expired)" } else { "" };
-            println!("Decision:  {decision}{note}");
+            say!("Decision:  {decision}{note}");
         }
         for key in ["reviewer", "comment", "decidedAt"] {
             if let Some(value) = record.get(key).and_then(Value::as_str) {
-                println!("{:<10} {value}", format!("{key}:"));
+                say!("{:<10} {value}", format!("{key}:"));
             }
         }
     }
     if let Some(error) = described.error() {
-        println!("Error:     {error}");
+        say!("Error:     {error}");
     }
     if let Some(cause) = described.cause() {
-        println!("Cause:     {cause}");
+        say!("Cause:     {cause}");
     }
     let events = history(connection, &arn).await?;
     if let Some(waiting) = review::waiting_review(&events) {
         let deadline = waiting.deadline.map(when).unwrap_or_else(|| "never".into());
-        println!(
+        say!(
             "Waiting for a review since {}; it expires {deadline}.",
             when(waiting.since)
         );
     }
-    println!("History:");
+    say!("History:");
     for event in events.iter().filter(|event| event.state.is_some()) {
-        println!(
+        say!(
             "  {}  {}",
             when(event.timestamp),
             event.state.as_deref().unwrap_or("")
         );
     }
     if let Some(last) = events.last() {
-        println!("  {}  {}", when(last.timestamp), last.kind);
+        say!("  {}  {}", when(last.timestamp), last.kind);
     }
     Ok(())
 }
@@ -372,12 +372,12 @@ async fn check(connection: &Connection, topic_arn: Option<String>) -> Result<()>
     for subscription in &emails {
         let endpoint = subscription.endpoint().unwrap_or("?");
         if subscription.subscription_arn() == Some("PendingConfirmation") {
-            println!(
+            say!(
                 "warning: {endpoint} has not confirmed the subscription: it receives no review requests until it clicks the link in SNS's confirmation email"
             );
         } else {
             confirmed += 1;
-            println!("ok: {endpoint} receives review requests");
+            say!("ok: {endpoint} receives review requests");
         }
     }
     if confirmed == 0 {

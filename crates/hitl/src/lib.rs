@@ -12,6 +12,31 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a CLI prints.
 
+/// `println!` for the CLI's output: when standard output is a pipe whose reader has gone
+/// (`hitl pending | head -1`), the process ends quietly with status 0, as Unix tools do
+/// by dying of SIGPIPE, instead of panicking (Rust ignores SIGPIPE, so `println!`
+/// panics on the broken pipe).
+macro_rules! say {
+    () => {
+        $crate::say_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::say_line(format_args!($($arg)*))
+    };
+}
+
+fn say_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(error) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {error}");
+        std::process::exit(2);
+    }
+}
+
 mod cli;
 mod commands;
 mod connect;

@@ -49,12 +49,12 @@ pub(crate) async fn run(args: &LocalArgs, target: &Target) -> Result<()> {
             .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
             .collect(),
     };
-    let stack = LocalStack::start(options, |line| println!("{line}"))
+    let stack = LocalStack::start(options, |line| say!("{line}"))
         .await
         .with_context(|| format!("local mode could not start {}", args.template.display()))?;
     print_summary(&stack_name, stack.summary(), profile);
     stack.serve(shutdown_signal()).await?;
-    println!(
+    say!(
         "Stopped. Waiting reviews are kept in {}; run `hitl local` again to resume them.",
         args.state_dir.display()
     );
@@ -62,39 +62,39 @@ pub(crate) async fn run(args: &LocalArgs, target: &Target) -> Result<()> {
 }
 
 fn print_summary(stack_name: &str, summary: &local_stack::Summary, profile: &str) {
-    println!();
-    println!(
+    say!();
+    say!(
         "Local stack {stack_name} is running on {} (state in {})",
         summary.endpoint_url,
         summary.state_dir.display()
     );
     for notice in &summary.notices {
-        println!("  note: {notice}");
+        say!("  note: {notice}");
     }
     for (id, arn) in &summary.state_machines {
-        println!("  state machine  {id}  {arn}");
+        say!("  state machine  {id}  {arn}");
     }
     for (id, arn, subscriptions) in &summary.topics {
-        println!("  topic          {id}  {arn}");
+        say!("  topic          {id}  {arn}");
         for subscription in subscriptions {
-            println!("                 -> {subscription} (confirmed automatically in local mode)");
+            say!("                 -> {subscription} (confirmed automatically in local mode)");
         }
     }
     for (id, name) in &summary.functions {
-        println!("  function       {id}  {name}");
+        say!("  function       {id}  {name}");
     }
     for route in &summary.routes {
-        println!("  http route     {route}");
+        say!("  http route     {route}");
     }
-    println!("  email outbox   {}", summary.outbox.display());
-    println!();
-    println!("Try it in another terminal:");
-    println!("  export AWS_ENDPOINT_URL={}", summary.endpoint_url);
-    println!("  target/{profile}/hitl start --input events/start_execution.json");
-    println!("  target/{profile}/hitl pending");
-    println!("  target/{profile}/hitl approve --execution <NAME> --reviewer \"Your Name\"");
-    println!("  target/{profile}/hitl status <NAME>");
-    println!(
+    say!("  email outbox   {}", summary.outbox.display());
+    say!();
+    say!("Try it in another terminal:");
+    say!("  export AWS_ENDPOINT_URL={}", summary.endpoint_url);
+    say!("  target/{profile}/hitl start --input events/start_execution.json");
+    say!("  target/{profile}/hitl pending");
+    say!("  target/{profile}/hitl approve --execution <NAME> --reviewer \"Your Name\"");
+    say!("  target/{profile}/hitl status <NAME>");
+    say!(
         "The review emails are .eml files in {}. Ctrl-C stops local mode.",
         summary.outbox.display()
     );
@@ -116,5 +116,5 @@ async fn shutdown_signal() {
         () = interrupt => {}
         () = terminate => {}
     }
-    println!("\nStopping local mode...");
+    say!("\nStopping local mode...");
 }

@@ -612,6 +612,10 @@ fn hitl_start_pending_approve_and_status_make_a_whole_review() {
         ]
     );
     assert!(!hitl.pending().contains(&name.to_owned()));
+    // AND piped into a reader that has gone (`hitl status X | head -0`), hitl ends quietly
+    let (exit, stderr) = hitl.run_into_closed_pipe(&["status", name]);
+    assert!(exit.success(), "{exit}: {stderr}");
+    assert_eq!(stderr, "");
 }
 
 /// The states (and the last event) in `hitl status`'s history, oldest first.

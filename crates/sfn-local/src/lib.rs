@@ -25,6 +25,7 @@ pub mod cli;
 pub mod error;
 pub mod service;
 pub mod store;
+pub mod token;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

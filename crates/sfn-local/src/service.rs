@@ -82,23 +82,30 @@ pub fn valid_name(name: &str) -> bool {
         })
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Splits a task token `<seq hex>.<secret>.<task id>` into (execution seq, the token
-/// prefix the execution must have, task id). Tokens are short and name their execution,
-/// so a callback needs one indexed lookup and no token table.
-fn parse_token(token: &str) -> Option<(i64, String, u64)> {
-    let mut parts = token.split('.');
+/// Reads a token in the format of the first releases, `<seq hex>.<secret>.<task id>`, so
+/// reviews still waiting in an older state directory can be answered: returns (execution
+/// seq, the token prefix that execution must have, task id). The task id is decimal in
+/// tokens issued by those releases and encoded (asl_engine::token) in tokens of their
+/// executions' later tasks.
+fn parse_legacy_token(token: &str) -> Option<(i64, String, u64)> {
+    let mut parts = token.splitn(3, '.');
     let seq_hex = parts.next()?;
     let seq = i64::from_str_radix(seq_hex, 16).ok()?;
     let secret = parts.next()?;
-    let task = parts.next()?.parse().ok()?;
-    if parts.next().is_some() || secret.len() != 32 {
+    let rest = parts.next()?;
+    if secret.len() != 32 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    Some((seq, format!("{seq_hex}.{secret}."), task))
+    let prefix = format!("{seq_hex}.{secret}.");
+    let task = match rest.parse() {
+        Ok(task) => task,
+        Err(_) => {
+            asl_engine::token::split_task_token(rest)
+                .filter(|(p, _)| p.is_empty())?
+                .1
+        }
+    };
+    Some((seq, prefix, task))
 }
 
 fn request_json(r: &TaskRequest) -> Value {
@@ -386,7 +393,6 @@ impl Service {
         }
         let def = self.definition(sm.row.definition_id)?;
         let now = self.now();
-        let secret = hex(uuid::Uuid::new_v4().as_bytes());
         let seq = self.next_exec.fetch_add(1, Ordering::SeqCst);
         let info = ExecInfo {
             execution_arn: arn.clone(),
@@ -396,7 +402,7 @@ impl Service {
             role_arn: sm.row.role_arn.clone(),
             start_ms: now,
             input: input_value,
-            token_prefix: format!("{seq:x}.{secret}."),
+            token_prefix: self.store.token_key().prefix(seq),
         };
         let (exec, step) = Execution::start(&def, info, now);
         let row = ExecutionRow {
@@ -606,13 +612,21 @@ impl Service {
         if token.is_empty() || token.len() > 1024 {
             return Err(invalid());
         }
-        let (seq, prefix, task) = parse_token(token).ok_or_else(invalid)?;
+        // A token this database signed needs no further check; one of the old format is
+        // checked against its execution's snapshot.
+        let (seq, prefix, task) = match self.store.token_key().check(token) {
+            Some((seq, task)) => (seq, None, task),
+            None => {
+                let (seq, prefix, task) = parse_legacy_token(token).ok_or_else(invalid)?;
+                (seq, Some(prefix), task)
+            }
+        };
         let arn = self.store.execution_arn(seq)?.ok_or_else(|| {
             ApiError::TaskDoesNotExist(
                 "Task Does Not Exist: 'Provided task does not exist anymore'".into(),
             )
         })?;
-        match self.command(&arn, cmd(task), None, Some(&prefix)).await {
+        match self.command(&arn, cmd(task), None, prefix.as_deref()).await {
             Ok(()) => Ok(()),
             Err(CommandFailure::Api(e)) => Err(e),
             Err(CommandFailure::BadToken) => Err(invalid()),
@@ -737,6 +751,30 @@ pub fn check_arn(arn: &str, kind: &str) -> Result<(), ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_of_the_first_releases_still_parse() {
+        let secret = "0123456789abcdef0123456789abcdef";
+        let prefix = format!("1f.{secret}.");
+        // Issued by those releases: decimal task id.
+        assert_eq!(
+            parse_legacy_token(&format!("{prefix}12")),
+            Some((31, prefix.clone(), 12))
+        );
+        // Issued since, for a later task of an execution those releases started.
+        let later = asl_engine::token::task_token(&prefix, 13);
+        assert_eq!(parse_legacy_token(&later), Some((31, prefix.clone(), 13)));
+        for bad in [
+            "garbage",
+            "a.b.c",
+            "1f.0123.1",
+            "1f.0123456789abcdef0123456789abcdeg.1",
+            "zz.0123456789abcdef0123456789abcdef.1",
+            "1f.0123456789abcdef0123456789abcdef.x",
+        ] {
+            assert_eq!(parse_legacy_token(bad), None, "{bad}");
+        }
+    }
 
     /// Found by the `definition_structured` fuzz target (snapshot round-trip check): with
     /// serde_json's default float parser a number read back from a snapshot could be one

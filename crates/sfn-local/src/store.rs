@@ -16,6 +16,8 @@ use std::sync::mpsc;
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::oneshot;
 
+use crate::token::TokenKey;
+
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -113,6 +115,7 @@ pub struct Store {
     readers: Mutex<Vec<Connection>>,
     path: PathBuf,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    token_key: TokenKey,
 }
 
 const SCHEMA: &str = "
@@ -134,6 +137,8 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS inflight (
   exec_arn TEXT NOT NULL, task_id INTEGER NOT NULL, request TEXT NOT NULL,
   PRIMARY KEY (exec_arn, task_id)) WITHOUT ROWID;
+-- Service-wide values, e.g. the key that signs task tokens (crate::token).
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS timers (
   exec_arn TEXT NOT NULL, timer_id INTEGER NOT NULL, due_ms INTEGER NOT NULL,
   PRIMARY KEY (exec_arn, timer_id)) WITHOUT ROWID;
@@ -154,6 +159,18 @@ impl Store {
         let path = dir.join("sfn-local.sqlite3");
         let conn = open(&path)?;
         conn.execute_batch(SCHEMA)?;
+        // Created once with the database, before any token can be issued.
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (name, value) VALUES ('token_key', ?1)",
+            [rand::random::<[u8; 32]>()],
+        )?;
+        let key: Vec<u8> =
+            conn.query_row("SELECT value FROM meta WHERE name = 'token_key'", [], |r| {
+                r.get(0)
+            })?;
+        let token_key = <[u8; 32]>::try_from(key.as_slice())
+            .map(TokenKey::new)
+            .map_err(|_| StoreError::Corrupt("the token key in the database is damaged".into()))?;
         let (tx, rx) = mpsc::channel::<Batch>();
         let writer = std::thread::Builder::new()
             .name("sqlite-writer".into())
@@ -164,7 +181,13 @@ impl Store {
             readers: Mutex::new(Vec::new()),
             path,
             writer: Mutex::new(Some(writer)),
+            token_key,
         })
+    }
+
+    /// The key that makes and checks this database's task tokens.
+    pub fn token_key(&self) -> &TokenKey {
+        &self.token_key
     }
 
     /// Commits `writes` atomically; returns once they are durable (see module docs).

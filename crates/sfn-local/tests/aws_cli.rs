@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{callback_definition, temp_dir};
+use common::{callback_definition, temp_dir, token_of_missing_execution};
 use serde_json::{Value, json};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/r";
@@ -278,7 +278,7 @@ fn state_machine_operations_through_the_cli() {
 
 #[test]
 fn executions_and_callbacks_through_the_cli() {
-    let Some((aws, _server)) = setup("cli-exec") else {
+    let Some((aws, server)) = setup("cli-exec") else {
         return;
     };
     let v = aws.ok(&[
@@ -382,9 +382,7 @@ fn executions_and_callbacks_through_the_cli() {
         "SendTaskFailure",
         &["send-task-failure", "--task-token", "garbage"],
     );
-    let parts: Vec<&str> = token.split('.').collect();
-    assert_eq!(parts.len(), 3, "token shape changed: {token}");
-    let nowhere = format!("ffffff.{}.{}", parts[1], parts[2]);
+    let nowhere = token_of_missing_execution(&server.dir, 0xffffff);
     aws.fails(
         "TaskDoesNotExist",
         "SendTaskHeartbeat",

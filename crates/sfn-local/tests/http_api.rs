@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Client, callback_definition, temp_dir};
+use common::{Client, callback_definition, forge, temp_dir};
 use serde_json::json;
 
 async fn server() -> (Client, tokio::sync::oneshot::Sender<()>, std::path::PathBuf) {
@@ -215,8 +215,7 @@ async fn execution_and_callback_errors_use_aws_codes() {
         ),
         "InvalidOutput"
     );
-    let parts: Vec<&str> = token.split('.').collect();
-    let forged = format!("{}.{}.{}", parts[0], "0".repeat(32), parts[2]);
+    let forged = forge(&token);
     assert_eq!(
         code(
             c.call(
@@ -255,6 +254,17 @@ async fn execution_and_callback_errors_use_aws_codes() {
             .await
         ),
         "TaskTimedOut"
+    );
+    // A forged token stays InvalidToken once its execution has finished.
+    assert_eq!(
+        code(
+            c.call(
+                "SendTaskSuccess",
+                json!({"taskToken": forge(&token), "output": "{}"})
+            )
+            .await
+        ),
+        "InvalidToken"
     );
 
     // Failure callback and history paging.

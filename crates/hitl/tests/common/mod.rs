@@ -20,7 +20,7 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -614,8 +614,31 @@ impl Hitl {
     }
 
     pub(crate) fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("hitl runs")
+    }
+
+    /// Runs a command whose standard output is a pipe already closed by its reader, as in
+    /// `hitl status X | head -0`; gives its exit status and error output.
+    pub(crate) fn run_into_closed_pipe(&self, args: &[&str]) -> (ExitStatus, String) {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let output = self
+            .command(args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .spawn()
+            .and_then(std::process::Child::wait_with_output)
+            .expect("hitl runs");
+        (
+            output.status,
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let home = std::env::temp_dir().join("hitl-e2e-home");
-        Command::new(env!("CARGO_BIN_EXE_hitl"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hitl"));
+        command
             .current_dir(repo_root())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -625,9 +648,8 @@ impl Hitl {
             .env("AWS_CONFIG_FILE", "/nonexistent")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
             .args(["--config-file", NO_SAMCONFIG])
-            .args(args)
-            .output()
-            .expect("hitl runs")
+            .args(args);
+        command
     }
 
     /// Runs a command that must succeed; gives its standard output.

@@ -151,6 +151,10 @@ pub(crate) struct LocalServer {
 }
 
 impl LocalServer {
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     pub(crate) async fn start(tag: &str) -> Self {
         let dir = temp_dir(tag);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -179,4 +183,27 @@ impl Drop for LocalServer {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// `token` with one character of its signed middle changed: well-formed, never issued.
+pub(crate) fn forge(token: &str) -> String {
+    let mut bytes = token.as_bytes().to_vec();
+    let at = bytes.len() / 2;
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A correctly signed token of the server in `state_dir` for task 1 of an execution
+/// that was never started (sequence number `seq`).
+pub(crate) fn token_of_missing_execution(state_dir: &std::path::Path, seq: i64) -> String {
+    let db = rusqlite::Connection::open(state_dir.join("sfn-local.sqlite3"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let key: Vec<u8> = db
+        .query_row("SELECT value FROM meta WHERE name = 'token_key'", [], |r| {
+            r.get(0)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let key = <[u8; 32]>::try_from(key.as_slice()).unwrap_or_else(|e| panic!("{e}"));
+    let prefix = sfn_local::token::TokenKey::new(key).prefix(seq);
+    asl_engine::token::task_token(&prefix, 1)
 }
