@@ -15,14 +15,16 @@
 //! | unanswered review expires as a rejection | `an_unanswered_review_expires_*`, `a_review_that_expires_while_local_mode_is_down_*` |
 //! | only a boolean result decides; else `InvalidReviewResult` with a cause | `*_approval_*`, `*_rejection_*`, `*_without_a_boolean_result_*` |
 //! | outcome functions get request and review | the decision record and the decision email |
+//! | `DecisionNotPublished` is retried | `a_decision_that_cannot_be_published_is_retried_*` |
 //!
 //! Instances: one shared by the flows that need nothing special (distinct
 //! execution names), one with `ReviewTimeoutSeconds=2`, one the restart test
-//! kills. The CLI-driven tests are skipped, with a message, without the AWS CLI.
+//! kills, one whose decision topic is deleted and created again. The CLI-driven tests are skipped, with a message, without the AWS CLI.
 
 mod common;
 
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use chrono::DateTime;
 use serde_json::{Value, json};
@@ -854,6 +856,57 @@ fn an_unanswered_review_expires_as_a_rejection() {
             true
         );
     }
+}
+
+/// One SNS action on local mode (query protocol); gives the XML answer.
+fn sns(local: &LocalMode, params: &[(&str, &str)]) -> String {
+    let (status, body) = http("POST", &format!("{}/", local.endpoint()), Some(params));
+    assert_eq!(status, 200, "SNS {params:?}: {body}");
+    body
+}
+
+#[test]
+fn a_decision_that_cannot_be_published_is_retried_until_sns_is_back() {
+    // GIVEN local mode whose decision topic is gone (as if SNS failed)
+    let local = LocalMode::start(&[]);
+    let sdk = Sdk::connect(&local);
+    let topics = sns(&local, &[("Action", "ListTopics")]);
+    let topic = topics
+        .split("<TopicArn>")
+        .filter_map(|rest| rest.split_once("</TopicArn>").map(|(arn, _)| arn))
+        .find(|arn| arn.contains("DecisionTopic"))
+        .unwrap_or_else(|| panic!("no decision topic in {topics}"))
+        .to_owned();
+    sns(&local, &[("Action", "DeleteTopic"), ("TopicArn", &topic)]);
+    // WHEN a review is approved
+    let (execution, email) = request_review(&sdk, &local, "publish-retried");
+    sdk.send_task_success(&email.token, &event_text("review_approve.json"))
+        .unwrap_or_else(|code| panic!("could not approve: {code}"));
+    // THEN Process Approval fails with DecisionNotPublished, and is retried
+    poll(
+        "a failed Process Approval",
+        Duration::from_secs(30),
+        || (!sdk.task_failures(&execution).is_empty()).then_some(()),
+        || local.log(),
+    );
+    assert_eq!(sdk.describe(&execution).status, "RUNNING");
+    // AND once the topic is back, a retry publishes the decision and the execution
+    // succeeds with it
+    let name = topic.rsplit(':').next().unwrap_or_default();
+    let created = sns(&local, &[("Action", "CreateTopic"), ("Name", name)]);
+    assert!(created.contains(&topic), "{created}");
+    let record = assert_decided(
+        &sdk.wait_until_done(&execution),
+        "approved",
+        &event("review_approve.json"),
+    );
+    assert_eq!(record["executionName"], "publish-retried");
+    let failures = sdk.task_failures(&execution);
+    assert!(!failures.is_empty() && failures.len() <= 3, "{failures:?}");
+    assert!(
+        failures.iter().all(|error| error == "DecisionNotPublished"),
+        "{failures:?}"
+    );
 }
 
 #[test]

@@ -365,6 +365,28 @@ impl Sdk {
     }
 }
 
+impl Sdk {
+    /// The errors of the execution's failed task attempts (`TaskFailed` events), oldest first.
+    pub(crate) fn task_failures(&self, execution_arn: &str) -> Vec<String> {
+        let history = self
+            .runtime
+            .block_on(
+                self.client
+                    .get_execution_history()
+                    .execution_arn(execution_arn)
+                    .max_results(1000)
+                    .send(),
+            )
+            .unwrap_or_else(|error| panic!("GetExecutionHistory {execution_arn}: {error:?}"));
+        history
+            .events()
+            .iter()
+            .filter_map(|event| event.task_failed_event_details())
+            .map(|failed| failed.error().unwrap_or_default().to_owned())
+            .collect()
+    }
+}
+
 impl StepFunctions for Sdk {
     fn name(&self) -> &'static str {
         "aws-sdk-sfn"
