@@ -40,7 +40,8 @@ wanted() { [ -z "$only" ] || [[ "$only" == *",$1,"* ]]; }
 stage() {
   local name=$1 budget=$2
   shift 2
-  wanted "$name" || return 0
+  # Setup stages are called only when a wanted stage needs them.
+  [[ "$name" == setup-* ]] || wanted "$name" || return 0
   local start=$SECONDS
   echo "==> $name (budget ${budget}s)"
   if declare -F "$1" >/dev/null; then
