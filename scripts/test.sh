@@ -122,7 +122,7 @@ if wanted asl-validator || wanted cargo-test; then
   stage setup-node-tools 300 ensure_node_modules
 fi
 if wanted cargo-test; then
-  stage setup-browser 600 ensure_chromium
+  stage setup-browser 300 ensure_chromium
 fi
 
 stage fmt 120 cargo fmt --all --check
