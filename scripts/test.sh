@@ -2,7 +2,8 @@
 # The project's test command (README: "Run the tests"): scripts/test.sh
 #
 # Runs every check on a machine with the Rust toolchain, Python 3 and Node.js.
-# It installs the rest itself, into .tools/ (Python venvs) and node_modules/:
+# It installs the rest itself, into .tools/ (Python venvs) and node_modules/,
+# and Debian's Chromium with apt-get (as root) for the browser tests:
 # nothing here reaches AWS, and nothing needs credentials.
 #
 # Stages run in order, each with a time budget; a failed stage does not stop
@@ -39,7 +40,8 @@ wanted() { [ -z "$only" ] || [[ "$only" == *",$1,"* ]]; }
 stage() {
   local name=$1 budget=$2
   shift 2
-  wanted "$name" || return 0
+  # Setup stages are called only when a wanted stage needs them.
+  [[ "$name" == setup-* ]] || wanted "$name" || return 0
   local start=$SECONDS
   echo "==> $name (budget ${budget}s)"
   if declare -F "$1" >/dev/null; then
@@ -88,13 +90,45 @@ fi
 if wanted checkov; then
   stage setup-checkov 600 ensure_venv "$TOOLS/checkov" scripts/requirements-checkov.txt
 fi
-if wanted asl-validator; then
-  stage setup-node-tools 300 npm ci --no-audit --no-fund --loglevel=error
+# npm ci, skipped while node_modules matches package-lock.json (a stamp, as for the venvs).
+ensure_node_modules() {
+  local stamp=node_modules/.package-lock.installed
+  if [ -f "$stamp" ] && cmp -s package-lock.json "$stamp"; then
+    return 0
+  fi
+  echo "    installing package-lock.json into node_modules ..."
+  npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json "$stamp"
+}
+
+# The browser tests (crates/hitl/tests/browser_e2e.rs) drive Debian's Chromium
+# with playwright-core. Chromium comes from apt (about 100 MB; skipped when it
+# runs already); playwright-core never downloads a browser of its own.
+ensure_chromium() {
+  if chromium --version >/dev/null 2>&1; then
+    return 0
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "    Chromium is missing: install it with 'sudo apt-get install chromium' (the browser tests need it)" >&2
+    return 1
+  fi
+  echo "    installing chromium with apt-get ..."
+  apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null &&
+    chromium --version 2>/dev/null
+}
+export -f ensure_node_modules ensure_chromium
+
+if wanted asl-validator || wanted cargo-test; then
+  stage setup-node-tools 300 ensure_node_modules
+fi
+if wanted cargo-test; then
+  stage setup-browser 300 ensure_chromium
 fi
 
 stage fmt 120 cargo fmt --all --check
 stage clippy 1200 cargo clippy --workspace --all-targets --locked -- -D warnings
-stage cargo-test 1200 cargo test --workspace --locked
+# HITL_REQUIRE_BROWSER: here a missing browser fails the browser tests (a plain cargo test skips them).
+stage cargo-test 1200 env HITL_REQUIRE_BROWSER=1 cargo test --workspace --locked
 
 # The local engine against 730 core cases recorded on real AWS (../shared/conformance),
 # with a floor that only rises (scripts/conformance-floor.txt).

@@ -189,6 +189,12 @@ impl Fields {
             "reviewer" => &self.reviewer,
             _ => &self.comment,
         };
+        // Browsers send a textarea's line breaks as CRLF (HTML's form
+        // submission normalises them); the answer keeps the LF the reviewer
+        // typed, and is measured as the form's maxlength measures it.
+        let value = value
+            .as_deref()
+            .map(|v| v.replace("\r\n", "\n").replace('\r', "\n"));
         let Some(value) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
             return Ok(None);
         };
@@ -382,6 +388,26 @@ mod tests {
         assert!(
             parse_answer(body.as_bytes()).is_ok(),
             "characters, not bytes"
+        );
+    }
+
+    #[test]
+    fn a_browsers_crlf_line_breaks_arrive_as_typed_and_count_once() {
+        // A textarea's "a\nb" is posted as a%0D%0Ab (HTML form submission).
+        let body = format!(
+            "{}&comment=first%0D%0Asecond%0Dthird%0D%0A",
+            query("approve", ARN, TOKEN)
+        );
+        let answer = parse_answer(body.as_bytes()).unwrap();
+        assert_eq!(answer.comment.as_deref(), Some("first\nsecond\nthird"));
+        // A comment at the form's maxlength, counted with one character per
+        // line break as the browser counts it, is not too long.
+        let lines = "x%0D%0A".repeat(MAX_COMMENT_CHARS / 2 - 1);
+        let body = format!("{}&comment={lines}y", query("approve", ARN, TOKEN));
+        let answer = parse_answer(body.as_bytes()).unwrap();
+        assert_eq!(
+            answer.comment.map(|c| c.chars().count()),
+            Some(MAX_COMMENT_CHARS - 1)
         );
     }
 

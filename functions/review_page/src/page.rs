@@ -13,13 +13,13 @@ use crate::review::{Decided, OpenReview, Outcome};
 
 /// The page's only style. Changing it changes [`STYLE_HASH`]; a unit test
 /// checks that they match.
-pub const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#f6f6f6}main{max-width:40rem;margin:2rem auto;padding:1.5rem;background:#fff;border:1px solid #ccc;border-radius:8px}h1{font-size:1.4rem;margin-top:0}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere;white-space:pre-wrap}fieldset{border:1px solid #ccc;border-radius:6px;margin:1rem 0}label{display:block;margin:.5rem 0 .25rem}input[type=text],textarea{width:100%;box-sizing:border-box;font:inherit;padding:.4rem}button{font:inherit;font-weight:600;padding:.6rem 1.2rem;margin-top:1rem;border:0;border-radius:6px;background:#0b5cad;color:#fff;cursor:pointer}button:focus-visible,input:focus-visible,textarea:focus-visible{outline:3px solid #f5a623;outline-offset:2px}.note{color:#555;font-size:.9rem}";
+pub const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#f6f6f6}main{max-width:40rem;margin:2rem auto;padding:1.5rem;background:#fff;border:1px solid #ccc;border-radius:8px}h1{font-size:1.4rem;margin-top:0}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere;white-space:pre-wrap}fieldset{border:1px solid #ccc;border-radius:6px;margin:1rem 0}legend{font-weight:600;padding:0 .25rem}fieldset label{display:flex;align-items:center;gap:.5rem;margin:.25rem 0}input[type=radio]{width:1.1rem;height:1.1rem;margin:0;accent-color:#0b5cad}label{display:block;margin:.5rem 0 .25rem}input[type=text],textarea{width:100%;box-sizing:border-box;font:inherit;padding:.4rem}button{font:inherit;font-weight:600;padding:.6rem 1.2rem;margin-top:1rem;border:0;border-radius:6px;background:#0b5cad;color:#fff;cursor:pointer}button:focus-visible,input:focus-visible,textarea:focus-visible{outline:3px solid #f5a623;outline-offset:2px}.note{color:#555;font-size:.9rem}";
 
 /// `'sha256-<base64 of SHA-256 of STYLE>'` for the CSP's `style-src` (CSP
 /// Level 2 hash sources). A macro so that [`CSP`] can `concat!` it.
 macro_rules! style_hash {
     () => {
-        "'sha256-tA40O/6Uvi0yrATcjSd+YfL11ERPrpeyMdTK2F6iYh8='"
+        "'sha256-bRTSCN1Kv10Bx2ag1hwP2jV6o1U7wJ2ozKf6R1FnFpY='"
     };
 }
 pub const STYLE_HASH: &str = style_hash!();
