@@ -16,7 +16,8 @@ use std::sync::Arc;
 use asl_engine::{Command, TaskOutcome};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -27,9 +28,17 @@ use crate::service::{Service, check_arn};
 
 const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 
+/// AWS's hard quota on a Step Functions request: 1 MB, headers included ("Maximum
+/// request size", Step Functions service quotas). The body alone may use all of it
+/// here; a larger body is refused before it is read whole.
+pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
 /// The HTTP router.
 pub fn router(svc: Arc<Service>) -> Router {
-    Router::new().route("/", post(handle)).with_state(svc)
+    Router::new()
+        .route("/", post(handle))
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .with_state(svc)
 }
 
 fn respond(result: Result<Value, ApiError>) -> Response {
@@ -54,7 +63,25 @@ fn respond(result: Result<Value, ApiError>) -> Response {
     resp
 }
 
-async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(svc): State<Arc<Service>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    // Axum's own rejection is a plain-text 413; the SDKs expect a JSON error.
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return respond(Err(ApiError::TooLarge(format!(
+                "Request body exceeds the maximum request size of {MAX_REQUEST_BYTES} bytes"
+            ))));
+        }
+        Err(e) => {
+            return respond(Err(ApiError::Serialization(format!(
+                "Could not read the request body: {e}"
+            ))));
+        }
+    };
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -209,6 +236,7 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
         }
         "ValidateStateMachineDefinition" => {
             let def = req_str(req, "definition")?;
+            crate::service::check_definition_size(def)?;
             Ok(match asl_engine::Definition::parse_str(def) {
                 Ok(_) => json!({"result": "OK", "diagnostics": [], "truncated": false}),
                 Err(e) => {
