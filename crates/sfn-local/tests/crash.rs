@@ -12,9 +12,9 @@
 //! event for event.
 //!
 //! The random choices come from one seed, printed first: rerun a failure with
-//! `SFN_LOCAL_CRASH_SEED=<seed>`. `SFN_LOCAL_CRASH_ROUNDS` (kills, default 150) and
+//! `SFN_LOCAL_CRASH_SEED=<seed>`. `SFN_LOCAL_CRASH_ROUNDS` (kills, default 300) and
 //! `SFN_LOCAL_CRASH_EXECUTIONS` (default 1000) make a larger run; CI uses the defaults
-//! (30-40 s on 2 cores).
+//! (about a minute on 2 cores).
 
 mod common;
 
@@ -398,7 +398,7 @@ async fn reference_shapes() -> HashMap<Kind, Vec<String>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
     let seed = env_or("SFN_LOCAL_CRASH_SEED", rand::random::<u32>().into());
-    let kills = env_or("SFN_LOCAL_CRASH_ROUNDS", 150) as usize;
+    let kills = env_or("SFN_LOCAL_CRASH_ROUNDS", 300) as usize;
     let total = env_or("SFN_LOCAL_CRASH_EXECUTIONS", 1000) as usize;
     println!(
         "crash test: seed {seed} (rerun with SFN_LOCAL_CRASH_SEED={seed}), {kills} kills, {total} executions"
