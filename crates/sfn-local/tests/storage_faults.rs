@@ -374,3 +374,47 @@ async fn a_full_disk_fails_requests_clearly_and_the_service_carries_on() {
         refused.len() + 1
     );
 }
+
+#[tokio::test]
+async fn a_database_from_before_the_application_id_is_adopted_and_a_foreign_one_refused() {
+    // The schema of the first version, without `PRAGMA application_id`.
+    let legacy = temp_dir("legacy");
+    {
+        let conn = rusqlite::Connection::open(legacy.join(DB)).unwrap_or_else(|e| panic!("{e}"));
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL;
+             CREATE TABLE definitions (id INTEGER PRIMARY KEY, text TEXT NOT NULL);
+             CREATE TABLE state_machines (arn TEXT PRIMARY KEY, name TEXT NOT NULL, definition_id INTEGER NOT NULL,
+               role_arn TEXT NOT NULL, sm_type TEXT NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+             CREATE TABLE executions (seq INTEGER PRIMARY KEY, arn TEXT NOT NULL UNIQUE, sm_arn TEXT NOT NULL,
+               name TEXT NOT NULL, definition_id INTEGER NOT NULL, status TEXT NOT NULL, start_ms INTEGER NOT NULL,
+               stop_ms INTEGER, input TEXT NOT NULL, output TEXT, error TEXT, cause TEXT, snapshot TEXT);
+             CREATE TABLE events (exec_seq INTEGER NOT NULL, first_id INTEGER NOT NULL, chunk TEXT NOT NULL,
+               PRIMARY KEY (exec_seq, first_id)) WITHOUT ROWID;
+             CREATE TABLE inflight (exec_arn TEXT NOT NULL, task_id INTEGER NOT NULL, request TEXT NOT NULL,
+               PRIMARY KEY (exec_arn, task_id)) WITHOUT ROWID;
+             CREATE TABLE timers (exec_arn TEXT NOT NULL, timer_id INTEGER NOT NULL, due_ms INTEGER NOT NULL,
+               PRIMARY KEY (exec_arn, timer_id)) WITHOUT ROWID;",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let port = free_port();
+    let c = Client::new(format!("http://127.0.0.1:{port}/"));
+    let server = Binary::spawn(port, &legacy);
+    wait_ready(&c).await;
+    c.create("adopted", callback_definition()).await;
+    drop(server);
+    let _ = std::fs::remove_dir_all(&legacy);
+
+    // Another application's SQLite file in its place.
+    let foreign = temp_dir("foreign");
+    {
+        let conn = rusqlite::Connection::open(foreign.join(DB)).unwrap_or_else(|e| panic!("{e}"));
+        conn.execute_batch("PRAGMA application_id = 42; CREATE TABLE notes (body TEXT);")
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let (code, stderr) = refused_start(&foreign);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("not an sfn-local database"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&foreign);
+}
