@@ -127,6 +127,11 @@ fi
 
 stage fmt 120 cargo fmt --all --check
 stage clippy 1200 cargo clippy --workspace --all-targets --locked -- -D warnings
+# As root (CI), the full-disk test mounts a small tmpfs; make it fail rather than skip
+# if it cannot (crates/sfn-local/tests/storage_faults.rs, docs/reliability.md).
+if [ "$(id -u)" = 0 ]; then
+  export SFN_LOCAL_REQUIRE_TMPFS=1
+fi
 # HITL_REQUIRE_BROWSER: here a missing browser fails the browser tests (a plain cargo test skips them).
 stage cargo-test 1200 env HITL_REQUIRE_BROWSER=1 cargo test --workspace --locked
 

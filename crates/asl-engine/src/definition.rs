@@ -167,7 +167,9 @@ pub enum Kind {
         cause_path: Option<FieldPath>,
     },
     Parallel {
-        branches: Vec<Definition>,
+        /// Shared: the interpreter clones a state on every step, and a copy of 5,000
+        /// branches per finished branch made a wide Parallel quadratic (minutes).
+        branches: std::sync::Arc<[Definition]>,
     },
     Map(Box<MapState>),
 }
@@ -954,7 +956,7 @@ impl Parser {
                         .collect(),
                     _ => {
                         self.schema("The field 'Branches' should be non-empty", at);
-                        Vec::new()
+                        std::sync::Arc::from(Vec::new())
                     }
                 };
                 Kind::Parallel { branches }

@@ -1298,6 +1298,18 @@ impl Run<'_> {
 
     /// Spawns as many children as MaxConcurrency allows; pushes them so the lowest index runs first.
     fn spawn_children(&mut self, t: u64) {
+        // Called after every finished child: return before cloning the children's items
+        // and results when there is nothing to spawn, or a Parallel with n branches
+        // (a Map with n items) costs O(n) per child, O(n^2) in all (found by the
+        // hostile-definition tests, docs/reliability.md).
+        let can_spawn = match self.exec.threads.get(&t).map(|th| &th.status) {
+            Some(TStatus::Active(a)) => matches!(&a.wait, Wait::Children(ch)
+                if ch.next < ch.items.len() && (ch.max == 0 || ch.running.len() < ch.max)),
+            _ => false,
+        };
+        if !can_spawn {
+            return;
+        }
         let (block, cursor, silent) = match self.exec.threads.get(&t) {
             Some(th) => (th.block.clone(), th.cursor, th.silent),
             None => return,

@@ -16,7 +16,8 @@ use std::sync::Arc;
 use asl_engine::{Command, TaskOutcome};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -27,9 +28,17 @@ use crate::service::{Service, check_arn};
 
 const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 
+/// AWS's hard quota on a Step Functions request: 1 MB, headers included ("Maximum
+/// request size", Step Functions service quotas). The body alone may use all of it
+/// here; a larger body is refused before it is read whole.
+pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
 /// The HTTP router.
 pub fn router(svc: Arc<Service>) -> Router {
-    Router::new().route("/", post(handle)).with_state(svc)
+    Router::new()
+        .route("/", post(handle))
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .with_state(svc)
 }
 
 fn respond(result: Result<Value, ApiError>) -> Response {
@@ -54,7 +63,25 @@ fn respond(result: Result<Value, ApiError>) -> Response {
     resp
 }
 
-async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(svc): State<Arc<Service>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    // Axum's own rejection is a plain-text 413; the SDKs expect a JSON error.
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return respond(Err(ApiError::TooLarge(format!(
+                "Request body exceeds the maximum request size of {MAX_REQUEST_BYTES} bytes"
+            ))));
+        }
+        Err(e) => {
+            return respond(Err(ApiError::Serialization(format!(
+                "Could not read the request body: {e}"
+            ))));
+        }
+    };
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -108,8 +135,26 @@ fn req_str<'a>(req: &'a Value, key: &str) -> Result<&'a str, ApiError> {
     })
 }
 
+/// A boolean member; another type is a `SerializationException`, as AWS answers a
+/// member of the wrong type (it used to be read as absent).
+fn opt_bool(req: &Value, key: &str) -> Result<Option<bool>, ApiError> {
+    match req.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(ApiError::Serialization(format!(
+            "Field '{key}' must be a boolean"
+        ))),
+    }
+}
+
 fn max_results(req: &Value, default: usize) -> Result<usize, ApiError> {
-    match req.get("maxResults").and_then(Value::as_i64) {
+    let n = match req.get("maxResults") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_i64().ok_or_else(|| {
+            ApiError::Serialization("Field 'maxResults' must be an integer".into())
+        })?),
+    };
+    match n {
         None | Some(0) => Ok(default),
         Some(n) if (1..=1000).contains(&n) => Ok(n as usize),
         Some(n) => Err(ApiError::Validation(format!(
@@ -209,6 +254,7 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
         }
         "ValidateStateMachineDefinition" => {
             let def = req_str(req, "definition")?;
+            crate::service::check_definition_size(def)?;
             Ok(match asl_engine::Definition::parse_str(def) {
                 Ok(_) => json!({"result": "OK", "diagnostics": [], "truncated": false}),
                 Err(e) => {
@@ -325,17 +371,12 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
         }
         "GetExecutionHistory" => {
             let arn = req_str(req, "executionArn")?;
-            let row = svc.execution_row(arn)?;
+            // The request is read whole before anything is looked up, as AWS does.
             let max = max_results(req, 100)?;
             let off = page_offset(req)?;
-            let reverse = req
-                .get("reverseOrder")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            let include_data = req
-                .get("includeExecutionData")
-                .and_then(Value::as_bool)
-                .unwrap_or(true);
+            let reverse = opt_bool(req, "reverseOrder")?.unwrap_or(false);
+            let include_data = opt_bool(req, "includeExecutionData")?.unwrap_or(true);
+            let row = svc.execution_row(arn)?;
             let mut all = Vec::new();
             for chunk in svc.store.event_chunks(row.seq)? {
                 match serde_json::from_str(&chunk) {
@@ -490,6 +531,30 @@ mod tests {
         )
         .await;
         assert_eq!(history.ok(), Some(json!({"events": []})));
+        svc.close();
+    }
+
+    /// AWS's 1 MB definition quota holds for in-process callers too (local mode creates
+    /// its state machines without HTTP, so the request size limit does not apply).
+    #[tokio::test]
+    async fn a_definition_over_1_mb_is_refused() {
+        let svc = service("big-def");
+        let def = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true,
+            "Comment": "x".repeat(crate::service::MAX_DEFINITION)}}})
+        .to_string();
+        for op in ["CreateStateMachine", "ValidateStateMachineDefinition"] {
+            let r = dispatch(
+                &svc,
+                op,
+                &json!({"name": "big", "definition": def, "roleArn": "arn:aws:iam::123456789012:role/r"}),
+            )
+            .await;
+            assert_eq!(
+                r.map_err(|e| e.code()).err(),
+                Some("ValidationException"),
+                "{op}"
+            );
+        }
         svc.close();
     }
 

@@ -2,7 +2,11 @@
 //!
 //! Every variant maps to HTTP 400 with body `{"__type": "<Code>", "message": "..."}`,
 //! which the AWS SDKs and CLI turn into typed exceptions (AWS JSON 1.0 protocol), except
-//! internal errors, which are HTTP 500 `InternalServerError`.
+//! internal errors, which are HTTP 500 `InternalServerError`, a full disk, HTTP 503
+//! `ServiceUnavailable` (AWS's common error for "a temporary failure of the server":
+//! the SDKs and CLI retry it, which is safe as nothing was saved), and a body over
+//! AWS's 1 MB request quota, HTTP 413 `RequestEntityTooLargeException` (AWS's common
+//! error for it).
 
 use crate::store::StoreError;
 
@@ -43,6 +47,14 @@ pub enum ApiError {
     Serialization(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// The disk is full: nothing was saved, retrying later works.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    TooLarge(String),
+    /// The state cannot be opened (a damaged database, an unwritable directory).
+    #[error("{0}")]
+    State(String),
 }
 
 impl ApiError {
@@ -65,14 +77,18 @@ impl ApiError {
             ApiError::Validation(_) => "ValidationException",
             ApiError::UnknownOperation(_) => "UnknownOperationException",
             ApiError::Serialization(_) => "SerializationException",
-            ApiError::Internal(_) => "InternalServerError",
+            ApiError::Internal(_) | ApiError::State(_) => "InternalServerError",
+            ApiError::Unavailable(_) => "ServiceUnavailable",
+            ApiError::TooLarge(_) => "RequestEntityTooLargeException",
         }
     }
 
     /// The HTTP status to answer with.
     pub fn http_status(&self) -> u16 {
         match self {
-            ApiError::Internal(_) => 500,
+            ApiError::Internal(_) | ApiError::State(_) => 500,
+            ApiError::Unavailable(_) => 503,
+            ApiError::TooLarge(_) => 413,
             _ => 400,
         }
     }
@@ -80,6 +96,11 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::Internal(e.to_string())
+        match e {
+            StoreError::DiskFull { .. } => ApiError::Unavailable(format!("sfn-local: {e}")),
+            // The damage report names the file and what to do.
+            StoreError::Damaged { .. } | StoreError::Io { .. } => ApiError::State(e.to_string()),
+            e => ApiError::Internal(e.to_string()),
+        }
     }
 }

@@ -49,9 +49,13 @@ pub struct ServerOptions {
 /// A startup failure.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error("could not open the state directory")]
-    Open(#[source] ApiError),
-    #[error("could not listen on {addr}")]
+    #[error("could not open the state in {}", dir.display())]
+    Open {
+        dir: PathBuf,
+        #[source]
+        source: ApiError,
+    },
+    #[error("could not listen on {addr} (is the port free?)")]
     Bind {
         addr: SocketAddr,
         #[source]
@@ -90,8 +94,17 @@ pub async fn bind_with(
         },
         integrations,
     )
-    .map_err(ServeError::Open)?;
-    let resumed = svc.resume_inflight().await.map_err(ServeError::Open)?;
+    .map_err(|source| ServeError::Open {
+        dir: opts.state_dir.clone(),
+        source,
+    })?;
+    let resumed = svc
+        .resume_inflight()
+        .await
+        .map_err(|source| ServeError::Open {
+            dir: opts.state_dir.clone(),
+            source,
+        })?;
     if resumed > 0 {
         tracing::info!(
             tasks = resumed,

@@ -20,6 +20,7 @@ fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt().with_env_filter(filter).init();
     let opts = sfn_local::cli::Args::parse().options();
     let rt = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
-    rt.block_on(sfn_local::serve(opts))
-        .context("sfn-local stopped; is the port free and the state directory writable?")
+    // The errors say what failed and what to do (a busy port, a damaged database).
+    rt.block_on(sfn_local::serve(opts))?;
+    Ok(())
 }

@@ -39,6 +39,24 @@ pub struct Config {
 const SHARDS: usize = 256;
 /// AWS's limit for execution input and task output: 256 KiB.
 const MAX_PAYLOAD: usize = 256 * 1024;
+/// AWS's hard quota on a state machine definition: 1 MB ("Maximum size of state
+/// machine definition", Step Functions service quotas; the API reference gives the
+/// `definition` member a maximum length of 1048576).
+pub const MAX_DEFINITION: usize = 1024 * 1024;
+/// The longest wait between two attempts to save a task outcome.
+const RETRY_SAVE_MAX_MS: u64 = 5_000;
+
+/// `ValidationException` for a definition over [`MAX_DEFINITION`] bytes.
+pub(crate) fn check_definition_size(definition: &str) -> Result<(), ApiError> {
+    if definition.len() > MAX_DEFINITION {
+        return Err(ApiError::Validation(format!(
+            "1 validation error detected: Value at 'definition' failed to satisfy constraint: \
+             Member must have length less than or equal to {MAX_DEFINITION} (it has {} bytes)",
+            definition.len()
+        )));
+    }
+    Ok(())
+}
 
 /// A state machine as kept in memory (few, small).
 #[derive(Debug, Clone)]
@@ -244,6 +262,7 @@ impl Service {
         if !valid_name(name) {
             return Err(ApiError::InvalidName(format!("Invalid Name: '{name}'")));
         }
+        check_definition_size(definition)?;
         let def = Definition::parse_str(definition)
             .map_err(|e| ApiError::InvalidDefinition(e.message))?;
         let arn = self.sm_arn(name);
@@ -306,6 +325,7 @@ impl Service {
         let mut sm = self.state_machine(arn)?;
         let mut writes = Vec::new();
         if let Some(text) = definition {
+            check_definition_size(text)?;
             let def =
                 Definition::parse_str(text).map_err(|e| ApiError::InvalidDefinition(e.message))?;
             let id = self.next_def.fetch_add(1, Ordering::SeqCst);
@@ -498,17 +518,20 @@ impl Service {
     fn act(self: &Arc<Self>, arn: &str, step: Step) {
         for eff in step.effects {
             match eff {
-                Effect::Timer { timer_id, due_ms } => {
-                    if let Ok(mut h) = self.timers.lock() {
-                        h.push(Reverse((due_ms, arn.to_owned(), timer_id)));
-                    }
-                    self.timer_wake.notify_one();
-                }
+                Effect::Timer { timer_id, due_ms } => self.arm(arn, timer_id, due_ms),
                 Effect::InvokeTask { task_id, request } => {
                     self.invoke(arn.to_owned(), task_id, request);
                 }
             }
         }
+    }
+
+    /// Puts a timer in the heap and wakes the timer loop.
+    fn arm(&self, arn: &str, timer_id: u64, due_ms: i64) {
+        if let Ok(mut h) = self.timers.lock() {
+            h.push(Reverse((due_ms, arn.to_owned(), timer_id)));
+        }
+        self.timer_wake.notify_one();
     }
 
     /// Runs a task on its integration and feeds the outcome back.
@@ -535,11 +558,27 @@ impl Service {
                     ),
                 },
             };
-            if let Err(e) = svc
-                .command(&arn, Command::Task { task_id, outcome }, None, None)
-                .await
-            {
-                tracing::debug!(execution = %arn, error = %e, "task outcome dropped");
+            // A failed save (a full disk) must not lose the outcome: until it is saved,
+            // the task stays in `inflight` but nothing here would retry it before a
+            // restart, so the execution would hang. Retry with a capped backoff.
+            let mut delay_ms = 250;
+            loop {
+                let cmd = Command::Task {
+                    task_id,
+                    outcome: outcome.clone(),
+                };
+                match svc.command(&arn, cmd, None, None).await {
+                    Err(CommandFailure::Api(e)) => {
+                        tracing::warn!(execution = %arn, error = %e, retry_in_ms = delay_ms, "task outcome not saved");
+                        tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+                        delay_ms = (delay_ms * 2).min(RETRY_SAVE_MAX_MS);
+                    }
+                    Err(e) => {
+                        tracing::debug!(execution = %arn, error = %e, "task outcome dropped");
+                        break;
+                    }
+                    Ok(()) => break,
+                }
             }
         });
     }
@@ -704,7 +743,11 @@ impl Service {
                         | Err(CommandFailure::NoExecution)
                         | Err(CommandFailure::BadToken) => {}
                         Err(CommandFailure::Api(e)) => {
-                            tracing::error!(execution = %arn, error = %e, "timer failed");
+                            // Not saved (a full disk): the timer is still in the table but
+                            // no longer in the heap, so arm it again or the execution
+                            // would wait until the next restart.
+                            tracing::error!(execution = %arn, error = %e, "timer not saved; retrying in 1 s");
+                            svc.arm(&arn, id, svc.now() + 1_000);
                         }
                     }
                 });

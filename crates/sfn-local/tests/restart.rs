@@ -3,56 +3,13 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Client, callback_definition, temp_dir};
+use common::{Binary, Client, callback_definition, free_port, temp_dir, wait_ready};
 use serde_json::json;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"))
-}
-
-/// Kills the server when dropped, so a failing assertion leaves no process behind.
-struct Server(Child);
-
-impl Server {
-    /// SIGKILL: no graceful shutdown.
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn spawn(port: u16, dir: &std::path::Path) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_sfn-local"))
-        .args(["--port", &port.to_string(), "--state-dir"])
-        .arg(dir)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn sfn-local: {e}"));
-    Server(child)
-}
-
-async fn wait_ready(c: &Client) {
-    for _ in 0..200 {
-        if c.call("ListStateMachines", json!({})).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("sfn-local did not come up");
+fn spawn(port: u16, dir: &std::path::Path) -> Binary {
+    Binary::spawn(port, dir)
 }
 
 #[tokio::test]

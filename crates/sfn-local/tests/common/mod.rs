@@ -1,4 +1,5 @@
-//! Helpers shared by the end-to-end tests: a JSON 1.0 client and temp directories.
+//! Helpers shared by the end-to-end tests: a JSON 1.0 client, temp directories and the
+//! real `sfn-local` binary as a child process.
 #![allow(dead_code)]
 
 use serde_json::{Value, json};
@@ -183,6 +184,67 @@ impl Drop for LocalServer {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// A free loopback port (the OS may hand it out again, but rarely at once).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
+
+/// The real `sfn-local` binary as a child process; killed (SIGKILL) when dropped, so a
+/// failing assertion leaves no process behind.
+pub(crate) struct Binary {
+    pub(crate) child: std::process::Child,
+}
+
+impl Binary {
+    /// Starts `sfn-local --port <port> --state-dir <dir>` (logs discarded).
+    pub(crate) fn spawn(port: u16, dir: &std::path::Path) -> Self {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_sfn-local"))
+            .args(["--port", &port.to_string(), "--state-dir"])
+            .arg(dir)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn sfn-local: {e}"));
+        Self { child }
+    }
+
+    /// SIGKILL: no graceful shutdown, only what was committed survives.
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Peak resident memory so far (`VmHWM` from /proc), in KiB; `None` off Linux.
+    pub(crate) fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Polls until the server answers (or panics after ~10 s).
+pub(crate) async fn wait_ready(c: &Client) {
+    for _ in 0..400 {
+        if c.call("ListStateMachines", json!({})).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("sfn-local did not come up");
 }
 
 /// `token` with one character of its signed middle changed: well-formed, never issued.
