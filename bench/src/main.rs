@@ -229,13 +229,25 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
             lambda::WARM_INVOCATIONS
         }
     );
-    println!(
-        "{}",
-        lambda_table.render(&[
-            (Kind::Ours, "Rust bootstrap"),
-            (Kind::Moto, "Python 3.11 + awslambdaric"),
-        ])
-    );
+    // The Python column names the Python it ran (the machine's, not Lambda's runtime).
+    let python_label = match &args.python {
+        Some(python) => std::process::Command::new(python)
+            .arg("--version")
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .map_or_else(
+                || "Python + awslambdaric".to_owned(),
+                |v| format!("{v} + awslambdaric"),
+            ),
+        None => "Python + awslambdaric".to_owned(),
+    };
+    let mut lambda_columns = vec![(Kind::Ours, "Rust bootstrap")];
+    if args.python.is_some() || !args.smoke {
+        lambda_columns.push((Kind::Moto, python_label.as_str()));
+    }
+    println!("{}", lambda_table.render(&lambda_columns));
     Ok(())
 }
 
@@ -288,8 +300,9 @@ async fn engine(
     for run in 1..=args.runs {
         for clients in [1, 32] {
             eprintln!(
-                "hitl-bench: {}: run {run}: {executions} Pass/Choice executions, {clients} clients",
-                kind.label()
+                "hitl-bench: {}: run {run}: {executions} Pass/Choice executions, {}",
+                kind.label(),
+                clients_label(clients)
             );
             let r = workloads::pass_choice(&server.client, &machines, executions, clients).await?;
             let what = format!("10-state Pass/Choice, {}", clients_label(clients));
@@ -299,8 +312,9 @@ async fn engine(
         }
         for clients in [1, 32] {
             eprintln!(
-                "hitl-bench: {}: run {run}: {callbacks} callback round trips, {clients} clients",
-                kind.label()
+                "hitl-bench: {}: run {run}: {callbacks} callback round trips, {}",
+                kind.label(),
+                clients_label(clients)
             );
             let r = workloads::callback(&server.client, &machines, callbacks, clients).await?;
             let what = format!("callback round trip, {}", clients_label(clients));
@@ -398,6 +412,8 @@ async fn lambdas(args: &Args, work: &Path) -> anyhow::Result<Table> {
                 .with_context(|| format!("no zip at {}", zip.display()))?
                 .len();
             table.record(lambda::fig::ZIP, column, bytes as f64 / 1024.0);
+            // The Python zip holds only the handler (the runtime brings the rest): no ratio.
+            table.without_ratio(lambda::fig::ZIP);
         }
     }
     Ok(table)

@@ -16,6 +16,8 @@ pub(crate) struct Table {
     notes: BTreeMap<(String, usize), String>,
     /// Why a whole column is empty.
     column_notes: BTreeMap<usize, String>,
+    /// Figures whose ratio would mislead (e.g. totals over different counts).
+    no_ratio: Vec<String>,
 }
 
 fn col(kind: Kind) -> usize {
@@ -42,6 +44,11 @@ impl Table {
         self.touch(figure);
         self.notes
             .insert((figure.to_owned(), col(kind)), text.to_owned());
+    }
+
+    /// Shows `figure` without a ratio column: its servers ran different counts.
+    pub(crate) fn without_ratio(&mut self, figure: &str) {
+        self.no_ratio.push(figure.to_owned());
     }
 
     pub(crate) fn note_column(&mut self, kind: Kind, text: &str) {
@@ -84,6 +91,7 @@ impl Table {
                     median(self.values(figure, Kind::Ours)),
                     median(self.values(figure, *kind)),
                 ) {
+                    _ if self.no_ratio.contains(figure) => String::new(),
                     (Some(a), Some(b)) if b != 0.0 => format!("{}×", ratio(a / b)),
                     _ => String::new(),
                 };
