@@ -21,7 +21,7 @@ export SAM_CLI_TELEMETRY=0 AWS_MAX_ATTEMPTS=1 CARGO_TERM_COLOR=never
 # cargo-lambda finds Zig through the venv's python: the venv's bin goes first.
 export PATH="$TOOLS/venv/bin:$ROOT/node_modules/.bin:$PATH"
 
-ALL_STAGES=(fmt clippy cargo-test conformance cfn-lint sam-validate asl-validator checkov sam-build)
+ALL_STAGES=(fmt clippy cargo-test bench-smoke conformance cfn-lint sam-validate asl-validator checkov sam-build)
 only=""
 case "${1:-}" in
   --only) only=",${2:?--only needs a stage list, e.g. --only fmt,clippy},";;
@@ -134,6 +134,17 @@ if [ "$(id -u)" = 0 ]; then
 fi
 # HITL_REQUIRE_BROWSER: here a missing browser fails the browser tests (a plain cargo test skips them).
 stage cargo-test 1200 env HITL_REQUIRE_BROWSER=1 cargo test --workspace --locked
+
+# The benchmark in miniature (bench/run.sh runs it in full), so that it cannot rot: a few
+# hundred executions against a debug sfn-local, a kill -9 and restart with them waiting,
+# and the Process Approval function's cold start. It fails unless every execution ended
+# SUCCEEDED; it checks no speed (timed checks on 2 shared cores would be flaky).
+bench_smoke() {
+  cargo build --locked -p sfn-local -p process_approval -p hitl-bench &&
+    target/debug/hitl-bench --smoke --work-dir target/bench-smoke
+}
+export -f bench_smoke
+stage bench-smoke 600 bench_smoke
 
 # The local engine against 730 core cases recorded on real AWS (../shared/conformance),
 # with a floor that only rises (scripts/conformance-floor.txt).

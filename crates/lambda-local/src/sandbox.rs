@@ -70,6 +70,10 @@ pub(crate) struct Sandbox {
     capture: Arc<Mutex<Option<String>>>,
     /// Whether the runtime has already reached `/next` once (init done).
     initialised: bool,
+    /// When the process was started; its first `/next` ends the init phase.
+    spawned: Instant,
+    /// Process start to first `/next`, reported once as Lambda's `Init Duration`.
+    init_duration: Option<Duration>,
     /// The executable as it was when this process started.
     stamp: Option<BinaryStamp>,
 }
@@ -139,6 +143,7 @@ impl Sandbox {
         let env = environment(spec, config, &api.address.to_string(), &task_root);
         let stamp = BinaryStamp::of(&spec.executable);
 
+        let spawned = Instant::now();
         let mut command = tokio::process::Command::new(&spec.executable);
         command
             .args(&spec.args)
@@ -209,6 +214,8 @@ impl Sandbox {
             exit,
             capture,
             initialised: false,
+            spawned,
+            init_duration: None,
             stamp,
         })
     }
@@ -237,7 +244,7 @@ impl Sandbox {
         let log = format!(
             "START RequestId: {request_id} Version: $LATEST\n{output}{}END RequestId: {request_id}\n\
              REPORT RequestId: {request_id}\tDuration: {:.2} ms\tBilled Duration: {} ms\t\
-             Memory Size: {} MB\tMax Memory Used: {} MB\t\n",
+             Memory Size: {} MB\tMax Memory Used: {} MB\t{}\n",
             match &outcome {
                 Outcome::Error(e) if !reusable =>
                     format!("RequestId: {request_id} Error: {}\n", e.error_message),
@@ -247,6 +254,11 @@ impl Sandbox {
             duration.as_millis().max(1),
             spec.memory_mb,
             max_memory_used_mb(self.pid),
+            // As Lambda: only the invocation that found a cold process reports its init.
+            self.init_duration
+                .take()
+                .map(|d| format!("Init Duration: {:.2} ms\t", d.as_secs_f64() * 1000.0))
+                .unwrap_or_default(),
         );
         RunResult {
             outcome,
@@ -289,6 +301,9 @@ impl Sandbox {
                 biased;
                 event = self.api.events.recv() => match event {
                     Some(RuntimeEvent::Dispatched { request_id: id, deadline: d }) if id == request_id => {
+                        if !self.initialised {
+                            self.init_duration = Some(self.spawned.elapsed());
+                        }
                         self.initialised = true;
                         deadline = d;
                     }

@@ -508,6 +508,28 @@ async fn output_lines_are_forwarded_with_the_function_name_and_logged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_cold_invocation_reports_an_init_duration() {
+    let (host, _) = host(vec![spec("cold")]);
+    let cold = invoke(&host, "cold", json!({ "action": "echo" })).await;
+    let warm = invoke(&host, "cold", json!({ "action": "echo" })).await;
+    let report = |i: &Invocation| {
+        i.log
+            .lines()
+            .find(|l| l.starts_with("REPORT"))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let init_ms: f64 = report(&cold)
+        .split('\t')
+        .find_map(|f| f.strip_prefix("Init Duration: ")?.strip_suffix(" ms"))
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or_else(|| panic!("no Init Duration in {}", cold.log));
+    assert!(init_ms > 0.0, "{init_ms}");
+    assert!(!report(&warm).contains("Init Duration"), "{}", warm.log);
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_functions_and_qualifiers_are_not_found() {
     let (host, _) = host(vec![spec("known")]);
     let missing = host.invoke("nope", Bytes::new()).await.unwrap_err();
