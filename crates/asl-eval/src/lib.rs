@@ -85,6 +85,7 @@ pub mod choice;
 pub mod error;
 pub mod fieldpath;
 pub mod intrinsic;
+pub mod jsonata;
 pub mod jsonpath;
 pub mod scope;
 pub mod template;
