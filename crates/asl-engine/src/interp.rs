@@ -35,13 +35,14 @@
 
 use std::collections::BTreeMap;
 
+use asl_eval::jsonata::Env;
 use asl_eval::{EvalError, Scope};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::definition::{
-    BlockStep, Catcher, Definition, Kind, MapMode, NumOrPath, PathField, ResultPathField, State,
-    Transition, WaitFor,
+    Assign, BlockStep, Catcher, Definition, Kind, MapMode, NumOrPath, PathField, ResultPathField,
+    State, Transition, WaitFor,
 };
 use crate::history::{HistoryEvent, json_text, not_truncated};
 use crate::ports::{TaskOutcome, TaskRequest};
@@ -186,6 +187,10 @@ struct Failure {
     /// Raised by a Map iteration or Parallel branch rather than by the state itself.
     #[serde(default)]
     from_child: bool,
+    /// A JSONata evaluation failed in this field (`Output/result`, `Items`, ...): AWS
+    /// records an `EvaluationFailed` event before the state's failure.
+    #[serde(default)]
+    location: Option<String>,
 }
 
 impl Failure {
@@ -194,6 +199,7 @@ impl Failure {
             error: Some(error.into()),
             cause: Some(cause.into()),
             from_child: false,
+            location: None,
         }
     }
     /// Errors that `States.ALL` does not catch and no retrier retries.
@@ -258,6 +264,9 @@ enum Wait {
 struct Active {
     state: String,
     entered_id: u64,
+    /// The previous id of the Entered event (AWS links EvaluationFailed to it).
+    #[serde(default)]
+    entered_prev: u64,
     entered_ms: i64,
     input: Value,
     retry_count: u32,
@@ -283,6 +292,11 @@ struct Thread {
     /// States entered by this thread; bounds loops in silent (Distributed Map) threads.
     #[serde(default)]
     entered: u64,
+    /// Workflow variables visible to this thread. A Map iteration or Parallel branch
+    /// starts with a copy of its parent's, so what it assigns stays inside it (AWS
+    /// developer guide, "Passing data between states with variables", Variable scope).
+    #[serde(default)]
+    vars: Map<String, Value>,
     status: TStatus,
 }
 
@@ -347,6 +361,7 @@ impl Execution {
             out: Step::default(),
             static_ctx: std::cell::OnceCell::new(),
             immediate_retries: 0,
+            pending_assign: None,
         };
         let root = run.new_thread(Vec::new(), None, 0, 0, false);
         let details = json!({
@@ -396,6 +411,7 @@ impl Execution {
             out: Step::default(),
             static_ctx: std::cell::OnceCell::new(),
             immediate_retries: 0,
+            pending_assign: None,
         };
         match cmd {
             Command::Timer { timer_id } => run.on_timer(timer_id),
@@ -559,6 +575,8 @@ struct Run<'a> {
     /// zero-delay Retry with a huge MaxAttempts cannot recurse until the stack
     /// overflows (found by fuzzing, docs/fuzzing.md).
     immediate_retries: u32,
+    /// Variables the state being exited assigns; [`Run::exit_to`] records and applies them.
+    pending_assign: Option<Map<String, Value>>,
 }
 
 /// How many zero-delay retries run recursively within one call before the
@@ -575,6 +593,10 @@ enum Flow {
     Fail(Failure),
     /// The state stored its own status (Map / Parallel with children).
     Handled,
+    /// Exit with this output to this transition (Choice, Succeed).
+    ExitTo(Value, Transition),
+    /// A Fail state: fail the thread, no Retry or Catch.
+    Terminal(Failure),
 }
 
 impl Run<'_> {
@@ -598,6 +620,7 @@ impl Run<'_> {
                 last: cursor,
                 silent,
                 entered: 0,
+                vars: Map::new(),
                 status: TStatus::Dead,
             },
         );
@@ -768,6 +791,15 @@ impl Run<'_> {
     }
 
     fn fail_eval(a: &Active, e: EvalError) -> Failure {
+        let location = (e.error == asl_eval::error::names::QUERY_EVALUATION_ERROR)
+            .then(|| query_location(&e.cause));
+        Failure {
+            location,
+            ..Self::fail_eval_plain(a, e)
+        }
+    }
+
+    fn fail_eval_plain(a: &Active, e: EvalError) -> Failure {
         Failure::new(
             e.error,
             format!(
@@ -818,10 +850,12 @@ impl Run<'_> {
             "inputDetails": not_truncated(),
         });
         let key = format!("{}StateEntered", st.type_name());
+        let entered_prev = self.exec.threads.get(&t).map_or(0, |th| th.cursor);
         let id = self.emit(t, &key, "stateEnteredEventDetails", details, true);
         let a = Active {
             state: name,
             entered_id: id,
+            entered_prev,
             entered_ms: self.now,
             input,
             retry_count: 0,
@@ -833,14 +867,32 @@ impl Run<'_> {
 
     /// Runs a state's logic from just after its Entered event (also on retry).
     fn execute(&mut self, t: u64, st: &State, mut a: Active) {
+        self.pending_assign = None;
+        if st.jsonata {
+            let flow = self.execute_jsonata(t, st, &mut a);
+            self.finish_flow(t, st, a, flow);
+            return;
+        }
+        let vars = self.vars_of(t);
         let flow = match &st.kind {
-            Kind::Pass { result } => self.run_pass(st, &a, result.as_ref()),
-            Kind::Choice { choices, default } => {
+            Kind::Pass { result } => self.run_pass(st, &a, result.as_ref(), &vars),
+            Kind::Choice {
+                choices, default, ..
+            } => {
                 let ctx = self.context(&a, st, None, None);
                 match Self::input_path(&st.io.input_path, &a.input, &ctx).and_then(|eff| {
-                    let next = asl_eval::choice::choose(choices, &Scope::new(&eff, &ctx))?
-                        .map(str::to_owned);
-                    Ok((eff, next))
+                    let rule = asl_eval::choice::choose_rule(
+                        choices,
+                        &Scope::new(&eff, &ctx).with_variables(&vars),
+                    )?;
+                    // The matched rule's Assign, or the state's for Default.
+                    let assign = match rule {
+                        Some(r) => r.assign().cloned().map(Assign::Path),
+                        None => st.assign.clone(),
+                    };
+                    let env = Env::new(&a.input, &ctx);
+                    self.pending_assign = eval_assign(assign.as_ref(), &a.input, &env, &vars)?;
+                    Ok((eff, rule.map(|r| r.next().to_owned())))
                 }) {
                     Err(e) => Flow::Fail(Self::fail_eval(&a, e)),
                     Ok((eff, next)) => match next.or_else(|| default.clone()) {
@@ -861,7 +913,7 @@ impl Run<'_> {
                     },
                 }
             }
-            Kind::Wait(w) => self.run_wait(t, st, &mut a, w),
+            Kind::Wait(w) => self.run_wait(t, st, &mut a, w, &vars),
             Kind::Succeed => {
                 let ctx = if needs_context(st) {
                     self.context(&a, st, None, None)
@@ -883,9 +935,10 @@ impl Run<'_> {
                 error_path,
                 cause,
                 cause_path,
+                ..
             } => {
                 let ctx = self.context(&a, st, None, None);
-                let scope = Scope::new(&a.input, &ctx);
+                let scope = Scope::new(&a.input, &ctx).with_variables(&vars);
                 let render = |v: Value| match v {
                     Value::String(s) => s,
                     other => json_text(&other),
@@ -903,6 +956,7 @@ impl Run<'_> {
                         error,
                         cause,
                         from_child: false,
+                        location: None,
                     },
                     (Err(e), _) | (_, Err(e)) => Self::fail_eval(&a, e),
                 };
@@ -913,14 +967,182 @@ impl Run<'_> {
             Kind::Map(_) => self.run_map(t, st, &mut a),
             Kind::Parallel { .. } => self.run_parallel(t, st, &mut a),
         };
+        self.finish_flow(t, st, a, flow);
+    }
+
+    fn finish_flow(&mut self, t: u64, st: &State, a: Active, flow: Flow) {
         match flow {
             Flow::Exit(out) => {
                 let tr = st.transition.clone().unwrap_or(Transition::End);
                 self.exit_to(t, st, &a, out, tr);
             }
+            Flow::ExitTo(out, tr) => self.exit_to(t, st, &a, out, tr),
             Flow::Blocked => self.set_active(t, a),
             Flow::Fail(f) => self.state_failed(t, st, a, f),
+            Flow::Terminal(f) => {
+                self.evaluation_failed(t, &a, &f);
+                self.thread_fail(t, f);
+            }
             Flow::Handled => {}
+        }
+    }
+
+    fn vars_of(&self, t: u64) -> Map<String, Value> {
+        self.exec
+            .threads
+            .get(&t)
+            .map(|th| th.vars.clone())
+            .unwrap_or_default()
+    }
+
+    /// AWS records `EvaluationFailed` (error, cause, location, state) when a JSONata
+    /// expression fails, before the state's own failure events; its previous event is
+    /// the one before the state was entered (conformance `assign`, `scenarios`), except
+    /// in a Wait state, where it follows WaitStateEntered.
+    fn evaluation_failed(&mut self, t: u64, a: &Active, f: &Failure) {
+        let Some(location) = &f.location else {
+            return;
+        };
+        let waits = self
+            .state_of(t, &a.state)
+            .is_some_and(|st| matches!(st.kind, Kind::Wait(_)));
+        if !waits && let Some(th) = self.exec.threads.get_mut(&t) {
+            th.cursor = a.entered_prev;
+        }
+        let mut d = Map::new();
+        if let Some(e) = &f.error {
+            d.insert("error".into(), Value::from(e.clone()));
+        }
+        if let Some(c) = &f.cause {
+            d.insert("cause".into(), Value::from(c.clone()));
+        }
+        d.insert("location".into(), Value::from(location.clone()));
+        d.insert("state".into(), Value::from(a.state.clone()));
+        self.emit(
+            t,
+            "EvaluationFailed",
+            "evaluationFailedEventDetails",
+            Value::Object(d),
+            true,
+        );
+    }
+
+    /// A JSONata state's `Assign` then `Output` (default `default`), both reading the
+    /// variables as they were when the state was entered (developer guide, "Passing data
+    /// between states with variables": assignments take effect when the state exits).
+    fn jsonata_exit(
+        &mut self,
+        output: Option<&asl_eval::jsonata::Payload>,
+        assign: Option<&Assign>,
+        env: &Env<'_>,
+        vars: &Map<String, Value>,
+        default: Value,
+    ) -> Result<Value, EvalError> {
+        self.pending_assign = eval_assign(assign, env.input, env, vars)?;
+        match output {
+            Some(p) => p.evaluate("Output", env),
+            None => Ok(default),
+        }
+    }
+
+    /// The JSONata version of [`Run::execute`]'s per-type logic.
+    fn execute_jsonata(&mut self, t: u64, st: &State, a: &mut Active) -> Flow {
+        let vars = self.vars_of(t);
+        match &st.kind {
+            Kind::Pass { .. } | Kind::Succeed => {
+                let ctx = self.context(a, st, None, None);
+                let env = Env::new(&a.input, &ctx).with_variables(&vars);
+                match self.jsonata_exit(
+                    st.output.as_ref(),
+                    st.assign.as_ref(),
+                    &env,
+                    &vars,
+                    a.input.clone(),
+                ) {
+                    Ok(out) if matches!(st.kind, Kind::Succeed) => {
+                        Flow::ExitTo(out, Transition::End)
+                    }
+                    Ok(out) => Flow::Exit(out),
+                    Err(e) => Flow::Fail(Self::fail_eval(a, e)),
+                }
+            }
+            Kind::Choice {
+                jsonata_rules,
+                default,
+                ..
+            } => {
+                let ctx = self.context(a, st, None, None);
+                let env = Env::new(&a.input, &ctx).with_variables(&vars);
+                let mut chosen = None;
+                for r in jsonata_rules {
+                    match r.condition.evaluate_typed("Condition", &env, "boolean") {
+                        Ok(Value::Bool(true)) => {
+                            chosen = Some(r);
+                            break;
+                        }
+                        Ok(_) => {}
+                        Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+                    }
+                }
+                let (next, output, assign) = match chosen {
+                    Some(r) => (
+                        r.next.clone(),
+                        r.output.as_ref().or(st.output.as_ref()),
+                        r.assign.as_ref(),
+                    ),
+                    None => match default {
+                        Some(d) => (d.clone(), st.output.as_ref(), st.assign.as_ref()),
+                        None => {
+                            return Flow::Fail(Failure::new(
+                                "States.NoChoiceMatched",
+                                format!(
+                                    "An error occurred while executing the state '{}' (entered at the event id #{}). No Matches!",
+                                    a.state, a.entered_id
+                                ),
+                            ));
+                        }
+                    },
+                };
+                match self.jsonata_exit(output, assign, &env, &vars, a.input.clone()) {
+                    Ok(out) => Flow::ExitTo(out, Transition::Next(next)),
+                    Err(e) => Flow::Fail(Self::fail_eval(a, e)),
+                }
+            }
+            Kind::Wait(w) => self.run_wait(t, st, a, w, &vars),
+            Kind::Fail {
+                error,
+                cause,
+                error_expr,
+                cause_expr,
+                ..
+            } => {
+                let ctx = self.context(a, st, None, None);
+                let env = Env::new(&a.input, &ctx).with_variables(&vars);
+                let render = |v: Value| match v {
+                    Value::String(s) => s,
+                    other => json_text(&other),
+                };
+                let err = match error_expr {
+                    Some(e) => e.evaluate("Error", &env).map(|v| Some(render(v))),
+                    None => Ok(error.clone()),
+                };
+                let cau = match cause_expr {
+                    Some(e) => e.evaluate("Cause", &env).map(|v| Some(render(v))),
+                    None => Ok(cause.clone()),
+                };
+                match (err, cau) {
+                    (Ok(error), Ok(cause)) => Flow::Terminal(Failure {
+                        error,
+                        cause,
+                        from_child: false,
+                        location: None,
+                    }),
+                    (Err(e), _) | (_, Err(e)) => Flow::Terminal(Self::fail_eval(a, e)),
+                }
+            }
+            Kind::Task(_) => self.run_task(t, st, a),
+            Kind::Map(_) => self.run_map(t, st, a),
+            Kind::Parallel { .. } => self.run_parallel(t, st, a),
         }
     }
 
@@ -938,8 +1160,14 @@ impl Run<'_> {
         }
     }
 
-    fn run_pass(&mut self, st: &State, a: &Active, result: Option<&Value>) -> Flow {
-        let ctx = if needs_context(st) {
+    fn run_pass(
+        &mut self,
+        st: &State,
+        a: &Active,
+        result: Option<&Value>,
+        vars: &Map<String, Value>,
+    ) -> Flow {
+        let ctx = if needs_context(st) || st.assign.is_some() {
             self.context(a, st, None, None)
         } else {
             Value::Null
@@ -948,9 +1176,13 @@ impl Run<'_> {
             let eff = Self::input_path(&st.io.input_path, &a.input, &ctx)?;
             let res = match (result, &st.io.parameters) {
                 (Some(r), _) => r.clone(),
-                (None, Some(p)) => p.evaluate(&Scope::new(&eff, &ctx))?,
+                (None, Some(p)) => p.evaluate(&Scope::new(&eff, &ctx).with_variables(vars))?,
                 (None, None) => eff,
             };
+            // JSONPath Assign reads the state input as `$` (conformance `assign`,
+            // BASE_PATHS: "str_path_root.$": "$" is the input).
+            let env = Env::new(&a.input, &ctx);
+            self.pending_assign = eval_assign(st.assign.as_ref(), &a.input, &env, vars)?;
             let combined = Self::result_path(&st.io.result_path, &a.input, res)?;
             Self::output(st, &combined, &ctx)
         })();
@@ -960,40 +1192,81 @@ impl Run<'_> {
         }
     }
 
-    fn run_wait(&mut self, t: u64, st: &State, a: &mut Active, w: &WaitFor) -> Flow {
-        let ctx = if needs_context(st) {
+    fn run_wait(
+        &mut self,
+        t: u64,
+        st: &State,
+        a: &mut Active,
+        w: &WaitFor,
+        vars: &Map<String, Value>,
+    ) -> Flow {
+        let ctx = if needs_context(st) || st.jsonata {
             self.context(a, st, None, None)
         } else {
             Value::Null
         };
         let due = (|| {
             let eff = Self::input_path(&st.io.input_path, &a.input, &ctx)?;
-            let scope = Scope::new(&eff, &ctx);
+            let scope = Scope::new(&eff, &ctx).with_variables(vars);
+            let env = Env::new(&a.input, &ctx).with_variables(vars);
             Ok::<i64, EvalError>(match w {
                 WaitFor::Seconds(s) => after_secs(self.now, *s),
                 WaitFor::SecondsPath(p) => after_whole_secs(self.now, p.seconds(&scope)?),
                 WaitFor::Timestamp(ts) => ts.timestamp_millis(),
                 WaitFor::TimestampPath(p) => p.timestamp(&scope)?.timestamp_millis(),
+                WaitFor::SecondsExpr(e) => {
+                    after_whole_secs(self.now, jsonata_whole(e, "Seconds", &env)?)
+                }
+                WaitFor::TimestampExpr(e) => {
+                    let v = e.evaluate_typed("Timestamp", &env, "string")?;
+                    let text = v.as_str().unwrap_or_default();
+                    // Cause recorded by AWS (conformance `test_wait_timestamp_jsonata`).
+                    asl_eval::timestamp::parse(text)
+                        .ok_or_else(|| {
+                            EvalError::new(
+                                asl_eval::error::names::QUERY_EVALUATION_ERROR,
+                                format!(
+                                    "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {text}"
+                                ),
+                            )
+                        })?
+                        .timestamp_millis()
+                }
             })
         })();
         match due {
             Err(e) => Flow::Fail(Self::fail_eval(a, e)),
-            Ok(due) if due <= self.now => self.wait_done(st, a),
+            Ok(due) if due <= self.now => self.wait_done(t, st, a),
             Ok(due) => {
-                let _ = t;
                 a.wait = Wait::Timer(self.timer(due));
                 Flow::Blocked
             }
         }
     }
 
-    fn wait_done(&self, st: &State, a: &Active) -> Flow {
-        let ctx = if needs_context(st) {
+    fn wait_done(&mut self, t: u64, st: &State, a: &Active) -> Flow {
+        let ctx = if needs_context(st) || st.jsonata || st.assign.is_some() {
             self.context(a, st, None, None)
         } else {
             Value::Null
         };
-        match Self::input_path(&st.io.input_path, &a.input, &ctx)
+        let vars = self.vars_of(t);
+        let env = Env::new(&a.input, &ctx).with_variables(&vars);
+        if st.jsonata {
+            return match self.jsonata_exit(
+                st.output.as_ref(),
+                st.assign.as_ref(),
+                &env,
+                &vars,
+                a.input.clone(),
+            ) {
+                Ok(v) => Flow::Exit(v),
+                Err(e) => Flow::Fail(Self::fail_eval(a, e)),
+            };
+        }
+        match eval_assign(st.assign.as_ref(), &a.input, &env, &vars)
+            .map(|assigned| self.pending_assign = assigned)
+            .and_then(|()| Self::input_path(&st.io.input_path, &a.input, &ctx))
             .and_then(|eff| Self::output(st, &eff, &ctx))
         {
             Ok(v) => Flow::Exit(v),
@@ -1001,10 +1274,11 @@ impl Run<'_> {
         }
     }
 
-    fn num(&self, n: &NumOrPath, scope: &Scope<'_>) -> Result<f64, EvalError> {
+    fn num(&self, n: &NumOrPath, scope: &Scope<'_>, env: &Env<'_>) -> Result<f64, EvalError> {
         match n {
             NumOrPath::Literal(v) => Ok(*v),
             NumOrPath::Path(p) => p.non_negative_integer(scope).map(|v| v as f64),
+            NumOrPath::Expr(e, field) => jsonata_whole(e, field, env).map(|v| v as f64),
         }
     }
 
@@ -1017,22 +1291,25 @@ impl Run<'_> {
         let token = self.exec.token(task_id);
         let wait_token = task.resource.ends_with(".waitForTaskToken");
         let ctx = self.context(a, st, wait_token.then_some(token.as_str()), None);
+        let vars = self.vars_of(t);
         let prepared = (|| {
             let eff = Self::input_path(&st.io.input_path, &a.input, &ctx)?;
-            let scope = Scope::new(&eff, &ctx);
-            let params = match &st.io.parameters {
-                Some(p) => p.evaluate(&scope)?,
-                None => eff.clone(),
+            let scope = Scope::new(&eff, &ctx).with_variables(&vars);
+            let env = Env::new(&a.input, &ctx).with_variables(&vars);
+            let params = match (&st.io.parameters, &st.arguments) {
+                (Some(p), _) => p.evaluate(&scope)?,
+                (None, Some(args)) => args.evaluate("Arguments", &env)?,
+                (None, None) => eff.clone(),
             };
             let timeout = task
                 .timeout
                 .as_ref()
-                .map(|n| self.num(n, &scope))
+                .map(|n| self.num(n, &scope, &env))
                 .transpose()?;
             let heartbeat = task
                 .heartbeat
                 .as_ref()
-                .map(|n| self.num(n, &scope))
+                .map(|n| self.num(n, &scope, &env))
                 .transpose()?;
             Ok::<_, EvalError>((params, timeout, heartbeat))
         })();
@@ -1115,21 +1392,33 @@ impl Run<'_> {
             return Flow::Blocked;
         };
         let ctx = self.context(a, st, None, None);
+        let vars = self.vars_of(t);
         let eff = match Self::input_path(&st.io.input_path, &a.input, &ctx) {
             Ok(v) => v,
             Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
         };
-        let scope = Scope::new(&eff, &ctx);
+        let scope = Scope::new(&eff, &ctx).with_variables(&vars);
+        let env = Env::new(&a.input, &ctx).with_variables(&vars);
         let max = match m
             .max_concurrency
             .as_ref()
-            .map(|n| self.num(n, &scope))
+            .map(|n| self.num(n, &scope, &env))
             .transpose()
         {
             Ok(v) => v.unwrap_or(0.0).max(0.0) as usize,
             Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
         };
-        let items = match Self::input_path(&m.items_path, &eff, &ctx) {
+        let selected_items = match &m.items {
+            // `"Items": "{% ... %}"` must give an array (conformance
+            // `test_map_state_items_eval_jsonata_fail`); a literal array may hold
+            // expressions (`test_base_map[ITEMS]`).
+            Some(p) => match p.as_expr() {
+                Some(e) => e.evaluate_typed("Items", &env, "array"),
+                None => p.evaluate("Items", &env),
+            },
+            None => Self::input_path(&m.items_path, &eff, &ctx),
+        };
+        let items = match selected_items {
             Ok(Value::Array(items)) => items,
             Ok(other) => {
                 return Flow::Fail(Self::fail_eval(
@@ -1147,15 +1436,23 @@ impl Run<'_> {
             Some(b) if m.mode == MapMode::Distributed => {
                 let mut selected = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    match &m.item_selector {
-                        Some(sel) => {
+                    match (&m.item_selector, &m.item_selector_jsonata) {
+                        (Some(sel), _) => {
                             let ctx = self.context(a, st, None, Some((i, item)));
-                            match sel.evaluate(&Scope::new(&eff, &ctx)) {
+                            match sel.evaluate(&Scope::new(&eff, &ctx).with_variables(&vars)) {
                                 Ok(v) => selected.push(v),
                                 Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
                             }
                         }
-                        None => selected.push(item.clone()),
+                        (None, Some(sel)) => {
+                            let ctx = self.context(a, st, None, Some((i, item)));
+                            let env = Env::new(&a.input, &ctx).with_variables(&vars);
+                            match sel.evaluate("ItemSelector", &env) {
+                                Ok(v) => selected.push(v),
+                                Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+                            }
+                        }
+                        (None, None) => selected.push(item.clone()),
                     }
                 }
                 (batch(selected, b), true)
@@ -1174,12 +1471,12 @@ impl Run<'_> {
             let c = m
                 .tolerated_failure_count
                 .as_ref()
-                .map(|n| self.num(n, &scope))
+                .map(|n| self.num(n, &scope, &env))
                 .transpose()?;
             let p = m
                 .tolerated_failure_percentage
                 .as_ref()
-                .map(|n| self.num(n, &scope))
+                .map(|n| self.num(n, &scope, &env))
                 .transpose()?;
             if c.is_some_and(|c| c < 0.0) {
                 return Err(EvalError::runtime(
@@ -1267,13 +1564,21 @@ impl Run<'_> {
             Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
         };
         let n = branches.len();
-        // `Parameters` of a Parallel state shape the input of every branch.
-        let branch_input = match &st.io.parameters {
-            Some(p) => match p.evaluate(&Scope::new(&eff, &ctx)) {
+        let vars = self.vars_of(t);
+        // `Parameters` (JSONata: `Arguments`) of a Parallel state shape the input of
+        // every branch.
+        let branch_input = match (&st.io.parameters, &st.arguments) {
+            (Some(p), _) => match p.evaluate(&Scope::new(&eff, &ctx).with_variables(&vars)) {
                 Ok(v) => v,
                 Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
             },
-            None => eff.clone(),
+            (None, Some(args)) => {
+                match args.evaluate("Arguments", &Env::new(&a.input, &ctx).with_variables(&vars)) {
+                    Ok(v) => v,
+                    Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+                }
+            }
+            (None, None) => eff.clone(),
         };
         self.emit(t, "ParallelStateStarted", "", Value::Null, true);
         a.wait = Wait::Children(Box::new(Children {
@@ -1311,6 +1616,7 @@ impl Run<'_> {
             return;
         };
         let mut spawned = Vec::new();
+        let parent_vars = self.vars_of(t);
         while ch.next < ch.items.len() && (ch.max == 0 || ch.running.len() < ch.max) {
             let idx = ch.next;
             ch.next += 1;
@@ -1321,6 +1627,9 @@ impl Run<'_> {
             });
             let child_silent = silent || ch.kind == ChildKind::Distributed;
             let c = self.new_thread(child_block, Some(t), idx, cursor, child_silent);
+            if let Some(th) = self.exec.threads.get_mut(&c) {
+                th.vars = parent_vars.clone();
+            }
             ch.running.push(c);
             spawned.push((c, idx));
         }
@@ -1334,9 +1643,11 @@ impl Run<'_> {
         let mut a2 = (*a).clone();
         a2.wait = Wait::Children(ch);
         self.set_active(t, a2.clone());
-        let item_selector = match &st.kind {
-            Kind::Map(m) if !preselected => m.item_selector.clone(),
-            _ => None,
+        let (item_selector, item_selector_jsonata) = match &st.kind {
+            Kind::Map(m) if !preselected => {
+                (m.item_selector.clone(), m.item_selector_jsonata.clone())
+            }
+            _ => (None, None),
         };
         for (c, idx, item) in items.iter().cloned() {
             // Each Parallel branch has its own StartAt.
@@ -1352,17 +1663,24 @@ impl Run<'_> {
                     true,
                 );
             }
-            let input = match &item_selector {
-                Some(sel) => {
+            let selected = match (&item_selector, &item_selector_jsonata) {
+                (Some(sel), _) => {
                     let ctx = self.context(&a2, &st, None, Some((idx, &item)));
-                    match sel.evaluate(&Scope::new(&eff, &ctx)) {
-                        Ok(v) => v,
-                        Err(e) => {
-                            let f = Self::fail_eval(&a2, e);
-                            self.thread_fail(c, f);
-                            continue;
-                        }
-                    }
+                    Some(sel.evaluate(&Scope::new(&eff, &ctx).with_variables(&parent_vars)))
+                }
+                (None, Some(sel)) => {
+                    let ctx = self.context(&a2, &st, None, Some((idx, &item)));
+                    let env = Env::new(&a2.input, &ctx).with_variables(&parent_vars);
+                    Some(sel.evaluate("ItemSelector", &env))
+                }
+                (None, None) => None,
+            };
+            let input = match selected {
+                Some(Ok(v)) => v,
+                Some(Err(e)) => {
+                    let f = Self::fail_eval(&a2, e);
+                    self.thread_fail(c, f);
+                    continue;
                 }
                 None => item,
             };
@@ -1385,6 +1703,13 @@ impl Run<'_> {
     }
 
     fn exit_to(&mut self, t: u64, st: &State, a: &Active, out: Value, tr: Transition) {
+        let assigned = self.pending_assign.take();
+        if let Some(vars) = &assigned
+            && let Some(f) = variables_too_large(vars)
+        {
+            self.thread_fail(t, f);
+            return;
+        }
         // Depth first, without recursion: serialising (and later dropping) a value nested
         // tens of thousands of levels deep overflows the stack.
         if nested_deeper_than(&out, MAX_PAYLOAD_DEPTH) {
@@ -1413,11 +1738,25 @@ impl Run<'_> {
             );
             return;
         }
-        let details = json!({
+        let mut details = json!({
             "name": a.state,
             "output": json_text(&out),
             "outputDetails": not_truncated(),
         });
+        if let Some(vars) = assigned {
+            // AWS records each assigned value as JSON text (conformance `assign`).
+            let shown: Map<String, Value> = vars
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::from(json_text(v))))
+                .collect();
+            if let Some(d) = details.as_object_mut() {
+                d.insert("assignedVariables".into(), Value::Object(shown));
+                d.insert("assignedVariablesDetails".into(), not_truncated());
+            }
+            if let Some(th) = self.exec.threads.get_mut(&t) {
+                th.vars.extend(vars);
+            }
+        }
         let key = format!("{}StateExited", st.type_name());
         self.emit(t, &key, "stateExitedEventDetails", details, true);
         match tr {
@@ -1435,6 +1774,8 @@ impl Run<'_> {
     }
 
     fn state_failed(&mut self, t: u64, st: &State, mut a: Active, f: Failure) {
+        self.pending_assign = None;
+        self.evaluation_failed(t, &a, &f);
         let retriable = matches!(
             st.kind,
             Kind::Task(_) | Kind::Map(_) | Kind::Parallel { .. }
@@ -1499,7 +1840,29 @@ impl Run<'_> {
             if let Some(cause) = &f.cause {
                 payload.insert("Cause".into(), Value::from(cause.clone()));
             }
-            match Self::result_path(&c.result_path, &a.input, Value::Object(payload)) {
+            let error_output = Value::Object(payload);
+            let ctx = self.context(&a, st, None, None);
+            let vars = self.vars_of(t);
+            let env = Env::new(&a.input, &ctx)
+                .with_variables(&vars)
+                .with_error_output(&error_output);
+            let caught = if st.jsonata {
+                // JSONata Catch: Output defaults to $states.errorOutput.
+                self.jsonata_exit(
+                    c.output.as_ref(),
+                    c.assign.as_ref(),
+                    &env,
+                    &vars,
+                    error_output.clone(),
+                )
+            } else {
+                // JSONPath Catch: Assign reads the error output as `$`.
+                eval_assign(c.assign.as_ref(), &error_output, &env, &vars).and_then(|assigned| {
+                    self.pending_assign = assigned;
+                    Self::result_path(&c.result_path, &a.input, error_output.clone())
+                })
+            };
+            match caught {
                 Ok(out) => {
                     let next = c.next.clone();
                     self.exit_to(t, st, &a, out, Transition::Next(next));
@@ -1756,14 +2119,7 @@ impl Run<'_> {
         }
         let ctx = self.context(&a, &st, None, None);
         let result = Value::Array(results);
-        let r = (|| {
-            let selected = match &st.io.result_selector {
-                Some(sel) => sel.evaluate(&Scope::new(&result, &ctx))?,
-                None => result,
-            };
-            let combined = Self::result_path(&st.io.result_path, &a.input, selected)?;
-            Self::output(&st, &combined, &ctx)
-        })();
+        let r = self.result_output(p, &st, &a, &ctx, result);
         match r {
             Ok(out) => {
                 let tr = st.transition.clone().unwrap_or(Transition::End);
@@ -1774,6 +2130,41 @@ impl Run<'_> {
                 self.state_failed(p, &st, a, f);
             }
         }
+    }
+
+    /// A Task's, Map's or Parallel's output from its result: JSONPath ResultSelector,
+    /// Assign (reading the selected result as `$`), ResultPath, OutputPath; or JSONata
+    /// Assign and Output with `$states.result`.
+    fn result_output(
+        &mut self,
+        t: u64,
+        st: &State,
+        a: &Active,
+        ctx: &Value,
+        result: Value,
+    ) -> Result<Value, EvalError> {
+        self.pending_assign = None;
+        let vars = self.vars_of(t);
+        if st.jsonata {
+            let env = Env::new(&a.input, ctx)
+                .with_variables(&vars)
+                .with_result(&result);
+            return self.jsonata_exit(
+                st.output.as_ref(),
+                st.assign.as_ref(),
+                &env,
+                &vars,
+                result.clone(),
+            );
+        }
+        let selected = match &st.io.result_selector {
+            Some(sel) => sel.evaluate(&Scope::new(&result, ctx).with_variables(&vars))?,
+            None => result,
+        };
+        let env = Env::new(&a.input, ctx);
+        self.pending_assign = eval_assign(st.assign.as_ref(), &selected, &env, &vars)?;
+        let combined = Self::result_path(&st.io.result_path, &a.input, selected)?;
+        Self::output(st, &combined, ctx)
     }
 
     fn find_active(&self, pred: impl Fn(&Active) -> bool) -> Option<u64> {
@@ -1819,14 +2210,11 @@ impl Run<'_> {
             return;
         };
         match std::mem::replace(&mut a.wait, Wait::Nothing) {
-            Wait::Timer(_) => match self.wait_done(&st, &a) {
-                Flow::Exit(out) => {
-                    let tr = st.transition.clone().unwrap_or(Transition::End);
-                    self.exit_to(t, &st, &a, out, tr);
-                }
-                Flow::Fail(f) => self.state_failed(t, &st, a, f),
-                Flow::Blocked | Flow::Handled => {}
-            },
+            Wait::Timer(_) => {
+                self.pending_assign = None;
+                let flow = self.wait_done(t, &st, &a);
+                self.finish_flow(t, &st, a, flow);
+            }
             Wait::RetryDelay(_) => self.execute(t, &st, a),
             Wait::Task(tw) => {
                 let error = if tw.timeout_timer == Some(timer_id) {
@@ -1859,6 +2247,7 @@ impl Run<'_> {
                         error: Some(error.to_owned()),
                         cause: None,
                         from_child: false,
+                        location: None,
                     },
                 );
             }
@@ -1908,14 +2297,7 @@ impl Run<'_> {
                     );
                 }
                 let ctx = self.context(&a, &st, None, None);
-                let r = (|| {
-                    let selected = match &st.io.result_selector {
-                        Some(sel) => sel.evaluate(&Scope::new(&v, &ctx))?,
-                        None => v,
-                    };
-                    let combined = Self::result_path(&st.io.result_path, &a.input, selected)?;
-                    Self::output(&st, &combined, &ctx)
-                })();
+                let r = self.result_output(t, &st, &a, &ctx, v);
                 match r {
                     Ok(out) => {
                         let tr = st.transition.clone().unwrap_or(Transition::End);
@@ -1956,6 +2338,7 @@ impl Run<'_> {
                         error,
                         cause,
                         from_child: false,
+                        location: None,
                     },
                 );
             }
@@ -1976,6 +2359,91 @@ impl Run<'_> {
         self.set_active(t, a);
         Ok(())
     }
+}
+
+/// Evaluates an `Assign` block: a JSONPath template reading `path_input` as `$`, or a
+/// JSONata payload reading `env`. Both read the variables as they were before the state.
+fn eval_assign(
+    assign: Option<&Assign>,
+    path_input: &Value,
+    env: &Env<'_>,
+    vars: &Map<String, Value>,
+) -> Result<Option<Map<String, Value>>, EvalError> {
+    match assign {
+        None => Ok(None),
+        Some(Assign::Jsonata(p)) => {
+            let env = env.with_variables(vars);
+            Ok(Some(
+                p.evaluate_entries("Assign", &env)?.into_iter().collect(),
+            ))
+        }
+        Some(Assign::Path(t)) => {
+            match t.evaluate(&Scope::new(path_input, env.context).with_variables(vars))? {
+                Value::Object(m) => Ok(Some(m)),
+                _ => Ok(Some(Map::new())),
+            }
+        }
+    }
+}
+
+/// AWS's variable limits (developer guide, "Passing data between states with
+/// variables", Variable size limits): one variable at most 256 KiB, and everything one
+/// `Assign` sets at most 256 KiB together. Over them the state fails with
+/// `States.Runtime`.
+fn variables_too_large(vars: &Map<String, Value>) -> Option<Failure> {
+    let mut total = 0usize;
+    for (name, v) in vars {
+        let size = json_text(v).len();
+        if size > MAX_PAYLOAD_BYTES {
+            return Some(Failure::new(
+                "States.Runtime",
+                format!("The variable '{name}' is larger than the limit of 256 KiB."),
+            ));
+        }
+        total += size;
+    }
+    (total > MAX_PAYLOAD_BYTES).then(|| {
+        Failure::new(
+            "States.Runtime",
+            "The variables assigned by one state are larger than the limit of 256 KiB together.",
+        )
+    })
+}
+
+/// A JSONata number field (`TimeoutSeconds`, `Seconds`, `MaxConcurrency`, ...): a
+/// non-negative whole number.
+fn jsonata_whole(
+    e: &asl_eval::jsonata::Expr,
+    field: &str,
+    env: &Env<'_>,
+) -> Result<u64, EvalError> {
+    let v = e.evaluate_typed(field, env, "number")?;
+    match v.as_f64() {
+        Some(n) if n >= 0.0 && n.fract() == 0.0 => Ok(n as u64),
+        _ => Err(EvalError::new(
+            asl_eval::error::names::QUERY_EVALUATION_ERROR,
+            format!(
+                "The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected 'non-negative integer', but was 'number' for value: {}",
+                e.source(),
+                json_text(&v)
+            ),
+        )),
+    }
+}
+
+/// The field a JSONata failure happened in, from its cause: "... specified for the field
+/// 'Output/result' ..." or "The Timestamp field cannot be parsed ...".
+fn query_location(cause: &str) -> String {
+    if let Some(rest) = cause.split("specified for the field '").nth(1)
+        && let Some(end) = rest.find('\'')
+    {
+        return rest[..end].to_owned();
+    }
+    cause
+        .strip_prefix("The ")
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// ItemBatcher: groups items into `{"Items": [...]}` objects (plus `BatchInput`).
