@@ -1373,6 +1373,15 @@ impl Parser {
             self.schema("The field 'Next' should be non-null", at);
         }
         let condition = match obj.get("Condition") {
+            // A literal boolean is a constant condition (conformance
+            // `test_choice_condition_constant_jsonata`); it compiles to `true`/`false`.
+            Some(Value::Bool(b)) => match Expr::parse(if *b { "true" } else { "false" }) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    self.schema(e.message, &format!("{at}/Condition"));
+                    None
+                }
+            },
             Some(Value::String(s)) => match Expr::parse_field(s) {
                 Some(Ok(e)) => Some(e),
                 Some(Err(e)) => {

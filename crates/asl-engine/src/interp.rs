@@ -809,11 +809,16 @@ impl Run<'_> {
         )
     }
 
-    fn input_path(p: &PathField, input: &Value, ctx: &Value) -> Result<Value, EvalError> {
+    fn input_path(
+        p: &PathField,
+        input: &Value,
+        ctx: &Value,
+        vars: &Map<String, Value>,
+    ) -> Result<Value, EvalError> {
         match p {
             PathField::Default => Ok(input.clone()),
             PathField::Null => Ok(json!({})),
-            PathField::Path(fp) => fp.select_input(&Scope::new(input, ctx)),
+            PathField::Path(fp) => fp.select_input(&Scope::new(input, ctx).with_variables(vars)),
         }
     }
 
@@ -880,7 +885,7 @@ impl Run<'_> {
                 choices, default, ..
             } => {
                 let ctx = self.context(&a, st, None, None);
-                match Self::input_path(&st.io.input_path, &a.input, &ctx).and_then(|eff| {
+                match Self::input_path(&st.io.input_path, &a.input, &ctx, &vars).and_then(|eff| {
                     let rule = asl_eval::choice::choose_rule(
                         choices,
                         &Scope::new(&eff, &ctx).with_variables(&vars),
@@ -903,7 +908,7 @@ impl Run<'_> {
                                 a.state, a.entered_id
                             ),
                         )),
-                        Some(next) => match Self::output(st, &eff, &ctx) {
+                        Some(next) => match Self::output(st, &eff, &ctx, &vars) {
                             Err(e) => Flow::Fail(Self::fail_eval(&a, e)),
                             Ok(out) => {
                                 self.exit_to(t, st, &a, out, Transition::Next(next));
@@ -920,8 +925,8 @@ impl Run<'_> {
                 } else {
                     Value::Null
                 };
-                match Self::input_path(&st.io.input_path, &a.input, &ctx)
-                    .and_then(|eff| Self::output(st, &eff, &ctx))
+                match Self::input_path(&st.io.input_path, &a.input, &ctx, &vars)
+                    .and_then(|eff| Self::output(st, &eff, &ctx, &vars))
                 {
                     Ok(out) => {
                         self.exit_to(t, st, &a, out, Transition::End);
@@ -1016,7 +1021,10 @@ impl Run<'_> {
         if let Some(c) = &f.cause {
             d.insert("cause".into(), Value::from(c.clone()));
         }
-        d.insert("location".into(), Value::from(location.clone()));
+        // Some failures name no field (`Map state input must be an array ...`).
+        if !location.is_empty() {
+            d.insert("location".into(), Value::from(location.clone()));
+        }
         d.insert("state".into(), Value::from(a.state.clone()));
         self.emit(
             t,
@@ -1152,11 +1160,18 @@ impl Run<'_> {
         }
     }
 
-    fn output(st: &State, value: &Value, ctx: &Value) -> Result<Value, EvalError> {
+    /// OutputPath; it reads the variables as they were before the state's Assign
+    /// (conformance `test_state_assign_evaluation_order`).
+    fn output(
+        st: &State,
+        value: &Value,
+        ctx: &Value,
+        vars: &Map<String, Value>,
+    ) -> Result<Value, EvalError> {
         match &st.io.output_path {
             PathField::Default => Ok(value.clone()),
             PathField::Null => Ok(json!({})),
-            PathField::Path(fp) => fp.select_input(&Scope::new(value, ctx)),
+            PathField::Path(fp) => fp.select_input(&Scope::new(value, ctx).with_variables(vars)),
         }
     }
 
@@ -1173,18 +1188,18 @@ impl Run<'_> {
             Value::Null
         };
         let r = (|| {
-            let eff = Self::input_path(&st.io.input_path, &a.input, &ctx)?;
+            let eff = Self::input_path(&st.io.input_path, &a.input, &ctx, vars)?;
             let res = match (result, &st.io.parameters) {
                 (Some(r), _) => r.clone(),
                 (None, Some(p)) => p.evaluate(&Scope::new(&eff, &ctx).with_variables(vars))?,
                 (None, None) => eff,
             };
-            // JSONPath Assign reads the state input as `$` (conformance `assign`,
-            // BASE_PATHS: "str_path_root.$": "$" is the input).
+            // JSONPath Assign reads the Pass state's result (Result, Parameters, or the
+            // effective input) as `$` (conformance `test_assign_from_value`).
             let env = Env::new(&a.input, &ctx);
-            self.pending_assign = eval_assign(st.assign.as_ref(), &a.input, &env, vars)?;
+            self.pending_assign = eval_assign(st.assign.as_ref(), &res, &env, vars)?;
             let combined = Self::result_path(&st.io.result_path, &a.input, res)?;
-            Self::output(st, &combined, &ctx)
+            Self::output(st, &combined, &ctx, vars)
         })();
         match r {
             Ok(v) => Flow::Exit(v),
@@ -1206,7 +1221,7 @@ impl Run<'_> {
             Value::Null
         };
         let due = (|| {
-            let eff = Self::input_path(&st.io.input_path, &a.input, &ctx)?;
+            let eff = Self::input_path(&st.io.input_path, &a.input, &ctx, vars)?;
             let scope = Scope::new(&eff, &ctx).with_variables(vars);
             let env = Env::new(&a.input, &ctx).with_variables(vars);
             Ok::<i64, EvalError>(match w {
@@ -1266,8 +1281,8 @@ impl Run<'_> {
         }
         match eval_assign(st.assign.as_ref(), &a.input, &env, &vars)
             .map(|assigned| self.pending_assign = assigned)
-            .and_then(|()| Self::input_path(&st.io.input_path, &a.input, &ctx))
-            .and_then(|eff| Self::output(st, &eff, &ctx))
+            .and_then(|()| Self::input_path(&st.io.input_path, &a.input, &ctx, &vars))
+            .and_then(|eff| Self::output(st, &eff, &ctx, &vars))
         {
             Ok(v) => Flow::Exit(v),
             Err(e) => Flow::Fail(Self::fail_eval(a, e)),
@@ -1293,7 +1308,7 @@ impl Run<'_> {
         let ctx = self.context(a, st, wait_token.then_some(token.as_str()), None);
         let vars = self.vars_of(t);
         let prepared = (|| {
-            let eff = Self::input_path(&st.io.input_path, &a.input, &ctx)?;
+            let eff = Self::input_path(&st.io.input_path, &a.input, &ctx, &vars)?;
             let scope = Scope::new(&eff, &ctx).with_variables(&vars);
             let env = Env::new(&a.input, &ctx).with_variables(&vars);
             let params = match (&st.io.parameters, &st.arguments) {
@@ -1393,7 +1408,7 @@ impl Run<'_> {
         };
         let ctx = self.context(a, st, None, None);
         let vars = self.vars_of(t);
-        let eff = match Self::input_path(&st.io.input_path, &a.input, &ctx) {
+        let eff = match Self::input_path(&st.io.input_path, &a.input, &ctx, &vars) {
             Ok(v) => v,
             Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
         };
@@ -1416,7 +1431,18 @@ impl Run<'_> {
                 Some(e) => e.evaluate_typed("Items", &env, "array"),
                 None => p.evaluate("Items", &env),
             },
-            None => Self::input_path(&m.items_path, &eff, &ctx),
+            None if st.jsonata => match &a.input {
+                Value::Array(_) => Ok(a.input.clone()),
+                // Cause recorded by AWS (conformance `test_map_state_items_input_types`).
+                other => Err(EvalError::new(
+                    asl_eval::error::names::QUERY_EVALUATION_ERROR,
+                    format!(
+                        "Map state input must be an array but was: {}",
+                        json_text(other)
+                    ),
+                )),
+            },
+            None => Self::input_path(&m.items_path, &eff, &ctx, &vars),
         };
         let items = match selected_items {
             Ok(Value::Array(items)) => items,
@@ -1559,12 +1585,12 @@ impl Run<'_> {
             return Flow::Blocked;
         };
         let ctx = self.context(a, st, None, None);
-        let eff = match Self::input_path(&st.io.input_path, &a.input, &ctx) {
+        let vars = self.vars_of(t);
+        let eff = match Self::input_path(&st.io.input_path, &a.input, &ctx, &vars) {
             Ok(v) => v,
             Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
         };
         let n = branches.len();
-        let vars = self.vars_of(t);
         // `Parameters` (JSONata: `Arguments`) of a Parallel state shape the input of
         // every branch.
         let branch_input = match (&st.io.parameters, &st.arguments) {
@@ -1743,7 +1769,8 @@ impl Run<'_> {
             "output": json_text(&out),
             "outputDetails": not_truncated(),
         });
-        if let Some(vars) = assigned {
+        // An empty `Assign: {}` records nothing (conformance `test_base_cases[BASE_EMPTY]`).
+        if let Some(vars) = assigned.filter(|v| !v.is_empty()) {
             // AWS records each assigned value as JSON text (conformance `assign`).
             let shown: Map<String, Value> = vars
                 .iter()
@@ -2164,7 +2191,7 @@ impl Run<'_> {
         let env = Env::new(&a.input, ctx);
         self.pending_assign = eval_assign(st.assign.as_ref(), &selected, &env, &vars)?;
         let combined = Self::result_path(&st.io.result_path, &a.input, selected)?;
-        Self::output(st, &combined, ctx)
+        Self::output(st, &combined, ctx, &vars)
     }
 
     fn find_active(&self, pred: impl Fn(&Active) -> bool) -> Option<u64> {
