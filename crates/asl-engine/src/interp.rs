@@ -2600,6 +2600,110 @@ mod tests {
     }
 
     #[test]
+    fn jsonata_callback_task_assigns_variables_and_shapes_its_output() {
+        // GIVEN a JSONata machine whose Task builds its message with Arguments, keeps
+        // part of the answer in a variable, and a later state reads it.
+        let d = def(
+            json!({"QueryLanguage": "JSONata", "StartAt": "Ask", "States": {
+            "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+                "Arguments": {"Message": {"token": "{% $states.context.Task.Token %}",
+                                          "id": "{% $states.input.id %}"}},
+                "TimeoutSeconds": "{% $states.input.wait %}",
+                "Assign": {"answer": "{% $states.result.approved %}"},
+                "Output": {"id": "{% $states.input.id %}"},
+                "Next": "Done"},
+            "Done": {"Type": "Pass", "Output": {"id": "{% $states.input.id %}", "approved": "{% $answer %}"}, "End": true}}}),
+        );
+        let (mut exec, step) = Execution::start(&d, info(json!({"id": 7, "wait": 60})), 0);
+        let calls = invocations(&step);
+        assert_eq!(calls.len(), 1);
+        assert_eq!(
+            calls[0].1.parameters,
+            json!({"Message": {"token": "tok-1", "id": 7}})
+        );
+        assert_eq!(timers(&step), [(1, 60_000)]);
+        // WHEN the answer arrives
+        let step = apply(
+            &mut exec,
+            &d,
+            Command::Task {
+                task_id: calls[0].0,
+                outcome: TaskOutcome::Succeeded(json!({"approved": true})),
+            },
+            1,
+        );
+        // THEN the exit event records the assignment and the next state reads it.
+        let exited = step
+            .events
+            .iter()
+            .find(|e| e.event_type == "TaskStateExited")
+            .map(|e| e.details.clone());
+        assert_eq!(
+            exited.as_ref().and_then(|d| d.get("assignedVariables")),
+            Some(&json!({"answer": "true"}))
+        );
+        assert_eq!(exec.output, Some(json!({"id": 7, "approved": true})));
+    }
+
+    #[test]
+    fn map_iterations_read_outer_variables_and_keep_their_own() {
+        // GIVEN an outer variable and a Map whose iterations assign another one
+        let d = def(json!({"StartAt": "Set", "States": {
+            "Set": {"Type": "Pass", "Assign": {"x": 1}, "Next": "Map"},
+            "Map": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "In", "States": {
+                "In": {"Type": "Pass", "Assign": {"inner.$": "$x", "x": 99}, "Parameters": {"seen.$": "$x"}, "End": true}}},
+                "Next": "After"},
+            "After": {"Type": "Pass", "QueryLanguage": "JSONata",
+                "Output": {"x": "{% $x %}", "inner": "{% $exists($inner) %}", "r": "{% $states.input %}"}, "End": true}}}));
+        let (exec, _) = Execution::start(&d, info(json!({"items": [1, 2]})), 0);
+        // THEN the iterations saw x = 1, and neither x = 99 nor `inner` leaked out.
+        assert_eq!(exec.status, Status::Succeeded);
+        assert_eq!(
+            exec.output,
+            Some(json!({"x": 1, "inner": false, "r": [{"seen": 1}, {"seen": 1}]}))
+        );
+    }
+
+    #[test]
+    fn a_failed_jsonata_expression_records_evaluation_failed_and_can_be_caught() {
+        let d = def(
+            json!({"QueryLanguage": "JSONata", "StartAt": "Bad", "States": {
+            "Bad": {"Type": "Parallel", "Branches": [{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}],
+                "Output": {"v": "{% $nope %}"},
+                "Catch": [{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "Handled",
+                           "Output": {"error": "{% $states.errorOutput.Error %}"}}],
+                "End": true},
+            "Handled": {"Type": "Succeed"}}}),
+        );
+        let (exec, step) = Execution::start(&d, info(json!({})), 0);
+        let failed = step
+            .events
+            .iter()
+            .find(|e| e.event_type == "EvaluationFailed")
+            .map(|e| e.details.clone());
+        assert_eq!(
+            failed.as_ref().and_then(|d| d.get("location")),
+            Some(&json!("Output/v"))
+        );
+        assert_eq!(exec.status, Status::Succeeded);
+        assert_eq!(
+            exec.output,
+            Some(json!({"error": "States.QueryEvaluationError"}))
+        );
+    }
+
+    #[test]
+    fn an_oversized_variable_fails_the_state() {
+        let d = def(
+            json!({"QueryLanguage": "JSONata", "StartAt": "Big", "States": {
+            "Big": {"Type": "Pass", "Assign": {"big": "{% $pad('', 300000, 'x') %}"}, "End": true}}}),
+        );
+        let (exec, _) = Execution::start(&d, info(json!({})), 0);
+        assert_eq!(exec.status, Status::Failed);
+        assert_eq!(exec.error.as_deref(), Some("States.Runtime"));
+    }
+
+    #[test]
     fn callback_task_survives_a_snapshot_round_trip() {
         let store = MemoryStore::default();
         let d = def(json!({"StartAt": "Ask", "States": {"Ask": {
