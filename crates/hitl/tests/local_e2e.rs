@@ -18,7 +18,10 @@
 //!
 //! Instances: one shared by the flows that need nothing special (distinct
 //! execution names), one with `ReviewTimeoutSeconds=2`, one the restart test
-//! kills. The CLI-driven tests are skipped, with a message, without the AWS CLI.
+//! kills, and one running the JSONata example machine
+//! (`statemachine/human_in_the_loop.jsonata.asl.json`) through the same
+//! approve, reject, invalid-answer and expiry flows. The CLI-driven tests are
+//! skipped, with a message, without the AWS CLI.
 
 mod common;
 
@@ -850,6 +853,54 @@ fn an_unanswered_review_expires_as_a_rejection() {
             true
         );
     }
+}
+
+#[test]
+fn the_jsonata_machine_approves_rejects_refuses_invalid_answers_and_expires() {
+    // GIVEN local mode running the JSONata version of the machine, with
+    // reviews that expire after 10 seconds
+    let local = LocalMode::start_with_definition(
+        "statemachine/human_in_the_loop.jsonata.asl.json",
+        &["ReviewTimeoutSeconds=10"],
+    );
+    let sdk = Sdk::connect(&local);
+    let hitl = Hitl::new(&local);
+    // The review left unanswered starts first: it is the one that waits.
+    let expiring = sdk.start("jsonata-expires", &event_text("start_execution.json"));
+    let email = local.outbox().review_email("jsonata-expires");
+    assert!(
+        email
+            .body()
+            .contains("\nExpires: 10 seconds after it was sent.")
+    );
+    // WHEN reviewers approve, reject and send answers without a boolean
+    // result, THEN the outcomes are the JSONPath machine's, checked by the
+    // same flows.
+    approval(&sdk, &local, "jsonata-approve");
+    rejection(&sdk, &local, "jsonata-reject");
+    answers_without_a_boolean_result(&sdk, &local, "jsonata-invalid");
+    // AND the unanswered review expires as a rejection, through the same states
+    let record = assert_decided(
+        &sdk.wait_until_done(&expiring),
+        "rejected",
+        &json!({"result": false, "expired": true}),
+    );
+    assert_decision_email(
+        &local,
+        "Review expired: jsonata-expires",
+        "The review expired without an answer, so the request was rejected.",
+        &record,
+    );
+    assert_eq!(
+        history(&hitl.ok(&["status", "jsonata-expires"])),
+        [
+            "Prepare Review",
+            "Request Review",
+            "Review Expired",
+            "Process Rejection",
+            "ExecutionSucceeded"
+        ]
+    );
 }
 
 #[test]
