@@ -1001,9 +1001,11 @@ impl Run<'_> {
     }
 
     /// AWS records `EvaluationFailed` (error, cause, location, state) when a JSONata
-    /// expression fails, before the state's own failure events; its previous event is
-    /// the one before the state was entered (conformance `assign`, `scenarios`), except
-    /// in a Wait state, where it follows WaitStateEntered.
+    /// expression fails, before the state's own failure events; when it follows the
+    /// Entered event directly, its previous event is the one before the state was
+    /// entered (conformance `assign`, `scenarios`), except in a Wait state, where it is
+    /// WaitStateEntered. After other events (a Task's result, say) it follows the last
+    /// one: the suite records no such case, so this keeps the usual chain.
     fn evaluation_failed(&mut self, t: u64, a: &Active, f: &Failure) {
         let Some(location) = &f.location else {
             return;
@@ -1011,7 +1013,10 @@ impl Run<'_> {
         let waits = self
             .state_of(t, &a.state)
             .is_some_and(|st| matches!(st.kind, Kind::Wait(_)));
-        if !waits && let Some(th) = self.exec.threads.get_mut(&t) {
+        if !waits
+            && let Some(th) = self.exec.threads.get_mut(&t)
+            && th.cursor == a.entered_id
+        {
             th.cursor = a.entered_prev;
         }
         let mut d = Map::new();
@@ -2690,6 +2695,32 @@ mod tests {
             exec.output,
             Some(json!({"error": "States.QueryEvaluationError"}))
         );
+    }
+
+    #[test]
+    fn evaluation_failed_after_a_task_result_follows_it() {
+        let d = def(
+            json!({"QueryLanguage": "JSONata", "StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                  "Output": "{% $states.result.missing %}", "End": true}}}),
+        );
+        let (mut exec, step) = Execution::start(&d, info(json!({})), 0);
+        let task_id = invocations(&step)[0].0;
+        let step = apply(
+            &mut exec,
+            &d,
+            Command::Task {
+                task_id,
+                outcome: TaskOutcome::Succeeded(json!({"MessageId": "m"})),
+            },
+            1,
+        );
+        assert_eq!(
+            types(&step.events),
+            ["TaskSucceeded", "EvaluationFailed", "ExecutionFailed"]
+        );
+        assert_eq!(step.events[1].previous_event_id, step.events[0].id);
+        assert_eq!(exec.error.as_deref(), Some("States.QueryEvaluationError"));
     }
 
     #[test]
