@@ -146,8 +146,9 @@ bench_smoke() {
 export -f bench_smoke
 stage bench-smoke 600 bench_smoke
 
-# The local engine against 730 core cases recorded on real AWS (../shared/conformance),
-# with a floor that only rises (scripts/conformance-floor.txt).
+# The local engine against cases recorded on real AWS (../shared/conformance): 730 core
+# JSONPath, 118 JSONata and 45 Variables cases, with floors that only rise
+# (scripts/conformance-floor.txt).
 stage conformance 900 bash scripts/conformance.sh
 
 stage cfn-lint 180 cfn-lint template.yaml

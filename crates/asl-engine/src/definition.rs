@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use asl_eval::choice::{ChoiceRule, compile_choices};
 use asl_eval::fieldpath::FieldPath;
+use asl_eval::jsonata::{Expr, Payload};
 use asl_eval::jsonpath::ReferencePath;
 use asl_eval::template::Template;
 use chrono::{DateTime, FixedOffset};
@@ -75,6 +76,25 @@ pub struct Catcher {
     pub error_equals: Vec<String>,
     pub next: String,
     pub result_path: ResultPathField,
+    /// JSONata: the catcher's `Output` (default `$states.errorOutput`).
+    pub output: Option<Payload>,
+    pub assign: Option<Assign>,
+}
+
+/// An `Assign` block: a payload template (JSONPath states) or a JSONata payload.
+#[derive(Debug, Clone)]
+pub enum Assign {
+    Path(Template),
+    Jsonata(Payload),
+}
+
+/// A JSONata Choice rule: `{"Condition": "{% ... %}", "Next", "Assign"?, "Output"?}`.
+#[derive(Debug, Clone)]
+pub struct JsonataRule {
+    pub condition: Expr,
+    pub next: String,
+    pub assign: Option<Assign>,
+    pub output: Option<Payload>,
 }
 
 /// `InputPath` / `OutputPath`: absent means `$`, `null` means `{}` (input) or `{}` (output).
@@ -110,6 +130,8 @@ pub struct Io {
 pub enum NumOrPath {
     Literal(f64),
     Path(FieldPath),
+    /// JSONata: `"TimeoutSeconds": "{% ... %}"`; the field name is kept for messages.
+    Expr(Expr, String),
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +160,10 @@ pub struct MapState {
     pub tolerated_failure_percentage: Option<NumOrPath>,
     pub item_batcher: Option<Value>,
     pub label: Option<String>,
+    /// JSONata: `Items` (an array, or an expression giving one; default `$states.input`).
+    pub items: Option<Payload>,
+    /// JSONata: `ItemSelector`.
+    pub item_selector_jsonata: Option<Payload>,
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +172,10 @@ pub enum WaitFor {
     SecondsPath(FieldPath),
     Timestamp(DateTime<FixedOffset>),
     TimestampPath(FieldPath),
+    /// JSONata `"Seconds": "{% ... %}"`.
+    SecondsExpr(Expr),
+    /// JSONata `"Timestamp": "{% ... %}"`.
+    TimestampExpr(Expr),
 }
 
 #[derive(Debug, Clone)]
@@ -156,6 +186,8 @@ pub enum Kind {
     Task(TaskState),
     Choice {
         choices: Vec<ChoiceRule>,
+        /// The rules of a JSONata Choice state (`choices` is then empty).
+        jsonata_rules: Vec<JsonataRule>,
         default: Option<String>,
     },
     Wait(WaitFor),
@@ -165,6 +197,9 @@ pub enum Kind {
         error_path: Option<FieldPath>,
         cause: Option<String>,
         cause_path: Option<FieldPath>,
+        /// JSONata `"Error": "{% ... %}"` / `"Cause": "{% ... %}"`.
+        error_expr: Option<Expr>,
+        cause_expr: Option<Expr>,
     },
     Parallel {
         /// Shared: the interpreter clones a state on every step, and a copy of 5,000
@@ -179,7 +214,14 @@ pub struct State {
     pub name: String,
     pub kind: Kind,
     pub transition: Option<Transition>,
+    /// The state's query language is JSONata (its own `QueryLanguage`, else the machine's).
+    pub jsonata: bool,
     pub io: Io,
+    /// JSONata `Arguments` (Task, Parallel).
+    pub arguments: Option<Payload>,
+    /// JSONata `Output`.
+    pub output: Option<Payload>,
+    pub assign: Option<Assign>,
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,
     pub comment: Option<String>,
@@ -207,6 +249,8 @@ const STATE_TYPES: &[&str] = &[
 
 struct Parser {
     problems: Vec<String>,
+    /// The machine's top-level `QueryLanguage` is JSONata.
+    jsonata_default: bool,
 }
 
 impl Definition {
@@ -222,6 +266,7 @@ impl Definition {
     pub fn parse(value: &Value) -> Result<Self, DefinitionError> {
         let mut p = Parser {
             problems: Vec::new(),
+            jsonata_default: value.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata"),
         };
         let def = p.block(value, "", true);
         if let Some(d) = &def {
@@ -307,14 +352,19 @@ impl Parser {
     }
 
     /// AWS refuses fields a state type does not support: "Field 'X' is not supported".
-    fn check_fields(&mut self, obj: &Map<String, Value>, ty: &str, at: &str) {
-        const COMMON: &[&str] = &[
+    /// JSONata states take `Arguments`/`Output` instead of JSONPath's `InputPath`,
+    /// `Parameters`, `ResultSelector`, `ResultPath`, `OutputPath` and `*Path` fields
+    /// (developer guide, "Transforming data with JSONata": the JSONPath fields are not
+    /// allowed in JSONata states, and `Output`/`Arguments` not in JSONPath states).
+    fn check_fields(&mut self, obj: &Map<String, Value>, ty: &str, jsonata: bool, at: &str) {
+        const COMMON_PATH: &[&str] = &[
             "Type",
             "Comment",
             "QueryLanguage",
             "InputPath",
             "OutputPath",
         ];
+        const COMMON_JSONATA: &[&str] = &["Type", "Comment", "QueryLanguage"];
         const NEXT: &[&str] = &["Next", "End"];
         const RESULT: &[&str] = &[
             "Parameters",
@@ -323,11 +373,17 @@ impl Parser {
             "Retry",
             "Catch",
         ];
-        let own: &[&[&str]] = match ty {
-            "Pass" => &[NEXT, &["Parameters", "ResultPath", "Result"]],
-            "Task" => &[
+        const ERRORS: &[&str] = &["Retry", "Catch"];
+        const ASSIGN: &[&str] = &["Assign"];
+        const OUTPUT: &[&str] = &["Output"];
+        const MAP_COMMON: &[&str] = &["Iterator", "ItemProcessor", "ItemBatcher", "Label"];
+        let own: &[&[&str]] = match (ty, jsonata) {
+            ("Pass", false) => &[NEXT, ASSIGN, &["Parameters", "ResultPath", "Result"]],
+            ("Pass", true) => &[NEXT, ASSIGN, OUTPUT],
+            ("Task", false) => &[
                 NEXT,
                 RESULT,
+                ASSIGN,
                 &[
                     "Resource",
                     "TimeoutSeconds",
@@ -337,48 +393,101 @@ impl Parser {
                     "Credentials",
                 ],
             ],
-            "Choice" => &[&["Choices", "Default"]],
-            "Wait" => &[
+            ("Task", true) => &[
                 NEXT,
+                ERRORS,
+                ASSIGN,
+                OUTPUT,
+                &[
+                    "Resource",
+                    "Arguments",
+                    "TimeoutSeconds",
+                    "HeartbeatSeconds",
+                    "Credentials",
+                ],
+            ],
+            ("Choice", false) => &[ASSIGN, &["Choices", "Default"]],
+            ("Choice", true) => &[ASSIGN, OUTPUT, &["Choices", "Default"]],
+            ("Wait", false) => &[
+                NEXT,
+                ASSIGN,
                 &["Seconds", "SecondsPath", "Timestamp", "TimestampPath"],
             ],
-            "Succeed" => &[],
-            "Fail" => &[&["Error", "ErrorPath", "Cause", "CausePath"]],
-            "Parallel" => &[NEXT, RESULT, &["Branches"]],
-            "Map" => &[
+            ("Wait", true) => &[NEXT, ASSIGN, OUTPUT, &["Seconds", "Timestamp"]],
+            ("Succeed", false) => &[],
+            ("Succeed", true) => &[OUTPUT],
+            ("Fail", false) => &[&["Error", "ErrorPath", "Cause", "CausePath"]],
+            ("Fail", true) => &[&["Error", "Cause"]],
+            ("Parallel", false) => &[NEXT, RESULT, ASSIGN, &["Branches"]],
+            ("Parallel", true) => &[NEXT, ERRORS, ASSIGN, OUTPUT, &["Branches", "Arguments"]],
+            ("Map", false) => &[
                 NEXT,
                 RESULT,
+                ASSIGN,
+                MAP_COMMON,
                 &[
-                    "Iterator",
-                    "ItemProcessor",
                     "ItemsPath",
                     "ItemSelector",
-                    "ItemBatcher",
                     "MaxConcurrency",
                     "MaxConcurrencyPath",
                     "ToleratedFailureCount",
                     "ToleratedFailureCountPath",
                     "ToleratedFailurePercentage",
                     "ToleratedFailurePercentagePath",
-                    "Label",
+                ],
+            ],
+            ("Map", true) => &[
+                NEXT,
+                ERRORS,
+                ASSIGN,
+                OUTPUT,
+                MAP_COMMON,
+                &[
+                    "Items",
+                    "ItemSelector",
+                    "MaxConcurrency",
+                    "ToleratedFailureCount",
+                    "ToleratedFailurePercentage",
                 ],
             ],
             _ => &[],
         };
+        let common = if jsonata { COMMON_JSONATA } else { COMMON_PATH };
         for k in obj.keys() {
             let k = k.as_str();
-            if COMMON.contains(&k) || own.iter().any(|group| group.contains(&k)) {
+            if common.contains(&k) || own.iter().any(|group| group.contains(&k)) {
                 continue;
             }
             match k {
-                "Assign" => self.unsupported_here(k, "Variables", at),
-                "Output" | "Arguments" | "Items" => self.unsupported_here(k, "JSONata", at),
                 "ItemReader" | "ResultWriter" => self.unsupported_here(k, "S3 item sources", at),
+                // A field of the other query language: say which one the state uses.
+                "InputPath"
+                | "OutputPath"
+                | "Parameters"
+                | "ResultPath"
+                | "ResultSelector"
+                | "ItemsPath"
+                | "Result"
+                | "TimeoutSecondsPath"
+                | "HeartbeatSecondsPath"
+                | "SecondsPath"
+                | "TimestampPath"
+                | "ErrorPath"
+                | "CausePath"
+                | "MaxConcurrencyPath"
+                | "ToleratedFailureCountPath"
+                | "ToleratedFailurePercentagePath"
+                | "Arguments"
+                | "Output"
+                | "Items" => {
+                    let lang = if jsonata { "JSONata" } else { "JSONPath" };
+                    self.schema(
+                        format!("Field '{k}' is not supported in a {ty} state using {lang}"),
+                        at,
+                    )
+                }
                 _ => self.schema(format!("Field '{k}' is not supported"), at),
             }
-        }
-        if obj.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata") {
-            self.unsupported_here("QueryLanguage", "JSONata", at);
         }
     }
 
@@ -512,6 +621,9 @@ impl Parser {
         integer: bool,
     ) -> Option<NumOrPath> {
         let path_key = format!("{key}Path");
+        if let Some(e) = self.expr_field(obj, key, at) {
+            return Some(NumOrPath::Expr(e, key.to_owned()));
+        }
         let lit = self.number(obj, key, at);
         let path = self.string(obj, &path_key, at);
         match (lit, path) {
@@ -601,14 +713,9 @@ impl Parser {
             }
         }
         let query_language = self.string(obj, "QueryLanguage", at);
-        if query_language.as_deref() == Some("JSONata") {
-            self.unsupported_here(
-                "QueryLanguage",
-                "JSONata",
-                if at.is_empty() { "/" } else { at },
-            );
-        } else if let Some(ql) = &query_language
+        if let Some(ql) = &query_language
             && ql != "JSONPath"
+            && ql != "JSONata"
         {
             self.schema(
                 "The value for the field 'QueryLanguage' must be one of [JSONPath, JSONata]",
@@ -667,12 +774,20 @@ impl Parser {
             for (i, c) in st.catch.iter().enumerate() {
                 targets.push((c.next.clone(), format!("{sat}/Catch[{i}]/Next")));
             }
-            if let Kind::Choice { choices, default } = &st.kind {
+            if let Kind::Choice {
+                choices,
+                jsonata_rules,
+                default,
+            } = &st.kind
+            {
                 if let Some(d) = default {
                     targets.push((d.clone(), format!("{sat}/Default")));
                 }
                 for (i, c) in choices.iter().enumerate() {
                     targets.push((c.next().to_owned(), format!("{sat}/Choices[{i}]/Next")));
+                }
+                for (i, c) in jsonata_rules.iter().enumerate() {
+                    targets.push((c.next.clone(), format!("{sat}/Choices[{i}]/Next")));
                 }
             }
             for (t, tat) in targets {
@@ -696,8 +811,14 @@ impl Parser {
                         todo.push(x.clone());
                     }
                     todo.extend(st.catch.iter().map(|c| c.next.clone()));
-                    if let Kind::Choice { choices, default } = &st.kind {
+                    if let Kind::Choice {
+                        choices,
+                        jsonata_rules,
+                        default,
+                    } = &st.kind
+                    {
                         todo.extend(choices.iter().map(|c| c.next().to_owned()));
+                        todo.extend(jsonata_rules.iter().map(|c| c.next.clone()));
                         todo.extend(default.iter().cloned());
                     }
                 }
@@ -751,6 +872,13 @@ impl Parser {
             return None;
         }
         let comment = self.string(obj, "Comment", at);
+        // A state's own QueryLanguage wins over the machine's (AWS developer guide,
+        // "Transforming data with JSONata": QueryLanguage at the top level and per state).
+        let jsonata = match obj.get("QueryLanguage").and_then(Value::as_str) {
+            Some("JSONata") => true,
+            Some("JSONPath") => false,
+            _ => self.jsonata_default,
+        };
         let next = self.string(obj, "Next", at);
         let end = match obj.get("End") {
             None => false,
@@ -793,6 +921,16 @@ impl Parser {
             result_selector: self.template(obj, "ResultSelector", at),
         };
 
+        let (arguments, output) = if jsonata {
+            (
+                self.payload(obj, "Arguments", at),
+                self.payload(obj, "Output", at),
+            )
+        } else {
+            (None, None)
+        };
+        let assign = self.assign(obj.get("Assign"), jsonata, &format!("{at}/Assign"));
+
         let retry = match obj.get("Retry") {
             None => Vec::new(),
             Some(Value::Array(rs)) => rs
@@ -813,7 +951,7 @@ impl Parser {
             Some(Value::Array(cs)) => cs
                 .iter()
                 .enumerate()
-                .filter_map(|(i, c)| self.catcher(c, &format!("{at}/Catch[{i}]")))
+                .filter_map(|(i, c)| self.catcher(c, jsonata, &format!("{at}/Catch[{i}]")))
                 .collect(),
             Some(_) => {
                 self.schema(
@@ -823,7 +961,7 @@ impl Parser {
                 Vec::new()
             }
         };
-        self.check_fields(obj, &ty, at);
+        self.check_fields(obj, &ty, jsonata, at);
 
         let kind = match ty.as_str() {
             "Pass" => Kind::Pass {
@@ -862,6 +1000,24 @@ impl Parser {
                     credentials: obj.get("Credentials").cloned(),
                 })
             }
+            "Choice" if jsonata => {
+                let mut rules = Vec::new();
+                match obj.get("Choices") {
+                    Some(Value::Array(cs)) if !cs.is_empty() => {
+                        for (i, c) in cs.iter().enumerate() {
+                            if let Some(r) = self.jsonata_rule(c, &format!("{at}/Choices[{i}]")) {
+                                rules.push(r);
+                            }
+                        }
+                    }
+                    _ => self.schema("The field 'Choices' should be non-empty", at),
+                }
+                Kind::Choice {
+                    choices: Vec::new(),
+                    jsonata_rules: rules,
+                    default: self.string(obj, "Default", at),
+                }
+            }
             "Choice" => {
                 let choices = match obj.get("Choices") {
                     Some(v @ Value::Array(cs)) if !cs.is_empty() => {
@@ -894,12 +1050,21 @@ impl Parser {
                 };
                 Kind::Choice {
                     choices,
+                    jsonata_rules: Vec::new(),
                     default: self.string(obj, "Default", at),
                 }
             }
             "Wait" => {
                 let mut found = Vec::new();
-                if let Some(n) = self.number(obj, "Seconds", at) {
+                let seconds_expr = jsonata
+                    .then(|| self.expr_field(obj, "Seconds", at))
+                    .flatten();
+                let timestamp_expr = jsonata
+                    .then(|| self.expr_field(obj, "Timestamp", at))
+                    .flatten();
+                if let Some(e) = seconds_expr {
+                    found.push(WaitFor::SecondsExpr(e));
+                } else if let Some(n) = self.number(obj, "Seconds", at) {
                     if n.fract() != 0.0 || n < 0.0 {
                         self.schema(
                             "The value for the field 'Seconds' must be a non-negative INTEGER",
@@ -913,7 +1078,9 @@ impl Parser {
                 {
                     found.push(WaitFor::SecondsPath(p));
                 }
-                if let Some(s) = self.string(obj, "Timestamp", at) {
+                if let Some(e) = timestamp_expr {
+                    found.push(WaitFor::TimestampExpr(e));
+                } else if let Some(s) = self.string(obj, "Timestamp", at) {
                     match asl_eval::timestamp::parse(&s) {
                         Some(t) => found.push(WaitFor::Timestamp(t)),
                         None => self.schema(
@@ -938,6 +1105,8 @@ impl Parser {
             }
             "Succeed" => Kind::Succeed,
             "Fail" => Kind::Fail {
+                error_expr: jsonata.then(|| self.expr_field(obj, "Error", at)).flatten(),
+                cause_expr: jsonata.then(|| self.expr_field(obj, "Cause", at)).flatten(),
                 error: self.string(obj, "Error", at),
                 error_path: self
                     .string(obj, "ErrorPath", at)
@@ -961,7 +1130,7 @@ impl Parser {
                 };
                 Kind::Parallel { branches }
             }
-            "Map" => self.map(obj, at)?,
+            "Map" => self.map(obj, jsonata, at)?,
             _ => return None,
         };
         let _ = name;
@@ -969,14 +1138,18 @@ impl Parser {
             name: name.to_owned(),
             kind,
             transition,
+            jsonata,
             io,
+            arguments,
+            output,
+            assign,
             retry,
             catch,
             comment,
         })
     }
 
-    fn map(&mut self, obj: &Map<String, Value>, at: &str) -> Option<Kind> {
+    fn map(&mut self, obj: &Map<String, Value>, jsonata: bool, at: &str) -> Option<Kind> {
         let (proc_value, proc_key) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
             (Some(_), Some(_)) => {
                 self.schema(
@@ -1018,7 +1191,19 @@ impl Parser {
             processor: Box::new(processor),
             mode,
             items_path: self.path_field(obj, "ItemsPath", at),
-            item_selector: if obj.contains_key("ItemSelector") {
+            items: if jsonata {
+                self.payload(obj, "Items", at)
+            } else {
+                None
+            },
+            item_selector_jsonata: if jsonata {
+                self.payload(obj, "ItemSelector", at)
+            } else {
+                None
+            },
+            item_selector: if jsonata {
+                None
+            } else if obj.contains_key("ItemSelector") {
                 self.template(obj, "ItemSelector", at)
             } else {
                 self.template(obj, "Parameters", at)
@@ -1090,7 +1275,7 @@ impl Parser {
         })
     }
 
-    fn catcher(&mut self, v: &Value, at: &str) -> Option<Catcher> {
+    fn catcher(&mut self, v: &Value, jsonata: bool, at: &str) -> Option<Catcher> {
         let obj = v.as_object()?;
         let error_equals = self.string_list(obj.get("ErrorEquals"), at);
         let next = self.string(obj, "Next", at);
@@ -1101,6 +1286,128 @@ impl Parser {
             error_equals,
             next: next.unwrap_or_default(),
             result_path: self.result_path(obj.get("ResultPath"), &format!("{at}/ResultPath")),
+            output: if jsonata {
+                self.payload(obj, "Output", at)
+            } else {
+                None
+            },
+            assign: self.assign(obj.get("Assign"), jsonata, &format!("{at}/Assign")),
+        })
+    }
+
+    /// A JSONata payload field (`Arguments`, `Output`, `Items`, ...), compiled.
+    fn payload(&mut self, obj: &Map<String, Value>, key: &str, at: &str) -> Option<Payload> {
+        let v = obj.get(key)?;
+        match Payload::compile(v) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.schema(e.message, &format!("{at}/{key}"));
+                None
+            }
+        }
+    }
+
+    /// `"Field": "{% ... %}"`, compiled; `None` when the field is not an expression.
+    fn expr_field(&mut self, obj: &Map<String, Value>, key: &str, at: &str) -> Option<Expr> {
+        let Some(Value::String(s)) = obj.get(key) else {
+            return None;
+        };
+        match Expr::parse_field(s)? {
+            Ok(e) => Some(e),
+            Err(e) => {
+                self.schema(e.message, &format!("{at}/{key}"));
+                None
+            }
+        }
+    }
+
+    /// `Assign`: an object whose keys are variable names. AWS developer guide,
+    /// "Passing data between states with variables": names start with a letter or `_`
+    /// and hold letters, digits and `_`; `$states` is reserved.
+    fn assign(&mut self, v: Option<&Value>, jsonata: bool, at: &str) -> Option<Assign> {
+        let v = v?;
+        let Some(obj) = v.as_object() else {
+            self.schema("The value for the field 'Assign' must be an OBJECT", at);
+            return None;
+        };
+        for k in obj.keys() {
+            let name = if jsonata {
+                k.as_str()
+            } else {
+                k.strip_suffix(".$").unwrap_or(k)
+            };
+            let valid = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && name.len() <= 80;
+            if !valid || name == "states" {
+                self.schema(format!("The variable name '{name}' is invalid"), at);
+            }
+        }
+        let compiled = if jsonata {
+            Payload::compile(v).map(Assign::Jsonata)
+        } else {
+            Template::compile(v).map(Assign::Path)
+        };
+        match compiled {
+            Ok(a) => Some(a),
+            Err(e) => {
+                self.schema(e.message, at);
+                None
+            }
+        }
+    }
+
+    fn jsonata_rule(&mut self, v: &Value, at: &str) -> Option<JsonataRule> {
+        let Some(obj) = v.as_object() else {
+            self.schema("The Choice rule must be an OBJECT", at);
+            return None;
+        };
+        for k in obj.keys() {
+            if !["Condition", "Next", "Assign", "Output", "Comment"].contains(&k.as_str()) {
+                self.schema(format!("Field '{k}' is not supported"), at);
+            }
+        }
+        let next = self.string(obj, "Next", at);
+        if next.is_none() {
+            self.schema("The field 'Next' should be non-null", at);
+        }
+        let condition = match obj.get("Condition") {
+            // A literal boolean is a constant condition (conformance
+            // `test_choice_condition_constant_jsonata`); it compiles to `true`/`false`.
+            Some(Value::Bool(b)) => match Expr::parse(if *b { "true" } else { "false" }) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    self.schema(e.message, &format!("{at}/Condition"));
+                    None
+                }
+            },
+            Some(Value::String(s)) => match Expr::parse_field(s) {
+                Some(Ok(e)) => Some(e),
+                Some(Err(e)) => {
+                    self.schema(e.message, &format!("{at}/Condition"));
+                    None
+                }
+                None => {
+                    self.schema(
+                        "The value for the field 'Condition' must be a JSONata expression",
+                        &format!("{at}/Condition"),
+                    );
+                    None
+                }
+            },
+            _ => {
+                self.schema("The field 'Condition' should be non-null", at);
+                None
+            }
+        };
+        Some(JsonataRule {
+            condition: condition?,
+            next: next?,
+            assign: self.assign(obj.get("Assign"), true, &format!("{at}/Assign")),
+            output: self.payload(obj, "Output", at),
         })
     }
 }
@@ -1194,8 +1501,39 @@ mod field_tests {
     #[test]
     fn says_plainly_what_this_engine_does_not_run() {
         let m = message(
-            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": {"x": 1}, "End": true}}}),
+            json!({"StartAt": "A", "States": {"A": {"Type": "Map", "ItemReader": {}, "ItemProcessor": {"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}, "End": true}}}),
         );
         assert!(m.contains("not supported by sfn-local"), "{m}");
+    }
+
+    #[test]
+    fn query_languages_take_their_own_fields() {
+        let m = message(
+            json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {}, "End": true}}}),
+        );
+        assert!(
+            m.contains("Field 'Parameters' is not supported in a Pass state using JSONata"),
+            "{m}"
+        );
+        let m = message(
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Output": {}, "End": true}}}),
+        );
+        assert!(m.contains("using JSONPath"), "{m}");
+        let ok = Definition::parse(
+            &json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.input %}", "Assign": {"x": 1}, "End": true}}}),
+        );
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn invalid_jsonata_and_variable_names_are_refused() {
+        let m = message(
+            json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $states.input. %}", "End": true}}}),
+        );
+        assert!(m.contains("at /States/A/Output"), "{m}");
+        let m = message(
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": {"1x": 1}, "End": true}}}),
+        );
+        assert!(m.contains("The variable name '1x' is invalid"), "{m}");
     }
 }

@@ -35,13 +35,14 @@
 
 use std::collections::BTreeMap;
 
+use asl_eval::jsonata::Env;
 use asl_eval::{EvalError, Scope};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::definition::{
-    BlockStep, Catcher, Definition, Kind, MapMode, NumOrPath, PathField, ResultPathField, State,
-    Transition, WaitFor,
+    Assign, BlockStep, Catcher, Definition, Kind, MapMode, NumOrPath, PathField, ResultPathField,
+    State, Transition, WaitFor,
 };
 use crate::history::{HistoryEvent, json_text, not_truncated};
 use crate::ports::{TaskOutcome, TaskRequest};
@@ -187,6 +188,10 @@ struct Failure {
     /// Raised by a Map iteration or Parallel branch rather than by the state itself.
     #[serde(default)]
     from_child: bool,
+    /// A JSONata evaluation failed in this field (`Output/result`, `Items`, ...): AWS
+    /// records an `EvaluationFailed` event before the state's failure.
+    #[serde(default)]
+    location: Option<String>,
 }
 
 impl Failure {
@@ -195,6 +200,7 @@ impl Failure {
             error: Some(error.into()),
             cause: Some(cause.into()),
             from_child: false,
+            location: None,
         }
     }
     /// Errors that `States.ALL` does not catch and no retrier retries.
@@ -259,6 +265,9 @@ enum Wait {
 struct Active {
     state: String,
     entered_id: u64,
+    /// The previous id of the Entered event (AWS links EvaluationFailed to it).
+    #[serde(default)]
+    entered_prev: u64,
     entered_ms: i64,
     input: Value,
     retry_count: u32,
@@ -284,6 +293,11 @@ struct Thread {
     /// States entered by this thread; bounds loops in silent (Distributed Map) threads.
     #[serde(default)]
     entered: u64,
+    /// Workflow variables visible to this thread. A Map iteration or Parallel branch
+    /// starts with a copy of its parent's, so what it assigns stays inside it (AWS
+    /// developer guide, "Passing data between states with variables", Variable scope).
+    #[serde(default)]
+    vars: Map<String, Value>,
     status: TStatus,
 }
 
@@ -348,6 +362,7 @@ impl Execution {
             out: Step::default(),
             static_ctx: std::cell::OnceCell::new(),
             immediate_retries: 0,
+            pending_assign: None,
         };
         let root = run.new_thread(Vec::new(), None, 0, 0, false);
         let details = json!({
@@ -397,6 +412,7 @@ impl Execution {
             out: Step::default(),
             static_ctx: std::cell::OnceCell::new(),
             immediate_retries: 0,
+            pending_assign: None,
         };
         match cmd {
             Command::Timer { timer_id } => run.on_timer(timer_id),
@@ -560,6 +576,8 @@ struct Run<'a> {
     /// zero-delay Retry with a huge MaxAttempts cannot recurse until the stack
     /// overflows (found by fuzzing, docs/fuzzing.md).
     immediate_retries: u32,
+    /// Variables the state being exited assigns; [`Run::exit_to`] records and applies them.
+    pending_assign: Option<Map<String, Value>>,
 }
 
 /// How many zero-delay retries run recursively within one call before the
@@ -576,6 +594,10 @@ enum Flow {
     Fail(Failure),
     /// The state stored its own status (Map / Parallel with children).
     Handled,
+    /// Exit with this output to this transition (Choice, Succeed).
+    ExitTo(Value, Transition),
+    /// A Fail state: fail the thread, no Retry or Catch.
+    Terminal(Failure),
 }
 
 impl Run<'_> {
@@ -599,6 +621,7 @@ impl Run<'_> {
                 last: cursor,
                 silent,
                 entered: 0,
+                vars: Map::new(),
                 status: TStatus::Dead,
             },
         );
@@ -769,6 +792,15 @@ impl Run<'_> {
     }
 
     fn fail_eval(a: &Active, e: EvalError) -> Failure {
+        let location = (e.error == asl_eval::error::names::QUERY_EVALUATION_ERROR)
+            .then(|| query_location(&e.cause));
+        Failure {
+            location,
+            ..Self::fail_eval_plain(a, e)
+        }
+    }
+
+    fn fail_eval_plain(a: &Active, e: EvalError) -> Failure {
         Failure::new(
             e.error,
             format!(
@@ -778,11 +810,16 @@ impl Run<'_> {
         )
     }
 
-    fn input_path(p: &PathField, input: &Value, ctx: &Value) -> Result<Value, EvalError> {
+    fn input_path(
+        p: &PathField,
+        input: &Value,
+        ctx: &Value,
+        vars: &Map<String, Value>,
+    ) -> Result<Value, EvalError> {
         match p {
             PathField::Default => Ok(input.clone()),
             PathField::Null => Ok(json!({})),
-            PathField::Path(fp) => fp.select_input(&Scope::new(input, ctx)),
+            PathField::Path(fp) => fp.select_input(&Scope::new(input, ctx).with_variables(vars)),
         }
     }
 
@@ -819,10 +856,12 @@ impl Run<'_> {
             "inputDetails": not_truncated(),
         });
         let key = format!("{}StateEntered", st.type_name());
+        let entered_prev = self.exec.threads.get(&t).map_or(0, |th| th.cursor);
         let id = self.emit(t, &key, "stateEnteredEventDetails", details, true);
         let a = Active {
             state: name,
             entered_id: id,
+            entered_prev,
             entered_ms: self.now,
             input,
             retry_count: 0,
@@ -834,14 +873,32 @@ impl Run<'_> {
 
     /// Runs a state's logic from just after its Entered event (also on retry).
     fn execute(&mut self, t: u64, st: &State, mut a: Active) {
+        self.pending_assign = None;
+        if st.jsonata {
+            let flow = self.execute_jsonata(t, st, &mut a);
+            self.finish_flow(t, st, a, flow);
+            return;
+        }
+        let vars = self.vars_of(t);
         let flow = match &st.kind {
-            Kind::Pass { result } => self.run_pass(st, &a, result.as_ref()),
-            Kind::Choice { choices, default } => {
+            Kind::Pass { result } => self.run_pass(st, &a, result.as_ref(), &vars),
+            Kind::Choice {
+                choices, default, ..
+            } => {
                 let ctx = self.context(&a, st, None, None);
-                match Self::input_path(&st.io.input_path, &a.input, &ctx).and_then(|eff| {
-                    let next = asl_eval::choice::choose(choices, &Scope::new(&eff, &ctx))?
-                        .map(str::to_owned);
-                    Ok((eff, next))
+                match Self::input_path(&st.io.input_path, &a.input, &ctx, &vars).and_then(|eff| {
+                    let rule = asl_eval::choice::choose_rule(
+                        choices,
+                        &Scope::new(&eff, &ctx).with_variables(&vars),
+                    )?;
+                    // The matched rule's Assign, or the state's for Default.
+                    let assign = match rule {
+                        Some(r) => r.assign().cloned().map(Assign::Path),
+                        None => st.assign.clone(),
+                    };
+                    let env = Env::new(&a.input, &ctx);
+                    self.pending_assign = eval_assign(assign.as_ref(), &a.input, &env, &vars)?;
+                    Ok((eff, rule.map(|r| r.next().to_owned())))
                 }) {
                     Err(e) => Flow::Fail(Self::fail_eval(&a, e)),
                     Ok((eff, next)) => match next.or_else(|| default.clone()) {
@@ -852,7 +909,7 @@ impl Run<'_> {
                                 a.state, a.entered_id
                             ),
                         )),
-                        Some(next) => match Self::output(st, &eff, &ctx) {
+                        Some(next) => match Self::output(st, &eff, &ctx, &vars) {
                             Err(e) => Flow::Fail(Self::fail_eval(&a, e)),
                             Ok(out) => {
                                 self.exit_to(t, st, &a, out, Transition::Next(next));
@@ -862,15 +919,15 @@ impl Run<'_> {
                     },
                 }
             }
-            Kind::Wait(w) => self.run_wait(t, st, &mut a, w),
+            Kind::Wait(w) => self.run_wait(t, st, &mut a, w, &vars),
             Kind::Succeed => {
                 let ctx = if needs_context(st) {
                     self.context(&a, st, None, None)
                 } else {
                     Value::Null
                 };
-                match Self::input_path(&st.io.input_path, &a.input, &ctx)
-                    .and_then(|eff| Self::output(st, &eff, &ctx))
+                match Self::input_path(&st.io.input_path, &a.input, &ctx, &vars)
+                    .and_then(|eff| Self::output(st, &eff, &ctx, &vars))
                 {
                     Ok(out) => {
                         self.exit_to(t, st, &a, out, Transition::End);
@@ -884,9 +941,10 @@ impl Run<'_> {
                 error_path,
                 cause,
                 cause_path,
+                ..
             } => {
                 let ctx = self.context(&a, st, None, None);
-                let scope = Scope::new(&a.input, &ctx);
+                let scope = Scope::new(&a.input, &ctx).with_variables(&vars);
                 let render = |v: Value| match v {
                     Value::String(s) => s,
                     other => json_text(&other),
@@ -904,6 +962,7 @@ impl Run<'_> {
                         error,
                         cause,
                         from_child: false,
+                        location: None,
                     },
                     (Err(e), _) | (_, Err(e)) => Self::fail_eval(&a, e),
                 };
@@ -914,14 +973,190 @@ impl Run<'_> {
             Kind::Map(_) => self.run_map(t, st, &mut a),
             Kind::Parallel { .. } => self.run_parallel(t, st, &mut a),
         };
+        self.finish_flow(t, st, a, flow);
+    }
+
+    fn finish_flow(&mut self, t: u64, st: &State, a: Active, flow: Flow) {
         match flow {
             Flow::Exit(out) => {
                 let tr = st.transition.clone().unwrap_or(Transition::End);
                 self.exit_to(t, st, &a, out, tr);
             }
+            Flow::ExitTo(out, tr) => self.exit_to(t, st, &a, out, tr),
             Flow::Blocked => self.set_active(t, a),
             Flow::Fail(f) => self.state_failed(t, st, a, f),
+            Flow::Terminal(f) => {
+                self.evaluation_failed(t, &a, &f);
+                self.thread_fail(t, f);
+            }
             Flow::Handled => {}
+        }
+    }
+
+    fn vars_of(&self, t: u64) -> Map<String, Value> {
+        self.exec
+            .threads
+            .get(&t)
+            .map(|th| th.vars.clone())
+            .unwrap_or_default()
+    }
+
+    /// AWS records `EvaluationFailed` (error, cause, location, state) when a JSONata
+    /// expression fails, before the state's own failure events; when it follows the
+    /// Entered event directly, its previous event is the one before the state was
+    /// entered (conformance `assign`, `scenarios`), except in a Wait state, where it is
+    /// WaitStateEntered. After other events (a Task's result, say) it follows the last
+    /// one: the suite records no such case, so this keeps the usual chain.
+    fn evaluation_failed(&mut self, t: u64, a: &Active, f: &Failure) {
+        let Some(location) = &f.location else {
+            return;
+        };
+        let waits = self
+            .state_of(t, &a.state)
+            .is_some_and(|st| matches!(st.kind, Kind::Wait(_)));
+        if !waits
+            && let Some(th) = self.exec.threads.get_mut(&t)
+            && th.cursor == a.entered_id
+        {
+            th.cursor = a.entered_prev;
+        }
+        let mut d = Map::new();
+        if let Some(e) = &f.error {
+            d.insert("error".into(), Value::from(e.clone()));
+        }
+        if let Some(c) = &f.cause {
+            d.insert("cause".into(), Value::from(c.clone()));
+        }
+        // Some failures name no field (`Map state input must be an array ...`).
+        if !location.is_empty() {
+            d.insert("location".into(), Value::from(location.clone()));
+        }
+        d.insert("state".into(), Value::from(a.state.clone()));
+        self.emit(
+            t,
+            "EvaluationFailed",
+            "evaluationFailedEventDetails",
+            Value::Object(d),
+            true,
+        );
+    }
+
+    /// A JSONata state's `Assign` then `Output` (default `default`), both reading the
+    /// variables as they were when the state was entered (developer guide, "Passing data
+    /// between states with variables": assignments take effect when the state exits).
+    fn jsonata_exit(
+        &mut self,
+        output: Option<&asl_eval::jsonata::Payload>,
+        assign: Option<&Assign>,
+        env: &Env<'_>,
+        vars: &Map<String, Value>,
+        default: Value,
+    ) -> Result<Value, EvalError> {
+        self.pending_assign = eval_assign(assign, env.input, env, vars)?;
+        match output {
+            Some(p) => p.evaluate("Output", env),
+            None => Ok(default),
+        }
+    }
+
+    /// The JSONata version of [`Run::execute`]'s per-type logic.
+    fn execute_jsonata(&mut self, t: u64, st: &State, a: &mut Active) -> Flow {
+        let vars = self.vars_of(t);
+        match &st.kind {
+            Kind::Pass { .. } | Kind::Succeed => {
+                let ctx = self.context(a, st, None, None);
+                let env = Env::new(&a.input, &ctx).with_variables(&vars);
+                match self.jsonata_exit(
+                    st.output.as_ref(),
+                    st.assign.as_ref(),
+                    &env,
+                    &vars,
+                    a.input.clone(),
+                ) {
+                    Ok(out) if matches!(st.kind, Kind::Succeed) => {
+                        Flow::ExitTo(out, Transition::End)
+                    }
+                    Ok(out) => Flow::Exit(out),
+                    Err(e) => Flow::Fail(Self::fail_eval(a, e)),
+                }
+            }
+            Kind::Choice {
+                jsonata_rules,
+                default,
+                ..
+            } => {
+                let ctx = self.context(a, st, None, None);
+                let env = Env::new(&a.input, &ctx).with_variables(&vars);
+                let mut chosen = None;
+                for r in jsonata_rules {
+                    match r.condition.evaluate_typed("Condition", &env, "boolean") {
+                        Ok(Value::Bool(true)) => {
+                            chosen = Some(r);
+                            break;
+                        }
+                        Ok(_) => {}
+                        Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+                    }
+                }
+                let (next, output, assign) = match chosen {
+                    Some(r) => (
+                        r.next.clone(),
+                        r.output.as_ref().or(st.output.as_ref()),
+                        r.assign.as_ref(),
+                    ),
+                    None => match default {
+                        Some(d) => (d.clone(), st.output.as_ref(), st.assign.as_ref()),
+                        None => {
+                            return Flow::Fail(Failure::new(
+                                "States.NoChoiceMatched",
+                                format!(
+                                    "An error occurred while executing the state '{}' (entered at the event id #{}). No Matches!",
+                                    a.state, a.entered_id
+                                ),
+                            ));
+                        }
+                    },
+                };
+                match self.jsonata_exit(output, assign, &env, &vars, a.input.clone()) {
+                    Ok(out) => Flow::ExitTo(out, Transition::Next(next)),
+                    Err(e) => Flow::Fail(Self::fail_eval(a, e)),
+                }
+            }
+            Kind::Wait(w) => self.run_wait(t, st, a, w, &vars),
+            Kind::Fail {
+                error,
+                cause,
+                error_expr,
+                cause_expr,
+                ..
+            } => {
+                let ctx = self.context(a, st, None, None);
+                let env = Env::new(&a.input, &ctx).with_variables(&vars);
+                let render = |v: Value| match v {
+                    Value::String(s) => s,
+                    other => json_text(&other),
+                };
+                let err = match error_expr {
+                    Some(e) => e.evaluate("Error", &env).map(|v| Some(render(v))),
+                    None => Ok(error.clone()),
+                };
+                let cau = match cause_expr {
+                    Some(e) => e.evaluate("Cause", &env).map(|v| Some(render(v))),
+                    None => Ok(cause.clone()),
+                };
+                match (err, cau) {
+                    (Ok(error), Ok(cause)) => Flow::Terminal(Failure {
+                        error,
+                        cause,
+                        from_child: false,
+                        location: None,
+                    }),
+                    (Err(e), _) | (_, Err(e)) => Flow::Terminal(Self::fail_eval(a, e)),
+                }
+            }
+            Kind::Task(_) => self.run_task(t, st, a),
+            Kind::Map(_) => self.run_map(t, st, a),
+            Kind::Parallel { .. } => self.run_parallel(t, st, a),
         }
     }
 
@@ -931,29 +1166,46 @@ impl Run<'_> {
         }
     }
 
-    fn output(st: &State, value: &Value, ctx: &Value) -> Result<Value, EvalError> {
+    /// OutputPath; it reads the variables as they were before the state's Assign
+    /// (conformance `test_state_assign_evaluation_order`).
+    fn output(
+        st: &State,
+        value: &Value,
+        ctx: &Value,
+        vars: &Map<String, Value>,
+    ) -> Result<Value, EvalError> {
         match &st.io.output_path {
             PathField::Default => Ok(value.clone()),
             PathField::Null => Ok(json!({})),
-            PathField::Path(fp) => fp.select_input(&Scope::new(value, ctx)),
+            PathField::Path(fp) => fp.select_input(&Scope::new(value, ctx).with_variables(vars)),
         }
     }
 
-    fn run_pass(&mut self, st: &State, a: &Active, result: Option<&Value>) -> Flow {
-        let ctx = if needs_context(st) {
+    fn run_pass(
+        &mut self,
+        st: &State,
+        a: &Active,
+        result: Option<&Value>,
+        vars: &Map<String, Value>,
+    ) -> Flow {
+        let ctx = if needs_context(st) || st.assign.is_some() {
             self.context(a, st, None, None)
         } else {
             Value::Null
         };
         let r = (|| {
-            let eff = Self::input_path(&st.io.input_path, &a.input, &ctx)?;
+            let eff = Self::input_path(&st.io.input_path, &a.input, &ctx, vars)?;
             let res = match (result, &st.io.parameters) {
                 (Some(r), _) => r.clone(),
-                (None, Some(p)) => p.evaluate(&Scope::new(&eff, &ctx))?,
+                (None, Some(p)) => p.evaluate(&Scope::new(&eff, &ctx).with_variables(vars))?,
                 (None, None) => eff,
             };
+            // JSONPath Assign reads the Pass state's result (Result, Parameters, or the
+            // effective input) as `$` (conformance `test_assign_from_value`).
+            let env = Env::new(&a.input, &ctx);
+            self.pending_assign = eval_assign(st.assign.as_ref(), &res, &env, vars)?;
             let combined = Self::result_path(&st.io.result_path, &a.input, res)?;
-            Self::output(st, &combined, &ctx)
+            Self::output(st, &combined, &ctx, vars)
         })();
         match r {
             Ok(v) => Flow::Exit(v),
@@ -961,51 +1213,93 @@ impl Run<'_> {
         }
     }
 
-    fn run_wait(&mut self, t: u64, st: &State, a: &mut Active, w: &WaitFor) -> Flow {
-        let ctx = if needs_context(st) {
+    fn run_wait(
+        &mut self,
+        t: u64,
+        st: &State,
+        a: &mut Active,
+        w: &WaitFor,
+        vars: &Map<String, Value>,
+    ) -> Flow {
+        let ctx = if needs_context(st) || st.jsonata {
             self.context(a, st, None, None)
         } else {
             Value::Null
         };
         let due = (|| {
-            let eff = Self::input_path(&st.io.input_path, &a.input, &ctx)?;
-            let scope = Scope::new(&eff, &ctx);
+            let eff = Self::input_path(&st.io.input_path, &a.input, &ctx, vars)?;
+            let scope = Scope::new(&eff, &ctx).with_variables(vars);
+            let env = Env::new(&a.input, &ctx).with_variables(vars);
             Ok::<i64, EvalError>(match w {
                 WaitFor::Seconds(s) => after_secs(self.now, *s),
                 WaitFor::SecondsPath(p) => after_whole_secs(self.now, p.seconds(&scope)?),
                 WaitFor::Timestamp(ts) => ts.timestamp_millis(),
                 WaitFor::TimestampPath(p) => p.timestamp(&scope)?.timestamp_millis(),
+                WaitFor::SecondsExpr(e) => {
+                    after_whole_secs(self.now, jsonata_whole(e, "Seconds", &env)?)
+                }
+                WaitFor::TimestampExpr(e) => {
+                    let v = e.evaluate_typed("Timestamp", &env, "string")?;
+                    let text = v.as_str().unwrap_or_default();
+                    // Cause recorded by AWS (conformance `test_wait_timestamp_jsonata`).
+                    asl_eval::timestamp::parse(text)
+                        .ok_or_else(|| {
+                            EvalError::new(
+                                asl_eval::error::names::QUERY_EVALUATION_ERROR,
+                                format!(
+                                    "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {text}"
+                                ),
+                            )
+                        })?
+                        .timestamp_millis()
+                }
             })
         })();
         match due {
             Err(e) => Flow::Fail(Self::fail_eval(a, e)),
-            Ok(due) if due <= self.now => self.wait_done(st, a),
+            Ok(due) if due <= self.now => self.wait_done(t, st, a),
             Ok(due) => {
-                let _ = t;
                 a.wait = Wait::Timer(self.timer(due));
                 Flow::Blocked
             }
         }
     }
 
-    fn wait_done(&self, st: &State, a: &Active) -> Flow {
-        let ctx = if needs_context(st) {
+    fn wait_done(&mut self, t: u64, st: &State, a: &Active) -> Flow {
+        let ctx = if needs_context(st) || st.jsonata || st.assign.is_some() {
             self.context(a, st, None, None)
         } else {
             Value::Null
         };
-        match Self::input_path(&st.io.input_path, &a.input, &ctx)
-            .and_then(|eff| Self::output(st, &eff, &ctx))
+        let vars = self.vars_of(t);
+        let env = Env::new(&a.input, &ctx).with_variables(&vars);
+        if st.jsonata {
+            return match self.jsonata_exit(
+                st.output.as_ref(),
+                st.assign.as_ref(),
+                &env,
+                &vars,
+                a.input.clone(),
+            ) {
+                Ok(v) => Flow::Exit(v),
+                Err(e) => Flow::Fail(Self::fail_eval(a, e)),
+            };
+        }
+        match eval_assign(st.assign.as_ref(), &a.input, &env, &vars)
+            .map(|assigned| self.pending_assign = assigned)
+            .and_then(|()| Self::input_path(&st.io.input_path, &a.input, &ctx, &vars))
+            .and_then(|eff| Self::output(st, &eff, &ctx, &vars))
         {
             Ok(v) => Flow::Exit(v),
             Err(e) => Flow::Fail(Self::fail_eval(a, e)),
         }
     }
 
-    fn num(&self, n: &NumOrPath, scope: &Scope<'_>) -> Result<f64, EvalError> {
+    fn num(&self, n: &NumOrPath, scope: &Scope<'_>, env: &Env<'_>) -> Result<f64, EvalError> {
         match n {
             NumOrPath::Literal(v) => Ok(*v),
             NumOrPath::Path(p) => p.non_negative_integer(scope).map(|v| v as f64),
+            NumOrPath::Expr(e, field) => jsonata_whole(e, field, env).map(|v| v as f64),
         }
     }
 
@@ -1018,22 +1312,25 @@ impl Run<'_> {
         let token = self.exec.token(task_id);
         let wait_token = task.resource.ends_with(".waitForTaskToken");
         let ctx = self.context(a, st, wait_token.then_some(token.as_str()), None);
+        let vars = self.vars_of(t);
         let prepared = (|| {
-            let eff = Self::input_path(&st.io.input_path, &a.input, &ctx)?;
-            let scope = Scope::new(&eff, &ctx);
-            let params = match &st.io.parameters {
-                Some(p) => p.evaluate(&scope)?,
-                None => eff.clone(),
+            let eff = Self::input_path(&st.io.input_path, &a.input, &ctx, &vars)?;
+            let scope = Scope::new(&eff, &ctx).with_variables(&vars);
+            let env = Env::new(&a.input, &ctx).with_variables(&vars);
+            let params = match (&st.io.parameters, &st.arguments) {
+                (Some(p), _) => p.evaluate(&scope)?,
+                (None, Some(args)) => args.evaluate("Arguments", &env)?,
+                (None, None) => eff.clone(),
             };
             let timeout = task
                 .timeout
                 .as_ref()
-                .map(|n| self.num(n, &scope))
+                .map(|n| self.num(n, &scope, &env))
                 .transpose()?;
             let heartbeat = task
                 .heartbeat
                 .as_ref()
-                .map(|n| self.num(n, &scope))
+                .map(|n| self.num(n, &scope, &env))
                 .transpose()?;
             Ok::<_, EvalError>((params, timeout, heartbeat))
         })();
@@ -1116,21 +1413,44 @@ impl Run<'_> {
             return Flow::Blocked;
         };
         let ctx = self.context(a, st, None, None);
-        let eff = match Self::input_path(&st.io.input_path, &a.input, &ctx) {
+        let vars = self.vars_of(t);
+        let eff = match Self::input_path(&st.io.input_path, &a.input, &ctx, &vars) {
             Ok(v) => v,
             Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
         };
-        let scope = Scope::new(&eff, &ctx);
+        let scope = Scope::new(&eff, &ctx).with_variables(&vars);
+        let env = Env::new(&a.input, &ctx).with_variables(&vars);
         let max = match m
             .max_concurrency
             .as_ref()
-            .map(|n| self.num(n, &scope))
+            .map(|n| self.num(n, &scope, &env))
             .transpose()
         {
             Ok(v) => v.unwrap_or(0.0).max(0.0) as usize,
             Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
         };
-        let items = match Self::input_path(&m.items_path, &eff, &ctx) {
+        let selected_items = match &m.items {
+            // `"Items": "{% ... %}"` must give an array (conformance
+            // `test_map_state_items_eval_jsonata_fail`); a literal array may hold
+            // expressions (`test_base_map[ITEMS]`).
+            Some(p) => match p.as_expr() {
+                Some(e) => e.evaluate_typed("Items", &env, "array"),
+                None => p.evaluate("Items", &env),
+            },
+            None if st.jsonata => match &a.input {
+                Value::Array(_) => Ok(a.input.clone()),
+                // Cause recorded by AWS (conformance `test_map_state_items_input_types`).
+                other => Err(EvalError::new(
+                    asl_eval::error::names::QUERY_EVALUATION_ERROR,
+                    format!(
+                        "Map state input must be an array but was: {}",
+                        json_text(other)
+                    ),
+                )),
+            },
+            None => Self::input_path(&m.items_path, &eff, &ctx, &vars),
+        };
+        let items = match selected_items {
             Ok(Value::Array(items)) => items,
             Ok(other) => {
                 return Flow::Fail(Self::fail_eval(
@@ -1148,15 +1468,23 @@ impl Run<'_> {
             Some(b) if m.mode == MapMode::Distributed => {
                 let mut selected = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    match &m.item_selector {
-                        Some(sel) => {
+                    match (&m.item_selector, &m.item_selector_jsonata) {
+                        (Some(sel), _) => {
                             let ctx = self.context(a, st, None, Some((i, item)));
-                            match sel.evaluate(&Scope::new(&eff, &ctx)) {
+                            match sel.evaluate(&Scope::new(&eff, &ctx).with_variables(&vars)) {
                                 Ok(v) => selected.push(v),
                                 Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
                             }
                         }
-                        None => selected.push(item.clone()),
+                        (None, Some(sel)) => {
+                            let ctx = self.context(a, st, None, Some((i, item)));
+                            let env = Env::new(&a.input, &ctx).with_variables(&vars);
+                            match sel.evaluate("ItemSelector", &env) {
+                                Ok(v) => selected.push(v),
+                                Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+                            }
+                        }
+                        (None, None) => selected.push(item.clone()),
                     }
                 }
                 (batch(selected, b), true)
@@ -1175,12 +1503,12 @@ impl Run<'_> {
             let c = m
                 .tolerated_failure_count
                 .as_ref()
-                .map(|n| self.num(n, &scope))
+                .map(|n| self.num(n, &scope, &env))
                 .transpose()?;
             let p = m
                 .tolerated_failure_percentage
                 .as_ref()
-                .map(|n| self.num(n, &scope))
+                .map(|n| self.num(n, &scope, &env))
                 .transpose()?;
             if c.is_some_and(|c| c < 0.0) {
                 return Err(EvalError::runtime(
@@ -1263,18 +1591,26 @@ impl Run<'_> {
             return Flow::Blocked;
         };
         let ctx = self.context(a, st, None, None);
-        let eff = match Self::input_path(&st.io.input_path, &a.input, &ctx) {
+        let vars = self.vars_of(t);
+        let eff = match Self::input_path(&st.io.input_path, &a.input, &ctx, &vars) {
             Ok(v) => v,
             Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
         };
         let n = branches.len();
-        // `Parameters` of a Parallel state shape the input of every branch.
-        let branch_input = match &st.io.parameters {
-            Some(p) => match p.evaluate(&Scope::new(&eff, &ctx)) {
+        // `Parameters` (JSONata: `Arguments`) of a Parallel state shape the input of
+        // every branch.
+        let branch_input = match (&st.io.parameters, &st.arguments) {
+            (Some(p), _) => match p.evaluate(&Scope::new(&eff, &ctx).with_variables(&vars)) {
                 Ok(v) => v,
                 Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
             },
-            None => eff.clone(),
+            (None, Some(args)) => {
+                match args.evaluate("Arguments", &Env::new(&a.input, &ctx).with_variables(&vars)) {
+                    Ok(v) => v,
+                    Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+                }
+            }
+            (None, None) => eff.clone(),
         };
         self.emit(t, "ParallelStateStarted", "", Value::Null, true);
         a.wait = Wait::Children(Box::new(Children {
@@ -1324,6 +1660,7 @@ impl Run<'_> {
             return;
         };
         let mut spawned = Vec::new();
+        let parent_vars = self.vars_of(t);
         while ch.next < ch.items.len() && (ch.max == 0 || ch.running.len() < ch.max) {
             let idx = ch.next;
             ch.next += 1;
@@ -1334,6 +1671,9 @@ impl Run<'_> {
             });
             let child_silent = silent || ch.kind == ChildKind::Distributed;
             let c = self.new_thread(child_block, Some(t), idx, cursor, child_silent);
+            if let Some(th) = self.exec.threads.get_mut(&c) {
+                th.vars = parent_vars.clone();
+            }
             ch.running.push(c);
             spawned.push((c, idx));
         }
@@ -1347,9 +1687,11 @@ impl Run<'_> {
         let mut a2 = (*a).clone();
         a2.wait = Wait::Children(ch);
         self.set_active(t, a2.clone());
-        let item_selector = match &st.kind {
-            Kind::Map(m) if !preselected => m.item_selector.clone(),
-            _ => None,
+        let (item_selector, item_selector_jsonata) = match &st.kind {
+            Kind::Map(m) if !preselected => {
+                (m.item_selector.clone(), m.item_selector_jsonata.clone())
+            }
+            _ => (None, None),
         };
         for (c, idx, item) in items.iter().cloned() {
             // Each Parallel branch has its own StartAt.
@@ -1365,17 +1707,24 @@ impl Run<'_> {
                     true,
                 );
             }
-            let input = match &item_selector {
-                Some(sel) => {
+            let selected = match (&item_selector, &item_selector_jsonata) {
+                (Some(sel), _) => {
                     let ctx = self.context(&a2, &st, None, Some((idx, &item)));
-                    match sel.evaluate(&Scope::new(&eff, &ctx)) {
-                        Ok(v) => v,
-                        Err(e) => {
-                            let f = Self::fail_eval(&a2, e);
-                            self.thread_fail(c, f);
-                            continue;
-                        }
-                    }
+                    Some(sel.evaluate(&Scope::new(&eff, &ctx).with_variables(&parent_vars)))
+                }
+                (None, Some(sel)) => {
+                    let ctx = self.context(&a2, &st, None, Some((idx, &item)));
+                    let env = Env::new(&a2.input, &ctx).with_variables(&parent_vars);
+                    Some(sel.evaluate("ItemSelector", &env))
+                }
+                (None, None) => None,
+            };
+            let input = match selected {
+                Some(Ok(v)) => v,
+                Some(Err(e)) => {
+                    let f = Self::fail_eval(&a2, e);
+                    self.thread_fail(c, f);
+                    continue;
                 }
                 None => item,
             };
@@ -1398,6 +1747,13 @@ impl Run<'_> {
     }
 
     fn exit_to(&mut self, t: u64, st: &State, a: &Active, out: Value, tr: Transition) {
+        let assigned = self.pending_assign.take();
+        if let Some(vars) = &assigned
+            && let Some(f) = variables_too_large(vars)
+        {
+            self.thread_fail(t, f);
+            return;
+        }
         // Depth first, without recursion: serialising (and later dropping) a value nested
         // tens of thousands of levels deep overflows the stack.
         if nested_deeper_than(&out, MAX_PAYLOAD_DEPTH) {
@@ -1426,11 +1782,26 @@ impl Run<'_> {
             );
             return;
         }
-        let details = json!({
+        let mut details = json!({
             "name": a.state,
             "output": json_text(&out),
             "outputDetails": not_truncated(),
         });
+        // An empty `Assign: {}` records nothing (conformance `test_base_cases[BASE_EMPTY]`).
+        if let Some(vars) = assigned.filter(|v| !v.is_empty()) {
+            // AWS records each assigned value as JSON text (conformance `assign`).
+            let shown: Map<String, Value> = vars
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::from(json_text(v))))
+                .collect();
+            if let Some(d) = details.as_object_mut() {
+                d.insert("assignedVariables".into(), Value::Object(shown));
+                d.insert("assignedVariablesDetails".into(), not_truncated());
+            }
+            if let Some(th) = self.exec.threads.get_mut(&t) {
+                th.vars.extend(vars);
+            }
+        }
         let key = format!("{}StateExited", st.type_name());
         self.emit(t, &key, "stateExitedEventDetails", details, true);
         match tr {
@@ -1448,6 +1819,8 @@ impl Run<'_> {
     }
 
     fn state_failed(&mut self, t: u64, st: &State, mut a: Active, f: Failure) {
+        self.pending_assign = None;
+        self.evaluation_failed(t, &a, &f);
         let retriable = matches!(
             st.kind,
             Kind::Task(_) | Kind::Map(_) | Kind::Parallel { .. }
@@ -1512,7 +1885,29 @@ impl Run<'_> {
             if let Some(cause) = &f.cause {
                 payload.insert("Cause".into(), Value::from(cause.clone()));
             }
-            match Self::result_path(&c.result_path, &a.input, Value::Object(payload)) {
+            let error_output = Value::Object(payload);
+            let ctx = self.context(&a, st, None, None);
+            let vars = self.vars_of(t);
+            let env = Env::new(&a.input, &ctx)
+                .with_variables(&vars)
+                .with_error_output(&error_output);
+            let caught = if st.jsonata {
+                // JSONata Catch: Output defaults to $states.errorOutput.
+                self.jsonata_exit(
+                    c.output.as_ref(),
+                    c.assign.as_ref(),
+                    &env,
+                    &vars,
+                    error_output.clone(),
+                )
+            } else {
+                // JSONPath Catch: Assign reads the error output as `$`.
+                eval_assign(c.assign.as_ref(), &error_output, &env, &vars).and_then(|assigned| {
+                    self.pending_assign = assigned;
+                    Self::result_path(&c.result_path, &a.input, error_output.clone())
+                })
+            };
+            match caught {
                 Ok(out) => {
                     let next = c.next.clone();
                     self.exit_to(t, st, &a, out, Transition::Next(next));
@@ -1769,14 +2164,7 @@ impl Run<'_> {
         }
         let ctx = self.context(&a, &st, None, None);
         let result = Value::Array(results);
-        let r = (|| {
-            let selected = match &st.io.result_selector {
-                Some(sel) => sel.evaluate(&Scope::new(&result, &ctx))?,
-                None => result,
-            };
-            let combined = Self::result_path(&st.io.result_path, &a.input, selected)?;
-            Self::output(&st, &combined, &ctx)
-        })();
+        let r = self.result_output(p, &st, &a, &ctx, result);
         match r {
             Ok(out) => {
                 let tr = st.transition.clone().unwrap_or(Transition::End);
@@ -1787,6 +2175,41 @@ impl Run<'_> {
                 self.state_failed(p, &st, a, f);
             }
         }
+    }
+
+    /// A Task's, Map's or Parallel's output from its result: JSONPath ResultSelector,
+    /// Assign (reading the selected result as `$`), ResultPath, OutputPath; or JSONata
+    /// Assign and Output with `$states.result`.
+    fn result_output(
+        &mut self,
+        t: u64,
+        st: &State,
+        a: &Active,
+        ctx: &Value,
+        result: Value,
+    ) -> Result<Value, EvalError> {
+        self.pending_assign = None;
+        let vars = self.vars_of(t);
+        if st.jsonata {
+            let env = Env::new(&a.input, ctx)
+                .with_variables(&vars)
+                .with_result(&result);
+            return self.jsonata_exit(
+                st.output.as_ref(),
+                st.assign.as_ref(),
+                &env,
+                &vars,
+                result.clone(),
+            );
+        }
+        let selected = match &st.io.result_selector {
+            Some(sel) => sel.evaluate(&Scope::new(&result, ctx).with_variables(&vars))?,
+            None => result,
+        };
+        let env = Env::new(&a.input, ctx);
+        self.pending_assign = eval_assign(st.assign.as_ref(), &selected, &env, &vars)?;
+        let combined = Self::result_path(&st.io.result_path, &a.input, selected)?;
+        Self::output(st, &combined, ctx, &vars)
     }
 
     fn find_active(&self, pred: impl Fn(&Active) -> bool) -> Option<u64> {
@@ -1832,14 +2255,11 @@ impl Run<'_> {
             return;
         };
         match std::mem::replace(&mut a.wait, Wait::Nothing) {
-            Wait::Timer(_) => match self.wait_done(&st, &a) {
-                Flow::Exit(out) => {
-                    let tr = st.transition.clone().unwrap_or(Transition::End);
-                    self.exit_to(t, &st, &a, out, tr);
-                }
-                Flow::Fail(f) => self.state_failed(t, &st, a, f),
-                Flow::Blocked | Flow::Handled => {}
-            },
+            Wait::Timer(_) => {
+                self.pending_assign = None;
+                let flow = self.wait_done(t, &st, &a);
+                self.finish_flow(t, &st, a, flow);
+            }
             Wait::RetryDelay(_) => self.execute(t, &st, a),
             Wait::Task(tw) => {
                 let error = if tw.timeout_timer == Some(timer_id) {
@@ -1872,6 +2292,7 @@ impl Run<'_> {
                         error: Some(error.to_owned()),
                         cause: None,
                         from_child: false,
+                        location: None,
                     },
                 );
             }
@@ -1921,14 +2342,7 @@ impl Run<'_> {
                     );
                 }
                 let ctx = self.context(&a, &st, None, None);
-                let r = (|| {
-                    let selected = match &st.io.result_selector {
-                        Some(sel) => sel.evaluate(&Scope::new(&v, &ctx))?,
-                        None => v,
-                    };
-                    let combined = Self::result_path(&st.io.result_path, &a.input, selected)?;
-                    Self::output(&st, &combined, &ctx)
-                })();
+                let r = self.result_output(t, &st, &a, &ctx, v);
                 match r {
                     Ok(out) => {
                         let tr = st.transition.clone().unwrap_or(Transition::End);
@@ -1969,6 +2383,7 @@ impl Run<'_> {
                         error,
                         cause,
                         from_child: false,
+                        location: None,
                     },
                 );
             }
@@ -1989,6 +2404,91 @@ impl Run<'_> {
         self.set_active(t, a);
         Ok(())
     }
+}
+
+/// Evaluates an `Assign` block: a JSONPath template reading `path_input` as `$`, or a
+/// JSONata payload reading `env`. Both read the variables as they were before the state.
+fn eval_assign(
+    assign: Option<&Assign>,
+    path_input: &Value,
+    env: &Env<'_>,
+    vars: &Map<String, Value>,
+) -> Result<Option<Map<String, Value>>, EvalError> {
+    match assign {
+        None => Ok(None),
+        Some(Assign::Jsonata(p)) => {
+            let env = env.with_variables(vars);
+            Ok(Some(
+                p.evaluate_entries("Assign", &env)?.into_iter().collect(),
+            ))
+        }
+        Some(Assign::Path(t)) => {
+            match t.evaluate(&Scope::new(path_input, env.context).with_variables(vars))? {
+                Value::Object(m) => Ok(Some(m)),
+                _ => Ok(Some(Map::new())),
+            }
+        }
+    }
+}
+
+/// AWS's variable limits (developer guide, "Passing data between states with
+/// variables", Variable size limits): one variable at most 256 KiB, and everything one
+/// `Assign` sets at most 256 KiB together. Over them the state fails with
+/// `States.Runtime`.
+fn variables_too_large(vars: &Map<String, Value>) -> Option<Failure> {
+    let mut total = 0usize;
+    for (name, v) in vars {
+        let size = json_text(v).len();
+        if size > MAX_PAYLOAD_BYTES {
+            return Some(Failure::new(
+                "States.Runtime",
+                format!("The variable '{name}' is larger than the limit of 256 KiB."),
+            ));
+        }
+        total += size;
+    }
+    (total > MAX_PAYLOAD_BYTES).then(|| {
+        Failure::new(
+            "States.Runtime",
+            "The variables assigned by one state are larger than the limit of 256 KiB together.",
+        )
+    })
+}
+
+/// A JSONata number field (`TimeoutSeconds`, `Seconds`, `MaxConcurrency`, ...): a
+/// non-negative whole number.
+fn jsonata_whole(
+    e: &asl_eval::jsonata::Expr,
+    field: &str,
+    env: &Env<'_>,
+) -> Result<u64, EvalError> {
+    let v = e.evaluate_typed(field, env, "number")?;
+    match v.as_f64() {
+        Some(n) if n >= 0.0 && n.fract() == 0.0 => Ok(n as u64),
+        _ => Err(EvalError::new(
+            asl_eval::error::names::QUERY_EVALUATION_ERROR,
+            format!(
+                "The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected 'non-negative integer', but was 'number' for value: {}",
+                e.source(),
+                json_text(&v)
+            ),
+        )),
+    }
+}
+
+/// The field a JSONata failure happened in, from its cause: "... specified for the field
+/// 'Output/result' ..." or "The Timestamp field cannot be parsed ...".
+fn query_location(cause: &str) -> String {
+    if let Some(rest) = cause.split("specified for the field '").nth(1)
+        && let Some(end) = rest.find('\'')
+    {
+        return rest[..end].to_owned();
+    }
+    cause
+        .strip_prefix("The ")
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// ItemBatcher: groups items into `{"Items": [...]}` objects (plus `BatchInput`).
@@ -2115,6 +2615,136 @@ mod tests {
             ["WaitStateExited", "ExecutionSucceeded"]
         );
         assert_eq!(exec.status, Status::Succeeded);
+    }
+
+    #[test]
+    fn jsonata_callback_task_assigns_variables_and_shapes_its_output() {
+        // GIVEN a JSONata machine whose Task builds its message with Arguments, keeps
+        // part of the answer in a variable, and a later state reads it.
+        let d = def(
+            json!({"QueryLanguage": "JSONata", "StartAt": "Ask", "States": {
+            "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+                "Arguments": {"Message": {"token": "{% $states.context.Task.Token %}",
+                                          "id": "{% $states.input.id %}"}},
+                "TimeoutSeconds": "{% $states.input.wait %}",
+                "Assign": {"answer": "{% $states.result.approved %}"},
+                "Output": {"id": "{% $states.input.id %}"},
+                "Next": "Done"},
+            "Done": {"Type": "Pass", "Output": {"id": "{% $states.input.id %}", "approved": "{% $answer %}"}, "End": true}}}),
+        );
+        let (mut exec, step) = Execution::start(&d, info(json!({"id": 7, "wait": 60})), 0);
+        let calls = invocations(&step);
+        assert_eq!(calls.len(), 1);
+        assert_eq!(
+            calls[0].1.parameters,
+            json!({"Message": {"token": "tok-1", "id": 7}})
+        );
+        assert_eq!(timers(&step), [(1, 60_000)]);
+        // WHEN the answer arrives
+        let step = apply(
+            &mut exec,
+            &d,
+            Command::Task {
+                task_id: calls[0].0,
+                outcome: TaskOutcome::Succeeded(json!({"approved": true})),
+            },
+            1,
+        );
+        // THEN the exit event records the assignment and the next state reads it.
+        let exited = step
+            .events
+            .iter()
+            .find(|e| e.event_type == "TaskStateExited")
+            .map(|e| e.details.clone());
+        assert_eq!(
+            exited.as_ref().and_then(|d| d.get("assignedVariables")),
+            Some(&json!({"answer": "true"}))
+        );
+        assert_eq!(exec.output, Some(json!({"id": 7, "approved": true})));
+    }
+
+    #[test]
+    fn map_iterations_read_outer_variables_and_keep_their_own() {
+        // GIVEN an outer variable and a Map whose iterations assign another one
+        let d = def(json!({"StartAt": "Set", "States": {
+            "Set": {"Type": "Pass", "Assign": {"x": 1}, "Next": "Map"},
+            "Map": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "In", "States": {
+                "In": {"Type": "Pass", "Assign": {"inner.$": "$x", "x": 99}, "Parameters": {"seen.$": "$x"}, "End": true}}},
+                "Next": "After"},
+            "After": {"Type": "Pass", "QueryLanguage": "JSONata",
+                "Output": {"x": "{% $x %}", "inner": "{% $exists($inner) %}", "r": "{% $states.input %}"}, "End": true}}}));
+        let (exec, _) = Execution::start(&d, info(json!({"items": [1, 2]})), 0);
+        // THEN the iterations saw x = 1, and neither x = 99 nor `inner` leaked out.
+        assert_eq!(exec.status, Status::Succeeded);
+        assert_eq!(
+            exec.output,
+            Some(json!({"x": 1, "inner": false, "r": [{"seen": 1}, {"seen": 1}]}))
+        );
+    }
+
+    #[test]
+    fn a_failed_jsonata_expression_records_evaluation_failed_and_can_be_caught() {
+        let d = def(
+            json!({"QueryLanguage": "JSONata", "StartAt": "Bad", "States": {
+            "Bad": {"Type": "Parallel", "Branches": [{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}],
+                "Output": {"v": "{% $nope %}"},
+                "Catch": [{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "Handled",
+                           "Output": {"error": "{% $states.errorOutput.Error %}"}}],
+                "End": true},
+            "Handled": {"Type": "Succeed"}}}),
+        );
+        let (exec, step) = Execution::start(&d, info(json!({})), 0);
+        let failed = step
+            .events
+            .iter()
+            .find(|e| e.event_type == "EvaluationFailed")
+            .map(|e| e.details.clone());
+        assert_eq!(
+            failed.as_ref().and_then(|d| d.get("location")),
+            Some(&json!("Output/v"))
+        );
+        assert_eq!(exec.status, Status::Succeeded);
+        assert_eq!(
+            exec.output,
+            Some(json!({"error": "States.QueryEvaluationError"}))
+        );
+    }
+
+    #[test]
+    fn evaluation_failed_after_a_task_result_follows_it() {
+        let d = def(
+            json!({"QueryLanguage": "JSONata", "StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                  "Output": "{% $states.result.missing %}", "End": true}}}),
+        );
+        let (mut exec, step) = Execution::start(&d, info(json!({})), 0);
+        let task_id = invocations(&step)[0].0;
+        let step = apply(
+            &mut exec,
+            &d,
+            Command::Task {
+                task_id,
+                outcome: TaskOutcome::Succeeded(json!({"MessageId": "m"})),
+            },
+            1,
+        );
+        assert_eq!(
+            types(&step.events),
+            ["TaskSucceeded", "EvaluationFailed", "ExecutionFailed"]
+        );
+        assert_eq!(step.events[1].previous_event_id, step.events[0].id);
+        assert_eq!(exec.error.as_deref(), Some("States.QueryEvaluationError"));
+    }
+
+    #[test]
+    fn an_oversized_variable_fails_the_state() {
+        let d = def(
+            json!({"QueryLanguage": "JSONata", "StartAt": "Big", "States": {
+            "Big": {"Type": "Pass", "Assign": {"big": "{% $pad('', 300000, 'x') %}"}, "End": true}}}),
+        );
+        let (exec, _) = Execution::start(&d, info(json!({})), 0);
+        assert_eq!(exec.status, Status::Failed);
+        assert_eq!(exec.error.as_deref(), Some("States.Runtime"));
     }
 
     #[test]

@@ -1,9 +1,12 @@
-//! A pure interpreter for the Amazon States Language (JSONPath query language).
+//! A pure interpreter for the Amazon States Language: JSONPath and JSONata query
+//! languages, per machine and per state, and workflow variables (`Assign`).
 //!
 //! * [`definition`]: the definition model, parsed and validated with AWS's
 //!   `InvalidDefinition` messages; expressions are compiled once by `asl-eval`.
 //! * [`interp`]: the deterministic, resumable interpreter. It consumes [`Command`]s and
 //!   produces history events and [`Effect`]s; it never sleeps and does no I/O.
+//!   Variables live in the snapshot per thread: a Parallel branch or Map iteration
+//!   starts with a copy of its parent's, so what it assigns stays inside it.
 //! * [`history`]: history events with AWS's types, ids and details.
 //! * [`ports`]: the clock, store and integration traits, with in-memory / fake versions
 //!   for deterministic tests.

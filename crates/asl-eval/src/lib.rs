@@ -1,4 +1,4 @@
-//! The expression layer of the Amazon States Language (JSONPath query language).
+//! The expression layer of the Amazon States Language (JSONPath and JSONata).
 //!
 //! Everything here is pure (no I/O, no async) and split into *compile* (once, at
 //! definition time, returning [`DefinitionError`]) and *evaluate* (per execution,
@@ -26,16 +26,15 @@
 //! "An error occurred while executing the state 'X' (entered at the event id #N). "
 //! prefix on causes, `States.NoChoiceMatched`, and checking that ItemsPath gave an array.
 //!
-//! What expressions read is a [`Scope`] (`$` and `$$`), built with [`Scope::new`]; it is
-//! `#[non_exhaustive]`, so workflow variables (`Assign`, `$name`) and JSONata's
-//! `$states` can be added later as new fields with builder methods without breaking
-//! callers.
+//! What expressions read is a [`Scope`] (`$`, `$$` and workflow variables `$name`).
 //!
-//! Extending (not implemented yet): JSONata mode would add a `jsonata` module compiling
-//! `{% ... %}` strings once into an expression tree, read through the same [`Scope`]
-//! (a new `states` field for `$states.input/result/errorOutput/context`, variables via
-//! [`scope::Variables`]) and failing with `States.QueryEvaluationError`
-//! ([`error::names::QUERY_EVALUATION_ERROR`]); the JSONPath types here stay as they are.
+//! JSONata (`QueryLanguage: JSONata`) lives in [`jsonata`]: `{% ... %}` expressions
+//! ([`jsonata::Expr`]) and payloads whose strings may be expressions
+//! ([`jsonata::Payload`], for `Arguments`, `Output`, `Assign`, `Items`, `ItemSelector`),
+//! read through a [`jsonata::Env`] (`$states.input/result/errorOutput/context` and the
+//! variables), failing with `States.QueryEvaluationError`
+//! ([`error::names::QUERY_EVALUATION_ERROR`]). The module documents which JSONata crate
+//! evaluates them and why.
 //!
 //! References relied on (each module cites the parts it uses):
 //! * AWS-recorded conformance suite (`/work/shared/conformance`): the ground truth for
@@ -85,6 +84,7 @@ pub mod choice;
 pub mod error;
 pub mod fieldpath;
 pub mod intrinsic;
+pub mod jsonata;
 pub mod jsonpath;
 pub mod scope;
 pub mod template;

@@ -19,7 +19,10 @@
 //!
 //! Instances: one shared by the flows that need nothing special (distinct
 //! execution names), one with `ReviewTimeoutSeconds=2`, one the restart test
-//! kills, one whose decision topic is deleted and created again. The CLI-driven tests are skipped, with a message, without the AWS CLI.
+//! kills, one whose decision topic is deleted and created again, and one running
+//! the JSONata example machine (`statemachine/human_in_the_loop.jsonata.asl.json`)
+//! through the same approve, reject, invalid-answer and expiry flows. The
+//! CLI-driven tests are skipped, with a message, without the AWS CLI.
 
 mod common;
 
@@ -906,6 +909,54 @@ fn a_decision_that_cannot_be_published_is_retried_until_sns_is_back() {
     assert!(
         failures.iter().all(|error| error == "DecisionNotPublished"),
         "{failures:?}"
+    );
+}
+
+#[test]
+fn the_jsonata_machine_approves_rejects_refuses_invalid_answers_and_expires() {
+    // GIVEN local mode running the JSONata version of the machine, with
+    // reviews that expire after 10 seconds
+    let local = LocalMode::start_with_definition(
+        "statemachine/human_in_the_loop.jsonata.asl.json",
+        &["ReviewTimeoutSeconds=10"],
+    );
+    let sdk = Sdk::connect(&local);
+    let hitl = Hitl::new(&local);
+    // The review left unanswered starts first: it is the one that waits.
+    let expiring = sdk.start("jsonata-expires", &event_text("start_execution.json"));
+    let email = local.outbox().review_email("jsonata-expires");
+    assert!(
+        email
+            .body()
+            .contains("\nExpires: 10 seconds after it was sent.")
+    );
+    // WHEN reviewers approve, reject and send answers without a boolean
+    // result, THEN the outcomes are the JSONPath machine's, checked by the
+    // same flows.
+    approval(&sdk, &local, "jsonata-approve");
+    rejection(&sdk, &local, "jsonata-reject");
+    answers_without_a_boolean_result(&sdk, &local, "jsonata-invalid");
+    // AND the unanswered review expires as a rejection, through the same states
+    let record = assert_decided(
+        &sdk.wait_until_done(&expiring),
+        "rejected",
+        &json!({"result": false, "expired": true}),
+    );
+    assert_decision_email(
+        &local,
+        "Review expired: jsonata-expires",
+        "The review expired without an answer, so the request was rejected.",
+        &record,
+    );
+    assert_eq!(
+        history(&hitl.ok(&["status", "jsonata-expires"])),
+        [
+            "Prepare Review",
+            "Request Review",
+            "Review Expired",
+            "Process Rejection",
+            "ExecutionSucceeded"
+        ]
     );
 }
 

@@ -298,7 +298,7 @@ fn check_len(func: Function, s: &str) -> Result<(), EvalError> {
     Ok(())
 }
 
-fn hash(algo: &str, data: &[u8]) -> Option<String> {
+pub(crate) fn hash(algo: &str, data: &[u8]) -> Option<String> {
     use sha2::Digest;
     let bytes: Vec<u8> = match algo {
         "MD5" => md5::Md5::digest(data).to_vec(),

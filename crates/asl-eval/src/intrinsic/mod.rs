@@ -37,7 +37,7 @@ use crate::error::{DefinitionError, EvalError};
 use crate::jsonpath::JsonPath;
 use crate::scope::Scope;
 
-mod functions;
+pub(crate) mod functions;
 mod parser;
 
 use parser::Parser;

@@ -95,6 +95,8 @@ pub(crate) struct LocalMode {
     /// failed or HITL_E2E_KEEP is set.
     dir: Option<tempfile::TempDir>,
     overrides: Vec<String>,
+    /// `--template`, when not the repository's `template.yaml`.
+    template: Option<PathBuf>,
     child: Child,
     endpoint: String,
     port: u16,
@@ -104,18 +106,42 @@ impl LocalMode {
     /// Starts `hitl local` on a free port with `DecisionEmail` set and the
     /// given extra `Key=Value` template parameters, and waits until it serves.
     pub(crate) fn start(overrides: &[&str]) -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("hitl-e2e-")
-            .tempdir()
-            .expect("a temporary directory");
+        Self::start_in(temp_dir(), None, overrides)
+    }
+
+    /// Like [`LocalMode::start`], with the state machine defined by `definition`
+    /// (a path from the repository root) instead of the deployed one: a copy of
+    /// `template.yaml` with that `DefinitionUri`, in the instance's directory.
+    pub(crate) fn start_with_definition(definition: &str, overrides: &[&str]) -> Self {
+        let dir = temp_dir();
+        let root = repo_root()
+            .canonicalize()
+            .expect("the repository root exists");
+        let deployed = "DefinitionUri: statemachine/human_in_the_loop.asl.json";
+        let text = std::fs::read_to_string(root.join("template.yaml")).expect("template.yaml");
+        assert!(text.contains(deployed), "template.yaml names {deployed}");
+        // The copy lives elsewhere: its relative paths become absolute.
+        let text = text
+            .replace(
+                deployed,
+                &format!("DefinitionUri: {}", root.join(definition).display()),
+            )
+            .replace("CodeUri: .", &format!("CodeUri: {}", root.display()));
+        let template = dir.path().join("template.yaml");
+        std::fs::write(&template, text).expect("the template copy is written");
+        Self::start_in(dir, Some(template), overrides)
+    }
+
+    fn start_in(dir: tempfile::TempDir, template: Option<PathBuf>, overrides: &[&str]) -> Self {
         let mut overrides: Vec<String> = overrides.iter().map(|o| (*o).to_owned()).collect();
         overrides.push(format!("DecisionEmail={DECISION_EMAIL}"));
         // Port 0: the system picks a free port, and the banner tells which.
-        let (child, endpoint) = spawn(dir.path(), 0, &overrides);
+        let (child, endpoint) = spawn(dir.path(), 0, &overrides, template.as_deref());
         let port = port_of(&endpoint);
         Self {
             dir: Some(dir),
             overrides,
+            template,
             child,
             endpoint,
             port,
@@ -155,7 +181,12 @@ impl LocalMode {
 
     /// Starts `hitl local` again on the same state directory and port.
     pub(crate) fn restart(&mut self) {
-        let (child, endpoint) = spawn(self.path(), self.port, &self.overrides);
+        let (child, endpoint) = spawn(
+            self.path(),
+            self.port,
+            &self.overrides,
+            self.template.as_deref(),
+        );
         assert_eq!(endpoint, self.endpoint, "the restart listens where it did");
         self.child = child;
     }
@@ -195,10 +226,17 @@ impl Drop for LocalMode {
 
 const LOG: &str = "hitl-local.log";
 
+fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("hitl-e2e-")
+        .tempdir()
+        .expect("a temporary directory")
+}
+
 /// Spawns `hitl local` and waits for its "is running on URL" line; gives the
 /// child and the URL. Its output goes to a file: a pipe nobody reads would
 /// block it, and one closed by an ended test would fail its prints.
-fn spawn(dir: &Path, port: u16, overrides: &[String]) -> (Child, String) {
+fn spawn(dir: &Path, port: u16, overrides: &[String], template: Option<&Path>) -> (Child, String) {
     let log_path = dir.join(LOG);
     let log = File::options()
         .create(true)
@@ -222,6 +260,7 @@ fn spawn(dir: &Path, port: u16, overrides: &[String]) -> (Child, String) {
         .arg(port.to_string())
         .arg("--state-dir")
         .arg(dir.join("state"))
+        .args(template.iter().flat_map(|t| [Path::new("--template"), t]))
         .arg("--parameter-overrides")
         .args(overrides)
         .stdin(Stdio::null())

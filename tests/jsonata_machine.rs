@@ -1,0 +1,201 @@
+//! The JSONata example machine (`statemachine/human_in_the_loop.jsonata.asl.json`)
+//! behaves like the deployed JSONPath one: both run on the local engine, with the
+//! same substitutions, input and answers, and must publish the same email, invoke
+//! the same functions with the same payloads, and fail with the same cause.
+//! Pure: the engine with a fixed clock, no services (local mode runs it end to end
+//! in `crates/hitl/tests/local_e2e.rs`).
+
+use asl_engine::{Command, Definition, Effect, ExecInfo, Execution, Status, Step, TaskOutcome};
+use serde_json::{Value, json};
+use workflow_tests::{placeholders, read};
+
+const JSONPATH: &str = "statemachine/human_in_the_loop.asl.json";
+const JSONATA: &str = "statemachine/human_in_the_loop.jsonata.asl.json";
+
+/// The file with `${Name}` replaced as DefinitionSubstitutions would.
+fn definition(file: &str) -> Definition {
+    let mut text = read(file);
+    for name in placeholders(&text) {
+        let value = match name.as_str() {
+            "ReviewTimeoutSeconds" => "300".to_owned(),
+            "Region" => "eu-west-1".to_owned(),
+            "ReviewApiEndpoint" => "https://api.example.com".to_owned(),
+            other => format!("arn:aws:test:eu-west-1:123456789012:{other}"),
+        };
+        text = text.replace(&format!("${{{name}}}"), &value);
+    }
+    Definition::parse_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+fn info(input: Value) -> ExecInfo {
+    ExecInfo {
+        execution_arn: "arn:aws:states:eu-west-1:123456789012:execution:review:refund-1042".into(),
+        name: "refund-1042".into(),
+        state_machine_arn: "arn:aws:states:eu-west-1:123456789012:stateMachine:review".into(),
+        state_machine_name: "review".into(),
+        role_arn: "arn:aws:iam::123456789012:role/r".into(),
+        start_ms: 1_700_000_000_000,
+        input,
+        token_prefix: "tok-".into(),
+    }
+}
+
+/// The tasks a step asks to run: (task id, resource, parameters).
+fn tasks(step: &Step) -> Vec<(u64, String, Value)> {
+    step.effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::InvokeTask { task_id, request } => Some((
+                *task_id,
+                request.resource.clone(),
+                request.parameters.clone(),
+            )),
+            Effect::Timer { .. } => None,
+        })
+        .collect()
+}
+
+fn timers(step: &Step) -> Vec<(u64, i64)> {
+    step.effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Timer { timer_id, due_ms } => Some((*timer_id, *due_ms)),
+            Effect::InvokeTask { .. } => None,
+        })
+        .collect()
+}
+
+/// What one machine did for one answer (`None`: nobody answers in time).
+#[derive(Debug, PartialEq)]
+struct Run {
+    review_request: Vec<(String, Value)>,
+    review_timer_due: Vec<i64>,
+    outcome_task: Vec<(String, Value)>,
+    status: Status,
+    error: Option<String>,
+    cause: Option<String>,
+}
+
+fn run(file: &str, input: &Value, answer: Option<Value>) -> Run {
+    let d = definition(file);
+    let now = 1_700_000_000_000;
+    let (mut exec, step) = Execution::start(&d, info(input.clone()), now);
+    let asked = tasks(&step);
+    let (task_id, _, _) = asked.first().cloned().expect("the review request task");
+    let command = match answer {
+        Some(v) => Command::Task {
+            task_id,
+            outcome: TaskOutcome::Succeeded(v),
+        },
+        None => Command::Timer {
+            timer_id: timers(&step).first().expect("the review timeout").0,
+        },
+    };
+    let step = exec
+        .apply(&d, command, now + 1_000)
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
+    let outcome = tasks(&step);
+    // The outcome function answers with its decision record.
+    if let Some((id, _, params)) = outcome.first() {
+        let record = json!({"decision": "recorded", "payload": params["Payload"].clone()});
+        exec.apply(
+            &d,
+            Command::Task {
+                task_id: *id,
+                outcome: TaskOutcome::Succeeded(json!({"Payload": record})),
+            },
+            now + 2_000,
+        )
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+    Run {
+        review_request: asked.into_iter().map(|(_, r, p)| (r, p)).collect(),
+        review_timer_due: timers(&Execution::start(&d, info(input.clone()), now).1)
+            .into_iter()
+            .map(|(_, due)| due)
+            .collect(),
+        outcome_task: outcome.into_iter().map(|(_, r, p)| (r, p)).collect(),
+        status: exec.status,
+        error: exec.error.clone(),
+        cause: exec.cause.clone(),
+    }
+}
+
+fn same_behaviour(input: Value, answer: Option<Value>) -> Run {
+    let jsonpath = run(JSONPATH, &input, answer.clone());
+    let jsonata = run(JSONATA, &input, answer);
+    assert_eq!(jsonata, jsonpath);
+    jsonata
+}
+
+fn sample_input() -> Value {
+    serde_json::from_str(&read("events/start_execution.json")).expect("JSON")
+}
+
+#[test]
+fn both_machines_email_the_same_review_request() {
+    let r = same_behaviour(sample_input(), Some(json!({"result": true})));
+    let (resource, params) = &r.review_request[0];
+    assert_eq!(resource, "arn:aws:states:::sns:publish.waitForTaskToken");
+    assert_eq!(params["Subject"], "Review requested: refund-1042");
+    let message = params["Message"].as_str().unwrap_or_default();
+    assert!(message.ends_with("\n\nTask token: tok-1\n"), "{message}");
+    assert_eq!(r.review_timer_due, [1_700_000_000_000 + 300_000]);
+}
+
+#[test]
+fn both_machines_approve_and_reject_with_the_same_payloads() {
+    let approve: Value = serde_json::from_str(&read("events/review_approve.json")).expect("JSON");
+    let r = same_behaviour(sample_input(), Some(approve.clone()));
+    assert_eq!(r.status, Status::Succeeded);
+    assert!(
+        r.outcome_task[0].1["FunctionName"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("ProcessApprovalFunctionArn"))
+    );
+    assert_eq!(r.outcome_task[0].1["Payload"]["review"], approve);
+    assert_eq!(r.outcome_task[0].1["Payload"]["request"], sample_input());
+    // Any JSON input, a string with quotes included, is printed and passed on alike.
+    let r = same_behaviour(json!("say \"hi\""), Some(approve.clone()));
+    assert_eq!(r.outcome_task[0].1["Payload"]["request"], "say \"hi\"");
+
+    let reject: Value = serde_json::from_str(&read("events/review_reject.json")).expect("JSON");
+    let r = same_behaviour(json!(["any", {"json": 1}]), Some(reject));
+    assert!(
+        r.outcome_task[0].1["FunctionName"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("ProcessRejectionFunctionArn"))
+    );
+}
+
+#[test]
+fn both_machines_reject_an_expired_review() {
+    let r = same_behaviour(sample_input(), None);
+    assert_eq!(
+        r.outcome_task[0].1["Payload"]["review"],
+        json!({"result": false, "expired": true})
+    );
+}
+
+#[test]
+fn both_machines_fail_an_answer_without_a_boolean_result_with_the_same_cause() {
+    for answer in [
+        json!({"result": "yes"}),
+        json!({}),
+        json!(true),
+        json!({"result": 1}),
+        json!([{"result": true}]),
+        json!({"result": null, "reviewer": "Bo"}),
+    ] {
+        let r = same_behaviour(sample_input(), Some(answer.clone()));
+        assert_eq!(r.status, Status::Failed, "{answer}");
+        assert_eq!(r.error.as_deref(), Some("InvalidReviewResult"));
+        assert!(
+            r.cause
+                .as_deref()
+                .is_some_and(|c| c.ends_with(&format!("Received: {answer}"))),
+            "{:?}",
+            r.cause
+        );
+    }
+}
