@@ -146,8 +146,25 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
         );
     }
     let work = std::path::absolute(&args.work_dir).context("work dir")?;
+    // Emptied first, but only a directory this bench made (it holds MARKER) or an empty
+    // one: a mistyped --work-dir must not delete somebody's files.
+    const MARKER: &str = ".hitl-bench-work";
+    let is_ours = work.join(MARKER).is_file();
+    let is_empty = std::fs::read_dir(&work).map_or(true, |mut d| d.next().is_none());
+    if !is_ours && !is_empty {
+        bail!(
+            "--work-dir {} is not empty and not a hitl-bench work directory; \
+             choose a new or empty directory (default: target/bench-work)",
+            work.display()
+        );
+    }
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
+    std::fs::write(
+        work.join(MARKER),
+        "scratch space of hitl-bench; emptied on every run\n",
+    )
+    .with_context(|| format!("cannot write in {}", work.display()))?;
 
     let mut table = Table::default();
     let mut launches = vec![Launch {

@@ -343,7 +343,7 @@ impl Parser {
             .push(format!("SCHEMA_VALIDATION_FAILED: {what} at {at}"));
     }
 
-    /// Something AWS accepts but this engine does not run (JSONata, Variables, S3 readers).
+    /// Something AWS accepts but this engine does not run (S3 item readers and result writers).
     fn unsupported_here(&mut self, field: &str, what: &str, at: &str) {
         self.schema(
             format!("Field '{field}' ({what}) is not supported by sfn-local yet"),

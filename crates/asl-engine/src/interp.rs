@@ -2637,7 +2637,7 @@ mod tests {
         assert_eq!(calls.len(), 1);
         assert_eq!(
             calls[0].1.parameters,
-            json!({"Message": {"token": "tok-1", "id": 7}})
+            json!({"Message": {"token": crate::token::task_token("tok-", calls[0].0), "id": 7}})
         );
         assert_eq!(timers(&step), [(1, 60_000)]);
         // WHEN the answer arrives

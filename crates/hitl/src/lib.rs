@@ -25,6 +25,25 @@ macro_rules! say {
     };
 }
 
+/// `println!` for `hitl local`'s progress lines, which a running server prints (also from
+/// request handlers): a closed standard output must neither stop the server (as `say!`
+/// would, skipping the clean shutdown of its Lambda processes) nor panic, so write
+/// errors are ignored.
+macro_rules! note {
+    () => {
+        $crate::note_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::note_line(format_args!($($arg)*))
+    };
+}
+
+fn note_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+}
+
 fn say_line(line: std::fmt::Arguments<'_>) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();

@@ -49,12 +49,12 @@ pub(crate) async fn run(args: &LocalArgs, target: &Target) -> Result<()> {
             .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
             .collect(),
     };
-    let stack = LocalStack::start(options, |line| say!("{line}"))
+    let stack = LocalStack::start(options, |line| note!("{line}"))
         .await
         .with_context(|| format!("local mode could not start {}", args.template.display()))?;
     print_summary(&stack_name, stack.summary(), profile);
     stack.serve(shutdown_signal()).await?;
-    say!(
+    note!(
         "Stopped. Waiting reviews are kept in {}; run `hitl local` again to resume them.",
         args.state_dir.display()
     );
@@ -62,39 +62,39 @@ pub(crate) async fn run(args: &LocalArgs, target: &Target) -> Result<()> {
 }
 
 fn print_summary(stack_name: &str, summary: &local_stack::Summary, profile: &str) {
-    say!();
-    say!(
+    note!();
+    note!(
         "Local stack {stack_name} is running on {} (state in {})",
         summary.endpoint_url,
         summary.state_dir.display()
     );
     for notice in &summary.notices {
-        say!("  note: {notice}");
+        note!("  note: {notice}");
     }
     for (id, arn) in &summary.state_machines {
-        say!("  state machine  {id}  {arn}");
+        note!("  state machine  {id}  {arn}");
     }
     for (id, arn, subscriptions) in &summary.topics {
-        say!("  topic          {id}  {arn}");
+        note!("  topic          {id}  {arn}");
         for subscription in subscriptions {
-            say!("                 -> {subscription} (confirmed automatically in local mode)");
+            note!("                 -> {subscription} (confirmed automatically in local mode)");
         }
     }
     for (id, name) in &summary.functions {
-        say!("  function       {id}  {name}");
+        note!("  function       {id}  {name}");
     }
     for route in &summary.routes {
-        say!("  http route     {route}");
+        note!("  http route     {route}");
     }
-    say!("  email outbox   {}", summary.outbox.display());
-    say!();
-    say!("Try it in another terminal:");
-    say!("  export AWS_ENDPOINT_URL={}", summary.endpoint_url);
-    say!("  target/{profile}/hitl start --input events/start_execution.json");
-    say!("  target/{profile}/hitl pending");
-    say!("  target/{profile}/hitl approve --execution <NAME> --reviewer \"Your Name\"");
-    say!("  target/{profile}/hitl status <NAME>");
-    say!(
+    note!("  email outbox   {}", summary.outbox.display());
+    note!();
+    note!("Try it in another terminal:");
+    note!("  export AWS_ENDPOINT_URL={}", summary.endpoint_url);
+    note!("  target/{profile}/hitl start --input events/start_execution.json");
+    note!("  target/{profile}/hitl pending");
+    note!("  target/{profile}/hitl approve --execution <NAME> --reviewer \"Your Name\"");
+    note!("  target/{profile}/hitl status <NAME>");
+    note!(
         "The review emails are .eml files in {}. Ctrl-C stops local mode.",
         summary.outbox.display()
     );
@@ -116,5 +116,5 @@ async fn shutdown_signal() {
         () = interrupt => {}
         () = terminate => {}
     }
-    say!("\nStopping local mode...");
+    note!("\nStopping local mode...");
 }

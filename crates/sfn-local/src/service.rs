@@ -422,7 +422,7 @@ impl Service {
             role_arn: sm.row.role_arn.clone(),
             start_ms: now,
             input: input_value,
-            token_prefix: self.store.token_key().prefix(seq),
+            token_prefix: self.store.token_key().prefix(seq, rand::random()),
         };
         let (exec, step) = Execution::start(&def, info, now);
         let row = ExecutionRow {
@@ -568,10 +568,16 @@ impl Service {
                     outcome: outcome.clone(),
                 };
                 match svc.command(&arn, cmd, None, None).await {
-                    Err(CommandFailure::Api(e)) => {
+                    // Only a temporary failure (a full disk) is worth retrying; anything
+                    // else (an unreadable snapshot) would fail the same way forever.
+                    Err(CommandFailure::Api(e @ ApiError::Unavailable(_))) => {
                         tracing::warn!(execution = %arn, error = %e, retry_in_ms = delay_ms, "task outcome not saved");
                         tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
                         delay_ms = (delay_ms * 2).min(RETRY_SAVE_MAX_MS);
+                    }
+                    Err(CommandFailure::Api(e)) => {
+                        tracing::error!(execution = %arn, error = %e, "task outcome not saved");
+                        break;
                     }
                     Err(e) => {
                         tracing::debug!(execution = %arn, error = %e, "task outcome dropped");
@@ -648,24 +654,23 @@ impl Service {
         cmd: impl FnOnce(u64) -> Command,
     ) -> Result<(), ApiError> {
         let invalid = || ApiError::InvalidToken("Invalid Token: 'Invalid token'".into());
-        if token.is_empty() || token.len() > 1024 {
+        // AWS's API takes task tokens of 1 to 2,048 characters (SendTaskSuccess
+        // reference, taskToken); older SDK models said 1,024.
+        if token.is_empty() || token.len() > 2048 {
             return Err(invalid());
         }
-        // A token this database signed needs no further check; one of the old format is
-        // checked against its execution's snapshot.
+        // A token is signed by this database's key; the old format is not. Both are
+        // compared with the prefix their execution holds (while it waits).
         let (seq, prefix, task) = match self.store.token_key().check(token) {
-            Some((seq, task)) => (seq, None, task),
-            None => {
-                let (seq, prefix, task) = parse_legacy_token(token).ok_or_else(invalid)?;
-                (seq, Some(prefix), task)
-            }
+            Some((seq, prefix, task)) => (seq, prefix.to_owned(), task),
+            None => parse_legacy_token(token).ok_or_else(invalid)?,
         };
         let arn = self.store.execution_arn(seq)?.ok_or_else(|| {
             ApiError::TaskDoesNotExist(
                 "Task Does Not Exist: 'Provided task does not exist anymore'".into(),
             )
         })?;
-        match self.command(&arn, cmd(task), None, prefix.as_deref()).await {
+        match self.command(&arn, cmd(task), None, Some(&prefix)).await {
             Ok(()) => Ok(()),
             Err(CommandFailure::Api(e)) => Err(e),
             Err(CommandFailure::BadToken) => Err(invalid()),
@@ -742,12 +747,17 @@ impl Service {
                         | Err(CommandFailure::Engine(_))
                         | Err(CommandFailure::NoExecution)
                         | Err(CommandFailure::BadToken) => {}
-                        Err(CommandFailure::Api(e)) => {
+                        Err(CommandFailure::Api(e @ ApiError::Unavailable(_))) => {
                             // Not saved (a full disk): the timer is still in the table but
                             // no longer in the heap, so arm it again or the execution
                             // would wait until the next restart.
                             tracing::error!(execution = %arn, error = %e, "timer not saved; retrying in 1 s");
                             svc.arm(&arn, id, svc.now() + 1_000);
+                        }
+                        Err(CommandFailure::Api(e)) => {
+                            // A permanent failure: retrying cannot help; the timer stays in
+                            // the table and fires again at the next start.
+                            tracing::error!(execution = %arn, error = %e, "timer failed");
                         }
                     }
                 });

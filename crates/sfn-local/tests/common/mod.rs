@@ -266,6 +266,7 @@ pub(crate) fn token_of_missing_execution(state_dir: &std::path::Path, seq: i64) 
         })
         .unwrap_or_else(|e| panic!("{e}"));
     let key = <[u8; 32]>::try_from(key.as_slice()).unwrap_or_else(|e| panic!("{e}"));
-    let prefix = sfn_local::token::TokenKey::new(key).prefix(seq);
+    let prefix =
+        sfn_local::token::TokenKey::new(key).prefix(seq, [0; sfn_local::token::NONCE_BYTES]);
     asl_engine::token::task_token(&prefix, 1)
 }
