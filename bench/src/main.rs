@@ -146,10 +146,12 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
         );
     }
     let work = std::path::absolute(&args.work_dir).context("work dir")?;
-    // Emptied first, but only a directory this bench made (it holds MARKER) or an empty
-    // one: a mistyped --work-dir must not delete somebody's files.
+    // Emptied first, but only a directory this bench made (it holds MARKER, or it is in
+    // cargo's target/, where earlier versions put it), or an empty one: a mistyped
+    // --work-dir must not delete somebody's files.
     const MARKER: &str = ".hitl-bench-work";
-    let is_ours = work.join(MARKER).is_file();
+    let in_target = std::env::current_dir().is_ok_and(|cwd| work.starts_with(cwd.join("target")));
+    let is_ours = in_target || work.join(MARKER).is_file();
     let is_empty = std::fs::read_dir(&work).map_or(true, |mut d| d.next().is_none());
     if !is_ours && !is_empty {
         bail!(
