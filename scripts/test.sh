@@ -132,8 +132,9 @@ stage clippy 1200 cargo clippy --workspace --all-targets --locked -- -D warnings
 if [ "$(id -u)" = 0 ]; then
   export SFN_LOCAL_REQUIRE_TMPFS=1
 fi
-# HITL_REQUIRE_BROWSER: here a missing browser fails the browser tests (a plain cargo test skips them).
-stage cargo-test 1200 env HITL_REQUIRE_BROWSER=1 cargo test --workspace --locked --no-fail-fast
+# HITL_REQUIRE_BROWSER / HITL_REQUIRE_AWS_CLI: here a missing browser or AWS CLI fails the
+# tests that drive them (a plain cargo test skips those, saying why).
+stage cargo-test 1200 env HITL_REQUIRE_BROWSER=1 HITL_REQUIRE_AWS_CLI=1 cargo test --workspace --locked --no-fail-fast
 
 # The benchmark in miniature (bench/run.sh runs it in full), so that it cannot rot: a few
 # hundred executions against a debug sfn-local, a kill -9 and restart with them waiting,

@@ -147,6 +147,12 @@ impl Aws {
 /// The CLI against a fresh server, or `None` when no CLI is installed.
 fn setup(tag: &str) -> Option<(Aws, Server)> {
     let Some(exe) = find_aws() else {
+        // scripts/test.sh installs the CLI and sets this, so CI never skips quietly.
+        assert!(
+            std::env::var_os("HITL_REQUIRE_AWS_CLI").is_none(),
+            "no working AWS CLI at .tools/venv/bin/aws or on PATH, and HITL_REQUIRE_AWS_CLI \
+             is set: install it (scripts/test.sh does)"
+        );
         eprintln!(
             "skipped: no working AWS CLI at .tools/venv/bin/aws or on PATH (scripts/test.sh installs it)"
         );

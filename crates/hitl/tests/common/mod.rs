@@ -509,6 +509,12 @@ impl AwsCli {
                 })
         });
         if found.is_none() {
+            // scripts/test.sh installs the CLI and sets this, so CI never skips quietly.
+            assert!(
+                std::env::var_os("HITL_REQUIRE_AWS_CLI").is_none(),
+                "no AWS CLI (neither .tools/venv/bin/aws nor aws on PATH runs), and \
+                 HITL_REQUIRE_AWS_CLI is set: install it (scripts/test.sh does)"
+            );
             eprintln!(
                 "skipped: no AWS CLI (neither .tools/venv/bin/aws nor aws on PATH runs); \
                  scripts/test.sh installs it"
