@@ -5,7 +5,7 @@
 //! Pure: the engine with a fixed clock, no services (local mode runs it end to end
 //! in `crates/hitl/tests/local_e2e.rs`).
 
-use asl_engine::{Command, Definition, Effect, ExecInfo, Execution, Status, Step, TaskOutcome};
+use asl_engine::{Command, Definition, ExecInfo, Execution, Status, Step, TaskOutcome};
 use serde_json::{Value, json};
 use workflow_tests::{placeholders, read};
 
@@ -42,27 +42,13 @@ fn info(input: Value) -> ExecInfo {
 
 /// The tasks a step asks to run: (task id, resource, parameters).
 fn tasks(step: &Step) -> Vec<(u64, String, Value)> {
-    step.effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::InvokeTask { task_id, request } => Some((
-                *task_id,
-                request.resource.clone(),
-                request.parameters.clone(),
-            )),
-            Effect::Timer { .. } => None,
-        })
+    step.tasks()
+        .map(|(id, r)| (id, r.resource.clone(), r.parameters.clone()))
         .collect()
 }
 
 fn timers(step: &Step) -> Vec<(u64, i64)> {
-    step.effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Timer { timer_id, due_ms } => Some((*timer_id, *due_ms)),
-            Effect::InvokeTask { .. } => None,
-        })
-        .collect()
+    step.timers().collect()
 }
 
 /// What one machine did for one answer (`None`: nobody answers in time).

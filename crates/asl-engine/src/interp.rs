@@ -181,6 +181,24 @@ pub struct Step {
     pub effects: Vec<Effect>,
 }
 
+impl Step {
+    /// The tasks this step asks the driver to run: (task id, request).
+    pub fn tasks(&self) -> impl Iterator<Item = (u64, &TaskRequest)> {
+        self.effects.iter().filter_map(|e| match e {
+            Effect::InvokeTask { task_id, request } => Some((*task_id, request)),
+            Effect::Timer { .. } => None,
+        })
+    }
+
+    /// The timers this step asks the driver to arm: (timer id, due time in ms).
+    pub fn timers(&self) -> impl Iterator<Item = (u64, i64)> + '_ {
+        self.effects.iter().filter_map(|e| match e {
+            Effect::Timer { timer_id, due_ms } => Some((*timer_id, *due_ms)),
+            Effect::InvokeTask { .. } => None,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Failure {
     error: Option<String>,
@@ -2545,23 +2563,11 @@ mod tests {
     }
 
     fn invocations(step: &Step) -> Vec<(u64, TaskRequest)> {
-        step.effects
-            .iter()
-            .filter_map(|e| match e {
-                Effect::InvokeTask { task_id, request } => Some((*task_id, request.clone())),
-                Effect::Timer { .. } => None,
-            })
-            .collect()
+        step.tasks().map(|(id, r)| (id, r.clone())).collect()
     }
 
     fn timers(step: &Step) -> Vec<(u64, i64)> {
-        step.effects
-            .iter()
-            .filter_map(|e| match e {
-                Effect::Timer { timer_id, due_ms } => Some((*timer_id, *due_ms)),
-                Effect::InvokeTask { .. } => None,
-            })
-            .collect()
+        step.timers().collect()
     }
 
     fn apply(exec: &mut Execution, d: &Definition, cmd: Command, now: i64) -> Step {
