@@ -32,10 +32,16 @@ const CATEGORIES: [&str; 7] = [
 ];
 
 fn cases_dir() -> PathBuf {
-    match std::env::var_os("CONFORMANCE_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/cases"),
+    // CONFORMANCE_DIR names the cases directory; SHARED_DIR (scripts/test.sh sets it) the
+    // shared directory holding the suite; else shared/ beside the repository.
+    if let Some(d) = std::env::var_os("CONFORMANCE_DIR") {
+        return PathBuf::from(d);
     }
+    let shared = std::env::var_os("SHARED_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+        PathBuf::from,
+    );
+    shared.join("conformance/cases")
 }
 
 #[derive(Debug)]
