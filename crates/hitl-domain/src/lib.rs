@@ -9,15 +9,23 @@
 //! - [`decision`]: what the state machine sends to the outcome functions
 //!   ([`DecisionInput`]) and the decision record they return, which is the
 //!   execution's output contract ([`DecisionRecord`]).
+//! - [`policy`]: approval policies (several reviewers, a quorum, veto, no
+//!   self-review, reminders, escalation, the decision on timeout) and the
+//!   decision record's `votes` and `policy` fields.
 //! - [`notice`]: the message announcing a decision on the decision topic, and
 //!   the [`DecisionPublisher`] port an adapter implements (SNS in AWS, a fake in tests).
 
 pub mod decision;
 pub mod notice;
+pub mod policy;
 pub mod review;
 
 pub use decision::{Decision, DecisionError, DecisionInput, DecisionRecord, decide};
 pub use notice::{DecisionNotice, DecisionPublisher, PublishError};
+pub use policy::{
+    Ballot, DecisionOnTimeout, Eligibility, EligibilityError, Policy, PolicyError, PolicyFields,
+    PolicyParameters, Refused, Reviewer, Tally, Vote,
+};
 pub use review::{InvalidReview, ReviewAnswer};
 
 #[cfg(any(test, feature = "testing"))]
