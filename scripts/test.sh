@@ -18,18 +18,6 @@ ROOT=$PWD
 TOOLS="$ROOT/.tools"
 export ROOT TOOLS
 export SAM_CLI_TELEMETRY=0 AWS_MAX_ATTEMPTS=1 CARGO_TERM_COLOR=never
-# The AWS-recorded conformance suite lives in shared/ beside the repository. A clone made
-# elsewhere (e.g. in a temporary directory) finds it beside the repository it was cloned
-# from. SHARED_DIR, when set, wins; the conformance stage and the Rust conformance tests
-# both read it.
-if [ -z "${SHARED_DIR:-}" ]; then
-  SHARED_DIR="$ROOT/../shared"
-  origin=$(git -C "$ROOT" config --get remote.origin.url 2>/dev/null || true)
-  if [ ! -d "$SHARED_DIR/conformance" ] && [ -d "$origin" ] && [ -d "$origin/../shared/conformance" ]; then
-    SHARED_DIR="$(cd "$origin/../shared" && pwd)"
-  fi
-fi
-export SHARED_DIR
 # cargo-lambda finds Zig through the venv's python: the venv's bin goes first.
 export PATH="$TOOLS/venv/bin:$ROOT/node_modules/.bin:$PATH"
 
@@ -159,9 +147,9 @@ bench_smoke() {
 export -f bench_smoke
 stage bench-smoke 600 bench_smoke
 
-# The local engine against cases recorded on real AWS (../shared/conformance): 730 core
-# JSONPath, 118 JSONata and 45 Variables cases, with floors that only rise
-# (scripts/conformance-floor.txt).
+# The local engine against cases recorded on real AWS (conformance/, replayed by
+# crates/sfn-conformance): 730 core JSONPath, 118 JSONata and 45 Variables cases, with
+# floors that only rise (scripts/conformance-floor.txt).
 stage conformance 900 bash scripts/conformance.sh
 
 stage cfn-lint 180 cfn-lint template.yaml

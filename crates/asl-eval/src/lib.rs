@@ -37,7 +37,7 @@
 //! evaluates them and why.
 //!
 //! References relied on (each module cites the parts it uses):
-//! * AWS-recorded conformance suite (`/work/shared/conformance`): the ground truth for
+//! * AWS-recorded conformance suite (`conformance/` in the repository): the ground truth for
 //!   outputs and exact error causes.
 //! * Amazon States Language spec: <https://states-language.net/spec.html> (paths,
 //!   reference paths, payload templates, Choice rules, timestamps).
@@ -48,10 +48,10 @@
 //! * Jayway JsonPath (<https://github.com/json-path/JsonPath>), which AWS uses for
 //!   JSONPath: definite vs indefinite results and its exception texts.
 //!
-//! Ground truth: the AWS-recorded conformance suite (`/work/shared/conformance`). The
+//! Ground truth: the AWS-recorded conformance suite (`conformance/cases`). The
 //! integration test `tests/conformance.rs` replays every case whose machine only uses
-//! Pass/Choice/Fail/Succeed/Wait (679 cases) and `tests/definitions_compile.rs` compiles
-//! every JSONPath expression of every definition in the suite.
+//! Pass/Choice/Fail/Succeed/Wait (699 cases) and `tests/definitions_compile.rs` compiles
+//! every expression, JSONPath and JSONata, of every definition in the suite.
 //!
 //! ```
 //! use asl_eval::{Scope, template::Template, choice};

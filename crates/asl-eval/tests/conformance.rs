@@ -1,5 +1,5 @@
-//! Conformance-driven test: replays the AWS-recorded cases of the shared suite
-//! (`/work/shared/conformance/cases`, override with `CONFORMANCE_DIR`) whose machines
+//! Conformance-driven test: replays the AWS-recorded cases of the repository's suite
+//! (`conformance/cases`, see `conformance/README.md`) whose machines
 //! only use states this crate can evaluate alone: Pass, Choice, Fail, Succeed and Wait
 //! (Wait is validated, not slept). A small linear driver below applies InputPath,
 //! Parameters / Result, ResultPath and OutputPath the way the ASL spec orders them,
@@ -8,8 +8,8 @@
 //! Variables (`Assign`, `$name`) are modelled: assignments read the state's result and
 //! the variables as they were when the state was entered, and take effect afterwards.
 //! Skipped: JSONata, and machines with Map, Parallel or Task states (they belong to the
-//! interpreter's tests). If the directory is missing the test prints
-//! why and passes.
+//! interpreter's tests). The cases are part of the repository: a missing or unreadable
+//! case file fails the test.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -32,16 +32,7 @@ const CATEGORIES: [&str; 7] = [
 ];
 
 fn cases_dir() -> PathBuf {
-    // CONFORMANCE_DIR names the cases directory; SHARED_DIR (scripts/test.sh sets it) the
-    // shared directory holding the suite; else shared/ beside the repository.
-    if let Some(d) = std::env::var_os("CONFORMANCE_DIR") {
-        return PathBuf::from(d);
-    }
-    let shared = std::env::var_os("SHARED_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-        PathBuf::from,
-    );
-    shared.join("conformance/cases")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../conformance/cases")
 }
 
 #[derive(Debug)]
@@ -397,22 +388,14 @@ fn json_match(expected: &Value, actual: &Value, masks: &[String]) -> bool {
 #[test]
 fn conformance_cases_recorded_on_aws() {
     let dir = cases_dir();
-    if !dir.is_dir() {
-        eprintln!(
-            "SKIP conformance: {} not found (set CONFORMANCE_DIR to the suite's cases directory)",
-            dir.display()
-        );
-        return;
-    }
     let mut stats: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
     let mut variables_passed = 0;
     let mut failures = Vec::new();
     for cat in CATEGORIES {
         let path = dir.join(format!("{cat}.jsonl"));
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            eprintln!("SKIP {}: unreadable", path.display());
-            continue;
-        };
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!("{}: {e} (the cases are in the repository)", path.display())
+        });
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             let case: Value = serde_json::from_str(line).expect("conformance case is JSON");
             let entry = stats.entry(cat).or_default();

@@ -1,30 +1,24 @@
-//! Every JSONPath-mode expression in the conformance suite's definitions must compile:
+//! Every expression in the conformance suite's definitions must compile, JSONPath and JSONata:
 //! payload templates, path fields, reference paths and Choice rules, including those
 //! inside Map item processors and Parallel branches. This catches parser gaps on real
 //! AWS-accepted definitions (all of them were accepted by CreateStateMachine).
 //!
-//! JSONata states are skipped (not supported yet); JSONPath states that use variables
-//! (`Assign`, `$name`) are included. If the suite is missing, the test prints why and passes.
+//! JSONata states: every `{% %}` expression in them (payloads, Choice conditions, Catch
+//! and Retry fields, numeric fields) must compile with `asl_eval::jsonata`. JSONPath
+//! states that use variables (`Assign`, `$name`) are included. The cases are the
+//! repository's (`conformance/cases`): a missing directory fails the test.
 
 use std::path::PathBuf;
 
 use asl_eval::choice::compile_choices;
 use asl_eval::fieldpath::FieldPath;
+use asl_eval::jsonata::Expr;
 use asl_eval::jsonpath::ReferencePath;
 use asl_eval::template::Template;
 use serde_json::Value;
 
 fn cases_dir() -> PathBuf {
-    // CONFORMANCE_DIR names the cases directory; SHARED_DIR (scripts/test.sh sets it) the
-    // shared directory holding the suite; else shared/ beside the repository.
-    if let Some(d) = std::env::var_os("CONFORMANCE_DIR") {
-        return PathBuf::from(d);
-    }
-    let shared = std::env::var_os("SHARED_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-        PathBuf::from,
-    );
-    shared.join("conformance/cases")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../conformance/cases")
 }
 
 fn check_states(
@@ -71,6 +65,7 @@ fn check_states(
             }
         }
         if jsonata {
+            check_jsonata(st, &format!("{where_}/{name}"), errors, count);
             continue;
         }
         let mut fail =
@@ -140,16 +135,39 @@ fn check_states(
     }
 }
 
+/// Every `{% %}` string of a JSONata state, nested machines excepted (they are checked as
+/// states of their own).
+fn check_jsonata(v: &Value, where_: &str, errors: &mut Vec<String>, count: &mut usize) {
+    match v {
+        Value::String(s) => {
+            if let Some(parsed) = Expr::parse_field(s) {
+                *count += 1;
+                if let Err(e) = parsed {
+                    errors.push(format!("{where_}: {}", e.message));
+                }
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                check_jsonata(x, &format!("{where_}[{i}]"), errors, count);
+            }
+        }
+        Value::Object(m) => {
+            for (k, x) in m {
+                if !matches!(k.as_str(), "ItemProcessor" | "Iterator" | "Branches") {
+                    check_jsonata(x, &format!("{where_}/{k}"), errors, count);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 #[test]
-fn every_jsonpath_expression_in_the_suite_compiles() {
+fn every_expression_in_the_suite_compiles() {
     let dir = cases_dir();
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!(
-            "SKIP definitions_compile: {} not found (set CONFORMANCE_DIR)",
-            dir.display()
-        );
-        return;
-    };
+    let entries = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e} (the cases are in the repository)", dir.display()));
     let mut errors = Vec::new();
     let mut count = 0;
     let mut files: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
@@ -158,7 +176,8 @@ fn every_jsonpath_expression_in_the_suite_compiles() {
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
     {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let text =
+            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             let case: Value = serde_json::from_str(line).expect("conformance case is JSON");
             let def = &case["definition"];
