@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's test command (README: "Run the tests"): scripts/test.sh
+# The project's test command (README: "Tests"): scripts/test.sh
 #
 # Runs every check on a machine with the Rust toolchain, Python 3 and Node.js.
 # It installs the rest itself, into .tools/ (Python venvs) and node_modules/,

@@ -3,18 +3,10 @@
 //! intrinsics from a vocabulary that refers to the input) so most inputs validate and
 //! the interpreter, not the parser, gets the coverage. A machine that validates runs a
 //! bounded number of steps; the rest of the input steers the run.
+//!
+//! The body is `hitl_fuzz::engine::definition_structured` (fuzz/src/engine.rs), which the replay test runs too.
 #![no_main]
 
-use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let mut u = Unstructured::new(data);
-    let Ok(machine) = hitl_fuzz::Machine::arbitrary(&mut u) else {
-        return;
-    };
-    let (def, input) = machine.to_json();
-    if let Ok(def) = asl_engine::Definition::parse(&def) {
-        hitl_fuzz::run_execution(&def, input, &mut u);
-    }
-});
+fuzz_target!(|data: &[u8]| hitl_fuzz::engine::definition_structured(data));

@@ -45,10 +45,15 @@ pub(crate) enum Command {
     Local(LocalArgs),
     /// Request a review: start an execution with the request as input.
     Start {
-        /// The request: a JSON text, or a file holding one (e.g. events/start_execution.json).
-        #[arg(long, default_value = "{}")]
+        /// The request the reviewers read: a file holding JSON (events/start_execution.json,
+        /// or file://events/start_execution.json as the AWS CLI takes it), or JSON text.
+        // Required: without it hitl used to request a review of `{}`, an email with
+        // nothing to decide on, which no one starting a review means to send.
+        #[arg(long, value_name = "FILE|JSON")]
         input: String,
-        /// The execution name (default: generated). ASCII, at most 80 characters.
+        /// The execution name (default: generated): 1 to 80 ASCII characters, no spaces
+        /// and none of < > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : /. The same name and
+        /// request again is "already running", not a second review.
         #[arg(long)]
         name: Option<String>,
     },
@@ -70,7 +75,8 @@ pub(crate) enum Command {
     },
     /// Check that the reviewer email subscription exists and is confirmed.
     Check {
-        /// The review topic (default: the stack's ReviewTopicArn output, or the local ReviewTopic).
+        /// The review topic (default: the stack's ReviewTopicArn output; in local mode, or
+        /// with no stack named, the only topic named after the template's ReviewTopic).
         #[arg(long)]
         topic_arn: Option<String>,
     },

@@ -2,15 +2,17 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use aws_sdk_sfn::error::SdkError;
+use aws_sdk_sfn::operation::describe_execution::{DescribeExecutionError, DescribeExecutionOutput};
 use aws_sdk_sfn::operation::send_task_success::SendTaskSuccessError;
+use aws_sdk_sfn::operation::start_execution::StartExecutionError;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::cli::{Answer, Cli, Command};
-use crate::connect::Connection;
+use crate::connect::{Connection, execution_arn};
 use crate::review::{self, Event, Scheduled};
 
 const NO_TOKEN: &str = "say which review to answer: give the task token (the text after \
@@ -42,15 +44,29 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// Reads `--input`: a file when one exists at that path, else JSON text.
+/// Reads `--input`: `file://PATH` (the AWS CLI's form) or the path of an existing file
+/// is read; anything else is JSON text. A value that looks like a path but names no file
+/// is reported as a missing file, not as bad JSON.
 fn read_input(input: &str) -> Result<String> {
-    let text = if Path::new(input).is_file() {
-        std::fs::read_to_string(input).with_context(|| format!("cannot read {input}"))?
-    } else {
-        input.to_owned()
+    let file = match input.strip_prefix("file://") {
+        Some(path) => Some(path),
+        None => Path::new(input).is_file().then_some(input),
     };
-    let value: Value = serde_json::from_str(&text).map_err(|error| {
-        anyhow!("the input is not valid JSON ({error}): pass a JSON text or a file holding one")
+    let text = match file {
+        Some(path) => read_file(path)?,
+        None => input.to_owned(),
+    };
+    let value: Value = serde_json::from_str(&text).map_err(|error| match file {
+        Some(path) => anyhow!("{path} does not hold valid JSON ({error}): fix the file"),
+        None if looks_like_path(input) => anyhow!(
+            "no file {input} (relative to {}): check the path, or pass the request as \
+             JSON text",
+            current_dir()
+        ),
+        None => anyhow!(
+            "the input is not valid JSON ({error}): pass a JSON text, a file holding one, \
+             or file://PATH"
+        ),
     })?;
     let compact = value.to_string();
     if compact.len() > MAX_REQUEST_BYTES {
@@ -64,17 +80,48 @@ fn read_input(input: &str) -> Result<String> {
     Ok(compact)
 }
 
-/// Checks an execution name as Step Functions does, and for the email subject (ASCII).
+fn read_file(path: &str) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|error| match error.kind() {
+        std::io::ErrorKind::NotFound => anyhow!(
+            "no file {path} (relative to {}): check the path given to --input",
+            current_dir()
+        ),
+        _ => anyhow!("cannot read {path}: {error}"),
+    })
+}
+
+fn current_dir() -> String {
+    std::env::current_dir().map_or_else(
+        |_| "the current directory".into(),
+        |dir| dir.display().to_string(),
+    )
+}
+
+/// Whether a value that is not JSON was meant as a file: it ends in `.json`, or has a
+/// path separator, and does not start as JSON text would.
+fn looks_like_path(input: &str) -> bool {
+    let trimmed = input.trim_start();
+    !trimmed.starts_with(['{', '[', '"'])
+        && (trimmed.ends_with(".json") || trimmed.contains('/') || trimmed.contains('\\'))
+}
+
+/// The characters Step Functions refuses in an execution name (API reference,
+/// StartExecution `name`: whitespace, brackets, wildcards, these special characters,
+/// and control characters U+0000-001F and U+007F-009F).
+const FORBIDDEN_IN_NAMES: &str = "<>{}[]?*\"#%\\^|~`$&,;:/";
+
+/// Checks an execution name as Step Functions does (1 to 80 characters, none of the
+/// forbidden ones), and that it is ASCII, which the email subject needs.
 fn check_name(name: &str) -> Result<()> {
     let forbidden = |c: char| {
-        c.is_whitespace()
-            || c.is_control()
-            || !c.is_ascii()
-            || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c)
+        c.is_whitespace() || c.is_control() || !c.is_ascii() || FORBIDDEN_IN_NAMES.contains(c)
     };
     if name.is_empty() || name.chars().count() > 80 || name.chars().any(forbidden) {
+        let listed: Vec<String> = FORBIDDEN_IN_NAMES.chars().map(String::from).collect();
         bail!(
-            "invalid execution name {name:?}: use 1 to 80 ASCII letters, digits, '-', '_' or '.'"
+            "invalid execution name {name:?}: use 1 to 80 ASCII characters without spaces, \
+             control characters or any of {} (letters, digits, '-', '_' and '.' are always safe)",
+            listed.join(" ")
         );
     }
     Ok(())
@@ -91,23 +138,149 @@ fn generated_name() -> String {
 
 async fn start(connection: &Connection, input: &str, name: Option<String>) -> Result<()> {
     let input = read_input(input)?;
-    let name = name.unwrap_or_else(generated_name);
-    check_name(&name)?;
+    if let Some(name) = &name {
+        check_name(name)?;
+    }
     let machine = connection.state_machine().await?;
+    if let Some(name) = &name {
+        // StartExecution answers a name already in use by a running execution with the same
+        // input by returning that execution, and refuses anything else with
+        // ExecutionAlreadyExists (API reference, StartExecution `name`). Either way no new
+        // review is requested, so say which case this is instead of "Review requested".
+        // A caller allowed StartExecution but not DescribeExecution still gets its review:
+        // a failed look is no answer, and StartExecution below decides.
+        let arn = execution_arn(&machine, name)?;
+        if let Ok(Some(existing)) = describe_if_exists(connection, &arn).await {
+            return already_started(connection, name, &input, &existing).await;
+        }
+    }
+    let name = name.unwrap_or_else(generated_name);
     let started = connection
         .sfn
         .start_execution()
         .state_machine_arn(&machine)
         .name(&name)
-        .input(input)
+        .input(&input)
         .send()
-        .await
-        .map_err(|error| connection.explain(error, "start the execution"))?;
+        .await;
+    let started = match started {
+        Ok(started) => started,
+        Err(error)
+            if matches!(
+                error.as_service_error(),
+                Some(StartExecutionError::ExecutionAlreadyExists(_))
+            ) =>
+        {
+            // Started by someone else between our look and our start.
+            let arn = execution_arn(&machine, &name)?;
+            return match describe_if_exists(connection, &arn).await {
+                Ok(Some(existing)) => already_started(connection, &name, &input, &existing).await,
+                _ => Err(connection.explain(error, "states:StartExecution", "start the execution")),
+            };
+        }
+        Err(error) => {
+            return Err(connection.explain(error, "states:StartExecution", "start the execution"));
+        }
+    };
     say!("Review requested: {name}");
     say!("  execution: {}", started.execution_arn());
     say!("The reviewers get an email. Answer with:");
     say!("  hitl approve --execution {name}    or    hitl reject --execution {name}");
     Ok(())
+}
+
+/// `hitl start` with a name an execution already has. The same request on a running
+/// execution succeeds (exit 0), as StartExecution does: a retried `hitl start` is safe.
+/// Another request, or an ended execution, keeps the name taken: an error that says so.
+async fn already_started(
+    connection: &Connection,
+    name: &str,
+    input: &str,
+    existing: &DescribeExecutionOutput,
+) -> Result<()> {
+    let started = when(to_chrono(existing.start_date()));
+    let status = existing.status();
+    if *status != ExecutionStatus::Running {
+        let ended = existing
+            .stop_date()
+            .map(|stopped| format!(" at {}", when(to_chrono(stopped))))
+            .unwrap_or_default();
+        bail!(
+            "execution name {name} is taken: its execution ended {}{ended}, and Step Functions \
+             does not reuse an execution name for 90 days. Pick another --name (or leave it \
+             out for a generated one); `hitl status {name}` shows the ended one",
+            status.as_str()
+        );
+    }
+    let same = serde_json::from_str::<Value>(existing.input().unwrap_or("{}")).ok()
+        == serde_json::from_str::<Value>(input).ok();
+    if !same {
+        bail!(
+            "execution name {name} is taken by a running execution (started {started}) with \
+             another input (ExecutionAlreadyExists): pick another --name for this request \
+             (or leave it out for a generated one); `hitl status {name}` shows the running one"
+        );
+    }
+    say!(
+        "Already running: {name}, started {started}, with this same request; no new review was requested."
+    );
+    say!("  execution: {}", existing.execution_arn());
+    let events = history(connection, existing.execution_arn()).await?;
+    match review::waiting_review(&events) {
+        Some(waiting) => {
+            let deadline = waiting.deadline.map(when).unwrap_or_else(|| "never".into());
+            say!(
+                "It is waiting for a review since {} (it expires {deadline}). Answer with:",
+                when(waiting.since)
+            );
+            say!("  hitl approve --execution {name}    or    hitl reject --execution {name}");
+        }
+        None => say!("It is not waiting for a review now: see `hitl status {name}`."),
+    }
+    Ok(())
+}
+
+/// DescribeExecution, or `None` when no such execution exists.
+async fn describe_if_exists(
+    connection: &Connection,
+    arn: &str,
+) -> Result<Option<DescribeExecutionOutput>> {
+    match connection
+        .sfn
+        .describe_execution()
+        .execution_arn(arn)
+        .send()
+        .await
+    {
+        Ok(described) => Ok(Some(described)),
+        Err(error)
+            if matches!(
+                error.as_service_error(),
+                Some(DescribeExecutionError::ExecutionDoesNotExist(_))
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(error) => {
+            Err(connection.explain(error, "states:DescribeExecution", "describe the execution"))
+        }
+    }
+}
+
+/// The execution a command names (by name or ARN), described; a name that no execution
+/// has is an error saying where hitl looked and how to find the right name.
+async fn described(
+    connection: &Connection,
+    execution: &str,
+) -> Result<(String, DescribeExecutionOutput)> {
+    let arn = connection.execution_arn(execution).await?;
+    match describe_if_exists(connection, &arn).await? {
+        Some(described) => Ok((arn, described)),
+        None => bail!(
+            "no execution {execution} (looked for {arn}): check the name (`hitl pending` lists \
+             the reviews that wait), or --state-machine and --region"
+        ),
+    }
 }
 
 /// The execution's whole history, oldest first, reduced to what the CLI reads.
@@ -121,7 +294,13 @@ async fn history(connection: &Connection, execution_arn: &str) -> Result<Vec<Eve
         .send();
     let mut events = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|error| connection.explain(error, "read the execution history"))?;
+        let page = page.map_err(|error| {
+            connection.explain(
+                error,
+                "states:GetExecutionHistory",
+                "read the execution history",
+            )
+        })?;
         events.extend(page.events().iter().map(event));
     }
     Ok(events)
@@ -162,7 +341,9 @@ async fn pending(connection: &Connection) -> Result<()> {
         .send();
     let mut rows = Vec::new();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|error| connection.explain(error, "list executions"))?;
+        let page = page.map_err(|error| {
+            connection.explain(error, "states:ListExecutions", "list executions")
+        })?;
         for execution in page.executions() {
             let events = history(connection, execution.execution_arn()).await?;
             let Some(waiting) = review::waiting_review(&events) else {
@@ -174,7 +355,9 @@ async fn pending(connection: &Connection) -> Result<()> {
                 .execution_arn(execution.execution_arn())
                 .send()
                 .await
-                .map_err(|error| connection.explain(error, "describe the execution"))?;
+                .map_err(|error| {
+                    connection.explain(error, "states:DescribeExecution", "describe the execution")
+                })?;
             rows.push([
                 execution.name().to_owned(),
                 when(waiting.since),
@@ -217,13 +400,22 @@ async fn respond(connection: &Connection, answer: Answer, approve: bool) -> Resu
     let token = match (&answer.token, &answer.execution) {
         (Some(token), _) => token.trim().to_owned(),
         (None, Some(execution)) => {
-            let arn = connection.execution_arn(execution).await?;
+            let (arn, described) = described(connection, execution).await?;
+            if *described.status() != ExecutionStatus::Running {
+                bail!(
+                    "execution {execution} has ended ({}): its review was answered, expired or \
+                     cancelled, so there is nothing to {verb}; `hitl status {execution}` shows \
+                     the outcome",
+                    described.status().as_str(),
+                    verb = if approve { "approve" } else { "reject" }
+                );
+            }
             let events = history(connection, &arn).await?;
             review::waiting_review(&events)
                 .ok_or_else(|| {
                     anyhow!(
-                        "execution {execution} is not waiting for a review: \
-                         see `hitl status {execution}`"
+                        "execution {execution} is running but not waiting for a review: \
+                         `hitl status {execution}` shows where it is"
                     )
                 })?
                 .token
@@ -274,12 +466,21 @@ fn explain_answer(connection: &Connection, error: SdkError<SendTaskSuccessError>
     };
     match fix {
         Some(fix) => anyhow!("cannot send the answer: {fix}"),
-        None => connection.explain(error, "send the answer"),
+        None => connection.explain(error, "states:SendTaskSuccess", "send the answer"),
     }
 }
 
 async fn cancel(connection: &Connection, execution: &str) -> Result<()> {
-    let arn = connection.execution_arn(execution).await?;
+    let (arn, described) = described(connection, execution).await?;
+    // StopExecution on an ended execution succeeds without changing it (AWS answers with
+    // the stop date it has), which would make "Cancelled" a lie: say it has ended instead.
+    if *described.status() != ExecutionStatus::Running {
+        bail!(
+            "{execution} has already ended ({}): there is nothing to cancel; \
+             `hitl status {execution}` shows its outcome",
+            described.status().as_str()
+        );
+    }
     connection
         .sfn
         .stop_execution()
@@ -288,20 +489,13 @@ async fn cancel(connection: &Connection, execution: &str) -> Result<()> {
         .cause("Stopped with hitl cancel; no decision was made.")
         .send()
         .await
-        .map_err(|error| connection.explain(error, "stop the execution"))?;
+        .map_err(|error| connection.explain(error, "states:StopExecution", "stop the execution"))?;
     say!("Cancelled {execution}: no decision was made and its review link no longer works.");
     Ok(())
 }
 
 async fn status(connection: &Connection, execution: &str) -> Result<()> {
-    let arn = connection.execution_arn(execution).await?;
-    let described = connection
-        .sfn
-        .describe_execution()
-        .execution_arn(&arn)
-        .send()
-        .await
-        .map_err(|error| connection.explain(error, "describe the execution"))?;
+    let (arn, described) = described(connection, execution).await?;
     say!("Execution: {}", described.name().unwrap_or(execution));
     say!("Status:    {}", described.status().as_str());
     say!("Started:   {}", when(to_chrono(described.start_date())));
@@ -355,19 +549,30 @@ async fn check(connection: &Connection, topic_arn: Option<String>) -> Result<()>
     let sns = aws_sdk_sns::Client::new(&connection.config);
     let topic = match topic_arn {
         Some(arn) => arn,
-        None => review_topic(connection, &sns).await?,
+        None => connection.review_topic(&sns).await?,
     };
-    let subscriptions = sns
+    let mut pages = sns
         .list_subscriptions_by_topic()
         .topic_arn(&topic)
-        .send()
-        .await
-        .map_err(|error| connection.explain(error, "list the review topic's subscriptions"))?;
-    let emails: Vec<_> = subscriptions
-        .subscriptions()
-        .iter()
-        .filter(|subscription| subscription.protocol() == Some("email"))
-        .collect();
+        .into_paginator()
+        .send();
+    let mut emails = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|error| {
+            connection.explain(
+                error,
+                "sns:ListSubscriptionsByTopic",
+                "list the review topic's subscriptions",
+            )
+        })?;
+        emails.extend(
+            page.subscriptions()
+                .iter()
+                .filter(|subscription| subscription.protocol() == Some("email"))
+                .cloned(),
+        );
+    }
+    say!("Review topic: {topic}");
     let mut confirmed = 0;
     for subscription in &emails {
         let endpoint = subscription.endpoint().unwrap_or("?");
@@ -390,28 +595,6 @@ async fn check(connection: &Connection, topic_arn: Option<String>) -> Result<()>
     Ok(())
 }
 
-/// The review topic: the stack output in AWS, or the local topic named after
-/// `ReviewTopic` in local mode.
-async fn review_topic(connection: &Connection, sns: &aws_sdk_sns::Client) -> Result<String> {
-    let topics = sns
-        .list_topics()
-        .send()
-        .await
-        .map_err(|error| connection.explain(error, "list topics"))?;
-    let review_topics: Vec<&str> = topics
-        .topics()
-        .iter()
-        .filter_map(|topic| topic.topic_arn())
-        .filter(|arn| arn.contains("ReviewTopic"))
-        .collect();
-    match review_topics.as_slice() {
-        [only] => Ok((*only).to_owned()),
-        _ => bail!(
-            "cannot tell which topic is the review topic: pass --topic-arn (the stack output ReviewTopicArn)"
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,8 +605,44 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/start_execution.json");
         let from_file = read_input(path.to_str().unwrap()).unwrap();
         assert!(from_file.contains("Refund order 1042"));
+        // The AWS CLI's form reads the same file.
+        let uri = format!("file://{}", path.display());
+        assert_eq!(read_input(&uri).unwrap(), from_file);
         let error = read_input("{oops").unwrap_err().to_string();
         assert!(error.contains("not valid JSON"), "{error}");
+        // JSON text that holds a '/' or ends in ".json" is still JSON, and its errors too.
+        assert_eq!(
+            read_input(r#"{"doc":"s3://b/k.json"}"#).unwrap(),
+            r#"{"doc":"s3://b/k.json"}"#
+        );
+        let error = read_input(r#"{"doc":"a/b.json""#).unwrap_err().to_string();
+        assert!(error.contains("not valid JSON"), "{error}");
+    }
+
+    #[test]
+    fn a_missing_file_is_named_as_missing_not_as_bad_json() {
+        for missing in [
+            "missing.json",
+            "events/nope",
+            "file://events/missing.json",
+            "file://missing",
+        ] {
+            let error = read_input(missing).unwrap_err().to_string();
+            let path = missing.trim_start_matches("file://");
+            assert!(error.starts_with(&format!("no file {path} ")), "{error}");
+            assert!(!error.contains("JSON ("), "{error}");
+        }
+        // A file that exists but is not JSON says so, naming the file.
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.json");
+        std::fs::write(&bad, "{not json").unwrap();
+        let error = read_input(&format!("file://{}", bad.display()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with(&format!("{} does not hold valid JSON", bad.display())),
+            "{error}"
+        );
     }
 
     #[test]
@@ -437,8 +656,26 @@ mod tests {
     fn execution_names_follow_step_functions_rules() {
         check_name("refund-1042").unwrap();
         check_name(&generated_name()).unwrap();
-        for bad in ["", "has space", "a/b", "révision", &"n".repeat(81)] {
+        // Step Functions allows more than letters, digits, '-', '_' and '.'; so does hitl.
+        for good in ["a+b", "a=b", "a@b", "(x)", "it's", "!", &"n".repeat(80)] {
+            check_name(good).unwrap();
+        }
+        for bad in [
+            "",
+            "has space",
+            "a/b",
+            "révision",
+            "tab\tx",
+            "a\u{7f}",
+            &"n".repeat(81),
+        ] {
             assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+        for forbidden in FORBIDDEN_IN_NAMES.chars() {
+            let name = format!("a{forbidden}b");
+            let error = check_name(&name).unwrap_err().to_string();
+            // The message lists the very character it refused.
+            assert!(error.contains(&format!(" {forbidden} ")), "{error}");
         }
     }
 }

@@ -117,25 +117,99 @@ impl Connection {
         {
             return Ok(arn);
         }
-        let machines = self
-            .sfn
-            .list_state_machines()
-            .send()
-            .await
-            .map_err(|error| self.explain(error, "list state machines"))?;
-        match machines.state_machines() {
-            [only] => Ok(only.state_machine_arn().to_owned()),
+        let mut pages = self.sfn.list_state_machines().into_paginator().send();
+        let mut machines = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|error| {
+                self.explain(error, "states:ListStateMachines", "list state machines")
+            })?;
+            machines.extend(
+                page.state_machines()
+                    .iter()
+                    .map(|machine| machine.state_machine_arn().to_owned()),
+            );
+        }
+        let stack_hint = match (&self.endpoint, &self.stack_name) {
+            (None, None) => " (or --stack-name NAME to use that stack's StateMachineArn output)",
+            _ => "",
+        };
+        match machines.as_slice() {
+            [only] => Ok(only.clone()),
+            [] => match &self.endpoint {
+                Some(endpoint) => bail!(
+                    "no state machine at {endpoint}: local mode creates one from template.yaml \
+                     when it starts; is --endpoint-url the address `hitl local` printed?"
+                ),
+                None => bail!(
+                    "no state machine found in {}: deploy the stack (sam deploy --guided), \
+                     check --region, or pass --state-machine ARN",
+                    self.region()
+                ),
+            },
+            many => bail!(
+                "{} state machines found, and hitl cannot tell which one runs the reviews: \
+                 pass --state-machine with one of: {}{stack_hint}",
+                many.len(),
+                many.join(", ")
+            ),
+        }
+    }
+
+    fn region(&self) -> String {
+        self.config
+            .region()
+            .map_or_else(|| "this region".to_owned(), |region| region.to_string())
+    }
+
+    /// The review topic `hitl check` inspects: the `ReviewTopicArn` output of the stack
+    /// (AWS), else the only topic named after the template's `ReviewTopic` (local mode
+    /// names topics `STACK-ReviewTopic-SUFFIX`, as CloudFormation does). With several
+    /// such topics (two stacks in one region) it says which stack or topic to name.
+    pub(crate) async fn review_topic(&self, sns: &aws_sdk_sns::Client) -> Result<String> {
+        if let (None, Some(stack)) = (&self.endpoint, &self.stack_name) {
+            return self
+                .stack_output(stack, "ReviewTopicArn")
+                .await?
+                .ok_or_else(|| {
+                    anyhow!(
+                        "stack {stack} has no ReviewTopicArn output: is it this project's stack? \
+                     Pass --stack-name with the name you deployed, or --topic-arn ARN"
+                    )
+                });
+        }
+        let mut pages = sns.list_topics().into_paginator().send();
+        let mut review_topics = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|error| self.explain(error, "sns:ListTopics", "list topics"))?;
+            review_topics.extend(
+                page.topics()
+                    .iter()
+                    .filter_map(|topic| topic.topic_arn())
+                    .filter(|arn| is_review_topic(arn))
+                    .map(str::to_owned),
+            );
+        }
+        let name_it = match &self.endpoint {
+            Some(_) => "pass --topic-arn ARN",
+            None => {
+                "name the stack (--stack-name NAME, or stack_name in samconfig.toml) so hitl \
+                 reads its ReviewTopicArn output, or pass --topic-arn ARN"
+            }
+        };
+        match review_topics.as_slice() {
+            [only] => Ok(only.clone()),
             [] => bail!(
-                "no state machine found: deploy the stack (sam deploy --guided), \
-                 start local mode, or pass --state-machine ARN"
+                "no review topic found (no topic named after ReviewTopic{}): {name_it}",
+                match &self.endpoint {
+                    Some(endpoint) => format!(" at {endpoint}"),
+                    None => format!(" in {}", self.region()),
+                }
             ),
             many => bail!(
-                "{} state machines found; pass --state-machine with one of: {}",
+                "{} review topics found ({}), one per stack: {name_it}",
                 many.len(),
-                many.iter()
-                    .map(|machine| machine.state_machine_arn())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                many.join(", ")
             ),
         }
     }
@@ -149,8 +223,15 @@ impl Connection {
             .send()
             .await
             .map_err(|error| {
-                self.explain(error, &format!("read the outputs of stack {stack}"))
-                    .context("pass --state-machine ARN, or --stack-name with the name you deployed")
+                let explained = self.explain(
+                    error,
+                    "cloudformation:DescribeStacks",
+                    &format!("read the outputs of stack {stack}"),
+                );
+                anyhow!(
+                    "{explained}; pass --stack-name with the name you deployed \
+                     (default: stack_name in samconfig.toml)"
+                )
             })?;
         Ok(stacks
             .stacks()
@@ -169,8 +250,9 @@ impl Connection {
         execution_arn(&machine, execution)
     }
 
-    /// Turns an SDK error into one that says what to do.
-    pub(crate) fn explain<E>(&self, error: SdkError<E>, doing: &str) -> anyhow::Error
+    /// Turns an SDK error into one that says what to do. `action` is the IAM action
+    /// of the call (`states:StartExecution`), so a denial names what to ask for.
+    pub(crate) fn explain<E>(&self, error: SdkError<E>, action: &str, doing: &str) -> anyhow::Error
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
@@ -192,32 +274,91 @@ impl Connection {
                     anyhow!("cannot {doing}: AWS did not answer; check your network and --region")
                 }
             },
-            SdkError::ServiceError(_) => {
-                let code = error.code().unwrap_or("Unknown");
+            SdkError::ServiceError(service) => {
+                let Some(code) = error.code() else {
+                    // Not an AWS error document: something other than the service answered.
+                    return anyhow!(
+                        "cannot {doing}: {where_} answered HTTP {} but not as {}: {}",
+                        service.raw().status().as_u16(),
+                        service_name(action),
+                        match &self.endpoint {
+                            Some(_) =>
+                                "is --endpoint-url (or AWS_ENDPOINT_URL) the address \
+                                        `hitl local` printed?",
+                            None => "check --region and your network (a proxy?)",
+                        }
+                    );
+                };
                 let message = error.message().unwrap_or("");
                 let fix = match code {
                     "UnrecognizedClientException"
                     | "InvalidClientTokenId"
                     | "InvalidSignatureException" => {
                         " (your AWS credentials are not valid here: check the profile and region)"
+                            .to_owned()
                     }
                     "ExpiredToken" | "ExpiredTokenException" => {
-                        " (your AWS session expired: log in again)"
+                        " (your AWS session expired: log in again)".to_owned()
                     }
-                    "AccessDeniedException" | "AccessDenied" => {
-                        " (your IAM identity lacks this permission: ask for states:* on this state machine)"
+                    "AccessDeniedException" | "AccessDenied" | "AuthorizationError" => format!(
+                        " (your IAM identity may not call {action} ({}): ask for {action} {})",
+                        service_name(action),
+                        resource_of(action)
+                    ),
+                    "StateMachineDoesNotExist" => {
+                        " (check --state-machine and --region)".to_owned()
                     }
-                    "StateMachineDoesNotExist" => " (check --state-machine and --region)",
+                    "ExecutionAlreadyExists" => {
+                        " (an execution already has this name: pick another --name, or leave \
+                         it out for a generated one)"
+                            .to_owned()
+                    }
                     "ExecutionDoesNotExist" => {
                         " (check the execution name with `hitl pending` or --state-machine)"
+                            .to_owned()
                     }
-                    _ => "",
+                    _ => String::new(),
                 };
                 anyhow!("cannot {doing}: {code} from {where_}: {message}{fix}")
             }
             _ => anyhow!("cannot {doing}: {detail}"),
         }
     }
+}
+
+/// The service an IAM action belongs to, as people name it.
+fn service_name(action: &str) -> &str {
+    match action.split_once(':').map_or(action, |(prefix, _)| prefix) {
+        "states" => "Step Functions",
+        "sns" => "SNS",
+        "cloudformation" => "CloudFormation",
+        other => other,
+    }
+}
+
+/// Which resource a policy must allow `action` on (Service Authorization Reference:
+/// "Actions, resources, and condition keys" for Step Functions, SNS and CloudFormation;
+/// an action without a resource type takes only `Resource: "*"`).
+fn resource_of(action: &str) -> &'static str {
+    match action {
+        "states:StartExecution" | "states:ListExecutions" => "on the state machine",
+        "states:DescribeExecution" | "states:GetExecutionHistory" | "states:StopExecution" => {
+            "on the state machine's executions (arn:...:execution:MACHINE:*)"
+        }
+        "states:SendTaskSuccess" | "states:ListStateMachines" | "sns:ListTopics" => {
+            "with Resource \"*\" (it takes no other resource)"
+        }
+        "sns:ListSubscriptionsByTopic" => "on the review topic",
+        "cloudformation:DescribeStacks" => "on the stack",
+        _ => "",
+    }
+}
+
+/// Whether a topic ARN names the template's `ReviewTopic`: `ReviewTopic` itself, or the
+/// `STACK-ReviewTopic-SUFFIX` name CloudFormation (and local mode) gives it.
+fn is_review_topic(arn: &str) -> bool {
+    let name = arn.rsplit(':').next().unwrap_or(arn);
+    name == "ReviewTopic" || name.contains("-ReviewTopic-")
 }
 
 /// `arn:PARTITION:states:REGION:ACCOUNT:stateMachine:NAME` + execution name
@@ -278,5 +419,37 @@ mod tests {
             "arn:aws:states:us-east-1:123:execution:Review:run-1"
         );
         assert!(execution_arn("arn:aws:sns:us-east-1:123:topic", "x").is_err());
+    }
+
+    #[test]
+    fn review_topics_are_known_by_their_logical_id() {
+        assert!(is_review_topic(
+            "arn:aws:sns:us-east-1:123456789012:human-review-ReviewTopic-AbC123"
+        ));
+        assert!(is_review_topic(
+            "arn:aws:sns:us-east-1:123456789012:ReviewTopic"
+        ));
+        assert!(!is_review_topic(
+            "arn:aws:sns:us-east-1:123456789012:human-review-DecisionTopic-AbC123"
+        ));
+        assert!(!is_review_topic("arn:aws:sns:us-east-1:123:MyReviewTopics"));
+    }
+
+    #[test]
+    fn a_denial_names_the_service_and_what_to_allow() {
+        assert_eq!(service_name("sns:ListSubscriptionsByTopic"), "SNS");
+        assert_eq!(
+            service_name("cloudformation:DescribeStacks"),
+            "CloudFormation"
+        );
+        assert_eq!(service_name("states:StartExecution"), "Step Functions");
+        assert_eq!(
+            resource_of("states:SendTaskSuccess"),
+            "with Resource \"*\" (it takes no other resource)"
+        );
+        assert_eq!(
+            resource_of("sns:ListSubscriptionsByTopic"),
+            "on the review topic"
+        );
     }
 }

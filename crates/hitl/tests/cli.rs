@@ -1,6 +1,7 @@
 //! The `hitl` binary, driven as a user would. None of these reaches AWS: they
 //! stop at argument checks, a missing region or credentials (instance metadata
-//! disabled), or a loopback port where nothing listens.
+//! disabled), a loopback port where nothing listens, or a loopback server that
+//! answers every request with one canned response.
 
 use assert_cmd::Command;
 
@@ -105,4 +106,169 @@ fn malformed_input_is_refused_before_anything_is_sent() {
         "{}",
         stderr(&output)
     );
+}
+
+#[test]
+fn a_missing_input_file_is_named_as_missing() {
+    for input in ["missing.json", "file://events/missing.json"] {
+        let output = hitl()
+            .args([
+                "--endpoint-url",
+                "http://127.0.0.1:9",
+                "start",
+                "--input",
+                input,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let message = stderr(&output);
+        let path = input.trim_start_matches("file://");
+        assert!(
+            message.contains(&format!("no file {path} (relative to ")),
+            "{message}"
+        );
+        assert!(!message.contains("not valid JSON"), "{message}");
+    }
+}
+
+#[test]
+fn start_without_input_says_how_to_give_one() {
+    let output = hitl()
+        .args([
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "start",
+            "--name",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("--input <FILE|JSON>"), "{message}");
+    assert!(message.contains("required"), "{message}");
+}
+
+#[test]
+fn an_invalid_name_is_refused_with_the_rule_step_functions_applies() {
+    let output = hitl()
+        .args([
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "start",
+            "--input",
+            "{}",
+        ])
+        .args(["--name", "refund#1042"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("invalid execution name \"refund#1042\""),
+        "{message}"
+    );
+    assert!(message.contains("1 to 80 ASCII characters"), "{message}");
+    assert!(message.contains(" # "), "{message}");
+}
+
+/// A loopback server that answers every request with `status`, `content_type` and
+/// `body`; gives its URL.
+fn canned_server(status: u16, content_type: &'static str, body: &'static str) -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            // Read the head and the body the client announced, then answer.
+            let mut request = Vec::new();
+            let mut buffer = [0; 4096];
+            while let Ok(read) = stream.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buffer[..read]);
+                let text = String::from_utf8_lossy(&request).to_lowercase();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text
+                        .lines()
+                        .find_map(|line| line.strip_prefix("content-length:"))
+                        .and_then(|value| value.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+fn hitl_at(url: &str, args: &[&str]) -> std::process::Output {
+    hitl()
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .args(["--endpoint-url", url])
+        .args([
+            "--state-machine",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:M",
+        ])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_denial_names_the_service_and_the_action_denied() {
+    // Step Functions (JSON protocol)
+    let sfn = canned_server(
+        400,
+        "application/x-amz-json-1.0",
+        r#"{"__type":"AccessDeniedException","message":"User: u is not authorized"}"#,
+    );
+    let output = hitl_at(&sfn, &["status", "refund-1042"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("may not call states:DescribeExecution (Step Functions)"),
+        "{message}"
+    );
+    // SNS (query protocol, XML errors)
+    let sns = canned_server(
+        403,
+        "text/xml",
+        "<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code>\
+         <Message>User: u is not authorized</Message></Error><RequestId>r</RequestId>\
+         </ErrorResponse>",
+    );
+    let output = hitl_at(&sns, &["check", "--topic-arn", "arn:aws:sns:us-east-1:1:T"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("may not call sns:ListSubscriptionsByTopic (SNS)"),
+        "{message}"
+    );
+    assert!(!message.contains("states:"), "{message}");
+}
+
+#[test]
+fn an_endpoint_that_is_not_step_functions_is_named() {
+    let web = canned_server(404, "text/html", "<html>Not Found</html>");
+    let output = hitl_at(&web, &["status", "refund-1042"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains(&format!(
+            "{web} answered HTTP 404 but not as Step Functions"
+        )),
+        "{message}"
+    );
+    assert!(message.contains("hitl local"), "{message}");
 }

@@ -711,7 +711,7 @@ fn hitl_answers_only_a_waiting_review_and_says_why_not() {
     );
     // An execution that does not exist
     let error = hitl.fails(&["approve", "--execution", "no-such-execution"]);
-    assert!(error.contains("ExecutionDoesNotExist"), "{error}");
+    assert!(error.contains("no execution no-such-execution"), "{error}");
 
     hitl.ok(&["approve", "--execution", name]);
     // The same token again
@@ -719,7 +719,12 @@ fn hitl_answers_only_a_waiting_review_and_says_why_not() {
     assert!(error.contains("can no longer be answered"), "{error}");
     // The same execution again
     let error = hitl.fails(&["reject", "--execution", name]);
-    assert!(error.contains("is not waiting for a review"), "{error}");
+    // (it may still run Process Approval, or have ended)
+    assert!(
+        error.contains("is running but not waiting for a review")
+            || error.contains(&format!("execution {name} has ended (SUCCEEDED)")),
+        "{error}"
+    );
 }
 
 #[test]
@@ -773,11 +778,142 @@ fn hitl_cancel_stops_a_waiting_review_without_a_decision() {
 #[test]
 fn hitl_check_finds_the_confirmed_reviewer_subscription() {
     let local = stack();
-    let checked = Hitl::new(&local).ok(&["check"]);
+    let hitl = Hitl::new(&local);
+    // GIVEN no --topic-arn: hitl finds the local ReviewTopic itself
+    let checked = hitl.ok(&["check"]);
+    let topic = checked
+        .lines()
+        .find_map(|line| line.strip_prefix("Review topic: "))
+        .unwrap_or_else(|| panic!("no review topic named in:\n{checked}"))
+        .to_owned();
+    assert!(topic.contains("-ReviewTopic-"), "{checked}");
     assert!(
         checked.contains(&format!("ok: {REVIEWER_EMAIL} receives review requests")),
         "{checked}"
     );
+    // AND with --topic-arn it checks the topic named (the decision topic has the other address)
+    let decision_topic = topic.replace("-ReviewTopic-", "-DecisionTopic-");
+    let listed = sns(&local, &[("Action", "ListTopics")]);
+    let decision_topic = listed
+        .split("<TopicArn>")
+        .filter_map(|rest| rest.split_once("</TopicArn>").map(|(arn, _)| arn))
+        .find(|arn| arn.contains("-DecisionTopic-"))
+        .unwrap_or_else(|| panic!("no {decision_topic} in {listed}"))
+        .to_owned();
+    let checked = hitl.ok(&["check", "--topic-arn", &decision_topic]);
+    assert!(
+        checked.contains(&format!("ok: {DECISION_EMAIL} receives review requests")),
+        "{checked}"
+    );
+    assert!(!checked.contains(REVIEWER_EMAIL), "{checked}");
+}
+
+#[test]
+fn hitl_start_takes_file_uris_and_says_when_a_name_is_already_running() {
+    let local = stack();
+    let hitl = Hitl::new(&local);
+    let name = "hitl-again";
+    // GIVEN a review requested with the AWS CLI's file:// form
+    let started = hitl.ok(&[
+        "start",
+        "--input",
+        "file://events/start_execution.json",
+        "--name",
+        name,
+    ]);
+    assert!(
+        started.contains(&format!("Review requested: {name}")),
+        "{started}"
+    );
+    let email = local.outbox().review_email(name);
+    // WHEN the same request is started again under the same name
+    let again = hitl.ok(&[
+        "start",
+        "--input",
+        "events/start_execution.json",
+        "--name",
+        name,
+    ]);
+    // THEN hitl says it is already running and what it waits for, and requests nothing
+    assert!(!again.contains("Review requested"), "{again}");
+    assert!(
+        again.contains(&format!("Already running: {name}, started ")),
+        "{again}"
+    );
+    assert!(
+        again.contains("It is waiting for a review since "),
+        "{again}"
+    );
+    assert_eq!(execution_arn(&again), execution_arn(&started));
+    assert_eq!(
+        local
+            .outbox()
+            .with_subject(&format!("Review requested: {name}"))
+            .len(),
+        1,
+        "a second review email was sent"
+    );
+    // WHEN another request is started under that name
+    let error = hitl.fails(&[
+        "start",
+        "--input",
+        r#"{"title":"Another request"}"#,
+        "--name",
+        name,
+    ]);
+    // THEN it is refused: the name is taken by an execution with another input
+    assert!(
+        error.contains(&format!(
+            "execution name {name} is taken by a running execution"
+        )),
+        "{error}"
+    );
+    assert!(error.contains("with another input"), "{error}");
+    assert!(error.contains("pick another --name"), "{error}");
+    // WHEN the review is answered and the same request is started again
+    hitl.ok(&["approve", &email.token]);
+    Sdk::connect(&local).wait_until_done(&execution_arn(&started));
+    let error = hitl.fails(&[
+        "start",
+        "--input",
+        "events/start_execution.json",
+        "--name",
+        name,
+    ]);
+    // THEN the name stays taken by the ended execution
+    assert!(
+        error.contains(&format!(
+            "execution name {name} is taken: its execution ended SUCCEEDED at "
+        )),
+        "{error}"
+    );
+    // AND the commands that act on a review say it has ended
+    let error = hitl.fails(&["cancel", name]);
+    assert!(
+        error.contains(&format!("{name} has already ended (SUCCEEDED)")),
+        "{error}"
+    );
+    let error = hitl.fails(&["reject", "--execution", name]);
+    assert!(
+        error.contains(&format!("execution {name} has ended (SUCCEEDED)")),
+        "{error}"
+    );
+}
+
+#[test]
+fn hitl_commands_name_an_execution_that_does_not_exist() {
+    let local = stack();
+    let hitl = Hitl::new(&local);
+    for command in ["status", "cancel"] {
+        let error = hitl.fails(&[command, "no-such-review"]);
+        assert!(
+            error.contains("no execution no-such-review (looked for arn:aws:states:"),
+            "{command}: {error}"
+        );
+        assert!(error.contains("`hitl pending`"), "{command}: {error}");
+    }
+    let error = hitl.fails(&["approve", "--execution", "no-such-review"]);
+    assert!(error.contains("no execution no-such-review"), "{error}");
 }
 
 // ---- own instances ----

@@ -165,7 +165,8 @@ fn max_results(req: &Value, default: usize) -> Result<usize, ApiError> {
 
 /// The offset a `nextToken` names. Any number parses (a client may send anything), so
 /// callers add to it with `saturating_add`: `off + max` overflowed for
-/// `"nextToken": "18446744073709551615"` (found by the `api_request` fuzz target).
+/// `"nextToken": "18446744073709551615"` (found while writing the `api_request` fuzz
+/// target, by reading this arithmetic: docs/fuzzing.md, bug 3).
 fn page_offset(req: &Value) -> Result<usize, ApiError> {
     match opt_str(req, "nextToken")? {
         None => Ok(0),
@@ -500,8 +501,10 @@ mod tests {
         }
     }
 
-    /// Regression for the `api_request` fuzz target's find: a huge `nextToken` made
-    /// `off + max` overflow (a panic in debug builds) in both paginated listings.
+    /// Regression for bug 3 of docs/fuzzing.md, found while writing the `api_request`
+    /// fuzz target: a huge `nextToken` made `off + max` overflow (a panic in debug
+    /// builds) in both paginated listings. Its inputs, replayed through the target by
+    /// tests/fuzz_replay.rs: fuzz/regressions/api_request/huge-next-token-*.
     #[tokio::test]
     async fn huge_next_token_gives_an_empty_page() {
         let svc = service("token");
