@@ -773,7 +773,7 @@ fn get_item(conn: &Connection, req: &Request<'_>) -> Result<Json, DynamoError> {
     let spec = item_table(conn, req)?;
     let key = req.item("Key")?.ok_or_else(|| missing("key"))?;
     let exprs = parse_expressions(req)?;
-    only_expressions(&exprs, &["ProjectionExpression"], req)?;
+    only_expressions(&exprs, &["ProjectionExpression"])?;
     req.bool("ConsistentRead")?; // every read is consistent here
     let bytes = key_of(&spec, &key)?;
     let item = store::read_item(conn, &spec.name, &bytes.pk, &bytes.sk)?;
@@ -789,13 +789,10 @@ fn get_item(conn: &Connection, req: &Request<'_>) -> Result<Json, DynamoError> {
     })
 }
 
-/// Refuses expressions the operation does not take (DynamoDB's message
-/// names the member, e.g. `Can not use KeyConditionExpression for GetItem`).
-fn only_expressions(
-    exprs: &Expressions,
-    allowed: &[&str],
-    req: &Request<'_>,
-) -> Result<(), DynamoError> {
+/// Refuses expressions the operation does not take, rather than ignoring
+/// them (an ignored condition would be a silently unconditional write). The
+/// SDKs and the CLI cannot send such members, so the wording is ours.
+fn only_expressions(exprs: &Expressions, allowed: &[&str]) -> Result<(), DynamoError> {
     let present = [
         ("ConditionExpression", exprs.condition.is_some()),
         ("UpdateExpression", exprs.update.is_some()),
@@ -805,12 +802,11 @@ fn only_expressions(
     ];
     for (member, is) in present {
         if is && !allowed.contains(&member) {
-            return Err(DynamoError::Serialization(format!(
-                "Unrecognized field name: {member}"
+            return Err(DynamoError::validation(format!(
+                "dynamodb-local: {member} is not a member of this operation's request"
             )));
         }
     }
-    let _ = req;
     Ok(())
 }
 
@@ -819,7 +815,7 @@ fn put_item(conn: &mut Connection, req: &Request<'_>) -> Result<Json, DynamoErro
     let spec = item_table(conn, req)?;
     let item = req.item("Item")?.ok_or_else(|| missing("item"))?;
     let exprs = parse_expressions(req)?;
-    only_expressions(&exprs, &["ConditionExpression"], req)?;
+    only_expressions(&exprs, &["ConditionExpression"])?;
     let return_old = match req.string("ReturnValues")? {
         None | Some("NONE") => false,
         Some("ALL_OLD") => true,
@@ -853,7 +849,7 @@ fn delete_item(conn: &mut Connection, req: &Request<'_>) -> Result<Json, DynamoE
     let spec = item_table(conn, req)?;
     let key = req.item("Key")?.ok_or_else(|| missing("key"))?;
     let exprs = parse_expressions(req)?;
-    only_expressions(&exprs, &["ConditionExpression"], req)?;
+    only_expressions(&exprs, &["ConditionExpression"])?;
     let return_old = match req.string("ReturnValues")? {
         None | Some("NONE") => false,
         Some("ALL_OLD") => true,
@@ -884,7 +880,7 @@ fn update_item(conn: &mut Connection, req: &Request<'_>) -> Result<Json, DynamoE
     let spec = item_table(conn, req)?;
     let key = req.item("Key")?.ok_or_else(|| missing("key"))?;
     let exprs = parse_expressions(req)?;
-    only_expressions(&exprs, &["ConditionExpression", "UpdateExpression"], req)?;
+    only_expressions(&exprs, &["ConditionExpression", "UpdateExpression"])?;
     let return_values = req.string("ReturnValues")?.unwrap_or("NONE");
     if !matches!(
         return_values,
@@ -1069,7 +1065,6 @@ fn query(conn: &Connection, req: &Request<'_>) -> Result<Json, DynamoError> {
             "FilterExpression",
             "ProjectionExpression",
         ],
-        req,
     )?;
     let key = exprs.key.as_ref().ok_or_else(|| {
         DynamoError::validation(
@@ -1166,7 +1161,7 @@ fn scan(conn: &Connection, req: &Request<'_>) -> Result<Json, DynamoError> {
     }
     let spec = item_table(conn, req)?;
     let exprs = parse_expressions(req)?;
-    only_expressions(&exprs, &["FilterExpression", "ProjectionExpression"], req)?;
+    only_expressions(&exprs, &["FilterExpression", "ProjectionExpression"])?;
     let start = start_key(req, &spec)?;
     let mut page = Page::from(req, &exprs)?;
     page.filter = exprs.filter.as_ref();
