@@ -233,3 +233,40 @@ pub(crate) fn table_stats(conn: &Connection, table: &str) -> Result<(i64, i64), 
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_a_new_file_and_refuses_another_programs_database() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        Store::open(dir.path()).unwrap_or_else(|e| panic!("first open: {e}"));
+        // Reopening our own file works.
+        Store::open(dir.path()).unwrap_or_else(|e| panic!("second open: {e}"));
+
+        let other = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let conn =
+            Connection::open(other.path().join(DB_FILE)).unwrap_or_else(|e| panic!("sqlite: {e}"));
+        conn.execute_batch("CREATE TABLE notes (x TEXT);")
+            .unwrap_or_else(|e| panic!("sqlite: {e}"));
+        drop(conn);
+        match Store::open(other.path()) {
+            Err(StoreError::Foreign { found: 0, .. }) => {}
+            other => panic!("a foreign database was opened: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn key_bytes_sort_like_dynamodb_keys() {
+        let n = |s: &str| {
+            Value::N(crate::number::Number::parse(s).unwrap_or_else(|e| panic!("{s}: {e}")))
+        };
+        let numbers = ["-100", "-2.5", "-1", "0", "0.001", "1", "2", "10", "1E+3"];
+        let keys: Vec<Vec<u8>> = numbers.iter().map(|s| key_bytes(&n(s))).collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+        // Strings by UTF-8 bytes, as DynamoDB orders them.
+        assert!(key_bytes(&Value::S("V#a".into())) < key_bytes(&Value::S("V#b".into())));
+        assert!(key_bytes(&Value::S("Z".into())) < key_bytes(&Value::S("a".into())));
+    }
+}

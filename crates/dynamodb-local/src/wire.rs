@@ -108,3 +108,76 @@ fn parse_body(body: &[u8]) -> Result<serde_json::Value, DynamoError> {
     serde_json::from_slice(body)
         .map_err(|e| DynamoError::Serialization(format!("Could not parse the request body: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::Config;
+
+    fn headers(target: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(target) {
+            h.insert("x-amz-target", v);
+        }
+        h
+    }
+
+    async fn call(target: &str, body: &[u8]) -> (u16, serde_json::Value) {
+        let service = Arc::new(
+            Service::in_memory(Config::default()).unwrap_or_else(|e| panic!("in_memory: {e}")),
+        );
+        let response = handle(&service, &headers(target), body).await;
+        let status = response.status().as_u16();
+        assert_eq!(
+            response.headers().get(header::CONTENT_TYPE),
+            Some(&HeaderValue::from_static("application/x-amz-json-1.0"))
+        );
+        let bytes = axum::body::to_bytes(response.into_body(), MAX_BODY_BYTES)
+            .await
+            .unwrap_or_else(|e| panic!("body: {e}"));
+        let json = serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("json: {e}"));
+        (status, json)
+    }
+
+    #[test]
+    fn tells_dynamodb_requests_from_the_other_services() {
+        assert!(is_dynamodb_request(&headers("DynamoDB_20120810.GetItem")));
+        assert!(!is_dynamodb_request(&headers(
+            "AWSStepFunctions.StartExecution"
+        )));
+        assert!(!is_dynamodb_request(&HeaderMap::new()));
+    }
+
+    #[tokio::test]
+    async fn answers_operations_and_protocol_errors() {
+        // An empty body is an empty request: ListTables on no tables.
+        assert_eq!(
+            call("DynamoDB_20120810.ListTables", b"").await,
+            (200, serde_json::json!({"TableNames": []}))
+        );
+        let (status, body) = call("DynamoDB_20120810.ListTables", b"{not json").await;
+        assert_eq!(status, 400);
+        assert_eq!(
+            body["__type"],
+            "com.amazon.coral.service#SerializationException"
+        );
+        assert_eq!(
+            call("DynamoDB_20120810.BatchGetItem", b"{}").await,
+            (
+                400,
+                serde_json::json!({"__type": "com.amazon.coral.service#UnknownOperationException"})
+            )
+        );
+        let (status, body) = call(
+            "DynamoDB_20120810.GetItem",
+            br#"{"TableName": "Nope", "Key": {"pk": {"S": "a"}}}"#,
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert_eq!(
+            body,
+            serde_json::json!({"__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
+                               "message": "Requested resource not found"})
+        );
+    }
+}
