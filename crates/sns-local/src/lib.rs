@@ -8,7 +8,7 @@
 //! - [`router`] / [`handle`] serve SNS's wire protocol on `POST /`: the query
 //!   protocol that aws-sdk-sns and the AWS CLI send (and AWS JSON 1.0 if an SDK
 //!   switches), for `Publish`, `ListTopics`, `ListSubscriptions(ByTopic)`,
-//!   `Get/SetTopicAttributes`, `GetSubscriptionAttributes`, `CreateTopic`,
+//!   `Get/SetTopicAttributes`, `Get/SetSubscriptionAttributes`, `CreateTopic`,
 //!   `DeleteTopic`, `Subscribe`, `ConfirmSubscription` and `Unsubscribe`;
 //!   anything else is `InvalidAction`. [`is_sns_request`] tells SNS requests
 //!   from Step Functions' on a shared port.
@@ -18,6 +18,11 @@
 //!   quoted-printable; `email-json` gets SNS's JSON notification; `lambda`
 //!   goes to [`SnsConfig::with_lambda_invoker`]'s invoker when there is one.
 //!   Other protocols (sqs, http/s, sms, ...) are announced as not delivered locally.
+//! - Subscription filter policies ([`filter`]: `FilterPolicy` and
+//!   `FilterPolicyScope`, set by `Subscribe`'s `Attributes`,
+//!   `SetSubscriptionAttributes` or a template's `AWS::SNS::Subscription`)
+//!   decide which subscriptions get a message, as on SNS; a filtered-out copy
+//!   is [`DeliveryOutcome::FilteredOut`].
 //! - Every subscription is confirmed at once; email ones, and every delivery,
 //!   are announced through [`SnsConfig::announce`] for the terminal.
 //! - [`list_outbox`] and [`read_eml`] read the outbox back (oldest first;
@@ -55,6 +60,7 @@
 
 mod eml;
 mod error;
+pub mod filter;
 mod message;
 mod service;
 mod wire;
@@ -70,6 +76,6 @@ pub use message::{
 };
 pub use service::{
     Announce, Delivery, DeliveryOutcome, LambdaInvoker, PublishOutput, SNS_FROM_ADDRESS,
-    SNS_FROM_NAME, SnsConfig, SnsService, Subscription, TopicSpec,
+    SNS_FROM_NAME, SnsConfig, SnsService, Subscription, SubscriptionSpec, TopicSpec,
 };
 pub use wire::{JSON_TARGET_PREFIX, XML_NAMESPACE, handle, is_sns_request, router};

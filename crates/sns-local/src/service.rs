@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::eml::{Email, write_atomically};
 use crate::error::SnsError;
+use crate::filter::{FilterPolicy, Scope};
 use crate::message::{DEFAULT_EMAIL_SUBJECT, PublishRequest, ValidatedMessage, validate};
 
 /// Receives one line for the terminal (a delivery, an auto-confirmation, a notice).
@@ -127,8 +128,20 @@ pub struct TopicSpec {
     pub arn: String,
     /// `DisplayName`: the email sender's name when set.
     pub display_name: Option<String>,
-    /// `(protocol, endpoint)` pairs, e.g. `("email", "reviewer@example.com")`.
-    pub subscriptions: Vec<(String, String)>,
+    /// The topic's subscriptions.
+    pub subscriptions: Vec<SubscriptionSpec>,
+}
+
+/// A subscription that exists from the start.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SubscriptionSpec {
+    /// `email`, `email-json`, `lambda`, ...
+    pub protocol: String,
+    /// Address, function ARN, ...
+    pub endpoint: String,
+    /// Subscription attributes, as `SetSubscriptionAttributes` takes them
+    /// (`FilterPolicy`, `FilterPolicyScope`, `RawMessageDelivery`).
+    pub attributes: BTreeMap<String, String>,
 }
 
 impl TopicSpec {
@@ -148,8 +161,29 @@ impl TopicSpec {
         protocol: impl Into<String>,
         endpoint: impl Into<String>,
     ) -> Self {
-        self.subscriptions.push((protocol.into(), endpoint.into()));
+        self.subscriptions.push(SubscriptionSpec {
+            protocol: protocol.into(),
+            endpoint: endpoint.into(),
+            attributes: BTreeMap::new(),
+        });
         self
+    }
+
+    /// Adds a subscription with attributes, checked as `Subscribe` checks
+    /// them (a template's `FilterPolicy` that SNS would refuse is refused here).
+    pub fn with_subscription_attributes(
+        mut self,
+        protocol: impl Into<String>,
+        endpoint: impl Into<String>,
+        attributes: BTreeMap<String, String>,
+    ) -> Result<Self, SnsError> {
+        check_subscription_attributes(&attributes)?;
+        self.subscriptions.push(SubscriptionSpec {
+            protocol: protocol.into(),
+            endpoint: endpoint.into(),
+            attributes,
+        });
+        Ok(self)
     }
 }
 
@@ -166,6 +200,80 @@ pub struct Subscription {
     pub endpoint: String,
     /// Owning account.
     pub owner: String,
+    /// Attributes set by `Subscribe` or `SetSubscriptionAttributes`
+    /// (`FilterPolicy`, `FilterPolicyScope`, `RawMessageDelivery`, ...).
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl Subscription {
+    /// The subscription's filter policy, if it has one. Policies are checked
+    /// when set, so one that no longer parses (never expected) filters
+    /// everything out rather than leaking messages.
+    fn filter(&self) -> Option<Result<FilterPolicy, String>> {
+        let text = self.attributes.get("FilterPolicy")?;
+        if text.trim().is_empty() {
+            return None;
+        }
+        let scope = self
+            .attributes
+            .get("FilterPolicyScope")
+            .map_or(Ok(Scope::default()), |s| Scope::parse(s));
+        Some(scope.and_then(|scope| FilterPolicy::parse(text, scope)))
+    }
+
+    /// Whether this subscription receives a message.
+    fn accepts(&self, request: &PublishRequest) -> bool {
+        match self.filter() {
+            None => true,
+            Some(Ok(policy)) => policy.matches(&request.message_attributes, &request.message),
+            Some(Err(reason)) => {
+                tracing::warn!(subscription = %self.subscription_arn, %reason, "filter policy does not parse; message filtered out");
+                false
+            }
+        }
+    }
+}
+
+/// The subscription attributes SNS lets a caller set.
+const SUBSCRIPTION_ATTRIBUTES: [&str; 7] = [
+    "DeliveryPolicy",
+    "FilterPolicy",
+    "FilterPolicyScope",
+    "RawMessageDelivery",
+    "RedrivePolicy",
+    "SubscriptionRoleArn",
+    "ReplayPolicy",
+];
+
+/// Checks attributes as `Subscribe` and `SetSubscriptionAttributes` do.
+fn check_subscription_attributes(attributes: &BTreeMap<String, String>) -> Result<(), SnsError> {
+    for name in attributes.keys() {
+        if !SUBSCRIPTION_ATTRIBUTES.contains(&name.as_str()) {
+            return Err(SnsError::invalid(&format!(
+                "Attributes Reason: Unknown attribute {name}; settable: {}",
+                SUBSCRIPTION_ATTRIBUTES.join(", ")
+            )));
+        }
+    }
+    let scope = match attributes.get("FilterPolicyScope") {
+        None => Scope::default(),
+        Some(text) => Scope::parse(text).map_err(|reason| SnsError::invalid(&reason))?,
+    };
+    if let Some(policy) = attributes
+        .get("FilterPolicy")
+        .filter(|p| !p.trim().is_empty())
+    {
+        FilterPolicy::parse(policy, scope)
+            .map_err(|reason| SnsError::invalid(&format!("FilterPolicy: {reason}")))?;
+    }
+    if let Some(raw) = attributes.get("RawMessageDelivery")
+        && !matches!(raw.as_str(), "true" | "false")
+    {
+        return Err(SnsError::invalid(&format!(
+            "Attributes Reason: RawMessageDelivery: Invalid value [{raw}]. Must be true or false."
+        )));
+    }
+    Ok(())
 }
 
 /// What happened to one subscription's copy of a message.
@@ -179,6 +287,8 @@ pub enum DeliveryOutcome {
     NotDeliveredLocally,
     /// Writing failed; the publish still succeeded, as SNS delivers after accepting.
     Failed(String),
+    /// The subscription's filter policy did not match the message.
+    FilteredOut,
 }
 
 /// One subscription's delivery of a published message.
@@ -264,9 +374,15 @@ impl SnsService {
                     }),
                 }
             }
-            for (protocol, endpoint) in spec.subscriptions {
-                // The spec is ours, not a request: add it as given, without Subscribe's checks.
-                service.add_subscription(&spec.arn, &protocol, &endpoint);
+            for subscription in spec.subscriptions {
+                // The spec is ours, not a request: add it as given (its attributes
+                // were checked by `TopicSpec::with_subscription_attributes`).
+                service.add_subscription(
+                    &spec.arn,
+                    &subscription.protocol,
+                    &subscription.endpoint,
+                    subscription.attributes,
+                );
             }
         }
         service
@@ -351,7 +467,12 @@ impl SnsService {
         }
         let mut deliveries = Vec::with_capacity(subscriptions.len());
         for (index, subscription) in subscriptions.iter().enumerate() {
-            let outcome = self.deliver(&context, subscription, index + 1).await;
+            let outcome = if subscription.accepts(&request) {
+                self.deliver(&context, subscription, index + 1).await
+            } else {
+                tracing::debug!(subscription = %subscription.subscription_arn, message_id = %message_id, "filtered out");
+                DeliveryOutcome::FilteredOut
+            };
             deliveries.push(Delivery {
                 subscription_arn: subscription.subscription_arn.clone(),
                 protocol: subscription.protocol.clone(),
@@ -581,12 +702,14 @@ impl SnsService {
     }
 
     /// `Subscribe`: confirmed at once (locally there is no confirmation email),
-    /// and announced; subscribing the same endpoint twice returns the same ARN.
+    /// and announced; subscribing the same endpoint twice returns the same ARN,
+    /// unless the attributes differ, which SNS refuses.
     pub fn subscribe(
         &self,
         topic_arn: &str,
         protocol: &str,
         endpoint: &str,
+        attributes: BTreeMap<String, String>,
     ) -> Result<String, SnsError> {
         TopicArn::parse(topic_arn).ok_or_else(|| SnsError::invalid("TopicArn"))?;
         if !PROTOCOLS.contains(&protocol) {
@@ -597,6 +720,7 @@ impl SnsService {
         if protocol.starts_with("email") && !endpoint.contains('@') {
             return Err(SnsError::invalid("Email address"));
         }
+        check_subscription_attributes(&attributes)?;
         {
             let state = self.lock();
             state.topic(topic_arn)?;
@@ -605,19 +729,31 @@ impl SnsService {
                     && subscription.protocol == protocol
                     && subscription.endpoint == endpoint
             }) {
+                if existing.attributes != attributes {
+                    return Err(SnsError::invalid(
+                        "Subscription already exists with different attributes",
+                    ));
+                }
                 return Ok(existing.subscription_arn.clone());
             }
         }
-        Ok(self.add_subscription(topic_arn, protocol, endpoint))
+        Ok(self.add_subscription(topic_arn, protocol, endpoint, attributes))
     }
 
-    fn add_subscription(&self, topic_arn: &str, protocol: &str, endpoint: &str) -> String {
+    fn add_subscription(
+        &self,
+        topic_arn: &str,
+        protocol: &str,
+        endpoint: &str,
+        attributes: BTreeMap<String, String>,
+    ) -> String {
         let subscription = Subscription {
             subscription_arn: format!("{topic_arn}:{}", Uuid::new_v4()),
             topic_arn: topic_arn.to_owned(),
             protocol: protocol.to_owned(),
             endpoint: endpoint.to_owned(),
             owner: owner_of(topic_arn, &self.config.account_id),
+            attributes,
         };
         let arn = subscription.subscription_arn.clone();
         let topic_name = topic_arn.rsplit(':').next().unwrap_or(topic_arn).to_owned();
@@ -677,7 +813,7 @@ impl SnsService {
             .iter()
             .find(|subscription| subscription.subscription_arn == subscription_arn)
             .ok_or_else(|| SnsError::NotFound("Subscription does not exist".to_owned()))?;
-        Ok(BTreeMap::from([
+        let mut attributes = BTreeMap::from([
             (
                 "SubscriptionArn".to_owned(),
                 subscription.subscription_arn.clone(),
@@ -689,7 +825,52 @@ impl SnsService {
             ("PendingConfirmation".to_owned(), "false".to_owned()),
             ("ConfirmationWasAuthenticated".to_owned(), "true".to_owned()),
             ("RawMessageDelivery".to_owned(), "false".to_owned()),
-        ]))
+        ]);
+        attributes.extend(
+            subscription
+                .attributes
+                .iter()
+                .filter(|(_, value)| !value.is_empty())
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        // SNS reports the scope of a policy, the default one included.
+        if attributes.contains_key("FilterPolicy") {
+            attributes
+                .entry("FilterPolicyScope".to_owned())
+                .or_insert_with(|| Scope::default().as_str().to_owned());
+        } else {
+            attributes.remove("FilterPolicyScope");
+        }
+        Ok(attributes)
+    }
+
+    /// `SetSubscriptionAttributes`: an empty `FilterPolicy` removes the policy.
+    pub fn set_subscription_attribute(
+        &self,
+        subscription_arn: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<(), SnsError> {
+        if !SUBSCRIPTION_ATTRIBUTES.contains(&name) {
+            return Err(SnsError::invalid("AttributeName"));
+        }
+        let mut state = self.lock();
+        let subscription = state
+            .subscriptions
+            .iter_mut()
+            .find(|subscription| subscription.subscription_arn == subscription_arn)
+            .ok_or_else(|| SnsError::NotFound("Subscription does not exist".to_owned()))?;
+        let mut attributes = subscription.attributes.clone();
+        attributes.insert(name.to_owned(), value.to_owned());
+        if attributes
+            .get("FilterPolicy")
+            .is_none_or(|p| p.trim().is_empty())
+        {
+            attributes.remove("FilterPolicy");
+        }
+        check_subscription_attributes(&attributes)?;
+        subscription.attributes = attributes;
+        Ok(())
     }
 }
 
@@ -990,7 +1171,7 @@ mod tests {
     async fn email_json_gets_the_notification_document() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (sns, _) = service(dir.path());
-        sns.subscribe(TOPIC, "email-json", "robot@example.com")
+        sns.subscribe(TOPIC, "email-json", "robot@example.com", BTreeMap::new())
             .expect("subscribe");
         let output = sns
             .publish(PublishRequest {
@@ -1194,10 +1375,10 @@ mod tests {
             "Invalid parameter: Topic Name"
         );
         let first = sns
-            .subscribe(&arn, "email", "a@example.com")
+            .subscribe(&arn, "email", "a@example.com", BTreeMap::new())
             .expect("subscribe");
         assert_eq!(
-            sns.subscribe(&arn, "email", "a@example.com")
+            sns.subscribe(&arn, "email", "a@example.com", BTreeMap::new())
                 .expect("again"),
             first
         );
@@ -1207,7 +1388,7 @@ mod tests {
             first
         );
         assert_eq!(
-            sns.subscribe(&arn, "carrier-pigeon", "x")
+            sns.subscribe(&arn, "carrier-pigeon", "x", BTreeMap::new())
                 .expect_err("protocol")
                 .to_string(),
             "Invalid parameter: Amazon SNS does not support this protocol string: carrier-pigeon"

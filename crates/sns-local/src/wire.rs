@@ -297,6 +297,14 @@ async fn dispatch(service: &SnsService, action: &str, params: &Params) -> Result
             service
                 .subscription_attributes(params.required("SubscriptionArn", "subscriptionArn")?)?,
         )),
+        "SetSubscriptionAttributes" => {
+            service.set_subscription_attribute(
+                params.required("SubscriptionArn", "subscriptionArn")?,
+                params.required("AttributeName", "attributeName")?,
+                params.get("AttributeValue").unwrap_or_default(),
+            )?;
+            Ok(Output::Empty)
+        }
         "CreateTopic" => Ok(Output::TopicArn(service.create_topic(
             params.required("Name", "name")?,
             params.string_map("Attributes"),
@@ -312,6 +320,7 @@ async fn dispatch(service: &SnsService, action: &str, params: &Params) -> Result
                 topic_arn()?,
                 protocol,
                 endpoint,
+                params.string_map("Attributes"),
             )?))
         }
         "ConfirmSubscription" => Ok(Output::SubscriptionArn(

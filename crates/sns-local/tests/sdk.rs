@@ -437,3 +437,138 @@ async fn a_shared_port_routes_sns_and_step_functions_apart() {
         .expect("sfn");
     assert_eq!(other.text().await.expect("body"), "step functions");
 }
+
+/// Per-reviewer delivery (docs/approval-policies.md): one subscription per
+/// address, each filtered on the `reviewer` message attribute, so no reviewer
+/// receives another's message.
+#[tokio::test]
+async fn filter_policies_deliver_each_message_to_the_matching_subscription_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let local = local(dir.path());
+    let client = sdk_client(serve(router(Arc::clone(&local.service))).await);
+    let topic = client
+        .create_topic()
+        .name("reviews")
+        .send()
+        .await
+        .expect("create")
+        .topic_arn()
+        .expect("arn")
+        .to_owned();
+    let mut arns = Vec::new();
+    for address in ["a@example.com", "b@example.com"] {
+        let subscribed = client
+            .subscribe()
+            .topic_arn(&topic)
+            .protocol("email")
+            .endpoint(address)
+            .attributes("FilterPolicy", format!(r#"{{"reviewer": ["{address}"]}}"#))
+            .send()
+            .await
+            .expect("subscribe with a filter policy");
+        arns.push(subscribed.subscription_arn().expect("arn").to_owned());
+    }
+    let reviewer = |address: &str| {
+        MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(address)
+            .build()
+            .expect("attribute")
+    };
+
+    // GIVEN two filtered subscriptions, WHEN a message names b, THEN only b gets it.
+    client
+        .publish()
+        .topic_arn(&topic)
+        .subject("For b")
+        .message("only b")
+        .message_attributes("reviewer", reviewer("b@example.com"))
+        .send()
+        .await
+        .expect("publish");
+    // WHEN a message names nobody, THEN nobody gets it.
+    client
+        .publish()
+        .topic_arn(&topic)
+        .message("nobody")
+        .send()
+        .await
+        .expect("publish without attributes");
+    let files = outbox(&local.service);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let email = read_eml(&files[0]).expect("eml");
+    assert_eq!(email.header("To"), Some("b@example.com"));
+
+    // The policy reads back with its scope, as SNS reports it.
+    let attributes = client
+        .get_subscription_attributes()
+        .subscription_arn(&arns[0])
+        .send()
+        .await
+        .expect("attributes");
+    let attributes = attributes.attributes().expect("attributes");
+    assert_eq!(
+        attributes.get("FilterPolicy").map(String::as_str),
+        Some(r#"{"reviewer": ["a@example.com"]}"#)
+    );
+    assert_eq!(
+        attributes.get("FilterPolicyScope").map(String::as_str),
+        Some("MessageAttributes")
+    );
+
+    // A policy SNS would refuse is refused, and the old one stays.
+    let refused = client
+        .set_subscription_attributes()
+        .subscription_arn(&arns[0])
+        .attribute_name("FilterPolicy")
+        .attribute_value(r#"{"reviewer": "a@example.com"}"#)
+        .send()
+        .await
+        .expect_err("a policy value must be an array");
+    let service_error = refused.into_service_error();
+    assert!(
+        service_error.is_invalid_parameter_exception(),
+        "{service_error:?}"
+    );
+    assert!(
+        service_error
+            .meta()
+            .message()
+            .is_some_and(|m| m.starts_with("Invalid parameter: FilterPolicy: ")),
+        "{service_error:?}"
+    );
+    // Subscribing again with other attributes is refused, as SNS does.
+    let again = client
+        .subscribe()
+        .topic_arn(&topic)
+        .protocol("email")
+        .endpoint("a@example.com")
+        .send()
+        .await
+        .expect_err("same endpoint, different attributes");
+    assert!(
+        again.into_service_error().is_invalid_parameter_exception(),
+        "subscribe again"
+    );
+
+    // WHEN the policy is removed (an empty value), THEN a gets every message.
+    client
+        .set_subscription_attributes()
+        .subscription_arn(&arns[0])
+        .attribute_name("FilterPolicy")
+        .attribute_value("")
+        .send()
+        .await
+        .expect("remove the policy");
+    client
+        .publish()
+        .topic_arn(&topic)
+        .message("everyone unfiltered")
+        .send()
+        .await
+        .expect("publish");
+    let files = outbox(&local.service);
+    assert_eq!(files.len(), 2, "{files:?}");
+    let email = read_eml(&files[1]).expect("eml");
+    assert_eq!(email.header("To"), Some("a@example.com"));
+}
