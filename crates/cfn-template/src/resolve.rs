@@ -73,7 +73,7 @@ impl Identity {
     }
 }
 
-fn intrinsic(v: &Value) -> Option<(&str, &Value)> {
+pub(crate) fn intrinsic(v: &Value) -> Option<(&str, &Value)> {
     let map = v.as_object()?;
     if map.len() != 1 {
         return None;
@@ -658,8 +658,9 @@ impl Resolver<'_> {
             "AWS::DynamoDB::Table" => {
                 let name = name_prop("TableName")?.unwrap_or_else(|| generated(255));
                 let arn = env.arn("dynamodb", &format!("table/{name}"));
+                // Local mode serves the table but not its stream; the ARN is a placeholder.
                 let stream = format!("{arn}/stream/1970-01-01T00:00:00.000");
-                skipped(
+                known(
                     name.clone(),
                     name,
                     vec![("Arn", arn), ("StreamArn", stream)],

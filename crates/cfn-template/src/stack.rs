@@ -8,8 +8,9 @@ use serde_json::{Map, Value};
 
 use crate::env::LocalEnvironment;
 use crate::model::{
-    Function, FunctionCode, FunctionEvent, HttpApi, HttpRoute, Notice, Output, SkippedResource,
-    Stack, StateMachine, StateMachineType, Subscription, Topic, TopicSubscription,
+    Function, FunctionCode, FunctionEvent, HttpApi, HttpRoute, KeyElement, Notice, Output,
+    SkippedResource, Stack, StateMachine, StateMachineType, Subscription, Table, Topic,
+    TopicSubscription,
 };
 use crate::params::{self, ParamValue, ParameterOverrides, scalar_string};
 use crate::policy::{self, Implicit, Policy};
@@ -132,6 +133,8 @@ impl<'a> Loader<'a> {
         }
 
         self.check_all_references(&r, &conditions)?;
+        let mut rule_notices = Vec::new();
+        crate::rules::check(&r, &section(self.root, "Rules")?, &mut rule_notices)?;
 
         let mut stack = Stack {
             env: self.env.clone(),
@@ -158,6 +161,7 @@ impl<'a> Loader<'a> {
             topics: Vec::new(),
             subscriptions: Vec::new(),
             http_apis: Vec::new(),
+            tables: Vec::new(),
             skipped: Vec::new(),
             outputs: Vec::new(),
             notices: self
@@ -169,6 +173,7 @@ impl<'a> Loader<'a> {
                 })
                 .collect(),
         };
+        stack.notices.extend(rule_notices);
 
         for (id, resource) in &self.resources {
             let ty = resource_type(id, resource)?;
@@ -189,6 +194,7 @@ impl<'a> Loader<'a> {
                     | "AWS::SNS::Topic"
                     | "AWS::SNS::Subscription"
                     | "AWS::Serverless::HttpApi"
+                    | "AWS::DynamoDB::Table"
             );
             if !understood {
                 stack.skipped.push(SkippedResource {
@@ -232,6 +238,7 @@ impl<'a> Loader<'a> {
                 }
                 "AWS::SNS::Topic" => stack.topics.push(topic(&r, &res)?),
                 "AWS::SNS::Subscription" => stack.subscriptions.push(subscription(&res)?),
+                "AWS::DynamoDB::Table" => stack.tables.push(table(&r, &res)?),
                 _ => stack.http_apis.push(self.http_api(&r, &res)?),
             }
         }
@@ -751,6 +758,7 @@ fn sns_event_subscriptions(stack: &mut Stack) -> Result<(), TemplateError> {
                 endpoint: f.arn.clone(),
                 raw_message_delivery: false,
                 filter_policy: p.get("FilterPolicy").cloned(),
+                filter_policy_scope: p.get("FilterPolicyScope").and_then(scalar_string),
                 properties: p.clone(),
             });
         }
@@ -892,6 +900,8 @@ fn topic(r: &Resolver<'_>, res: &Res<'_>) -> Result<Topic, TemplateError> {
             subscriptions.push(TopicSubscription {
                 protocol: field("Protocol")?,
                 endpoint: field("Endpoint")?,
+                filter_policy: None,
+                filter_policy_scope: None,
             });
         }
     }
@@ -914,7 +924,143 @@ fn subscription(res: &Res<'_>) -> Result<Subscription, TemplateError> {
         protocol: res.req_string("Protocol")?,
         endpoint: res.opt_string("Endpoint")?.unwrap_or_default(),
         raw_message_delivery: res.opt_bool("RawMessageDelivery")?,
-        filter_policy: res.props.get("FilterPolicy").cloned(),
+        filter_policy: match res.props.get("FilterPolicy") {
+            None => None,
+            Some(policy @ Value::Object(_)) => Some(policy.clone()),
+            // CloudFormation also takes the policy as a string of JSON.
+            Some(Value::String(text)) => Some(
+                serde_json::from_str::<Value>(text)
+                    .ok()
+                    .filter(Value::is_object)
+                    .ok_or_else(|| {
+                        res.err(
+                            "FilterPolicy",
+                            "must be a JSON object (or a string holding one)",
+                        )
+                    })?,
+            ),
+            Some(_) => {
+                return Err(res.err(
+                    "FilterPolicy",
+                    "must be a JSON object (or a string holding one)",
+                ));
+            }
+        },
+        filter_policy_scope: match res.opt_string("FilterPolicyScope")? {
+            None => None,
+            Some(scope) if scope == "MessageAttributes" || scope == "MessageBody" => Some(scope),
+            Some(other) => {
+                return Err(res.err(
+                    "FilterPolicyScope",
+                    format!("{other} is not a scope: use MessageAttributes or MessageBody"),
+                ));
+            }
+        },
+        properties: res.props.clone(),
+    })
+}
+
+/// An `AWS::DynamoDB::Table`, checked as CloudFormation and DynamoDB check it
+/// (`AWS::DynamoDB::Table` in the CloudFormation template reference;
+/// DynamoDB `CreateTable`: one HASH key, then at most one RANGE key, each
+/// defined in `AttributeDefinitions` as S, N or B).
+fn table(r: &Resolver<'_>, res: &Res<'_>) -> Result<Table, TemplateError> {
+    let identity = r
+        .identity(res.id)
+        .map_err(|e| TemplateError::resource(res.id, Some("TableName"), e.0))?;
+    let list = |key: &str| -> Result<&Vec<Value>, TemplateError> {
+        res.props
+            .get(key)
+            .and_then(Value::as_array)
+            .ok_or_else(|| res.err(key, "missing: a list is required"))
+    };
+    let mut attribute_definitions = Vec::new();
+    for (i, def) in list("AttributeDefinitions")?.iter().enumerate() {
+        let field = |k: &str| {
+            def.get(k)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    res.err(
+                        "AttributeDefinitions",
+                        format!("entry {i} needs {k} (a string)"),
+                    )
+                })
+        };
+        let (name, ty) = (field("AttributeName")?, field("AttributeType")?);
+        if !matches!(ty.as_str(), "S" | "N" | "B") {
+            return Err(res.err(
+                "AttributeDefinitions",
+                format!("{name}: AttributeType {ty} is not S, N or B"),
+            ));
+        }
+        attribute_definitions.push((name, ty));
+    }
+    let mut key_schema = Vec::new();
+    for (i, key) in list("KeySchema")?.iter().enumerate() {
+        let field = |k: &str| {
+            key.get(k)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| res.err("KeySchema", format!("entry {i} needs {k} (a string)")))
+        };
+        key_schema.push(KeyElement {
+            attribute_name: field("AttributeName")?,
+            key_type: field("KeyType")?,
+        });
+    }
+    let types: Vec<&str> = key_schema.iter().map(|k| k.key_type.as_str()).collect();
+    if !matches!(types.as_slice(), ["HASH"] | ["HASH", "RANGE"]) {
+        return Err(res.err(
+            "KeySchema",
+            format!("must be one HASH key, optionally followed by one RANGE key; got {types:?}"),
+        ));
+    }
+    for key in &key_schema {
+        if !attribute_definitions
+            .iter()
+            .any(|(name, _)| *name == key.attribute_name)
+        {
+            return Err(res.err(
+                "AttributeDefinitions",
+                format!("the key attribute {} is not defined", key.attribute_name),
+            ));
+        }
+    }
+    let billing_mode = res
+        .opt_string("BillingMode")?
+        .unwrap_or_else(|| "PROVISIONED".to_owned());
+    match billing_mode.as_str() {
+        "PAY_PER_REQUEST" => {}
+        "PROVISIONED" if res.props.contains_key("ProvisionedThroughput") => {}
+        "PROVISIONED" => {
+            return Err(res.err(
+                "ProvisionedThroughput",
+                "required unless BillingMode is PAY_PER_REQUEST",
+            ));
+        }
+        other => {
+            return Err(res.err(
+                "BillingMode",
+                format!("{other} is not PAY_PER_REQUEST or PROVISIONED"),
+            ));
+        }
+    }
+    let ttl_attribute = res
+        .props
+        .get("TimeToLiveSpecification")
+        .filter(|ttl| ttl.get("Enabled").and_then(scalar_string).as_deref() == Some("true"))
+        .and_then(|ttl| ttl.get("AttributeName"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Ok(Table {
+        logical_id: res.id.to_owned(),
+        arn: identity.attr("Arn").map(str::to_owned).unwrap_or_default(),
+        name: identity.name,
+        key_schema,
+        attribute_definitions,
+        billing_mode,
+        ttl_attribute,
         properties: res.props.clone(),
     })
 }
