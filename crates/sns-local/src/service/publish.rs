@@ -18,7 +18,7 @@ use crate::message::{DEFAULT_EMAIL_SUBJECT, PublishRequest, validate};
 pub enum DeliveryOutcome {
     /// Written to this `.eml` file.
     Written(PathBuf),
-    /// Handed to the [`LambdaInvoker`] (which runs on its own task).
+    /// Handed to the [`LambdaInvoker`](super::LambdaInvoker) (which runs on its own task).
     Invoked,
     /// The protocol is not delivered locally (only announced).
     NotDeliveredLocally,
