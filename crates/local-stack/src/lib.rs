@@ -17,8 +17,17 @@
 //! `AWS_ENDPOINT_URL` pointing at this port, so their AWS SDK calls (SNS) stay
 //! local. Everything durable lives in the state directory: restarting on the
 //! same directory resumes waiting reviews with their task tokens.
+//!
+//! Startup, in order: the port is bound (a taken port fails at once, not after
+//! a build), the state directory is locked (`sfn_local::lock`: a second server
+//! on it fails at once, naming the first one's pid), then the template is read
+//! and the functions built. Until everything is up, every request is answered
+//! at once with HTTP 503 naming what local mode waits for ([`gate`]), instead
+//! of hanging in the listen backlog; [`LocalStack::start`] returns when the
+//! port serves the real services.
 
 mod build;
+mod gate;
 mod http_api;
 mod integrations;
 
@@ -35,6 +44,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use cfn_template::{LocalEnvironment, ParameterOverrides, Stack};
 use lambda_local::{FunctionSpec, HostConfig, LambdaHost, LogFormat, OutputSink};
+use sfn_local::StateDirLock;
 use sns_local::{SnsConfig, SnsService, TopicSpec};
 use tower::ServiceExt as _;
 
@@ -63,6 +73,11 @@ pub struct Options {
     /// not overridden, so a first local run needs no flags (e.g. a reviewer
     /// address: locally, email only lands in the outbox).
     pub local_defaults: Vec<(String, String)>,
+    /// Packages to select with the functions' own when building them, if their
+    /// workspace has them: the caller's package (`hitl`), so cargo resolves the
+    /// same features as the caller's own build and reuses its artifacts instead
+    /// of compiling the shared dependencies again (see `build.rs`).
+    pub build_with: Vec<String>,
 }
 
 /// Why local mode could not start. Each message says what to do.
@@ -81,6 +96,8 @@ pub enum LocalError {
     },
     #[error("cannot use the state directory {dir}: {detail}")]
     State { dir: PathBuf, detail: String },
+    #[error(transparent)]
+    Locked(#[from] sfn_local::LockError),
     #[error("cannot start the functions: {0}")]
     Functions(String),
     #[error("state machine {name}: {detail}")]
@@ -107,23 +124,29 @@ pub struct Summary {
     pub notices: Vec<String>,
 }
 
-/// Local mode, started and ready to serve.
+/// Local mode, started and serving.
 pub struct LocalStack {
-    listener: tokio::net::TcpListener,
+    gate: gate::Gate,
+    timers: tokio::task::JoinHandle<()>,
     sfn: Arc<sfn_local::Service>,
-    sns: Arc<SnsService>,
     lambda: LambdaHost,
     summary: Summary,
     stack: Stack,
+    /// Held while serving: one server per state directory.
+    _lock: StateDirLock,
 }
 
 impl LocalStack {
-    /// Reads the template, builds the functions, and opens every service.
-    /// `announce` receives the terminal lines of SNS deliveries; function
-    /// output goes to stderr prefixed with the function name.
+    /// Binds the port, locks the state directory, reads the template, builds
+    /// the functions, opens every service, and returns once the port serves
+    /// them. `announce` receives the terminal lines of SNS deliveries,
+    /// `report` the startup's progress lines (what it builds, how far, whether
+    /// it reused the last build); function output goes to stderr prefixed with
+    /// the function name.
     pub async fn start(
         options: Options,
         announce: impl Fn(&str) + Send + Sync + 'static,
+        report: impl Fn(&str) + Send + Sync + 'static,
     ) -> Result<Self, LocalError> {
         let listener = tokio::net::TcpListener::bind(options.addr)
             .await
@@ -133,6 +156,11 @@ impl LocalStack {
             })?;
         let addr = listener.local_addr().map_err(LocalError::Serve)?;
         let endpoint_url = format!("http://{addr}");
+        // Before the build: a second server on this directory must fail in
+        // seconds, not after minutes of compiling.
+        let lock = StateDirLock::acquire(&options.state_dir)?;
+        // From here on, requests get a 503 saying what startup waits for.
+        let gate = gate::Gate::open(listener, "reading the template");
 
         let environment = LocalEnvironment::new(&options.stack_name)
             .with_region(LOCAL_REGION)
@@ -140,17 +168,31 @@ impl LocalStack {
             .with_http_api_url(&endpoint_url);
         let (stack, defaulted) = load(&options, &environment)?;
 
-        std::fs::create_dir_all(&options.state_dir).map_err(|error| LocalError::State {
-            dir: options.state_dir.clone(),
-            detail: error.to_string(),
-        })?;
         let outbox = options.state_dir.join("outbox");
         let sns = Arc::new(SnsService::new(
             SnsConfig::new(&outbox, LOCAL_REGION, LOCAL_ACCOUNT).with_announce(announce),
             topics(&stack),
         ));
 
-        let built = build::functions(&stack, options.build, options.release).await?;
+        gate.set_phase(if options.build {
+            "building the functions"
+        } else {
+            "finding the functions' executables"
+        });
+        let progress = {
+            let gate = gate.clone_phase();
+            move |line: &str| {
+                gate.set(format!("building the functions ({})", line.trim()));
+                report(line);
+            }
+        };
+        let plan = build::BuildPlan {
+            build: options.build,
+            release: options.release,
+            build_with: &options.build_with,
+        };
+        let built = build::functions(&stack, &plan, &progress).await?;
+        gate.set_phase("starting the functions");
         let specs = built
             .iter()
             .map(|built| {
@@ -172,6 +214,7 @@ impl LocalStack {
         let lambda = LambdaHost::start(specs, host_config)
             .map_err(|error| LocalError::Functions(error.to_string()))?;
 
+        gate.set_phase("opening the state directory");
         let integrations: Vec<Arc<dyn Integration>> = vec![
             Arc::new(integrations::LambdaIntegration {
                 host: lambda.clone(),
@@ -192,11 +235,30 @@ impl LocalStack {
             dir: options.state_dir.clone(),
             detail: error.to_string(),
         })?;
+        gate.set_phase("creating the state machines");
         let mut state_machines = Vec::new();
         for machine in &stack.state_machines {
             let arn = create_or_update(&sfn, machine).await?;
             state_machines.push((machine.logical_id.clone(), arn));
         }
+
+        // Ready: the real services answer from now on. Before the tasks in flight
+        // are invoked again, since those functions call back on this port.
+        let shared = Shared {
+            sfn: sfn_local::api::router(Arc::clone(&sfn)),
+            sns: Arc::clone(&sns),
+        };
+        let apis = http_api::HttpApis {
+            routes: Arc::new(routes(&stack)),
+            lambda: lambda.clone(),
+        };
+        let app = Router::new()
+            .route("/", post(dispatch))
+            .with_state(shared)
+            .merge(lambda.router())
+            .fallback_service(Router::new().fallback(http_api::handle).with_state(apis));
+        gate.ready(app);
+        let timers = tokio::spawn(Arc::clone(&sfn).run_timers());
 
         let mut notices: Vec<String> = defaulted;
         notices.extend(stack.notices.iter().map(ToString::to_string));
@@ -242,12 +304,13 @@ impl LocalStack {
             notices,
         };
         Ok(Self {
-            listener,
+            gate,
+            timers,
             sfn,
-            sns,
             lambda,
             summary,
             stack,
+            _lock: lock,
         })
     }
 
@@ -266,28 +329,20 @@ impl LocalStack {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), LocalError> {
-        let timers = tokio::spawn(Arc::clone(&self.sfn).run_timers());
-        let shared = Shared {
-            sfn: sfn_local::api::router(Arc::clone(&self.sfn)),
-            sns: Arc::clone(&self.sns),
-        };
-        let apis = http_api::HttpApis {
-            routes: Arc::new(routes(&self.stack)),
-            lambda: self.lambda.clone(),
-        };
-        let app = Router::new()
-            .route("/", post(dispatch))
-            .with_state(shared)
-            .merge(self.lambda.router())
-            .fallback_service(Router::new().fallback(http_api::handle).with_state(apis));
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(LocalError::Serve);
+        let Self {
+            gate,
+            timers,
+            sfn,
+            lambda,
+            _lock: lock,
+            ..
+        } = self;
+        let served = gate.serve_until(shutdown).await;
         timers.abort();
-        self.lambda.shutdown().await;
-        self.sfn.close();
+        lambda.shutdown().await;
+        sfn.close();
+        // Released only once the store is closed.
+        drop(lock);
         served
     }
 }
