@@ -92,6 +92,9 @@ fn print_summary(stack_name: &str, summary: &local_stack::Summary, profile: &str
     for (id, name) in &summary.functions {
         note!("  function       {id}  {name}");
     }
+    for (id, name) in &summary.tables {
+        note!("  dynamodb table {id}  {name}");
+    }
     for route in &summary.routes {
         note!("  http route     {route}");
     }
