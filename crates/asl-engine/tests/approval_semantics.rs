@@ -95,7 +95,7 @@ fn review(hold: bool) -> Definition {
     if let (Some(r), Value::Object(a)) = (read.as_object_mut(), after_read) {
         r.extend(a);
     }
-    def(json!({"StartAt": "Collect Votes", "States": {
+    let mut machine = json!({"StartAt": "Collect Votes", "States": {
         "Collect Votes": {"Type": "Parallel", "End": true,
             "Catch": [{"ErrorEquals": ["ReviewDecided"], "ResultPath": "$.ended",
                        "Next": "Read Decision"}],
@@ -125,9 +125,13 @@ fn review(hold: bool) -> Definition {
                                    "Next": "Wait For Timer"}],
                         "TimeoutSecondsPath": "$.next.remainingSeconds"})),
                     "Timer Decided": decided}}]},
-        "Read Decision": read,
-        "Hold": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
-                 "Parameters": {"token.$": "$$.Task.Token"}, "End": true}}}))
+        "Read Decision": read}});
+    if hold {
+        machine["States"]["Hold"] = json!({"Type": "Task",
+            "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+            "Parameters": {"token.$": "$$.Task.Token"}, "End": true});
+    }
+    def(machine)
 }
 
 /// Three reviewers; the timer is due at `timer_at` (ISO-8601).
@@ -296,4 +300,372 @@ fn asked_hold(step: &Step) -> u64 {
         .find(|(_, r)| r.resource.starts_with("arn:aws:states:::sns"))
         .map(|(id, _)| id)
         .unwrap_or_else(|| panic!("Hold not invoked"))
+}
+
+/// The (timeout, heartbeat) timers `task_id` armed in `step`: run_task arms them right
+/// before asking for the task.
+fn timers_of(step: &Step, task_id: u64) -> (u64, u64) {
+    let mut armed = Vec::new();
+    for e in &step.effects {
+        match e {
+            asl_engine::Effect::Timer { timer_id, .. } => armed.push(*timer_id),
+            asl_engine::Effect::InvokeTask { task_id: t, .. } if *t == task_id => {
+                if let [.., timeout, heartbeat] = armed[..] {
+                    return (timeout, heartbeat);
+                }
+            }
+            asl_engine::Effect::InvokeTask { .. } => armed.clear(),
+        }
+    }
+    panic!("task {task_id} armed no timers");
+}
+
+/// The Timers branch decides (an escalation answer) while every reviewer still waits:
+/// the Reviewers branch is cut with its Map and each iteration.
+#[test]
+fn a_decided_escalation_cuts_every_waiting_reviewer() {
+    let d = review(false);
+    // The timer is already due: the Wait exits at once and escalation is asked.
+    let (mut exec, step) = Execution::start(&d, info(input("2023-12-31T00:00:00Z")), T0);
+    let reviewers = [
+        asked(&step, "a@x"),
+        asked(&step, "b@x"),
+        asked(&step, "c@x"),
+    ];
+    let escalation = asked(&step, "escalation");
+    let record = json!({"decision": "rejected", "by": "escalation"});
+    let step = apply(
+        &mut exec,
+        &d,
+        success(escalation, decided(record.clone())),
+        T0 + 5,
+    );
+    assert_eq!(
+        types(&step.events),
+        [
+            "TaskSucceeded",
+            "TaskStateExited",
+            "FailStateEntered",
+            "MapStateAborted",
+            "MapIterationAborted",
+            "TaskStateAborted",
+            "MapIterationAborted",
+            "TaskStateAborted",
+            "MapIterationAborted",
+            "TaskStateAborted",
+            "ParallelStateFailed",
+            "ParallelStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded",
+        ]
+    );
+    let fail_entered = step.events[2].id;
+    for e in &step.events[3..=10] {
+        assert_eq!(e.previous_event_id, fail_entered, "{}", e.event_type);
+    }
+    assert_eq!(exec.status, Status::Succeeded);
+    assert_eq!(exec.output, Some(json!({"record": record})));
+    for t in reviewers {
+        assert_eq!(
+            exec.apply(&d, success(t, json!({})), T0 + 6),
+            Err(CommandError::NotRunning)
+        );
+    }
+}
+
+/// Two answers arrive before the engine stepped either: the driver applies them one
+/// after the other, each iteration moves on its own, and the review is decided once.
+#[test]
+fn answers_arriving_together_are_applied_in_order_and_decide_once() {
+    let d = review(true);
+    let (mut exec, step) = Execution::start(&d, info(input("2024-01-02T00:00:00Z")), T0);
+    let (a, b, c) = (
+        asked(&step, "a@x"),
+        asked(&step, "b@x"),
+        asked(&step, "c@x"),
+    );
+
+    // a's vote counts; c's decides.
+    let first = apply(&mut exec, &d, success(a, json!({"decided": false})), T0 + 1);
+    assert_eq!(
+        types(&first.events),
+        [
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ChoiceStateEntered",
+            "ChoiceStateExited",
+            "SucceedStateEntered",
+            "SucceedStateExited",
+            "MapIterationSucceeded",
+        ]
+    );
+    assert!(exec.has_task(b) && exec.has_task(c));
+    let second = apply(
+        &mut exec,
+        &d,
+        success(c, decided(json!({"by": "c"}))),
+        T0 + 1,
+    );
+    let t = types(&second.events);
+    assert_eq!(t.iter().filter(|e| **e == "MapStateFailed").count(), 1);
+    assert_eq!(t.iter().filter(|e| **e == "MapIterationAborted").count(), 1);
+    assert_eq!(
+        event(&second.events, "MapIterationAborted").details["index"],
+        1
+    );
+    assert_eq!(
+        event(&second.events, "MapIterationFailed").details["index"],
+        2
+    );
+
+    // Both decide: the first one applied wins, the second finds its task cut.
+    let (mut exec, step) = Execution::start(&d, info(input("2024-01-02T00:00:00Z")), T0);
+    let (a, c) = (asked(&step, "a@x"), asked(&step, "c@x"));
+    let won = apply(
+        &mut exec,
+        &d,
+        success(c, decided(json!({"by": "c"}))),
+        T0 + 1,
+    );
+    assert_eq!(
+        exec.apply(&d, success(a, decided(json!({"by": "a"}))), T0 + 1),
+        Err(CommandError::UnknownTask)
+    );
+    let read = event(&won.events, "PassStateExited");
+    assert_eq!(
+        read.details["output"],
+        json!({"record": {"by": "c"}}).to_string()
+    );
+}
+
+/// `ErrorPath` and `CausePath` take reference paths, context paths and intrinsic
+/// functions (AWS developer guide, "Fail workflow state": "ErrorPath ... CausePath ...
+/// a path or an intrinsic function"; conformance `test_state_fail_intrinsic`).
+#[test]
+fn fail_takes_paths_and_intrinsics_for_error_and_cause() {
+    let cases = [
+        (
+            json!({"ErrorPath": "$.e", "CausePath": "$.c"}),
+            "Named",
+            "why",
+        ),
+        (
+            json!({"ErrorPath": "States.Format('Review{}', $.e)",
+                   "CausePath": "States.Format('{} of {} voted', $.n, $.m)"}),
+            "ReviewNamed",
+            "2 of 3 voted",
+        ),
+        (
+            json!({"Error": "ReviewDecided", "CausePath": "States.JsonToString($.record)"}),
+            "ReviewDecided",
+            r#"{"decision":"approved","votes":["a","b"],"at":null}"#,
+        ),
+        (
+            json!({"ErrorPath": "$$.State.Name", "Cause": "fixed"}),
+            "Stop",
+            "fixed",
+        ),
+    ];
+    let input = json!({"e": "Named", "c": "why", "n": 2, "m": 3,
+                       "record": {"decision": "approved", "votes": ["a", "b"], "at": null}});
+    for (fields, error, cause) in cases {
+        let mut stop = json!({"Type": "Fail"});
+        if let (Some(s), Value::Object(f)) = (stop.as_object_mut(), fields.clone()) {
+            s.extend(f);
+        }
+        let d = def(json!({"StartAt": "Stop", "States": {"Stop": stop}}));
+        let (exec, step) = Execution::start(&d, info(input.clone()), T0);
+        assert_eq!(exec.status, Status::Failed, "{fields}");
+        assert_eq!(exec.error.as_deref(), Some(error), "{fields}");
+        assert_eq!(exec.cause.as_deref(), Some(cause), "{fields}");
+        assert_eq!(
+            event(&step.events, "ExecutionFailed").details,
+            json!({"error": error, "cause": cause})
+        );
+    }
+    // A path that finds nothing fails the execution with States.Runtime, uncatchable.
+    let d = def(json!({"StartAt": "P", "States": {
+        "P": {"Type": "Parallel", "End": true,
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+              "Branches": [{"StartAt": "Stop", "States": {
+                  "Stop": {"Type": "Fail", "CausePath": "States.JsonToString($.missing)"}}}]},
+        "Caught": {"Type": "Succeed"}}}));
+    let (exec, _) = Execution::start(&d, info(json!({})), T0);
+    assert_eq!(exec.status, Status::Failed);
+    assert_eq!(exec.error.as_deref(), Some("States.Runtime"));
+}
+
+/// A reviewer's callback task times out after `TimeoutSecondsPath` seconds with
+/// `States.Timeout`, and its heartbeat timer (`HeartbeatSecondsPath`) is pushed back by
+/// SendTaskHeartbeat and then fires as `States.HeartbeatTimeout`.
+#[test]
+fn a_reviewer_task_times_out_and_heartbeats() {
+    let d = review(false);
+    let (mut exec, step) = Execution::start(&d, info(input("2024-01-02T00:00:00Z")), T0);
+    let (a, b) = (asked(&step, "a@x"), asked(&step, "b@x"));
+    let scheduled = step
+        .events
+        .iter()
+        .find(|e| e.event_type == "TaskScheduled")
+        .map(|e| &e.details)
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(scheduled["timeoutInSeconds"], 3600);
+    assert_eq!(scheduled["heartbeatInSeconds"], 600);
+    let due: std::collections::HashMap<u64, i64> = step.timers().collect();
+    let (a_timeout, _) = timers_of(&step, a);
+    let (_, b_heartbeat) = timers_of(&step, b);
+    assert_eq!(due[&a_timeout], T0 + 3_600_000);
+    assert_eq!(due[&b_heartbeat], T0 + 600_000);
+
+    // A heartbeat re-arms b's heartbeat timer; the old one is stale from then on.
+    let beat = apply(
+        &mut exec,
+        &d,
+        Command::Heartbeat { task_id: b },
+        T0 + 500_000,
+    );
+    let renewed: Vec<(u64, i64)> = beat.timers().collect();
+    assert_eq!(renewed.len(), 1);
+    assert_eq!(renewed[0].1, T0 + 1_100_000);
+    let stale = apply(
+        &mut exec,
+        &d,
+        Command::Timer {
+            timer_id: b_heartbeat,
+        },
+        T0 + 600_000,
+    );
+    assert!(stale.events.is_empty());
+
+    // a's timeout: States.Timeout, not caught by the Parallel (it catches ReviewDecided).
+    let step = apply(
+        &mut exec,
+        &d,
+        Command::Timer {
+            timer_id: a_timeout,
+        },
+        T0 + 3_600_000,
+    );
+    assert_eq!(
+        types(&step.events),
+        [
+            "TaskTimedOut",
+            "MapIterationAborted",
+            "TaskStateAborted",
+            "MapIterationAborted",
+            "TaskStateAborted",
+            "MapIterationFailed",
+            "TaskStateAborted",
+            "MapStateFailed",
+            "WaitStateAborted",
+            "MapStateAborted",
+            "ParallelStateFailed",
+            "ExecutionFailed",
+        ]
+    );
+    assert_eq!(
+        step.events[0].details,
+        json!({"resourceType": "lambda", "resource": "invoke.waitForTaskToken",
+               "error": "States.Timeout"})
+    );
+    assert_eq!(exec.status, Status::Failed);
+    assert_eq!(exec.error.as_deref(), Some("States.Timeout"));
+
+    // The heartbeat alone: b's renewed heartbeat timer fires first.
+    let (mut exec, step) = Execution::start(&d, info(input("2024-01-02T00:00:00Z")), T0);
+    let b = asked(&step, "b@x");
+    let (_, b_heartbeat) = timers_of(&step, b);
+    let step = apply(
+        &mut exec,
+        &d,
+        Command::Timer {
+            timer_id: b_heartbeat,
+        },
+        T0 + 600_000,
+    );
+    assert_eq!(step.events[0].details["error"], "States.HeartbeatTimeout");
+    assert_eq!(exec.error.as_deref(), Some("States.HeartbeatTimeout"));
+}
+
+/// The escalation task's `States.Timeout` is caught inside the Timers branch, which
+/// loops back to its Wait; a past timestamp exits the Wait at once.
+#[test]
+fn an_escalation_timeout_loops_back_to_the_timer() {
+    let d = review(false);
+    let (mut exec, step) = Execution::start(&d, info(input("2023-12-31T00:00:00Z")), T0);
+    let escalation = asked(&step, "escalation");
+    let due: std::collections::HashMap<u64, i64> = step.timers().collect();
+    let timeout = due
+        .iter()
+        .find(|(_, at)| **at == T0 + 60_000)
+        .map(|(id, _)| *id)
+        .unwrap_or_else(|| panic!("no 60 s timeout in {due:?}"));
+    let step = apply(
+        &mut exec,
+        &d,
+        Command::Timer { timer_id: timeout },
+        T0 + 60_000,
+    );
+    assert_eq!(
+        types(&step.events),
+        [
+            "TaskTimedOut",
+            "TaskStateExited",
+            "WaitStateEntered",
+            "WaitStateExited",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+        ]
+    );
+    assert!(!exec.has_task(escalation));
+    assert!(exec.has_task(asked(&step, "escalation")));
+    assert_eq!(exec.status, Status::Running);
+}
+
+/// The driver keeps only the snapshot: a Timers branch waiting on its `TimestampPath`
+/// comes back after a restart waiting on the same timer, which fires once.
+#[test]
+fn a_branch_timer_survives_a_snapshot_round_trip_and_fires_once() {
+    let d = review(false);
+    let (exec, step) = Execution::start(&d, info(input("2024-01-01T00:05:00Z")), T0);
+    let wait_timer = step
+        .timers()
+        .find(|(_, due)| *due == T0 + 300_000)
+        .map(|(id, _)| id)
+        .unwrap_or_else(|| panic!("no wait timer"));
+    let text = serde_json::to_string(&exec).unwrap_or_default();
+    let mut exec: Execution =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("snapshot: {e}"));
+    assert!(exec.pending().contains(&Pending::Timer(wait_timer)));
+
+    let fired = apply(
+        &mut exec,
+        &d,
+        Command::Timer {
+            timer_id: wait_timer,
+        },
+        T0 + 300_000,
+    );
+    assert_eq!(
+        types(&fired.events),
+        [
+            "WaitStateExited",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted"
+        ]
+    );
+    assert!(!exec.pending().contains(&Pending::Timer(wait_timer)));
+    let again = apply(
+        &mut exec,
+        &d,
+        Command::Timer {
+            timer_id: wait_timer,
+        },
+        T0 + 300_001,
+    );
+    assert!(again.events.is_empty() && again.effects.is_empty());
 }
