@@ -265,11 +265,14 @@ impl LocalStack {
             .merge(lambda.router())
             .fallback_service(Router::new().fallback(http_api::handle).with_state(apis));
         gate.ready(app);
+        // Tasks in flight at the last stop are invoked again before the timers
+        // run: an overdue timer would otherwise schedule a task that this call
+        // would then take for one left from the last stop and invoke twice.
+        let resumed = sfn.resume_inflight().await.unwrap_or(0);
         let timers = tokio::spawn(Arc::clone(&sfn).run_timers());
 
         let mut notices: Vec<String> = defaulted;
         notices.extend(stack.notices.iter().map(ToString::to_string));
-        let resumed = sfn.resume_inflight().await.unwrap_or(0);
         if resumed > 0 {
             notices.push(format!(
                 "re-invoking {resumed} task(s) in flight at the last stop"

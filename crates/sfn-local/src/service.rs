@@ -78,6 +78,10 @@ pub struct Service {
     timer_wake: Notify,
     integrations: Vec<Arc<dyn Integration>>,
     clock: Arc<dyn Clock>,
+    /// Tasks this process is invoking now (execution ARN, task id), so that
+    /// [`Service::resume_inflight`] re-invokes only tasks a previous process
+    /// left, never one that a timer or an answer started since this start.
+    invoking: std::sync::Mutex<std::collections::HashSet<(String, u64)>>,
 }
 
 fn shard_of(arn: &str) -> usize {
@@ -187,6 +191,7 @@ impl Service {
             shards: (0..SHARDS).map(|_| tokio::sync::Mutex::new(())).collect(),
             timers: Mutex::new(heap),
             timer_wake: Notify::new(),
+            invoking: std::sync::Mutex::default(),
             integrations,
             clock: Arc::new(SystemClock),
         }))
@@ -536,6 +541,9 @@ impl Service {
 
     /// Runs a task on its integration and feeds the outcome back.
     fn invoke(self: &Arc<Self>, arn: String, task_id: u64, request: TaskRequest) {
+        if !self.mark_invoking(&arn, task_id) {
+            return;
+        }
         let svc = self.clone();
         let integ = self
             .integrations
@@ -599,15 +607,38 @@ impl Service {
                     Ok(()) => break,
                 }
             }
+            svc.invoking
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&(arn, task_id));
         });
+    }
+
+    /// Records that this process invokes the task; `false` when it already does.
+    fn mark_invoking(&self, arn: &str, task_id: u64) -> bool {
+        self.invoking
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert((arn.to_owned(), task_id))
     }
 
     /// Re-invokes tasks whose outcome was not recorded before a restart (at least once:
     /// an integration may see a request twice if the process died after calling it).
+    /// A task this process is already invoking (a timer or an answer started it
+    /// since this start) is left alone, so it is never invoked twice.
     pub async fn resume_inflight(self: &Arc<Self>) -> Result<usize, ApiError> {
         let rows = self.store.inflight()?;
-        let n = rows.len();
+        let mut n = 0;
         for (arn, task_id, text) in rows {
+            let started_here = self
+                .invoking
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .contains(&(arn.clone(), task_id));
+            if started_here {
+                continue;
+            }
+            n += 1;
             let v: Value = read_snapshot(&text).unwrap_or(Value::Null);
             let request = TaskRequest {
                 resource: v["resource"].as_str().unwrap_or_default().to_owned(),
