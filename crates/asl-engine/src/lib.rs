@@ -8,6 +8,7 @@
 //!   Variables live in the snapshot per thread: a Parallel branch or Map iteration
 //!   starts with a copy of its parent's, so what it assigns stays inside it.
 //! * [`history`]: history events with AWS's types, ids and details.
+//! * [`invocation`]: a Task state's request and outcome as plain data.
 //! * [`ports`]: the clock, store and integration traits, with in-memory / fake versions
 //!   for deterministic tests.
 //!
@@ -16,6 +17,7 @@
 pub mod definition;
 pub mod history;
 pub mod interp;
+pub mod invocation;
 pub mod ports;
 pub mod token;
 

@@ -19,10 +19,9 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use serde_json::Value;
-
 use crate::history::HistoryEvent;
 use crate::interp::Execution;
+pub use crate::invocation::{TaskOutcome, TaskRequest};
 
 /// Wall-clock time source.
 pub trait Clock: Send + Sync {
@@ -109,28 +108,6 @@ impl Store for MemoryStore {
             .map_err(|_| StoreError("poisoned".into()))?;
         Ok(g.get(key).map(|e| e.1.clone()).unwrap_or_default())
     }
-}
-
-/// What a Task's resource did.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TaskOutcome {
-    /// Finished with a result (request-response integrations).
-    Succeeded(Value),
-    /// Accepted and now waits for a callback with the task token (`.waitForTaskToken`);
-    /// the value is what the service returned (e.g. SNS `{"MessageId": ...}`).
-    Submitted(Value),
-    /// Failed with an ASL error name and cause.
-    Failed { error: String, cause: String },
-}
-
-/// A request to run a Task state's resource.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TaskRequest {
-    pub resource: String,
-    pub parameters: Value,
-    /// Present for `.waitForTaskToken` resources.
-    pub task_token: Option<String>,
-    pub region: String,
 }
 
 /// A boxed future, so integrations may be async without the engine depending on a runtime.

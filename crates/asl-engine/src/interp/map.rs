@@ -1,0 +1,211 @@
+//! The Map state: items, `ItemSelector`, `ItemBatcher`, inline and distributed.
+
+use asl_eval::jsonata::Env;
+use asl_eval::{EvalError, Scope};
+use serde_json::{Map, Value, json};
+
+use super::run::{Flow, Run};
+use super::{Active, ChildKind, Children, Wait};
+use crate::definition::{Kind, MapMode, State};
+use crate::history::json_text;
+
+impl Run<'_> {
+    pub(super) fn run_map(&mut self, t: u64, st: &State, a: &mut Active) -> Flow {
+        let Kind::Map(m) = &st.kind else {
+            return Flow::Blocked;
+        };
+        let ctx = self.context(a, st, None, None);
+        let vars = self.vars_of(t);
+        let eff = match Self::input_path(&st.io.input_path, &a.input, &ctx, &vars) {
+            Ok(v) => v,
+            Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+        };
+        let scope = Scope::new(&eff, &ctx).with_variables(&vars);
+        let env = Env::new(&a.input, &ctx).with_variables(&vars);
+        let max = match m
+            .max_concurrency
+            .as_ref()
+            .map(|n| self.num(n, &scope, &env))
+            .transpose()
+        {
+            Ok(v) => v.unwrap_or(0.0).max(0.0) as usize,
+            Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+        };
+        let selected_items = match &m.items {
+            // `"Items": "{% ... %}"` must give an array (conformance
+            // `test_map_state_items_eval_jsonata_fail`); a literal array may hold
+            // expressions (`test_base_map[ITEMS]`).
+            Some(p) => match p.as_expr() {
+                Some(e) => e.evaluate_typed("Items", &env, "array"),
+                None => p.evaluate("Items", &env),
+            },
+            None if st.jsonata => match &a.input {
+                Value::Array(_) => Ok(a.input.clone()),
+                // Cause recorded by AWS (conformance `test_map_state_items_input_types`).
+                other => Err(EvalError::new(
+                    asl_eval::error::names::QUERY_EVALUATION_ERROR,
+                    format!(
+                        "Map state input must be an array but was: {}",
+                        json_text(other)
+                    ),
+                )),
+            },
+            None => Self::input_path(&m.items_path, &eff, &ctx, &vars),
+        };
+        let items = match selected_items {
+            Ok(Value::Array(items)) => items,
+            Ok(other) => {
+                return Flow::Fail(Self::fail_eval(
+                    a,
+                    EvalError::runtime(format!(
+                        "Items of Map state must be a JSON array, but found: {}",
+                        json_text(&other)
+                    )),
+                ));
+            }
+            Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+        };
+        // ItemBatcher groups the items after ItemSelector shaped each of them.
+        let (items, preselected) = match &m.item_batcher {
+            Some(b) if m.mode == MapMode::Distributed => {
+                let mut selected = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    match (&m.item_selector, &m.item_selector_jsonata) {
+                        (Some(sel), _) => {
+                            let ctx = self.context(a, st, None, Some((i, item)));
+                            match sel.evaluate(&Scope::new(&eff, &ctx).with_variables(&vars)) {
+                                Ok(v) => selected.push(v),
+                                Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+                            }
+                        }
+                        (None, Some(sel)) => {
+                            let ctx = self.context(a, st, None, Some((i, item)));
+                            let env = Env::new(&a.input, &ctx).with_variables(&vars);
+                            match sel.evaluate("ItemSelector", &env) {
+                                Ok(v) => selected.push(v),
+                                Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+                            }
+                        }
+                        (None, None) => selected.push(item.clone()),
+                    }
+                }
+                (batch(selected, b), true)
+            }
+            _ => (items, false),
+        };
+        self.emit(
+            t,
+            "MapStateStarted",
+            "mapStateStartedEventDetails",
+            json!({"length": items.len()}),
+            true,
+        );
+        // AWS evaluates the tolerance fields only after MapStateStarted.
+        let tolerated = (|| {
+            let c = m
+                .tolerated_failure_count
+                .as_ref()
+                .map(|n| self.num(n, &scope, &env))
+                .transpose()?;
+            let p = m
+                .tolerated_failure_percentage
+                .as_ref()
+                .map(|n| self.num(n, &scope, &env))
+                .transpose()?;
+            if c.is_some_and(|c| c < 0.0) {
+                return Err(EvalError::runtime(
+                    "ToleratedFailureCount cannot be negative.",
+                ));
+            }
+            if p.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
+                return Err(EvalError::runtime(
+                    "ToleratedFailurePercentage must be between 0 and 100.",
+                ));
+            }
+            Ok((c.map(|c| c as u64), p))
+        })();
+        let (tolerated_count, tolerated_pct) = match tolerated {
+            Ok(v) => v,
+            Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+        };
+        let kind = match m.mode {
+            MapMode::Inline => ChildKind::Inline,
+            MapMode::Distributed => ChildKind::Distributed,
+        };
+        if kind == ChildKind::Distributed {
+            let label = m.label.clone().unwrap_or_else(|| a.state.clone());
+            let uuid = self.uuid();
+            let arn = format!(
+                "arn:aws:states:{}:{}:mapRun:{}/{}:{}",
+                self.exec.info.region(),
+                self.exec.info.account(),
+                self.exec.info.state_machine_name,
+                label,
+                uuid
+            );
+            self.emit(
+                t,
+                "MapRunStarted",
+                "mapRunStartedEventDetails",
+                json!({ "mapRunArn": arn }),
+                true,
+            );
+        }
+        let n = items.len();
+        a.wait = Wait::Children(Box::new(Children {
+            kind,
+            eff_input: eff,
+            items,
+            results: vec![None; n],
+            running: Vec::new(),
+            next: 0,
+            max,
+            done: 0,
+            failures: 0,
+            tolerated_count,
+            tolerated_pct,
+            preselected,
+        }));
+        self.set_active(t, a.clone());
+        if n == 0 {
+            self.children_complete(t);
+        } else {
+            self.spawn_children(t);
+        }
+        Flow::Handled
+    }
+
+    pub(super) fn uuid(&mut self) -> String {
+        let a = self.rand();
+        let b = self.rand();
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            (b >> 48) & 0x3fff | 0x8000,
+            b & 0xffff_ffff_ffff
+        )
+    }
+}
+
+/// ItemBatcher: groups items into `{"Items": [...]}` objects (plus `BatchInput`).
+pub(super) fn batch(items: Vec<Value>, batcher: &Value) -> Vec<Value> {
+    let per = batcher
+        .get("MaxItemsPerBatch")
+        .and_then(Value::as_u64)
+        .unwrap_or(u64::MAX)
+        .max(1) as usize;
+    let batch_input = batcher.get("BatchInput").cloned();
+    items
+        .chunks(per)
+        .map(|chunk| {
+            let mut m = Map::new();
+            if let Some(b) = &batch_input {
+                m.insert("BatchInput".into(), b.clone());
+            }
+            m.insert("Items".into(), Value::Array(chunk.to_vec()));
+            Value::Object(m)
+        })
+        .collect()
+}
