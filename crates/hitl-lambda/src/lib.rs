@@ -5,10 +5,14 @@
 //! decision on the decision topic. Only the expected decision and the action
 //! differ, so each function crate is a thin `main.rs` plus its action.
 //!
+//! The approval-policy functions share [`policy`]: the DynamoDB and SNS
+//! adapters of `hitl_domain::policy_flow`'s ports.
+//!
 //! Step Functions retries a failed invocation (see the state machine's `Retry`),
 //! so an action must be idempotent: it may run again for the same execution.
 
 mod flow;
+pub mod policy;
 mod sns;
 
 pub use flow::{ActionError, DecisionAction, ProcessError, process};
