@@ -15,5 +15,8 @@ mod flow;
 pub mod policy;
 mod sns;
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 pub use flow::{ActionError, DecisionAction, ProcessError, process};
 pub use sns::{ConfigError, SnsPublisher, TOPIC_ENV};
