@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_sdk_sns::config::{BehaviorVersion, Credentials, Region};
-use hitl_domain::policy_flow::{ReviewerMailer, ReviewerMessage};
+use hitl_domain::policy_flow::{ReviewerMailer, ReviewerMessage, check_review_subscriptions};
 use hitl_lambda::policy::SnsReviewerMailer;
 use sns_local::{SnsConfig, SnsService, TopicSpec, list_outbox, read_eml, router};
 
@@ -77,6 +77,42 @@ async fn each_reviewers_message_lands_only_in_their_own_outbox_file() {
             ("a@example.com".to_owned(), "token-A".to_owned()),
         ]
     );
+
+    // The audit Open Review runs at cold start: both subscriptions are filtered…
+    let subscriptions = mailer.subscriptions().await.unwrap();
+    assert_eq!(subscriptions.len(), 2);
+    assert_eq!(
+        subscriptions[1]
+            .filter_policy
+            .as_deref()
+            .map(|p| p.replace(' ', "")),
+        Some(r#"{"reviewer":["B@Example.com"]}"#.to_owned())
+    );
+    assert_eq!(check_review_subscriptions(&subscriptions), Ok(()));
+    // …until someone subscribes without a filter.
+    let client = aws_sdk_sns::Client::from_conf(
+        aws_sdk_sns::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "local"))
+            .endpoint_url(format!("http://{addr}"))
+            .build(),
+    );
+    client
+        .subscribe()
+        .topic_arn(TOPIC)
+        .protocol("email")
+        .endpoint("everyone@example.com")
+        .send()
+        .await
+        .unwrap();
+    let error = check_review_subscriptions(&mailer.subscriptions().await.unwrap()).unwrap_err();
+    assert_eq!(error.error_type(), "UnfilteredReviewSubscription");
+    assert!(
+        error.to_string().contains("email:everyone@example.com"),
+        "{error}"
+    );
+    assert!(!error.to_string().contains("a@example.com"), "{error}");
 
     // A topic that does not exist is a typed error naming SNS's code.
     let lost = SnsReviewerMailer::new(

@@ -3,14 +3,50 @@
 use chrono::{TimeZone, Utc};
 use hitl_domain::PolicyParameters;
 use hitl_domain::policy_flow::OpenReviewInput;
+use hitl_domain::policy_flow::PolicyFlowError;
 use hitl_domain::policy_flow::memory::{FixedClock, MemoryStore};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
-use open_review::handler;
+use open_review::{ColdStart, handler};
 use serde_json::json;
 
 fn event(request: serde_json::Value) -> LambdaEvent<OpenReviewInput> {
     let payload = json!({"executionArn": "arn:aws:states:eu-west-1:1:execution:sm:run-1", "request": request});
     LambdaEvent::new(serde_json::from_value(payload).unwrap(), Context::default())
+}
+
+fn checked(policy: Result<hitl_domain::Policy, hitl_domain::PolicyError>) -> ColdStart {
+    ColdStart {
+        policy,
+        topic: Ok(()),
+    }
+}
+
+#[tokio::test]
+async fn an_unfiltered_review_subscription_fails_every_execution_before_anything_is_stored() {
+    let store = MemoryStore::default();
+    let clock = FixedClock::at(Utc::now());
+    let policy = PolicyParameters {
+        reviewer_emails: "a@example.com",
+        ..PolicyParameters::default()
+    }
+    .parse();
+    let checked = ColdStart {
+        policy,
+        topic: Err(PolicyFlowError::UnfilteredReviewSubscription {
+            endpoints: vec!["email:everyone@example.com".into()],
+        }),
+    };
+    let error = handler(&store, &clock, &checked, event(json!({})))
+        .await
+        .unwrap_err();
+    let diagnostic = Diagnostic::from(error);
+    assert_eq!(diagnostic.error_type, "UnfilteredReviewSubscription");
+    assert!(diagnostic.error_message.contains("everyone@example.com"));
+    assert!(
+        store
+            .review("arn:aws:states:eu-west-1:1:execution:sm:run-1")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -25,7 +61,7 @@ async fn opens_the_review_and_returns_the_map_items_as_json() {
     let output = handler(
         &store,
         &clock,
-        &policy,
+        &checked(policy),
         event(json!({"requestedBy": "b@example.com"})),
     )
     .await
@@ -52,7 +88,7 @@ async fn an_invalid_policy_fails_each_execution_with_its_message() {
         ..PolicyParameters::default()
     }
     .parse();
-    let error = handler(&store, &clock, &policy, event(json!({})))
+    let error = handler(&store, &clock, &checked(policy), event(json!({})))
         .await
         .unwrap_err();
     let diagnostic = Diagnostic::from(error);
@@ -73,7 +109,7 @@ async fn too_few_eligible_reviewers_is_a_named_error() {
     let error = handler(
         &store,
         &clock,
-        &policy,
+        &checked(policy),
         event(json!({"requestedBy": "A@example.com"})),
     )
     .await

@@ -262,6 +262,12 @@ pub enum PolicyFlowError {
     Contended { attempts: u32 },
     #[error("could not store a fresh link secret after {attempts} attempts")]
     LinkSecretCollision { attempts: u32 },
+    #[error(
+        "the review topic has subscriptions without a \"reviewer\" filter policy, which would receive \
+         every reviewer's token and links: {}; remove them or give each a FilterPolicy",
+        endpoints.join(", ")
+    )]
+    UnfilteredReviewSubscription { endpoints: Vec<String> },
 }
 
 impl PolicyFlowError {
@@ -278,6 +284,7 @@ impl PolicyFlowError {
             Self::Mail(_) => "ReviewerNotNotified",
             Self::Contended { .. } => "ReviewContended",
             Self::LinkSecretCollision { .. } => "LinkSecretCollision",
+            Self::UnfilteredReviewSubscription { .. } => "UnfilteredReviewSubscription",
         }
     }
 }

@@ -19,12 +19,15 @@
 //! - [`tick`] handles the next due timer: reminders to non-voters only, the
 //!   escalation once, the expiry with `DecisionOnTimeout`. The timer is claimed
 //!   by a conditional write before any email, so each is sent at most once.
+//! - [`check_review_subscriptions`] refuses a review topic with a subscription
+//!   not filtered on `reviewer` (`UnfilteredReviewSubscription`).
 //! - [`DecidedReview`] is the one decision every step reports, built from the
 //!   stored tally, whichever write won.
 //!
 //! Inputs and outputs ([`contracts`]) are the Lambdas' JSON, documented in
 //! docs/approval-policies.md, "Lambda contracts". No AWS types here.
 
+mod audit;
 pub mod contracts;
 mod message;
 pub mod ports;
@@ -36,6 +39,7 @@ pub mod memory;
 #[cfg(test)]
 mod tests;
 
+pub use audit::{TopicSubscription, check_review_subscriptions};
 pub use contracts::{
     AskReviewerInput, AskReviewerOutput, DecidedReview, NextTimer, OpenReviewInput,
     OpenReviewOutput, PolicyFlowError, RecordVoteInput, RecordVoteOutput, ScheduleView, TickInput,

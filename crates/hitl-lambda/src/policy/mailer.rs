@@ -7,7 +7,7 @@
 
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
-use hitl_domain::policy_flow::{MailError, ReviewerMailer, ReviewerMessage};
+use hitl_domain::policy_flow::{MailError, ReviewerMailer, ReviewerMessage, TopicSubscription};
 
 use super::ConfigError;
 
@@ -42,6 +42,62 @@ impl SnsReviewerMailer {
                 what: "the review topic's ARN",
             })?;
         Ok(Self::new(Client::new(config), topic_arn))
+    }
+}
+
+impl SnsReviewerMailer {
+    /// The review topic's confirmed subscriptions with their filter policies
+    /// (`ListSubscriptionsByTopic`, paged, then `GetSubscriptionAttributes`
+    /// each). A subscription still `PendingConfirmation` has no ARN to read
+    /// and receives nothing until confirmed, so it is left out.
+    pub async fn subscriptions(&self) -> Result<Vec<TopicSubscription>, MailError> {
+        let failed = |error: &dyn std::error::Error| MailError {
+            reason: aws_sdk_sns::error::DisplayErrorContext(error).to_string(),
+        };
+        let mut found = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_subscriptions_by_topic()
+                .topic_arn(&self.topic_arn)
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(|error| failed(&error))?;
+            for subscription in page.subscriptions() {
+                let Some(arn) = subscription
+                    .subscription_arn()
+                    .filter(|arn| arn.starts_with("arn:"))
+                else {
+                    continue;
+                };
+                let attributes = self
+                    .client
+                    .get_subscription_attributes()
+                    .subscription_arn(arn)
+                    .send()
+                    .await
+                    .map_err(|error| failed(&error))?;
+                let attribute = |name: &str| {
+                    attributes
+                        .attributes()
+                        .and_then(|a| a.get(name))
+                        .filter(|v| !v.is_empty())
+                        .cloned()
+                };
+                found.push(TopicSubscription {
+                    protocol: subscription.protocol().unwrap_or_default().to_owned(),
+                    endpoint: subscription.endpoint().unwrap_or_default().to_owned(),
+                    filter_policy: attribute("FilterPolicy"),
+                    filter_policy_scope: attribute("FilterPolicyScope"),
+                });
+            }
+            match page.next_token() {
+                Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
+                _ => return Ok(found),
+            }
+        }
     }
 }
 
