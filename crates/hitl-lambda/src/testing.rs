@@ -5,8 +5,6 @@
 //! a lambda-local host running a function's real binary against them with
 //! JSON logs captured.
 
-#![allow(clippy::missing_panics_doc)] // test support: a failed setup is a failed test
-
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -80,7 +80,10 @@ pub(crate) struct MessageParts<'a> {
     pub(crate) execution_name: &'a str,
     pub(crate) execution_arn: &'a str,
     pub(crate) request: &'a Value,
+    pub(crate) opened_at: DateTime<Utc>,
     pub(crate) deadline: DateTime<Utc>,
+    /// What an expiry decides: `rejected` or `approved`.
+    pub(crate) on_timeout: &'a str,
     pub(crate) approve_link: &'a str,
     pub(crate) reject_link: &'a str,
     pub(crate) token: &'a str,
@@ -132,10 +135,14 @@ fn render(parts: &MessageParts<'_>, request: &str) -> String {
              Your answer decides it on its own."
             .to_owned(),
     };
+    // Today's single-reviewer wording, with the deadline as a time: a
+    // reminder is sent later, so "N seconds after it was sent" would mislead.
+    let sent = parts.opened_at.to_rfc3339_opts(SecondsFormat::Millis, true);
     let deadline = parts.deadline.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let (region, token) = (parts.region, parts.token);
+    let (region, token, on_timeout) = (parts.region, parts.token, parts.on_timeout);
     format!(
-        "{intro}\n\nExecution: {name}\nExpires: {deadline}\n\nWhat is being reviewed:\n{request}\
+        "{intro}\n\nExecution: {name}\nSent: {sent}\nExpires: {deadline}. A review nobody decides in time is {on_timeout}.\
+         \n\nWhat is being reviewed:\n{request}\
          \n\nAnswer in your browser. Opening a link changes nothing: the page shows the request and asks you to confirm.\
          \n\nApprove:\n{approve}\n\nReject:\n{reject}\
          \n\nOr answer from a terminal: run one of these commands with AWS credentials that may call states:SendTaskSuccess.\
@@ -185,7 +192,9 @@ mod tests {
             execution_name: "run-1",
             execution_arn: "arn:x",
             request: &request,
+            opened_at: deadline - chrono::Duration::days(3),
             deadline,
+            on_timeout: "rejected",
             approve_link: "https://x/review?d=approve&s=A",
             reject_link: "https://x/review?d=reject&s=R",
             token: "TOKEN+/=",
@@ -194,7 +203,9 @@ mod tests {
         let text = body(&parts);
         assert!(text.starts_with("Reminder 1 of 2: "), "{text}");
         assert!(text.contains("{\"order\":7}"));
-        assert!(text.contains("Expires: 2026-11-28T12:00:00Z"));
+        assert!(text.contains(
+            "Execution: run-1\nSent: 2026-11-25T12:00:00.000Z\nExpires: 2026-11-28T12:00:00Z. A review nobody decides in time is rejected.\n"
+        ), "{text}");
         assert!(text.contains(
             "aws stepfunctions send-task-success --region eu-west-1 --task-token TOKEN+/= --task-output '{\"result\":true}'"
         ));
@@ -214,7 +225,9 @@ mod tests {
             execution_name: "run-1",
             execution_arn: "arn:aws:states:eu-west-1:1:execution:sm:run-1",
             request: &request,
+            opened_at: Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap(),
             deadline: Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap(),
+            on_timeout: "approved",
             approve_link: "a",
             reject_link: "r",
             token: "T",

@@ -250,7 +250,14 @@ fn message_for(
         execution_name,
         execution_arn: &review.execution_arn,
         request,
+        opened_at: review.snapshot.opened_at,
         deadline: ceil_seconds(review.snapshot.schedule().deadline()),
+        on_timeout: review
+            .snapshot
+            .policy
+            .decision_on_timeout
+            .decision()
+            .as_str(),
         approve_link: &links.approve,
         reject_link: &links.reject,
         token,
