@@ -159,7 +159,17 @@ stage sam-validate 180 env AWS_DEFAULT_REGION=us-east-1 sam validate --lint --te
 # JSONata example (statemachine/human_in_the_loop.jsonata.asl.json): asl-validator 4
 # rejects JSONata strings that span lines; the engine's validator and
 # tests/jsonata_machine.rs check that file instead.
-stage asl-validator 120 asl-validator --json-path statemachine/human_in_the_loop.asl.json
+# The definition has two unquoted number placeholders (TimeoutSeconds, MaxAttempts:
+# the ASL wants integers, and CloudFormation substitutes before it parses), so it is
+# validated with sample numbers in their place (tests/support NUMBER_PLACEHOLDERS).
+asl_validate() {
+  mkdir -p target &&
+    sed -e 's/\${ExecutionTimeoutSeconds}/262800/g' -e 's/\${ActionMaxAttempts}/3/g' \
+      statemachine/human_in_the_loop.asl.json >target/human_in_the_loop.numbers.asl.json &&
+    asl-validator --json-path target/human_in_the_loop.numbers.asl.json
+}
+export -f asl_validate
+stage asl-validator 120 asl_validate
 # Every skip is justified in the resource's Metadata (checkov: skip: ... comment:).
 stage checkov 300 "$TOOLS/checkov/bin/checkov" --file template.yaml --framework cloudformation \
   --skip-download --compact --quiet

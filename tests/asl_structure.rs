@@ -246,6 +246,9 @@ fn outcome_functions_get_the_request_and_review_and_retry_transient_errors() {
 fn the_asl_uses_only_substitutions_the_template_provides() {
     let used = placeholders(&read("statemachine/human_in_the_loop.asl.json"));
     let expected: BTreeSet<String> = [
+        "ActionMaxAttempts",
+        "AlarmTopicArn",
+        "ExecutionTimeoutSeconds",
         "ProcessApprovalFunctionArn",
         "ProcessRejectionFunctionArn",
         "Region",
@@ -257,4 +260,62 @@ fn the_asl_uses_only_substitutions_the_template_provides() {
     .map(str::to_owned)
     .collect();
     assert_eq!(used, expected);
+}
+
+#[test]
+fn an_action_that_still_fails_is_reported_to_the_alarm_topic_then_fails_where_redrive_reruns_it() {
+    for (process, report, again) in [
+        (
+            "Process Approval",
+            "Report Failed Approval",
+            "Process Approval Again",
+        ),
+        (
+            "Process Rejection",
+            "Report Failed Rejection",
+            "Process Rejection Again",
+        ),
+    ] {
+        let task = state(process);
+        // Retried with backoff, as many times as ActionMaxAttempts says
+        // (its sample value in NUMBER_PLACEHOLDERS), then caught.
+        let retry = task["Retry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["ErrorEquals"] == json!(["ActionFailed"]))
+            .cloned()
+            .expect("ActionFailed is retried");
+        assert_eq!(retry["MaxAttempts"], 3);
+        assert!(retry["BackoffRate"].as_f64().unwrap() > 1.0);
+        assert_eq!(
+            task["Catch"],
+            json!([{"ErrorEquals": ["ActionFailed"], "ResultPath": "$.actionError", "Next": report}])
+        );
+        // The report goes to the alarm topic, with no task token to wait for.
+        let published = state(report);
+        assert_eq!(published["Resource"], "arn:aws:states:::sns:publish");
+        assert_eq!(published["Parameters"]["TopicArn"], "${AlarmTopicArn}");
+        assert_eq!(published["ResultPath"], Value::Null);
+        assert!(!published.to_string().contains("Task.Token"));
+        assert_eq!(published["Next"], again);
+        // The last attempt is the same invocation with no Catch: the execution
+        // fails in a Task state, which a redrive runs again.
+        let last = state(again);
+        assert_eq!(last["Resource"], task["Resource"]);
+        assert_eq!(last["Parameters"], task["Parameters"]);
+        assert_eq!(last["OutputPath"], task["OutputPath"]);
+        assert!(last.get("Catch").is_none());
+        assert_eq!(last["End"], true);
+        assert!(
+            !last["Retry"].to_string().contains("ActionFailed"),
+            "the alarm already went out; retrying again would only delay the failure"
+        );
+    }
+}
+
+#[test]
+fn an_execution_times_out_after_its_execution_timeout() {
+    // ExecutionTimeoutSeconds, at its sample value.
+    assert_eq!(asl()["TimeoutSeconds"], 262_800);
 }

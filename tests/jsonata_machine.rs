@@ -18,6 +18,8 @@ fn definition(file: &str) -> Definition {
     for name in placeholders(&text) {
         let value = match name.as_str() {
             "ReviewTimeoutSeconds" => "300".to_owned(),
+            "ExecutionTimeoutSeconds" => "3900".to_owned(),
+            "ActionMaxAttempts" => "2".to_owned(),
             "Region" => "eu-west-1".to_owned(),
             "ReviewApiEndpoint" => "https://api.example.com".to_owned(),
             other => format!("arn:aws:test:eu-west-1:123456789012:{other}"),
@@ -55,7 +57,8 @@ fn timers(step: &Step) -> Vec<(u64, i64)> {
 #[derive(Debug, PartialEq)]
 struct Run {
     review_request: Vec<(String, Value)>,
-    review_timer_due: Vec<i64>,
+    /// The review's timeout, then the execution's, as they stand once the review is requested.
+    timers_due: Vec<i64>,
     outcome_task: Vec<(String, Value)>,
     status: Status,
     error: Option<String>,
@@ -73,8 +76,13 @@ fn run(file: &str, input: &Value, answer: Option<Value>) -> Run {
             task_id,
             outcome: TaskOutcome::Succeeded(v),
         },
+        // The review's timer is the earlier one; the other is the execution's TimeoutSeconds.
         None => Command::Timer {
-            timer_id: timers(&step).first().expect("the review timeout").0,
+            timer_id: timers(&step)
+                .into_iter()
+                .min_by_key(|(_, due)| *due)
+                .expect("the review timeout")
+                .0,
         },
     };
     let step = exec
@@ -96,10 +104,14 @@ fn run(file: &str, input: &Value, answer: Option<Value>) -> Run {
     }
     Run {
         review_request: asked.into_iter().map(|(_, r, p)| (r, p)).collect(),
-        review_timer_due: timers(&Execution::start(&d, info(input.clone()), now).1)
-            .into_iter()
-            .map(|(_, due)| due)
-            .collect(),
+        timers_due: {
+            let mut due: Vec<i64> = timers(&Execution::start(&d, info(input.clone()), now).1)
+                .into_iter()
+                .map(|(_, due)| due)
+                .collect();
+            due.sort_unstable();
+            due
+        },
         outcome_task: outcome.into_iter().map(|(_, r, p)| (r, p)).collect(),
         status: exec.status,
         error: exec.error.clone(),
@@ -130,7 +142,10 @@ fn both_machines_email_the_same_review_request() {
         message.ends_with(&format!("\n\nTask token: {token}\n")),
         "{message}"
     );
-    assert_eq!(r.review_timer_due, [1_700_000_000_000 + 300_000]);
+    assert_eq!(
+        r.timers_due,
+        [1_700_000_000_000 + 300_000, 1_700_000_000_000 + 3_900_000]
+    );
 }
 
 #[test]
@@ -188,4 +203,105 @@ fn both_machines_fail_an_answer_without_a_boolean_result_with_the_same_cause() {
             r.cause
         );
     }
+}
+
+/// What one machine did when the approval action always fails: the tasks it
+/// asked for in order (resource, parameters), and how the execution ended.
+fn run_failing_action(file: &str) -> (Vec<(String, Value)>, Status, Option<String>) {
+    let d = definition(file);
+    let mut now = 1_700_000_000_000;
+    let (mut exec, step) = Execution::start(&d, info(sample_input()), now);
+    let review = tasks(&step)[0].0;
+    now += 1_000;
+    let mut step = exec
+        .apply(
+            &d,
+            Command::Task {
+                task_id: review,
+                outcome: TaskOutcome::Succeeded(json!({"result": true})),
+            },
+            now,
+        )
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
+    let mut asked = Vec::new();
+    // Every action attempt fails; the alarm's publish succeeds; retry timers fire.
+    for _ in 0..20 {
+        if exec.status != Status::Running {
+            break;
+        }
+        now += 1_000;
+        let command = if let Some((id, resource, parameters)) = tasks(&step).into_iter().next() {
+            asked.push((resource.clone(), parameters));
+            let outcome = if resource.ends_with(":sns:publish") {
+                TaskOutcome::Succeeded(json!({"MessageId": "m-1"}))
+            } else {
+                TaskOutcome::Failed {
+                    error: "ActionFailed".into(),
+                    cause:
+                        "{\"errorType\":\"ActionFailed\",\"errorMessage\":\"the ledger is down\"}"
+                            .into(),
+                }
+            };
+            Command::Task {
+                task_id: id,
+                outcome,
+            }
+        } else {
+            let (timer_id, due) = timers(&step)
+                .into_iter()
+                .min_by_key(|(_, due)| *due)
+                .expect("a retry timer");
+            now = now.max(due);
+            Command::Timer { timer_id }
+        };
+        step = exec
+            .apply(&d, command, now)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+    (asked, exec.status, exec.error.clone())
+}
+
+#[test]
+fn both_machines_retry_a_failed_action_report_it_to_the_alarm_topic_and_fail_where_redrive_resumes()
+{
+    let jsonpath = run_failing_action(JSONPATH);
+    let jsonata = run_failing_action(JSONATA);
+    assert_eq!(jsonata, jsonpath);
+    let (asked, status, error) = jsonata;
+    let resources: Vec<&str> = asked
+        .iter()
+        .map(|(resource, _)| resource.rsplit(':').next().unwrap_or_default())
+        .collect();
+    // The first attempt and ActionMaxAttempts (2 here) retries, the alarm, one last attempt.
+    assert_eq!(
+        resources,
+        ["invoke", "invoke", "invoke", "publish", "invoke"],
+        "{asked:#?}"
+    );
+    let alarm = &asked[3].1;
+    assert!(
+        alarm["TopicArn"]
+            .as_str()
+            .is_some_and(|arn| arn.ends_with("AlarmTopicArn"))
+    );
+    assert_eq!(alarm["Subject"], "Action failed: refund-1042");
+    let message = alarm["Message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("The approval action of execution arn:"),
+        "{message}"
+    );
+    assert!(message.contains("\nError: ActionFailed\n"), "{message}");
+    assert!(message.contains("the ledger is down"), "{message}");
+    assert!(
+        message.contains(
+            "aws stepfunctions redrive-execution --region eu-west-1 --execution-arn arn:"
+        ),
+        "{message}"
+    );
+    assert_eq!(
+        asked[4].1, asked[0].1,
+        "the last attempt is the same invocation"
+    );
+    assert_eq!(status, Status::Failed);
+    assert_eq!(error.as_deref(), Some("ActionFailed"));
 }

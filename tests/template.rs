@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use serde_yaml_ng::Value;
-use workflow_tests::{placeholders, read, template};
+use workflow_tests::{NUMBER_PLACEHOLDERS, placeholders, read, template};
 
 fn resource(name: &str) -> Value {
     template()["Resources"][name].clone()
@@ -27,6 +27,56 @@ fn definition_substitutions_match_the_asl_placeholders() {
         .collect();
     let used = placeholders(&read("statemachine/human_in_the_loop.asl.json"));
     assert_eq!(provided, used);
+}
+
+/// CloudFormation substitutes the definition's text before it parses it, so an
+/// unquoted `${Name}` becomes a JSON number; it must be one the template
+/// constrains to a number, and the tests must know it (NUMBER_PLACEHOLDERS).
+#[test]
+fn unquoted_placeholders_are_number_parameters() {
+    let substitutions =
+        &resource("HumanReviewStateMachine")["Properties"]["DefinitionSubstitutions"];
+    let parameters = &template()["Parameters"];
+    for file in [
+        "statemachine/human_in_the_loop.asl.json",
+        "statemachine/human_in_the_loop.jsonata.asl.json",
+    ] {
+        let text = read(file);
+        // A placeholder in a value's place (`: ${Name}`), not inside a string.
+        let unquoted: BTreeSet<String> = text
+            .match_indices("${")
+            .filter(|(at, _)| text[..*at].ends_with(": "))
+            .filter_map(|(at, _)| {
+                text[at + 2..]
+                    .split_once('}')
+                    .map(|(name, _)| name.to_owned())
+            })
+            .collect();
+        let expected: BTreeSet<String> = NUMBER_PLACEHOLDERS
+            .iter()
+            .map(|(name, _)| (*name).to_owned())
+            .collect();
+        assert_eq!(unquoted, expected, "{file}");
+    }
+    for (name, _) in NUMBER_PLACEHOLDERS {
+        let (tag, parameter) = intrinsic(&substitutions[name]);
+        assert_eq!(tag, "Ref", "{name}");
+        assert_eq!(
+            parameters[parameter.as_str()]["Type"],
+            Value::from("Number"),
+            "{name}"
+        );
+    }
+    let max = |name: &str| parameters[name]["MaxValue"].as_u64().unwrap();
+    let default = |name: &str| parameters[name]["Default"].as_u64().unwrap();
+    // A Standard execution runs at most a year; the default execution timeout
+    // leaves the default review its margin.
+    assert_eq!(max("ExecutionTimeoutSeconds"), 365 * 24 * 3600);
+    assert!(max("ReviewTimeoutSeconds") < max("ExecutionTimeoutSeconds"));
+    assert_eq!(
+        default("ExecutionTimeoutSeconds"),
+        default("ReviewTimeoutSeconds") + 3600
+    );
 }
 
 #[test]
@@ -73,8 +123,8 @@ fn functions_are_rust_on_arm64_built_by_cargo_lambda_with_json_logs() {
 }
 
 #[test]
-fn topics_are_encrypted_and_the_decision_email_is_optional() {
-    for topic in ["ReviewTopic", "DecisionTopic"] {
+fn topics_are_encrypted_and_the_decision_and_alarm_emails_are_optional() {
+    for topic in ["ReviewTopic", "DecisionTopic", "AlarmTopic"] {
         assert!(
             !resource(topic)["Properties"]["KmsMasterKeyId"].is_null(),
             "{topic} must be encrypted"
@@ -86,8 +136,13 @@ fn topics_are_encrypted_and_the_decision_email_is_optional() {
         resource("DecisionEmailSubscription")["Condition"],
         Value::from("HasDecisionEmail")
     );
+    assert_eq!(
+        resource("AlarmEmailSubscription")["Condition"],
+        Value::from("HasAlarmEmail")
+    );
     let parameters = &template()["Parameters"];
     assert_eq!(parameters["DecisionEmail"]["Default"], Value::from(""));
+    assert_eq!(parameters["AlarmEmail"]["Default"], Value::from(""));
     assert_eq!(
         parameters["ReviewTimeoutSeconds"]["Default"],
         Value::from(259200)
@@ -126,23 +181,60 @@ fn no_resource_has_a_fixed_name_so_stacks_deploy_side_by_side() {
     );
 }
 
+/// Alarms go to the operations channel; decision consumers never see them
+/// (tests/operations_doc.rs checks each alarm against docs/operations.md).
 #[test]
-fn alarms_watch_failed_and_timed_out_executions_and_notify_the_decision_topic() {
-    let mut metrics = BTreeSet::new();
+fn every_alarm_notifies_the_alarm_topic_and_only_alarms_may_publish_there() {
+    let mut alarms = 0;
     for (_, resource) in template()["Resources"].as_mapping().unwrap() {
         if resource["Type"] == "AWS::CloudWatch::Alarm" {
-            let properties = &resource["Properties"];
-            metrics.insert(properties["MetricName"].as_str().unwrap().to_owned());
-            assert!(format!("{:?}", properties["AlarmActions"][0]).contains("DecisionTopic"));
+            alarms += 1;
+            let actions = resource["Properties"]["AlarmActions"]
+                .as_sequence()
+                .unwrap();
+            assert_eq!(actions.len(), 1);
+            assert_eq!(
+                intrinsic(&actions[0]),
+                ("Ref".to_owned(), "AlarmTopic".to_owned())
+            );
         }
     }
+    assert!(alarms >= 10, "{alarms} alarms");
+    let policy = &resource("AlarmTopicPolicy")["Properties"];
     assert_eq!(
-        metrics,
-        BTreeSet::from([
-            "ExecutionsFailed".to_owned(),
-            "ExecutionsTimedOut".to_owned()
-        ])
+        intrinsic(&policy["Topics"][0]),
+        ("Ref".to_owned(), "AlarmTopic".to_owned())
     );
+    assert!(
+        template()["Resources"].get("DecisionTopicPolicy").is_none(),
+        "CloudWatch no longer publishes to the decision topic"
+    );
+}
+
+#[test]
+fn the_logs_key_statement_covers_only_this_stacks_log_groups() {
+    let statements = resource("WorkflowKey")["Properties"]["KeyPolicy"]["Statement"].clone();
+    let logs = statements
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "CloudWatchLogsEncryptThisStacksLogs")
+        .cloned()
+        .expect("the logs statement");
+    let arns = logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|arn| intrinsic(arn).1)
+        .collect::<Vec<_>>();
+    assert!(!arns.is_empty());
+    for arn in &arns {
+        assert!(
+            arn.contains(":log-group:") && arn.contains("${AWS::StackName}-"),
+            "{arn}"
+        );
+        assert!(!arn.ends_with(":log-group:*"), "{arn}");
+    }
 }
 
 #[test]
@@ -153,6 +245,7 @@ fn outputs_name_the_state_machine_its_console_url_and_both_topics() {
         "StateMachineConsoleUrl",
         "ReviewTopicArn",
         "DecisionTopicArn",
+        "AlarmTopicArn",
     ] {
         assert!(!outputs[key]["Value"].is_null(), "missing output {key}");
     }

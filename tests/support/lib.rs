@@ -24,9 +24,30 @@ pub fn json(relative: &str) -> Value {
     serde_json::from_str(&read(relative)).unwrap_or_else(|e| panic!("{relative} is not JSON: {e}"))
 }
 
-/// The state machine definition as committed (before DefinitionSubstitutions).
+/// The substitutions that insert a number where the ASL wants an integer: the
+/// definition has them unquoted (`"TimeoutSeconds": ${ExecutionTimeoutSeconds}`),
+/// so the committed file is JSON only once they are replaced. Each with a sample value.
+pub const NUMBER_PLACEHOLDERS: [(&str, &str); 2] = [
+    ("ExecutionTimeoutSeconds", "262800"),
+    ("ActionMaxAttempts", "3"),
+];
+
+/// A definition file's text with [`NUMBER_PLACEHOLDERS`] replaced by their
+/// sample values and every other `${Name}` kept (as a string, it is JSON already).
+pub fn definition_text(relative: &str) -> String {
+    NUMBER_PLACEHOLDERS
+        .iter()
+        .fold(read(relative), |text, (name, value)| {
+            text.replace(&format!("${{{name}}}"), value)
+        })
+}
+
+/// The state machine definition as committed, with only the number
+/// placeholders substituted ([`definition_text`]).
 pub fn asl() -> Value {
-    json("statemachine/human_in_the_loop.asl.json")
+    let relative = "statemachine/human_in_the_loop.asl.json";
+    serde_json::from_str(&definition_text(relative))
+        .unwrap_or_else(|e| panic!("{relative} is not JSON once its numbers are substituted: {e}"))
 }
 
 /// `template.yaml`, with CloudFormation's short-form tags kept as

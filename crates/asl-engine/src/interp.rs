@@ -210,6 +210,12 @@ struct Failure {
     /// records an `EvaluationFailed` event before the state's failure.
     #[serde(default)]
     location: Option<String>,
+    /// The type of the state that failed without catching it, when that type has a
+    /// `<Type>StateAborted` event (Task, Wait, Map, Parallel): the state never exits, so
+    /// a Map iteration or Parallel branch ending with it records that event (see
+    /// [`Run::child_finished`]). Never persisted: a failure is handled within one step.
+    #[serde(skip)]
+    open_state: Option<&'static str>,
 }
 
 impl Failure {
@@ -219,6 +225,7 @@ impl Failure {
             cause: Some(cause.into()),
             from_child: false,
             location: None,
+            open_state: None,
         }
     }
     /// Errors that `States.ALL` does not catch and no retrier retries.
@@ -981,6 +988,7 @@ impl Run<'_> {
                         cause,
                         from_child: false,
                         location: None,
+                        open_state: None,
                     },
                     (Err(e), _) | (_, Err(e)) => Self::fail_eval(&a, e),
                 };
@@ -1168,6 +1176,7 @@ impl Run<'_> {
                         cause,
                         from_child: false,
                         location: None,
+                        open_state: None,
                     }),
                     (Err(e), _) | (_, Err(e)) => Flow::Terminal(Self::fail_eval(a, e)),
                 }
@@ -1931,12 +1940,19 @@ impl Run<'_> {
                     self.exit_to(t, st, &a, out, Transition::Next(next));
                 }
                 Err(e) => {
-                    let f = Self::fail_eval(&a, e);
+                    let f = Failure {
+                        open_state: aborted_type(st),
+                        ..Self::fail_eval(&a, e)
+                    };
                     self.thread_fail(t, f);
                 }
             }
             return;
         }
+        let f = Failure {
+            open_state: aborted_type(st),
+            ..f
+        };
         self.thread_fail(t, f);
     }
 
@@ -2064,7 +2080,7 @@ impl Run<'_> {
                         .tolerated_pct
                         .is_none_or(|pct| (ch.failures as f64) * 100.0 / total > pct);
                     if over_count && over_pct {
-                        self.abort_children(&mut ch, &a);
+                        self.abort_children(&mut ch, &a, child_cursor);
                         self.emit(
                             p,
                             "MapRunFailed",
@@ -2084,6 +2100,24 @@ impl Run<'_> {
                         return;
                     }
                 } else {
+                    // Measured on AWS: the iterations or branches this failure cuts are
+                    // recorded first, each as MapIterationAborted (inline Map) and then
+                    // the `<Type>StateAborted` of the state it was in; then
+                    // MapIterationFailed; then, if the failed state was itself a Task,
+                    // Wait, Map or Parallel, its own `<Type>StateAborted`; then
+                    // MapStateFailed / ParallelStateFailed. All of them follow the
+                    // failing event (previousEventId) without becoming the cursor.
+                    // Sources: floci-io/floci StepFunctionsMapIterationFailureIntegrationTest
+                    // (Fail in one iteration cuts a Wait: MapIterationAborted,
+                    // WaitStateAborted, MapIterationFailed, MapStateFailed); LocalStack's
+                    // AWS-recorded snapshots test_callback
+                    // `test_sqs_failure_in_wait_for_task_tok_no_error_field[SQS_PARALLEL_
+                    // WAIT_FOR_TASK_TOKEN]` (TaskFailed, TaskStateAborted,
+                    // ParallelStateFailed) and test_timeouts
+                    // `test_service_lambda_map_timeout` (the same events for four
+                    // iterations timing out at once, in another order: those ran
+                    // concurrently, where only the multiset is defined).
+                    self.abort_children(&mut ch, &a, child_cursor);
                     if ch.kind == ChildKind::Inline {
                         self.emit(
                             c,
@@ -2093,13 +2127,16 @@ impl Run<'_> {
                             false,
                         );
                     }
+                    if let Some(ty) = f.open_state {
+                        self.emit(c, &format!("{ty}StateAborted"), "", Value::Null, false);
+                    }
                     self.exec.threads.remove(&c);
                     if let Some(th) = self.exec.threads.get_mut(&p) {
                         th.cursor = th.cursor.max(child_cursor);
                     }
-                    self.abort_children(&mut ch, &a);
                     let f = Failure {
                         from_child: true,
+                        open_state: None,
                         ..f
                     };
                     self.state_failed(p, &st, a, f);
@@ -2124,10 +2161,19 @@ impl Run<'_> {
         }
     }
 
-    fn abort_children(&mut self, ch: &mut Children, a: &Active) {
-        for c in std::mem::take(&mut ch.running) {
+    /// Cuts the running children of a Map or Parallel whose child failed: each one
+    /// records MapIterationAborted (inline Map) and the abort of the state it is in
+    /// ([`Run::abort_thread`]), all following event `prev`, lowest index first. Their
+    /// threads go, so their task tokens answer `TaskTimedOut` and their timers are stale.
+    fn abort_children(&mut self, ch: &mut Children, a: &Active, prev: u64) {
+        let mut running = std::mem::take(&mut ch.running);
+        running.sort_by_key(|c| self.exec.threads.get(c).map_or(0, |th| th.slot));
+        for c in running {
+            if let Some(th) = self.exec.threads.get_mut(&c) {
+                th.cursor = prev;
+            }
             if ch.kind == ChildKind::Inline {
-                let slot = self.exec.threads.get(&c).map(|th| th.slot).unwrap_or(0);
+                let slot = self.exec.threads.get(&c).map_or(0, |th| th.slot);
                 self.emit(
                     c,
                     "MapIterationAborted",
@@ -2136,9 +2182,31 @@ impl Run<'_> {
                     false,
                 );
             }
+            self.abort_thread(c, prev);
             self.remove_tree(c);
         }
         ch.next = ch.items.len();
+    }
+
+    /// Records the abort of the state thread `t` is in (`<Type>StateAborted`, for the
+    /// types that have one), following event `prev`; a Map or Parallel there cuts its
+    /// own children after it. A thread between two states records nothing. The order
+    /// inside a nested Map or Parallel (state before its children) is not measured.
+    fn abort_thread(&mut self, t: u64, prev: u64) {
+        let Some(th) = self.exec.threads.get_mut(&t) else {
+            return;
+        };
+        th.cursor = prev;
+        let TStatus::Active(a) = &th.status else {
+            return;
+        };
+        let a = (**a).clone();
+        if let Some(ty) = self.state_of(t, &a.state).as_ref().and_then(aborted_type) {
+            self.emit(t, &format!("{ty}StateAborted"), "", Value::Null, false);
+        }
+        if let Wait::Children(mut ch) = a.wait.clone() {
+            self.abort_children(&mut ch, &a, prev);
+        }
     }
 
     fn remove_tree(&mut self, t: u64) {
@@ -2311,6 +2379,7 @@ impl Run<'_> {
                         cause: None,
                         from_child: false,
                         location: None,
+                        open_state: None,
                     },
                 );
             }
@@ -2402,6 +2471,7 @@ impl Run<'_> {
                         cause,
                         from_child: false,
                         location: None,
+                        open_state: None,
                     },
                 );
             }
@@ -2422,6 +2492,16 @@ impl Run<'_> {
         self.set_active(t, a);
         Ok(())
     }
+}
+
+/// The state types with a `<Type>StateAborted` history event (API reference,
+/// `HistoryEventType`): the others end within one step and are never cut mid-way.
+fn aborted_type(st: &State) -> Option<&'static str> {
+    matches!(
+        st.kind,
+        Kind::Task(_) | Kind::Wait(_) | Kind::Map(_) | Kind::Parallel { .. }
+    )
+    .then(|| st.type_name())
 }
 
 /// Evaluates an `Assign` block: a JSONPath template reading `path_input` as `$`, or a

@@ -71,19 +71,3 @@ impl DefinitionError {
         }
     }
 }
-
-/// The message AWS prints when the path of a `.$` field (or ErrorPath / CausePath)
-/// selects nothing, e.g. `The JSONPath '$.x' specified for the field 'x.$' could not be
-/// found in the input '{"a":1}'` (recorded in the conformance `scenarios`).
-pub(crate) fn path_not_found(
-    path: &crate::jsonpath::JsonPath,
-    field: &str,
-    scope: &crate::scope::Scope<'_>,
-) -> EvalError {
-    EvalError::runtime(format!(
-        "The JSONPath '{}' specified for the field '{}' could not be found in the input '{}'",
-        path.as_str(),
-        field,
-        crate::jsonpath::compact(scope.input)
-    ))
-}

@@ -35,8 +35,9 @@
 use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
-use crate::error::{DefinitionError, EvalError, path_not_found};
+use crate::error::{DefinitionError, EvalError};
 use crate::intrinsic::Intrinsic;
+use crate::jsonpath::path_not_found;
 use crate::jsonpath::{JsonPath, ReferencePath, compact};
 use crate::scope::Scope;
 use crate::timestamp;
@@ -258,90 +259,95 @@ mod tests {
         f(&fp, &Scope::new(&input, &ctx))
     }
 
+    /// Each evaluation, by name, reduced to its failure's cause.
+    #[derive(Clone, Copy)]
+    enum Use {
+        SelectInput,
+        Resolve,
+        Seconds,
+        Timestamp,
+        NonNegative,
+    }
+
+    fn cause_of(field: &str, path: &str, input: Value, how: Use) -> String {
+        let cause = |r: Result<(), EvalError>| r.expect_err("a failure").cause;
+        cause(scope_eval(field, path, input, |f, s| match how {
+            Use::SelectInput => f.select_input(s).map(drop),
+            Use::Resolve => f.resolve(s).map(drop),
+            Use::Seconds => f.seconds(s).map(drop),
+            Use::Timestamp => f.timestamp(s).map(drop),
+            Use::NonNegative => f.non_negative_integer(s).map(drop),
+        }))
+    }
+
     #[test]
     fn recorded_messages() {
-        let e = scope_eval(
-            "InputPath",
-            "$.NoSuchInputPath",
-            json!({"int-literal": 0}),
-            |f, s| f.select_input(s),
-        )
-        .unwrap_err();
-        assert_eq!(
-            e.cause,
-            "Invalid path '$.NoSuchInputPath' : No results for path: $['NoSuchInputPath']"
-        );
-        let e = scope_eval("ErrorPath", "$.ErrorX", json!({"Error": "e"}), |f, s| {
-            f.resolve(s)
-        })
-        .unwrap_err();
-        assert_eq!(
-            e.cause,
-            "The JSONPath '$.ErrorX' specified for the field 'ErrorPath' could not be found in the input '{\"Error\":\"e\"}'"
-        );
-        let e = scope_eval(
-            "SecondsPath",
-            "$.input.waitSeconds",
-            json!({"input": {"waitSeconds": 1.5}}),
-            |f, s| f.seconds(s),
-        )
-        .unwrap_err();
-        assert_eq!(
-            e.cause,
-            "The SecondsPath parameter cannot be parsed as a long value: $.input.waitSeconds == 1.5"
-        );
-        let e = scope_eval(
-            "SecondsPath",
-            "$.input.waitSeconds",
-            json!({"input": {"waitSeconds": -1}}),
-            |f, s| f.seconds(s),
-        )
-        .unwrap_err();
-        assert_eq!(
-            e.cause,
-            "The SecondsPath parameter references a negative value: $.input.waitSeconds == -1"
-        );
-        let e = scope_eval(
-            "TimestampPath",
-            "$.TimestampValue",
-            json!({"TimestampValue": "2016-12-05T21:29:29"}),
-            |f, s| f.timestamp(s),
-        )
-        .unwrap_err();
-        assert_eq!(
-            e.cause,
-            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: $.TimestampValue == 2016-12-05T21:29:29"
-        );
-        let e = scope_eval(
-            "MaxConcurrencyPath",
-            "$.MaxConcurrencyValue",
-            json!({"MaxConcurrencyValue": {}}),
-            |f, s| f.non_negative_integer(s),
-        )
-        .unwrap_err();
-        assert_eq!(
-            e.cause,
-            "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: $.MaxConcurrencyValue"
-        );
-        let e = scope_eval(
-            "ToleratedFailureCountPath",
-            "$.ToleratedFailureCount",
-            json!({"ToleratedFailureCount": "NoNumber"}),
-            |f, s| f.non_negative_integer(s),
-        )
-        .unwrap_err();
-        assert_eq!(
-            e.cause,
-            "The ToleratedFailureCountPath field refers to value \"NoNumber\" which is not a valid integer: $.ToleratedFailureCount"
-        );
-        let e = scope_eval(
-            "ToleratedFailureCountPath",
-            "$.c",
-            json!({"c": -1}),
-            |f, s| f.non_negative_integer(s),
-        )
-        .unwrap_err();
-        assert_eq!(e.cause, "ToleratedFailureCount cannot be negative.");
+        // (field, path, input, use, cause AWS recorded)
+        let cases = [
+            (
+                "InputPath",
+                "$.NoSuchInputPath",
+                json!({"int-literal": 0}),
+                Use::SelectInput,
+                "Invalid path '$.NoSuchInputPath' : No results for path: $['NoSuchInputPath']",
+            ),
+            (
+                "ErrorPath",
+                "$.ErrorX",
+                json!({"Error": "e"}),
+                Use::Resolve,
+                "The JSONPath '$.ErrorX' specified for the field 'ErrorPath' could not be found in the input '{\"Error\":\"e\"}'",
+            ),
+            (
+                "SecondsPath",
+                "$.input.waitSeconds",
+                json!({"input": {"waitSeconds": 1.5}}),
+                Use::Seconds,
+                "The SecondsPath parameter cannot be parsed as a long value: $.input.waitSeconds == 1.5",
+            ),
+            (
+                "SecondsPath",
+                "$.input.waitSeconds",
+                json!({"input": {"waitSeconds": -1}}),
+                Use::Seconds,
+                "The SecondsPath parameter references a negative value: $.input.waitSeconds == -1",
+            ),
+            (
+                "TimestampPath",
+                "$.TimestampValue",
+                json!({"TimestampValue": "2016-12-05T21:29:29"}),
+                Use::Timestamp,
+                "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: $.TimestampValue == 2016-12-05T21:29:29",
+            ),
+            (
+                "MaxConcurrencyPath",
+                "$.MaxConcurrencyValue",
+                json!({"MaxConcurrencyValue": {}}),
+                Use::NonNegative,
+                "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: $.MaxConcurrencyValue",
+            ),
+            (
+                "ToleratedFailureCountPath",
+                "$.ToleratedFailureCount",
+                json!({"ToleratedFailureCount": "NoNumber"}),
+                Use::NonNegative,
+                "The ToleratedFailureCountPath field refers to value \"NoNumber\" which is not a valid integer: $.ToleratedFailureCount",
+            ),
+            (
+                "ToleratedFailureCountPath",
+                "$.c",
+                json!({"c": -1}),
+                Use::NonNegative,
+                "ToleratedFailureCount cannot be negative.",
+            ),
+        ];
+        for (field, path, input, how, expected) in cases {
+            assert_eq!(
+                cause_of(field, path, input, how),
+                expected,
+                "{field} {path}"
+            );
+        }
         let ok = scope_eval("MaxConcurrencyPath", "$.m", json!({"m": "1"}), |f, s| {
             f.non_negative_integer(s)
         });

@@ -18,9 +18,10 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::{DefinitionError, EvalError, path_not_found};
+use crate::error::{DefinitionError, EvalError};
 use crate::intrinsic::Intrinsic;
 use crate::jsonpath::JsonPath;
+use crate::jsonpath::path_not_found;
 use crate::scope::Scope;
 
 /// Maximum nesting depth of a template.

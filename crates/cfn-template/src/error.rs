@@ -67,6 +67,16 @@ pub enum TemplateError {
         message: String,
     },
 
+    /// A rule of the `Rules` section failed (its `AssertDescription`), or
+    /// could not be evaluated.
+    #[error("rule {rule}: {message}")]
+    Rule {
+        /// The rule's name.
+        rule: String,
+        /// The assertion's description, or what is wrong with the rule.
+        message: String,
+    },
+
     /// A resource could not be understood.
     #[error("resource {logical_id}{}: {message}", property_suffix(property.as_deref()))]
     Resource {

@@ -9,6 +9,10 @@
 //!   an error says which override to pass.
 //! - Pseudo parameters come from the caller's [`LocalEnvironment`] (default
 //!   region `us-east-1`, account `123456789012`, partition `aws`).
+//! - `Rules` are checked as CloudFormation checks them before a deploy: a
+//!   failed assertion is a [`TemplateError::Rule`] with its
+//!   `AssertDescription`; a rule that reads the AWS account (`Fn::RefAll`,
+//!   `Fn::ValueOf`) is a [`Notice`].
 //! - `Conditions` are evaluated; a resource or output whose condition is
 //!   false is left out. `Globals` are merged as SAM merges them.
 //! - Resources of the types local mode runs become typed values
@@ -68,6 +72,7 @@ mod model;
 mod params;
 mod policy;
 mod resolve;
+mod rules;
 mod stack;
 mod subst;
 mod yaml;
@@ -75,8 +80,9 @@ mod yaml;
 pub use env::{DEFAULT_ACCOUNT_ID, DEFAULT_HTTP_API_URL, DEFAULT_REGION, LocalEnvironment};
 pub use error::TemplateError;
 pub use model::{
-    Function, FunctionCode, FunctionEvent, HttpApi, HttpRoute, Notice, Output, SkippedResource,
-    Stack, StateMachine, StateMachineType, Subscription, Topic, TopicSubscription,
+    Function, FunctionCode, FunctionEvent, HttpApi, HttpRoute, KeyElement, Notice, Output,
+    SkippedResource, Stack, StateMachine, StateMachineType, Subscription, Table, Topic,
+    TopicSubscription,
 };
 pub use params::{ParamValue, ParameterOverrides};
 pub use policy::{Access, Effect, Policy, PolicyStatement};

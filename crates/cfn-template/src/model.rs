@@ -39,6 +39,8 @@ pub struct Stack {
     /// `AWS::Serverless::HttpApi`s (explicit, and SAM's implicit
     /// `ServerlessHttpApi`) with the routes of the functions' `HttpApi` events.
     pub http_apis: Vec<HttpApi>,
+    /// `AWS::DynamoDB::Table`s, in template order.
+    pub tables: Vec<Table>,
     /// Resources of types local mode does not run.
     pub skipped: Vec<SkippedResource>,
     /// `Outputs`, resolved, in template order (those whose condition is false
@@ -109,6 +111,8 @@ impl Stack {
                 .map(|s| TopicSubscription {
                     protocol: s.protocol.clone(),
                     endpoint: s.endpoint.clone(),
+                    filter_policy: s.filter_policy.as_ref().map(policy_text),
+                    filter_policy_scope: s.filter_policy_scope.clone(),
                 }),
         );
         out
@@ -237,6 +241,50 @@ pub struct TopicSubscription {
     pub protocol: String,
     /// `Endpoint`: the address, ARN or URL.
     pub endpoint: String,
+    /// `FilterPolicy` as JSON text (only `AWS::SNS::Subscription` has one;
+    /// a topic's `Subscription` property cannot).
+    pub filter_policy: Option<String>,
+    /// `FilterPolicyScope`, if given.
+    pub filter_policy_scope: Option<String>,
+}
+
+/// A `FilterPolicy` property as SNS takes it: JSON text. CloudFormation
+/// accepts the policy as an object or as a string of JSON.
+fn policy_text(policy: &Value) -> String {
+    match policy {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// An `AWS::DynamoDB::Table`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Table {
+    /// Logical id in the template.
+    pub logical_id: String,
+    /// `TableName`, or the generated `STACK-LogicalId-SUFFIX`. `!Ref` gives it.
+    pub name: String,
+    /// `arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME`: `!GetAtt T.Arn`.
+    pub arn: String,
+    /// `KeySchema`: the partition key, then the sort key if any.
+    pub key_schema: Vec<KeyElement>,
+    /// `AttributeDefinitions`: name and type (`S`, `N` or `B`).
+    pub attribute_definitions: Vec<(String, String)>,
+    /// `BillingMode` (`PROVISIONED` when absent, as in CloudFormation).
+    pub billing_mode: String,
+    /// `TimeToLiveSpecification.AttributeName` when enabled.
+    pub ttl_attribute: Option<String>,
+    /// All properties after intrinsics.
+    pub properties: Map<String, Value>,
+}
+
+/// One element of a table's `KeySchema`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyElement {
+    /// `AttributeName`.
+    pub attribute_name: String,
+    /// `HASH` or `RANGE`.
+    pub key_type: String,
 }
 
 /// An `AWS::SNS::Topic`.
@@ -275,6 +323,8 @@ pub struct Subscription {
     pub raw_message_delivery: bool,
     /// `FilterPolicy`, if any.
     pub filter_policy: Option<Value>,
+    /// `FilterPolicyScope`, if any (`MessageAttributes` or `MessageBody`).
+    pub filter_policy_scope: Option<String>,
     /// All properties after intrinsics.
     pub properties: Map<String, Value>,
 }
@@ -375,6 +425,14 @@ pub enum Notice {
         /// Why.
         reason: String,
     },
+    /// A rule of the `Rules` section that local mode cannot check (it needs
+    /// data from an AWS account: `Fn::RefAll`, `Fn::ValueOf`, ...).
+    UncheckedRule {
+        /// The rule's name.
+        rule: String,
+        /// Why.
+        reason: String,
+    },
     /// A function event of a type local mode does not deliver.
     IgnoredEvent {
         /// Logical id of the function.
@@ -428,6 +486,10 @@ impl fmt::Display for Notice {
             } => write!(
                 f,
                 "{function}: event {event} ({event_type}) is not delivered locally; invoke the function directly"
+            ),
+            Notice::UncheckedRule { rule, reason } => write!(
+                f,
+                "rule {rule} is not checked locally ({reason}); CloudFormation checks it at deploy time"
             ),
         }
     }

@@ -155,7 +155,25 @@ fn state_machine() -> Result<(), TemplateError> {
         .as_object()
         .map(|m| m.keys().collect())
         .unwrap_or_default();
-    assert_eq!(keys, ["Comment", "StartAt", "States"]);
+    assert_eq!(keys, ["Comment", "StartAt", "TimeoutSeconds", "States"]);
+    // The unquoted number placeholders become JSON numbers.
+    assert_eq!(
+        sm.definition.get("TimeoutSeconds"),
+        Some(&serde_json::json!(262_800))
+    );
+    assert_eq!(
+        sm.definition
+            .pointer("/States/Process Approval/Retry/2/MaxAttempts")
+            .cloned(),
+        Some(serde_json::json!(3))
+    );
+    let alarm_topic = stack.topic("AlarmTopic").map(|t| t.arn.as_str());
+    assert_eq!(
+        sm.definition
+            .pointer("/States/Report Failed Approval/Parameters/TopicArn")
+            .and_then(|v| v.as_str()),
+        alarm_topic
+    );
     assert!(
         !stack
             .notices
@@ -168,7 +186,7 @@ fn state_machine() -> Result<(), TemplateError> {
 #[test]
 fn topics_subscriptions_and_the_decision_email_condition() -> Result<(), TemplateError> {
     let stack = load(&[])?;
-    assert_eq!(stack.topics.len(), 2);
+    assert_eq!(stack.topics.len(), 3);
     let review = stack
         .topic("ReviewTopic")
         .ok_or_else(|| panic_msg("no ReviewTopic"))?;
@@ -217,6 +235,18 @@ fn topics_subscriptions_and_the_decision_email_condition() -> Result<(), Templat
     assert_eq!(sub.protocol, "email");
     assert_eq!(sub.endpoint, "x@y.z");
     assert_eq!(stack.subscriptions_of(&decision_arn).len(), 1);
+
+    // AlarmEmail likewise, on the alarm topic.
+    assert_eq!(stack.conditions.get("HasAlarmEmail"), Some(&false));
+    let stack = load(&["AlarmEmail=ops@y.z"])?;
+    assert_eq!(stack.conditions.get("HasAlarmEmail"), Some(&true));
+    let alarm_arn = stack
+        .topic("AlarmTopic")
+        .map(|t| t.arn.clone())
+        .unwrap_or_default();
+    let subs = stack.subscriptions_of(&alarm_arn);
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0].endpoint, "ops@y.z");
     Ok(())
 }
 
@@ -232,7 +262,7 @@ fn skipped_resources_and_notices() -> Result<(), TemplateError> {
         skipped,
         [
             ("WorkflowKey", "AWS::KMS::Key"),
-            ("DecisionTopicPolicy", "AWS::SNS::TopicPolicy"),
+            ("AlarmTopicPolicy", "AWS::SNS::TopicPolicy"),
             ("ReviewFunctionReadsReviews", "AWS::IAM::Policy"),
             ("ProcessApprovalLogGroup", "AWS::Logs::LogGroup"),
             ("ProcessRejectionLogGroup", "AWS::Logs::LogGroup"),
@@ -240,14 +270,23 @@ fn skipped_resources_and_notices() -> Result<(), TemplateError> {
             ("ReviewApiAccessLogGroup", "AWS::Logs::LogGroup"),
             ("StateMachineLogGroup", "AWS::Logs::LogGroup"),
             ("FailedExecutionsAlarm", "AWS::CloudWatch::Alarm"),
+            ("AbortedExecutionsAlarm", "AWS::CloudWatch::Alarm"),
             ("TimedOutExecutionsAlarm", "AWS::CloudWatch::Alarm"),
+            ("ProcessApprovalErrorsAlarm", "AWS::CloudWatch::Alarm"),
+            ("ProcessApprovalThrottlesAlarm", "AWS::CloudWatch::Alarm"),
+            ("ProcessRejectionErrorsAlarm", "AWS::CloudWatch::Alarm"),
+            ("ProcessRejectionThrottlesAlarm", "AWS::CloudWatch::Alarm"),
+            ("ReviewPageErrorsAlarm", "AWS::CloudWatch::Alarm"),
+            ("ReviewPageThrottlesAlarm", "AWS::CloudWatch::Alarm"),
+            ("ReviewApi5xxAlarm", "AWS::CloudWatch::Alarm"),
+            ("ExpiredReviewsAlarm", "AWS::CloudWatch::Alarm"),
         ]
     );
     let lines: Vec<String> = stack.notices.iter().map(ToString::to_string).collect();
     assert!(lines.contains(&"skipping WorkflowKey (AWS::KMS::Key): not needed locally".to_owned()));
     assert!(lines.iter().all(|l| !l.contains('\n')));
-    // Ten skipped resources and the decision email subscription; nothing else.
-    assert_eq!(lines.len(), 11, "{lines:#?}");
+    // Nineteen skipped resources and the two optional email subscriptions; nothing else.
+    assert_eq!(lines.len(), 21, "{lines:#?}");
 
     // The function's log group is the skipped log group's placeholder name.
     let f = stack
@@ -294,7 +333,7 @@ fn overrides_reach_the_definition_and_outputs() -> Result<(), TemplateError> {
         stack.output("ReviewTopicArn").map(|o| o.value.clone()),
         review_arn
     );
-    assert_eq!(stack.outputs.len(), 5);
+    assert_eq!(stack.outputs.len(), 6);
     Ok(())
 }
 
@@ -346,7 +385,7 @@ fn parameter_errors_on_the_real_template() {
     let e = err(&["ReviewerEmail=r@example.com", "Reviewer=x"]);
     assert_eq!(
         e,
-        "unknown parameter Reviewer in --parameter-overrides; the template's parameters are: ReviewerEmail, ReviewTimeoutSeconds, DecisionEmail"
+        "unknown parameter Reviewer in --parameter-overrides; the template's parameters are: ReviewerEmail, ReviewTimeoutSeconds, ExecutionTimeoutSeconds, ActionMaxAttempts, DecisionEmail, AlarmEmail"
     );
 }
 

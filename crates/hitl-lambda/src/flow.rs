@@ -1,6 +1,7 @@
 //! The decision flow and its errors.
 
 use std::future::Future;
+use std::io::Write;
 
 use chrono::{DateTime, Utc};
 use hitl_domain::{
@@ -9,7 +10,9 @@ use hitl_domain::{
 };
 use lambda_runtime::Diagnostic;
 use thiserror::Error;
-use tracing::info;
+use tracing::{info, warn};
+
+use crate::metrics::expired_review_metric;
 
 /// Why a function's own action failed. The message is shown in the execution
 /// history, so it must not carry secrets.
@@ -57,7 +60,9 @@ impl From<ProcessError> for Diagnostic {
 }
 
 /// Records a decision: validates the answer against `expected`, runs `action`,
-/// publishes the notice, and logs one line without payloads or tokens.
+/// publishes the notice, and logs one line without payloads or tokens. A
+/// review that expired is also counted: one embedded-metric-format line on
+/// standard output ([`crate::metrics`]), once the decision is recorded.
 pub async fn process(
     expected: Decision,
     action: &impl DecisionAction,
@@ -80,5 +85,14 @@ pub async fn process(
         reviewer = record.reviewer.as_deref().unwrap_or(""),
         "decision recorded"
     );
+    if let Some(line) = expired_review_metric(&record, now.timestamp_millis()) {
+        // Straight to stdout, not through tracing: EMF needs the document as
+        // the whole log line, not as a field of a tracing event.
+        if let Err(error) = writeln!(std::io::stdout().lock(), "{line}") {
+            warn!(execution = %record.execution_name, error = %error, "the ReviewsExpired metric was not written");
+        }
+    } else if record.expired {
+        warn!(execution = %record.execution_name, "an expired review was not counted: its execution ARN names no state machine");
+    }
     Ok(record)
 }

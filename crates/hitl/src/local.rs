@@ -30,12 +30,6 @@ pub(crate) async fn run(args: &LocalArgs, target: &Target) -> Result<()> {
         );
     }
     let profile = if args.debug { "debug" } else { "release" };
-    if !args.no_build {
-        let flag = if args.debug { "" } else { " --release" };
-        eprintln!(
-            "Building the functions (cargo build{flag}; the first build takes a few minutes)..."
-        );
-    }
     let options = Options {
         template: args.template.clone(),
         parameter_overrides: args.parameter_overrides.clone(),
@@ -48,11 +42,26 @@ pub(crate) async fn run(args: &LocalArgs, target: &Target) -> Result<()> {
             .iter()
             .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
             .collect(),
+        // The functions are built with this package selected too: the same
+        // features as `cargo run -p hitl`, so one compilation of the shared
+        // dependencies serves both (crates/local-stack/src/build.rs).
+        build_with: vec![env!("CARGO_PKG_NAME").to_owned()],
     };
-    let stack = LocalStack::start(options, |line| note!("{line}"))
+    note!(
+        "Starting local mode ({}, state in {}); until it prints Ready, requests get 503 \"not ready yet\"...",
+        args.template.display(),
+        args.state_dir.display()
+    );
+    let started = std::time::Instant::now();
+    let stack = LocalStack::start(options, |line| note!("{line}"), |line| note!("{line}"))
         .await
         .with_context(|| format!("local mode could not start {}", args.template.display()))?;
     print_summary(&stack_name, stack.summary(), profile);
+    note!(
+        "Ready: local mode answers on {} (started in {:.1} s)",
+        stack.summary().endpoint_url,
+        started.elapsed().as_secs_f64()
+    );
     stack.serve(shutdown_signal()).await?;
     note!(
         "Stopped. Waiting reviews are kept in {}; run `hitl local` again to resume them.",
@@ -82,6 +91,9 @@ fn print_summary(stack_name: &str, summary: &local_stack::Summary, profile: &str
     }
     for (id, name) in &summary.functions {
         note!("  function       {id}  {name}");
+    }
+    for (id, name) in &summary.tables {
+        note!("  dynamodb table {id}  {name}");
     }
     for route in &summary.routes {
         note!("  http route     {route}");

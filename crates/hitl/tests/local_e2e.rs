@@ -16,6 +16,8 @@
 //! | only a boolean result decides; else `InvalidReviewResult` with a cause | `*_approval_*`, `*_rejection_*`, `*_without_a_boolean_result_*` |
 //! | outcome functions get request and review | the decision record and the decision email |
 //! | `DecisionNotPublished` is retried | `a_decision_that_cannot_be_published_is_retried_*` |
+//! | `ActionFailed` retried, reported to the alarm topic, then fails the execution | `an_action_that_keeps_failing_*` |
+//! | an expired review is counted (`ReviewsExpired`, EMF) | `an_unanswered_review_expires_*` |
 //!
 //! Instances: one shared by the flows that need nothing special (distinct
 //! execution names), one with `ReviewTimeoutSeconds=2`, one the restart test
@@ -972,6 +974,20 @@ fn an_unanswered_review_expires_as_a_rejection() {
             sdk.send_task_success(&email.token, r#"{"result":true}"#),
             Err("TaskTimedOut".to_owned())
         );
+        // AND Process Rejection counted it: one ReviewsExpired EMF line
+        let metric = expiry_metric(&local, name);
+        assert_eq!(metric["ReviewsExpired"], 1, "{metric}");
+        assert_eq!(
+            metric["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "HumanReview"
+        );
+        assert!(
+            execution.contains(&format!(
+                ":execution:{}:",
+                metric["StateMachineName"].as_str().unwrap_or("none")
+            )),
+            "the dimension is the execution's state machine: {metric}"
+        );
         let status = hitl.ok(&["status", name]);
         assert!(
             status.contains("Decision:  rejected (review expired)"),
@@ -995,6 +1011,117 @@ fn an_unanswered_review_expires_as_a_rejection() {
             true
         );
     }
+}
+
+/// The embedded-metric-format document Process Rejection printed for the
+/// expired review of `execution_name`, found in local mode's log.
+fn expiry_metric(local: &LocalMode, execution_name: &str) -> Value {
+    let executions = format!("\"executionName\":\"{execution_name}\"");
+    poll(
+        &format!("the ReviewsExpired metric of {execution_name}"),
+        TIMEOUT,
+        || {
+            local
+                .log()
+                .lines()
+                .filter(|line| line.contains("\"_aws\"") && line.contains(&executions))
+                .find_map(|line| serde_json::from_str(&line[line.find('{')?..]).ok())
+        },
+        || local.log(),
+    )
+}
+
+/// The alarm topic's email subscription in the tests that set `AlarmEmail`.
+const ALARM_EMAIL: &str = "alarms@example.com";
+
+#[test]
+fn an_action_that_keeps_failing_is_retried_reported_to_the_alarm_topic_and_fails_the_execution() {
+    // GIVEN local mode whose approval action always fails (the failure drill
+    // on Process Approval), retried once, with an alarm email subscribed
+    let local = LocalMode::start_with_template(
+        |text| {
+            let variable = "          DECISION_TOPIC_ARN: !Ref DecisionTopic\n";
+            assert!(text.contains(variable), "template.yaml sets {variable}");
+            // The first function that sets it is Process Approval.
+            text.replacen(
+                variable,
+                &format!("{variable}          HITL_ACTION_FAILURE_DRILL: the ledger is down\n"),
+                1,
+            )
+        },
+        &["ActionMaxAttempts=1", &format!("AlarmEmail={ALARM_EMAIL}")],
+    );
+    let sdk = Sdk::connect(&local);
+    let hitl = Hitl::new(&local);
+    // WHEN a reviewer approves
+    let (execution, email) = request_review(&sdk, &local, "action-fails");
+    sdk.send_task_success(&email.token, &event_text("review_approve.json"))
+        .unwrap_or_else(|code| panic!("could not approve: {code}"));
+    // THEN the execution ends FAILED with the action's named error
+    let described = sdk.wait_until_done(&execution);
+    assert_eq!(described.status, "FAILED", "{described:?}");
+    assert_eq!(
+        described.error.as_deref(),
+        Some("ActionFailed"),
+        "{described:?}"
+    );
+    assert!(
+        described
+            .cause
+            .as_deref()
+            .is_some_and(|cause| cause.contains("the ledger is down")),
+        "{described:?}"
+    );
+    // AND the action ran three times: the first attempt, one retry
+    // (ActionMaxAttempts=1), and the last attempt after the alarm
+    assert_eq!(
+        sdk.task_failures(&execution),
+        ["ActionFailed", "ActionFailed", "ActionFailed"]
+    );
+    let status = hitl.ok(&["status", "action-fails"]);
+    assert_eq!(
+        history(&status),
+        [
+            "Prepare Review",
+            "Request Review",
+            "Review Decision",
+            "Process Approval",
+            "Report Failed Approval",
+            "Process Approval Again",
+            "ExecutionFailed"
+        ],
+        "{status}"
+    );
+    // AND the alarm topic's subscriber was told what failed, which execution,
+    // and how to redrive it
+    let alarm = local.outbox().wait_for("Action failed: action-fails");
+    assert_eq!(alarm.header("To"), Some(ALARM_EMAIL), "{:?}", alarm.headers);
+    for words in [
+        "The approval action of execution ",
+        &execution,
+        "Error: ActionFailed",
+        "the ledger is down",
+        &format!(
+            "aws stepfunctions redrive-execution --region {REGION} --execution-arn {execution}"
+        ),
+        "docs/operations.md",
+    ] {
+        assert!(alarm.body.contains(words), "{words:?} in {}", alarm.body);
+    }
+    // AND the reviewers got the review request only, and nobody a decision
+    assert_eq!(
+        local
+            .outbox()
+            .with_subject("Review requested: action-fails")
+            .len(),
+        1
+    );
+    assert!(
+        local
+            .outbox()
+            .with_subject("Approved: action-fails")
+            .is_empty()
+    );
 }
 
 /// One SNS action on local mode (query protocol); gives the XML answer.

@@ -6,7 +6,8 @@
 //! | requests | served by |
 //! |---|---|
 //! | `POST /` with `X-Amz-Target: AWSStepFunctions.*` | the Step Functions API (`sfn-local`, on the `asl-engine` interpreter) |
-//! | `POST /` from an SNS client (query protocol) | SNS (`sns-local`): email lands in `<state-dir>/outbox/` |
+//! | `POST /` from an SNS client (query protocol) | SNS (`sns-local`): email lands in `<state-dir>/outbox/`; each `AWS::SNS::Subscription`'s `FilterPolicy` applies |
+//! | `POST /` with `X-Amz-Target: DynamoDB_20120810.*` | DynamoDB (`dynamodb-local`): the template's `AWS::DynamoDB::Table`s, in `<state-dir>/dynamodb/` |
 //! | `POST /2015-03-31/functions/{name}/invocations` | the Lambda `Invoke` API (`lambda-local`) |
 //! | the routes of the template's HTTP APIs (e.g. `GET /review`) | their functions, as API Gateway HTTP API (payload 2.0) would call them |
 //!
@@ -15,10 +16,19 @@
 //! call the local functions and their `sns:publish` tasks the local topics.
 //! Functions run as real processes behind a Lambda Runtime API, with
 //! `AWS_ENDPOINT_URL` pointing at this port, so their AWS SDK calls (SNS) stay
-//! local. Everything durable lives in the state directory: restarting on the
+//! local (SNS and DynamoDB alike). Everything durable lives in the state directory: restarting on the
 //! same directory resumes waiting reviews with their task tokens.
+//!
+//! Startup, in order: the port is bound (a taken port fails at once, not after
+//! a build), the state directory is locked (`sfn_local::lock`: a second server
+//! on it fails at once, naming the first one's pid), then the template is read
+//! and the functions built. Until everything is up, every request is answered
+//! at once with HTTP 503 naming what local mode waits for ([`gate`]), instead
+//! of hanging in the listen backlog; [`LocalStack::start`] returns when the
+//! port serves the real services.
 
 mod build;
+mod gate;
 mod http_api;
 mod integrations;
 
@@ -35,6 +45,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use cfn_template::{LocalEnvironment, ParameterOverrides, Stack};
 use lambda_local::{FunctionSpec, HostConfig, LambdaHost, LogFormat, OutputSink};
+use sfn_local::StateDirLock;
 use sns_local::{SnsConfig, SnsService, TopicSpec};
 use tower::ServiceExt as _;
 
@@ -63,6 +74,11 @@ pub struct Options {
     /// not overridden, so a first local run needs no flags (e.g. a reviewer
     /// address: locally, email only lands in the outbox).
     pub local_defaults: Vec<(String, String)>,
+    /// Packages to select with the functions' own when building them, if their
+    /// workspace has them: the caller's package (`hitl`), so cargo resolves the
+    /// same features as the caller's own build and reuses its artifacts instead
+    /// of compiling the shared dependencies again (see `build.rs`).
+    pub build_with: Vec<String>,
 }
 
 /// Why local mode could not start. Each message says what to do.
@@ -81,10 +97,14 @@ pub enum LocalError {
     },
     #[error("cannot use the state directory {dir}: {detail}")]
     State { dir: PathBuf, detail: String },
+    #[error(transparent)]
+    Locked(#[from] sfn_local::LockError),
     #[error("cannot start the functions: {0}")]
     Functions(String),
     #[error("state machine {name}: {detail}")]
     StateMachine { name: String, detail: String },
+    #[error("table {name}: {detail}")]
+    Table { name: String, detail: String },
     #[error("the server stopped: {0}")]
     Serve(std::io::Error),
 }
@@ -101,29 +121,37 @@ pub struct Summary {
     pub topics: Vec<(String, String, Vec<String>)>,
     /// (logical id, function name)
     pub functions: Vec<(String, String)>,
+    /// (logical id, table name) of the DynamoDB tables.
+    pub tables: Vec<(String, String)>,
     /// "METHOD URL -> function logical id" for each HTTP API route.
     pub routes: Vec<String>,
     /// One line per skipped resource or other notice from the template.
     pub notices: Vec<String>,
 }
 
-/// Local mode, started and ready to serve.
+/// Local mode, started and serving.
 pub struct LocalStack {
-    listener: tokio::net::TcpListener,
+    gate: gate::Gate,
+    timers: tokio::task::JoinHandle<()>,
     sfn: Arc<sfn_local::Service>,
-    sns: Arc<SnsService>,
     lambda: LambdaHost,
     summary: Summary,
     stack: Stack,
+    /// Held while serving: one server per state directory.
+    _lock: StateDirLock,
 }
 
 impl LocalStack {
-    /// Reads the template, builds the functions, and opens every service.
-    /// `announce` receives the terminal lines of SNS deliveries; function
-    /// output goes to stderr prefixed with the function name.
+    /// Binds the port, locks the state directory, reads the template, builds
+    /// the functions, opens every service, and returns once the port serves
+    /// them. `announce` receives the terminal lines of SNS deliveries,
+    /// `report` the startup's progress lines (what it builds, how far, whether
+    /// it reused the last build); function output goes to stderr prefixed with
+    /// the function name.
     pub async fn start(
         options: Options,
         announce: impl Fn(&str) + Send + Sync + 'static,
+        report: impl Fn(&str) + Send + Sync + 'static,
     ) -> Result<Self, LocalError> {
         let listener = tokio::net::TcpListener::bind(options.addr)
             .await
@@ -133,6 +161,11 @@ impl LocalStack {
             })?;
         let addr = listener.local_addr().map_err(LocalError::Serve)?;
         let endpoint_url = format!("http://{addr}");
+        // Before the build: a second server on this directory must fail in
+        // seconds, not after minutes of compiling.
+        let lock = StateDirLock::acquire(&options.state_dir)?;
+        // From here on, requests get a 503 saying what startup waits for.
+        let gate = gate::Gate::open(listener, "reading the template");
 
         let environment = LocalEnvironment::new(&options.stack_name)
             .with_region(LOCAL_REGION)
@@ -140,17 +173,32 @@ impl LocalStack {
             .with_http_api_url(&endpoint_url);
         let (stack, defaulted) = load(&options, &environment)?;
 
-        std::fs::create_dir_all(&options.state_dir).map_err(|error| LocalError::State {
-            dir: options.state_dir.clone(),
-            detail: error.to_string(),
-        })?;
         let outbox = options.state_dir.join("outbox");
         let sns = Arc::new(SnsService::new(
             SnsConfig::new(&outbox, LOCAL_REGION, LOCAL_ACCOUNT).with_announce(announce),
-            topics(&stack),
+            topics(&stack)?,
         ));
+        let dynamodb = Arc::new(open_tables(&options.state_dir, &stack)?);
 
-        let built = build::functions(&stack, options.build, options.release).await?;
+        gate.set_phase(if options.build {
+            "building the functions"
+        } else {
+            "finding the functions' executables"
+        });
+        let progress = {
+            let gate = gate.clone_phase();
+            move |line: &str| {
+                gate.set(format!("building the functions ({})", line.trim()));
+                report(line);
+            }
+        };
+        let plan = build::BuildPlan {
+            build: options.build,
+            release: options.release,
+            build_with: &options.build_with,
+        };
+        let built = build::functions(&stack, &plan, &progress).await?;
+        gate.set_phase("starting the functions");
         let specs = built
             .iter()
             .map(|built| {
@@ -172,6 +220,7 @@ impl LocalStack {
         let lambda = LambdaHost::start(specs, host_config)
             .map_err(|error| LocalError::Functions(error.to_string()))?;
 
+        gate.set_phase("opening the state directory");
         let integrations: Vec<Arc<dyn Integration>> = vec![
             Arc::new(integrations::LambdaIntegration {
                 host: lambda.clone(),
@@ -192,11 +241,31 @@ impl LocalStack {
             dir: options.state_dir.clone(),
             detail: error.to_string(),
         })?;
+        gate.set_phase("creating the state machines");
         let mut state_machines = Vec::new();
         for machine in &stack.state_machines {
             let arn = create_or_update(&sfn, machine).await?;
             state_machines.push((machine.logical_id.clone(), arn));
         }
+
+        // Ready: the real services answer from now on. Before the tasks in flight
+        // are invoked again, since those functions call back on this port.
+        let shared = Shared {
+            sfn: sfn_local::api::router(Arc::clone(&sfn)),
+            sns: Arc::clone(&sns),
+            dynamodb,
+        };
+        let apis = http_api::HttpApis {
+            routes: Arc::new(routes(&stack)),
+            lambda: lambda.clone(),
+        };
+        let app = Router::new()
+            .route("/", post(dispatch))
+            .with_state(shared)
+            .merge(lambda.router())
+            .fallback_service(Router::new().fallback(http_api::handle).with_state(apis));
+        gate.ready(app);
+        let timers = tokio::spawn(Arc::clone(&sfn).run_timers());
 
         let mut notices: Vec<String> = defaulted;
         notices.extend(stack.notices.iter().map(ToString::to_string));
@@ -218,7 +287,12 @@ impl LocalStack {
                     let subscriptions = stack
                         .subscriptions_of(&topic.arn)
                         .into_iter()
-                        .map(|s| format!("{}:{}", s.protocol, s.endpoint))
+                        .map(|s| match &s.filter_policy {
+                            Some(policy) => {
+                                format!("{}:{} (filter {policy})", s.protocol, s.endpoint)
+                            }
+                            None => format!("{}:{}", s.protocol, s.endpoint),
+                        })
                         .collect();
                     (topic.logical_id.clone(), topic.arn.clone(), subscriptions)
                 })
@@ -227,6 +301,11 @@ impl LocalStack {
                 .functions
                 .iter()
                 .map(|function| (function.logical_id.clone(), function.name.clone()))
+                .collect(),
+            tables: stack
+                .tables
+                .iter()
+                .map(|table| (table.logical_id.clone(), table.name.clone()))
                 .collect(),
             routes: stack
                 .http_apis
@@ -242,12 +321,13 @@ impl LocalStack {
             notices,
         };
         Ok(Self {
-            listener,
+            gate,
+            timers,
             sfn,
-            sns,
             lambda,
             summary,
             stack,
+            _lock: lock,
         })
     }
 
@@ -266,28 +346,20 @@ impl LocalStack {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), LocalError> {
-        let timers = tokio::spawn(Arc::clone(&self.sfn).run_timers());
-        let shared = Shared {
-            sfn: sfn_local::api::router(Arc::clone(&self.sfn)),
-            sns: Arc::clone(&self.sns),
-        };
-        let apis = http_api::HttpApis {
-            routes: Arc::new(routes(&self.stack)),
-            lambda: self.lambda.clone(),
-        };
-        let app = Router::new()
-            .route("/", post(dispatch))
-            .with_state(shared)
-            .merge(self.lambda.router())
-            .fallback_service(Router::new().fallback(http_api::handle).with_state(apis));
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(LocalError::Serve);
+        let Self {
+            gate,
+            timers,
+            sfn,
+            lambda,
+            _lock: lock,
+            ..
+        } = self;
+        let served = gate.serve_until(shutdown).await;
         timers.abort();
-        self.lambda.shutdown().await;
-        self.sfn.close();
+        lambda.shutdown().await;
+        sfn.close();
+        // Released only once the store is closed.
+        drop(lock);
         served
     }
 }
@@ -297,16 +369,20 @@ impl LocalStack {
 struct Shared {
     sfn: Router,
     sns: Arc<SnsService>,
+    dynamodb: Arc<dynamodb_local::Service>,
 }
 
-/// Routes `POST /` to SNS or Step Functions: SNS clients send the query
-/// protocol (or an `AmazonSimpleNotificationService.*` target); Step
-/// Functions clients send `X-Amz-Target: AWSStepFunctions.*`.
+/// Routes `POST /` to SNS, DynamoDB or Step Functions: SNS clients send the
+/// query protocol (or an `AmazonSimpleNotificationService.*` target);
+/// DynamoDB clients `X-Amz-Target: DynamoDB_20120810.*`; Step Functions
+/// clients `X-Amz-Target: AWSStepFunctions.*`.
 async fn dispatch(State(shared): State<Shared>, request: Request) -> Response {
-    if sns_local::is_sns_request(request.headers()) {
+    let sns = sns_local::is_sns_request(request.headers());
+    if sns || dynamodb_local::is_dynamodb_request(request.headers()) {
         let (parts, body) = request.into_parts();
         return match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-            Ok(bytes) => sns_local::handle(&shared.sns, &parts.headers, &bytes).await,
+            Ok(bytes) if sns => sns_local::handle(&shared.sns, &parts.headers, &bytes).await,
+            Ok(bytes) => dynamodb_local::handle(&shared.dynamodb, &parts.headers, &bytes).await,
             Err(error) => (
                 axum::http::StatusCode::PAYLOAD_TOO_LARGE,
                 format!("request body: {error}"),
@@ -371,19 +447,128 @@ fn routes(stack: &Stack) -> Vec<http_api::Route> {
         .collect()
 }
 
-fn topics(stack: &Stack) -> Vec<TopicSpec> {
-    stack
-        .topics
-        .iter()
-        .map(|topic| {
-            let mut spec = TopicSpec::new(&topic.name, &topic.arn);
-            spec.display_name = topic.display_name.clone();
-            for subscription in stack.subscriptions_of(&topic.arn) {
-                spec = spec.with_subscription(&subscription.protocol, &subscription.endpoint);
+/// The template's topics with their subscriptions; a `FilterPolicy` SNS
+/// would refuse fails the start, as it fails the deploy.
+fn topics(stack: &Stack) -> Result<Vec<TopicSpec>, LocalError> {
+    let mut specs = Vec::new();
+    for topic in &stack.topics {
+        let mut spec = TopicSpec::new(&topic.name, &topic.arn);
+        spec.display_name = topic.display_name.clone();
+        for subscription in stack.subscriptions_of(&topic.arn) {
+            let mut attributes = std::collections::BTreeMap::new();
+            if let Some(policy) = &subscription.filter_policy {
+                attributes.insert("FilterPolicy".to_owned(), policy.clone());
             }
-            spec
-        })
-        .collect()
+            if let Some(scope) = &subscription.filter_policy_scope {
+                attributes.insert("FilterPolicyScope".to_owned(), scope.clone());
+            }
+            spec = spec
+                .with_subscription_attributes(
+                    &subscription.protocol,
+                    &subscription.endpoint,
+                    attributes,
+                )
+                .map_err(|error| LocalError::Unsupported {
+                    resource: format!(
+                        "the {} subscription {} of topic {}",
+                        subscription.protocol, subscription.endpoint, topic.logical_id
+                    ),
+                    why: format!("its subscription attributes: {error}"),
+                })?;
+        }
+        specs.push(spec);
+    }
+    Ok(specs)
+}
+
+/// Opens local DynamoDB in `<state-dir>/dynamodb` and creates the template's
+/// tables that do not exist yet. A table that exists keeps its items (a
+/// restart resumes reviews); one whose key schema changed in the template is
+/// refused, as CloudFormation replaces such a table and local mode would
+/// otherwise answer with the old one's keys.
+fn open_tables(
+    state_dir: &std::path::Path,
+    stack: &Stack,
+) -> Result<dynamodb_local::Service, LocalError> {
+    let dir = state_dir.join("dynamodb");
+    let service = dynamodb_local::Service::open(
+        &dir,
+        dynamodb_local::Config {
+            region: LOCAL_REGION.to_owned(),
+            account: LOCAL_ACCOUNT.to_owned(),
+        },
+    )
+    .map_err(|error| LocalError::State {
+        dir: dir.clone(),
+        detail: error.to_string(),
+    })?;
+    for table in &stack.tables {
+        let failed = |detail: String| LocalError::Table {
+            name: table.logical_id.clone(),
+            detail,
+        };
+        let key_schema: Vec<serde_json::Value> = table
+            .key_schema
+            .iter()
+            .map(|k| serde_json::json!({"AttributeName": k.attribute_name, "KeyType": k.key_type}))
+            .collect();
+        let request = serde_json::json!({
+            "TableName": table.name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": table
+                .attribute_definitions
+                .iter()
+                .map(|(name, ty)| serde_json::json!({"AttributeName": name, "AttributeType": ty}))
+                .collect::<Vec<_>>(),
+            "KeySchema": key_schema,
+        });
+        match service.call("CreateTable", &request) {
+            Ok(_) => {}
+            Err(dynamodb_local::DynamoError::ResourceInUse(_)) => {
+                let described = service
+                    .call(
+                        "DescribeTable",
+                        &serde_json::json!({"TableName": table.name}),
+                    )
+                    .map_err(|error| failed(error.to_string()))?;
+                if described.pointer("/Table/KeySchema")
+                    != Some(&serde_json::Value::Array(key_schema))
+                {
+                    return Err(failed(format!(
+                        "its key schema changed since {} was created; move that directory away (or use another --state-dir) to start with an empty table",
+                        dir.display()
+                    )));
+                }
+            }
+            Err(error) => return Err(failed(error.to_string())),
+        }
+        if let Some(attribute) = &table.ttl_attribute {
+            // Enabling TTL twice is an error in DynamoDB: only enable it on a new table.
+            let ttl = service
+                .call(
+                    "DescribeTimeToLive",
+                    &serde_json::json!({"TableName": table.name}),
+                )
+                .map_err(|error| failed(error.to_string()))?;
+            if ttl
+                .pointer("/TimeToLiveDescription/AttributeName")
+                .and_then(|v| v.as_str())
+                == Some(attribute.as_str())
+            {
+                continue;
+            }
+            service
+                .call(
+                    "UpdateTimeToLive",
+                    &serde_json::json!({
+                        "TableName": table.name,
+                        "TimeToLiveSpecification": {"AttributeName": attribute, "Enabled": true},
+                    }),
+                )
+                .map_err(|error| failed(error.to_string()))?;
+        }
+    }
+    Ok(service)
 }
 
 /// Creates a template's state machine, or updates it when the template's

@@ -23,6 +23,7 @@
 pub mod api;
 pub mod cli;
 pub mod error;
+pub mod lock;
 pub mod service;
 pub mod store;
 pub mod token;
@@ -35,6 +36,7 @@ pub use asl_engine::ports::BoxFuture;
 pub use asl_engine::{Integration, TaskOutcome, TaskRequest};
 
 pub use error::ApiError;
+pub use lock::{LockError, StateDirLock};
 pub use service::{Config, Service};
 
 /// How to run the server.
@@ -49,6 +51,9 @@ pub struct ServerOptions {
 /// A startup failure.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// Another server uses the state directory.
+    #[error(transparent)]
+    Lock(#[from] LockError),
     #[error("could not open the state in {}", dir.display())]
     Open {
         dir: PathBuf,
@@ -81,11 +86,15 @@ pub async fn bind(
 /// Like [`bind`], with integrations that run Task resources (Lambda, SNS, ...). A Task
 /// whose resource no integration handles fails with `States.TaskFailed`, except
 /// `.waitForTaskToken` tasks, which simply wait for their token.
+///
+/// The state directory is locked first ([`lock`]): while the returned future lives, no
+/// other server starts on it.
 pub async fn bind_with(
     opts: ServerOptions,
     integrations: Vec<Arc<dyn Integration>>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(SocketAddr, ServeFuture), ServeError> {
+    let lock = StateDirLock::acquire(&opts.state_dir)?;
     let svc = Service::open(
         Config {
             state_dir: opts.state_dir.clone(),
@@ -127,6 +136,8 @@ pub async fn bind_with(
             .map_err(ServeError::Serve);
         timers.abort();
         svc.store.close();
+        // Released only once the store is closed.
+        drop(lock);
         r
     });
     Ok((addr, fut))

@@ -579,6 +579,19 @@ impl Service {
                         tracing::error!(execution = %arn, error = %e, "task outcome not saved");
                         break;
                     }
+                    // The task was cut while it ran (a sibling Map iteration or
+                    // Parallel branch failed): forget its request too, or every
+                    // restart would run it again (resume_inflight) for nothing.
+                    Err(CommandFailure::Engine(CommandError::UnknownTask)) => {
+                        let forget = vec![Write::DeleteInflight {
+                            exec_arn: arn.clone(),
+                            task_id,
+                        }];
+                        if let Err(e) = svc.store.write(forget).await {
+                            tracing::warn!(execution = %arn, error = %e, "cut task not forgotten");
+                        }
+                        break;
+                    }
                     Err(e) => {
                         tracing::debug!(execution = %arn, error = %e, "task outcome dropped");
                         break;

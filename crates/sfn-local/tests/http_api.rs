@@ -447,3 +447,128 @@ async fn heartbeats_keep_a_task_alive_until_they_stop() {
         (json!("FAILED"), json!("States.HeartbeatTimeout"))
     );
 }
+
+/// A Lambda that answers only once the test opens its gate.
+struct GatedLambda(std::sync::Arc<tokio::sync::Notify>);
+
+impl sfn_local::Integration for GatedLambda {
+    fn handles(&self, resource: &str) -> bool {
+        resource == "arn:aws:states:::lambda:invoke"
+    }
+    fn invoke(
+        &self,
+        _request: sfn_local::TaskRequest,
+    ) -> sfn_local::BoxFuture<sfn_local::TaskOutcome> {
+        let gate = self.0.clone();
+        Box::pin(async move {
+            gate.notified().await;
+            sfn_local::TaskOutcome::Succeeded(json!({"StatusCode": 200}))
+        })
+    }
+}
+
+/// A request-response task cut while it runs (its sibling branch failed) is forgotten
+/// once its late outcome arrives, so a restart does not run it again.
+#[tokio::test]
+async fn a_task_cut_while_it_runs_is_not_run_again_after_a_restart() {
+    let dir = temp_dir("cut-inflight");
+    let gate = std::sync::Arc::new(tokio::sync::Notify::new());
+    let opts = sfn_local::ServerOptions {
+        addr: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
+        state_dir: dir.clone(),
+        region: "us-east-1".into(),
+        account: "123456789012".into(),
+    };
+    let (addr, fut) = sfn_local::bind_with(
+        opts,
+        vec![std::sync::Arc::new(GatedLambda(gate.clone()))],
+        std::future::pending(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("bind: {e}"));
+    tokio::spawn(fut);
+    let c = Client::new(format!("http://{addr}/"));
+    let sm = c
+        .create(
+            "cut",
+            json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
+                "Catch": [{"ErrorEquals": ["Decided"], "Next": "Hold"}],
+                "Branches": [
+                    {"StartAt": "Tick", "States": {"Tick": {"Type": "Task",
+                        "Resource": "arn:aws:states:::lambda:invoke",
+                        "Parameters": {"FunctionName": "tick"}, "End": true}}},
+                    {"StartAt": "Ask", "States": {
+                        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+                                "Parameters": {"token.$": "$$.Task.Token"}, "Next": "Decided"},
+                        "Decided": {"Type": "Fail", "Error": "Decided"}}}]},
+                "Hold": {"Type": "Wait", "Seconds": 3600, "End": true}}}),
+        )
+        .await;
+    let exec = c.start(&sm, "cut1", json!({})).await;
+    // Ask's token (Tick is scheduled first and has none).
+    let mut token = String::new();
+    for _ in 0..100 {
+        token = c
+            .history(&exec)
+            .await
+            .iter()
+            .filter_map(|e| e["taskScheduledEventDetails"]["parameters"].as_str())
+            .filter_map(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+            .find_map(|p| p["token"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        if !token.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let inflight = || {
+        let db = rusqlite::Connection::open(dir.join("sfn-local.sqlite3"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        // Tick's request only: Ask's is there too until it is submitted.
+        db.query_row(
+            "SELECT count(*) FROM inflight WHERE request LIKE '%lambda:invoke%'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(inflight(), 1, "Tick runs");
+    let sent = c
+        .call(
+            "SendTaskSuccess",
+            json!({"taskToken": token, "output": "{}"}),
+        )
+        .await;
+    assert!(sent.is_ok(), "{sent:?}");
+    // Tick's branch is cut (TaskStateAborted) while Tick still runs.
+    let mut types = Vec::new();
+    for _ in 0..100 {
+        types = c
+            .history(&exec)
+            .await
+            .iter()
+            .map(|e| e["type"].to_string())
+            .collect();
+        if types.iter().any(|t| t == "\"WaitStateEntered\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        types.iter().any(|t| t == "\"TaskStateAborted\""),
+        "{types:?}"
+    );
+    assert_eq!(inflight(), 1, "Tick's request is still held");
+    gate.notify_one();
+    let mut left = 1;
+    for _ in 0..100 {
+        left = inflight();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(left, 0, "the cut Tick's request was kept");
+    assert_eq!(c.status(&exec).await["status"], "RUNNING");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,6 +5,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use chrono::Timelike;
+
 use common::{Binary, Client, callback_definition, free_port, temp_dir, wait_ready};
 use serde_json::json;
 
@@ -120,6 +122,81 @@ async fn every_acknowledged_start_survives_a_kill() {
         let d = c.status(arn).await;
         assert_eq!(d["status"], "RUNNING", "{arn}");
     }
+    child.kill();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A Parallel branch waiting on a `TimestampPath` (the approval policies' Timers
+/// branch) survives a kill: after the restart its timer fires once, not before its
+/// timestamp, while the other branch still waits on its token.
+#[tokio::test]
+async fn a_branch_timestamp_wait_survives_a_restart_and_fires_once() {
+    let dir = temp_dir("restart-branch-timer");
+    let port = free_port();
+    let c = Client::new(format!("http://127.0.0.1:{port}/"));
+    let mut child = spawn(port, &dir);
+    wait_ready(&c).await;
+    let sm = c
+        .create(
+            "timers",
+            json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+                {"StartAt": "Wait For Timer", "States": {
+                    "Wait For Timer": {"Type": "Wait", "TimestampPath": "$.next.at", "Next": "Tick"},
+                    "Tick": {"Type": "Pass", "End": true}}},
+                {"StartAt": "Ask", "States": {
+                    "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+                            "Parameters": {"token.$": "$$.Task.Token"}, "End": true}}}]}}}),
+        )
+        .await;
+    // Whole seconds, as a reviewer's deadline is written; at least 2 s away.
+    let due = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let due = due.with_nanosecond(0).unwrap_or(due);
+    let exec = c
+        .start(
+            &sm,
+            "branch-timer",
+            json!({"next": {"at": due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)}}),
+        )
+        .await;
+    let token = c.token(&exec).await;
+
+    child.kill();
+    let mut child = spawn(port, &dir);
+    wait_ready(&c).await;
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exited = loop {
+        let events = c.history(&exec).await;
+        if let Some(e) = events.iter().find(|e| e["type"] == "WaitStateExited") {
+            break e.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the timer never fired: {events:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let fired_at = exited["timestamp"].as_f64().unwrap_or_default();
+    assert!(
+        fired_at >= due.timestamp() as f64,
+        "fired at {fired_at}, due {due}"
+    );
+    assert_eq!(c.status(&exec).await["status"], "RUNNING");
+    let sent = c
+        .call(
+            "SendTaskSuccess",
+            json!({"taskToken": token, "output": "{}"}),
+        )
+        .await;
+    assert!(sent.is_ok(), "{sent:?}");
+    let d = c.wait_done(&exec, 5).await;
+    assert_eq!(d["status"], "SUCCEEDED");
+    // Fired once: one exit from the Wait, one Tick.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let events = c.history(&exec).await;
+    let n = |ty: &str| events.iter().filter(|e| e["type"] == ty).count();
+    assert_eq!((n("WaitStateExited"), n("PassStateEntered")), (1, 1));
+
     child.kill();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -23,14 +23,16 @@ impl DecisionAction for ApprovalAction {
     }
 }
 
-/// The Lambda handler.
+/// The Lambda handler. `action` is [`ApprovalAction`], in `main` wrapped in
+/// [`hitl_lambda::FailureDrill`] (off unless its variable is set).
 pub async fn handler(
+    action: &impl DecisionAction,
     publisher: &impl DecisionPublisher,
     event: LambdaEvent<DecisionInput>,
 ) -> Result<DecisionRecord, ProcessError> {
     process(
         Decision::Approved,
-        &ApprovalAction,
+        action,
         publisher,
         event.payload,
         Utc::now(),

@@ -25,14 +25,16 @@ impl DecisionAction for RejectionAction {
     }
 }
 
-/// The Lambda handler.
+/// The Lambda handler. `action` is [`RejectionAction`], in `main` wrapped in
+/// [`hitl_lambda::FailureDrill`] (off unless its variable is set).
 pub async fn handler(
+    action: &impl DecisionAction,
     publisher: &impl DecisionPublisher,
     event: LambdaEvent<DecisionInput>,
 ) -> Result<DecisionRecord, ProcessError> {
     process(
         Decision::Rejected,
-        &RejectionAction,
+        action,
         publisher,
         event.payload,
         Utc::now(),

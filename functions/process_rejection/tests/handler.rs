@@ -3,7 +3,7 @@
 use hitl_domain::DecisionInput;
 use hitl_domain::testing::RecordingPublisher;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
-use process_rejection::handler;
+use process_rejection::{RejectionAction, handler};
 use serde_json::Value;
 
 fn event(json: &str) -> LambdaEvent<DecisionInput> {
@@ -14,7 +14,9 @@ fn event(json: &str) -> LambdaEvent<DecisionInput> {
 async fn rejection_returns_the_record_with_reviewer_and_comment() {
     let publisher = RecordingPublisher::default();
     let input = include_str!("../../../events/process_rejection.json");
-    let record = handler(&publisher, event(input)).await.unwrap();
+    let record = handler(&RejectionAction, &publisher, event(input))
+        .await
+        .unwrap();
 
     let output = serde_json::to_value(&record).unwrap();
     assert_eq!(output["decision"], "rejected");
@@ -33,7 +35,9 @@ async fn rejection_returns_the_record_with_reviewer_and_comment() {
 async fn an_expired_review_is_recorded_as_an_expired_rejection() {
     let publisher = RecordingPublisher::default();
     let input = include_str!("../../../events/process_rejection_expired.json");
-    let record = handler(&publisher, event(input)).await.unwrap();
+    let record = handler(&RejectionAction, &publisher, event(input))
+        .await
+        .unwrap();
 
     assert!(record.expired);
     assert_eq!(record.reviewer, None);
@@ -52,7 +56,9 @@ async fn an_expired_review_is_recorded_as_an_expired_rejection() {
 async fn an_approval_routed_here_is_refused() {
     let publisher = RecordingPublisher::default();
     let input = include_str!("../../../events/process_approval.json");
-    let error = handler(&publisher, event(input)).await.unwrap_err();
+    let error = handler(&RejectionAction, &publisher, event(input))
+        .await
+        .unwrap_err();
     assert_eq!(Diagnostic::from(error).error_type, "DecisionMismatch");
     assert!(publisher.published().is_empty());
 }

@@ -33,7 +33,7 @@ impl StepFunctions for SfnClient {
             .execution_arn(execution_arn)
             .send()
             .await
-            .map_err(|e| read_error(e.code()))?;
+            .map_err(|e| read_error(e.code(), "states:DescribeExecution"))?;
         Ok(Execution {
             status: output.status().as_str().to_owned(),
             input: output.input().map(str::to_owned),
@@ -53,7 +53,7 @@ impl StepFunctions for SfnClient {
                 .set_next_token(next_token)
                 .send()
                 .await
-                .map_err(|e| read_error(e.code()))?;
+                .map_err(|e| read_error(e.code(), "states:GetExecutionHistory"))?;
             events.extend(output.events().iter().map(event));
             next_token = output.next_token().map(str::to_owned);
             if next_token.is_none() {
@@ -76,16 +76,14 @@ impl StepFunctions for SfnClient {
 }
 
 /// Error codes: Step Functions API reference, `DescribeExecution` and
-/// `GetExecutionHistory` "Errors". `AccessDeniedException` is what IAM
-/// answers for an execution of another state machine.
-fn read_error(code: Option<&str>) -> SfnError {
+/// `GetExecutionHistory` "Errors". `AccessDeniedException` is IAM's answer when
+/// the role lacks `permission` (the action called).
+fn read_error(code: Option<&str>, permission: &'static str) -> SfnError {
     match code {
-        Some(
-            code @ ("ExecutionDoesNotExist"
-            | "InvalidArn"
-            | "AccessDeniedException"
-            | "ResourceNotFound"),
-        ) => SfnError::NoSuchExecution(code.to_owned()),
+        Some(code @ ("ExecutionDoesNotExist" | "InvalidArn" | "ResourceNotFound")) => {
+            SfnError::NoSuchExecution(code.to_owned())
+        }
+        Some("AccessDeniedException") => SfnError::AccessDenied { permission },
         other => SfnError::Service(other.unwrap_or("no error code").to_owned()),
     }
 }
@@ -93,6 +91,9 @@ fn read_error(code: Option<&str>) -> SfnError {
 /// Error codes: Step Functions API reference, `SendTaskSuccess` "Errors".
 fn send_error(code: Option<&str>) -> SfnError {
     match code {
+        Some("AccessDeniedException") => SfnError::AccessDenied {
+            permission: "states:SendTaskSuccess",
+        },
         Some(code @ ("TaskTimedOut" | "TaskDoesNotExist")) => SfnError::TaskClosed(code.to_owned()),
         Some("InvalidToken") => SfnError::InvalidToken,
         other => SfnError::Service(other.unwrap_or("no error code").to_owned()),
@@ -137,16 +138,24 @@ mod tests {
 
     #[test]
     fn error_codes_map_to_what_the_page_says() {
+        const READ: &str = "states:DescribeExecution";
         assert_eq!(
-            read_error(Some("ExecutionDoesNotExist")),
+            read_error(Some("ExecutionDoesNotExist"), READ),
             SfnError::NoSuchExecution("ExecutionDoesNotExist".to_owned())
         );
+        // A broken IAM policy, not a broken link: the page says so (500).
         assert_eq!(
-            read_error(Some("AccessDeniedException")),
-            SfnError::NoSuchExecution("AccessDeniedException".to_owned())
+            read_error(Some("AccessDeniedException"), READ),
+            SfnError::AccessDenied { permission: READ }
         );
         assert_eq!(
-            read_error(Some("ThrottlingException")),
+            send_error(Some("AccessDeniedException")),
+            SfnError::AccessDenied {
+                permission: "states:SendTaskSuccess"
+            }
+        );
+        assert_eq!(
+            read_error(Some("ThrottlingException"), READ),
             SfnError::Service("ThrottlingException".to_owned())
         );
         assert_eq!(

@@ -189,6 +189,13 @@ pub fn outcome(outcome: &Outcome) -> Page {
             "Try again later",
             "The review service could not be reached. Your answer was not recorded. Go back and send it again in a minute.",
         ),
+        // A broken IAM policy (AccessDeniedException): the link may be fine,
+        // and trying again will not help until the stack is fixed.
+        Outcome::Misconfigured => (
+            500,
+            "Server problem",
+            "The review page is not set up correctly, so it could not read or record this review. This is a problem on our side, not with your link. Your answer was not recorded. Tell the team that runs the review workflow, and use the link again once they have fixed it.",
+        ),
     };
     let body = format!("<h1>{}</h1>\n<p>{}</p>\n", escape(title), escape(text));
     Page {
@@ -427,6 +434,7 @@ mod tests {
             (Outcome::InvalidLink, 400, "not valid"),
             (Outcome::AnswerTooLong, 400, "longer than the form allows"),
             (Outcome::ServiceError, 503, "could not be reached"),
+            (Outcome::Misconfigured, 500, "not with your link"),
         ];
         for (case, status, words) in cases {
             let page = outcome(&case);

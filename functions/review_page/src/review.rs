@@ -76,11 +76,17 @@ pub enum EventKind {
 /// A Step Functions call that failed, by its error code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SfnError {
-    /// `ExecutionDoesNotExist`, `InvalidArn`, or `AccessDeniedException` (the
-    /// function may read only this stack's executions): the link names no
-    /// execution of ours.
+    /// `ExecutionDoesNotExist` or `InvalidArn`: the link names no execution of ours.
     #[error("no such execution ({0})")]
     NoSuchExecution(String),
+    /// `AccessDeniedException`: the function's role lacks `permission` (an
+    /// IAM action, e.g. `states:DescribeExecution`). A broken policy, not a
+    /// broken link: the role may read every execution of this stack's state
+    /// machine, so a link that names one of them is denied only when the
+    /// policy is wrong. (A forged link to another state machine's execution is
+    /// denied too; the log line names its ARN, so an operator tells them apart.)
+    #[error("access denied: the role lacks {permission}")]
+    AccessDenied { permission: &'static str },
     /// `SendTaskSuccess`: `TaskTimedOut` or `TaskDoesNotExist`.
     #[error("the task is closed ({0})")]
     TaskClosed(String),
@@ -142,6 +148,9 @@ pub enum Outcome {
     AnswerTooLong,
     /// Step Functions could not be reached or refused for another reason.
     ServiceError,
+    /// The function may not do what the page needs (`AccessDeniedException`):
+    /// the stack's IAM policy is wrong. The reviewer's link may be fine.
+    Misconfigured,
 }
 
 /// A review that can still be answered: what the page shows.
@@ -239,6 +248,7 @@ pub async fn answer(sfn: &impl StepFunctions, answer: &Answer) -> Outcome {
             tracing::warn!(execution = %link.execution_arn, "SendTaskSuccess refused the token");
             Outcome::InvalidLink
         }
+        Err(SfnError::AccessDenied { permission }) => denied(&link.execution_arn, permission),
         Err(error) => {
             tracing::error!(execution = %link.execution_arn, error = %error, "SendTaskSuccess failed");
             Outcome::ServiceError
@@ -265,11 +275,24 @@ fn read_failure(execution_arn: &str, error: &SfnError) -> Outcome {
             tracing::warn!(execution = %execution_arn, code = %code, "the link names no execution this function may read");
             Outcome::InvalidLink
         }
+        SfnError::AccessDenied { permission } => denied(execution_arn, permission),
         other => {
             tracing::error!(execution = %execution_arn, error = %other, "reading the execution failed");
             Outcome::ServiceError
         }
     }
+}
+
+/// Logs which permission the role lacks, where to grant it, and what to do.
+fn denied(execution_arn: &str, permission: &str) -> Outcome {
+    tracing::error!(
+        execution = %execution_arn,
+        permission = %permission,
+        "AccessDeniedException: the review function's role lacks {permission} on this execution; \
+         check template.yaml (ReviewFunction's Policies and ReviewFunctionReadsReviews) and redeploy. \
+         If the execution belongs to another state machine, the link was forged: nothing to fix"
+    );
+    Outcome::Misconfigured
 }
 
 /// The execution name: the ARN's last field.

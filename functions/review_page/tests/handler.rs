@@ -220,6 +220,38 @@ async fn service_errors_say_try_again_and_never_echo_the_error() {
 }
 
 #[tokio::test]
+async fn an_access_denied_is_a_server_problem_not_an_invalid_link() {
+    // GIVEN a role that may not read executions (a broken IAM policy)
+    let mut sfn = FakeSfn::running();
+    sfn.execution = Err(SfnError::AccessDenied {
+        permission: "states:DescribeExecution",
+    });
+    // WHEN the reviewer opens the link, or confirms the answer
+    for event in [GET, POST] {
+        let (status, html, _) = call(&sfn, request(event)).await;
+        // THEN the page answers 500 and says it is not their link
+        assert_eq!(status, 500, "{html}");
+        assert!(html.contains("Server problem"), "{html}");
+        assert!(html.contains("not with your link"), "{html}");
+        assert!(!html.contains("not valid"), "{html}");
+        assert!(
+            !html.contains("DescribeExecution"),
+            "the page names no internals: {html}"
+        );
+    }
+    assert!(sfn.sent().is_empty(), "nothing was answered");
+
+    // AND a role that may read but not answer gets the same page on POST
+    let mut sfn = FakeSfn::running();
+    sfn.send = Err(SfnError::AccessDenied {
+        permission: "states:SendTaskSuccess",
+    });
+    let (status, html, _) = call(&sfn, request(POST)).await;
+    assert_eq!(status, 500, "{html}");
+    assert!(html.contains("not with your link"), "{html}");
+}
+
+#[tokio::test]
 async fn hostile_input_in_the_request_is_escaped() {
     let mut sfn = FakeSfn::running();
     sfn.execution = Ok(Execution {

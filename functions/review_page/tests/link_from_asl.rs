@@ -19,7 +19,11 @@ fn token() -> String {
 /// replaced by its value (the text from Prepare Review, the context object's
 /// fields), with `${ReviewApiEndpoint}` substituted.
 fn email(token: &str) -> String {
-    let asl: Value = serde_json::from_str(ASL).unwrap();
+    // The definition is JSON once its number placeholders (unquoted) are filled.
+    let asl = ASL
+        .replace("${ExecutionTimeoutSeconds}", "262800")
+        .replace("${ActionMaxAttempts}", "3");
+    let asl: Value = serde_json::from_str(&asl).unwrap();
     let text = &asl["States"]["Prepare Review"]["Parameters"]["text"];
     let message = asl["States"]["Request Review"]["Parameters"]["Message.$"]
         .as_str()

@@ -43,6 +43,9 @@ async fn the_logs_never_hold_the_token_or_the_request() {
         SfnError::TaskClosed("TaskTimedOut".to_owned()),
         SfnError::InvalidToken,
         SfnError::Service("InternalError".to_owned()),
+        SfnError::AccessDenied {
+            permission: "states:SendTaskSuccess",
+        },
     ] {
         let mut sfn = FakeSfn::running();
         sfn.send = Err(error);
@@ -52,6 +55,13 @@ async fn the_logs_never_hold_the_token_or_the_request() {
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("review answered"), "{logs}");
     assert!(logs.contains("refund-1042"), "the execution is logged");
+    // An AccessDeniedException names the permission the role lacks and where to grant it.
+    assert!(
+        logs.contains("AccessDeniedException")
+            && logs.contains("\"permission\":\"states:SendTaskSuccess\"")
+            && logs.contains("ReviewFunctionReadsReviews"),
+        "{logs}"
+    );
     for secret in [
         TOKEN,
         "Sample+Task/Token",

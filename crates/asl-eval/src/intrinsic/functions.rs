@@ -11,8 +11,9 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value};
 
 use super::{Arg, Call, FmtPiece, Function};
-use crate::error::{EvalError, path_not_found};
+use crate::error::EvalError;
 use crate::jsonpath::compact;
+use crate::jsonpath::path_not_found;
 use crate::scope::Scope;
 
 /// Maximum input length for Base64 and hash functions (AWS limit).

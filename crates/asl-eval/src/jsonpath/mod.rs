@@ -35,7 +35,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::error::DefinitionError;
+use crate::error::{DefinitionError, EvalError};
 use crate::scope::Scope;
 
 mod ast;
@@ -188,6 +188,18 @@ impl fmt::Display for JsonPath {
 /// Compact JSON text (Jackson's default printing, as AWS shows values in messages).
 pub fn compact(v: &Value) -> String {
     serde_json::to_string(v).unwrap_or_default()
+}
+
+/// The message AWS prints when the path of a `.$` field (or ErrorPath / CausePath)
+/// selects nothing, e.g. `The JSONPath '$.x' specified for the field 'x.$' could not be
+/// found in the input '{"a":1}'` (recorded in the conformance `scenarios`).
+pub(crate) fn path_not_found(path: &JsonPath, field: &str, scope: &Scope<'_>) -> EvalError {
+    EvalError::runtime(format!(
+        "The JSONPath '{}' specified for the field '{}' could not be found in the input '{}'",
+        path.as_str(),
+        field,
+        compact(scope.input)
+    ))
 }
 
 #[cfg(test)]

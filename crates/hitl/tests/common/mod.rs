@@ -113,20 +113,41 @@ impl LocalMode {
     /// (a path from the repository root) instead of the deployed one: a copy of
     /// `template.yaml` with that `DefinitionUri`, in the instance's directory.
     pub(crate) fn start_with_definition(definition: &str, overrides: &[&str]) -> Self {
+        let root = repo_root()
+            .canonicalize()
+            .expect("the repository root exists");
+        let definition = root.join(definition);
+        Self::start_with_template(
+            |text| {
+                let deployed = "DefinitionUri: statemachine/human_in_the_loop.asl.json";
+                assert!(text.contains(deployed), "template.yaml names {deployed}");
+                text.replace(
+                    deployed,
+                    &format!("DefinitionUri: {}", definition.display()),
+                )
+            },
+            overrides,
+        )
+    }
+
+    /// Like [`LocalMode::start`], on a copy of `template.yaml` that `edit`
+    /// changed (the copy's own relative paths are made absolute first).
+    pub(crate) fn start_with_template(
+        edit: impl FnOnce(String) -> String,
+        overrides: &[&str],
+    ) -> Self {
         let dir = temp_dir();
         let root = repo_root()
             .canonicalize()
             .expect("the repository root exists");
-        let deployed = "DefinitionUri: statemachine/human_in_the_loop.asl.json";
         let text = std::fs::read_to_string(root.join("template.yaml")).expect("template.yaml");
-        assert!(text.contains(deployed), "template.yaml names {deployed}");
         // The copy lives elsewhere: its relative paths become absolute.
-        let text = text
+        let text = edit(text)
+            .replace("CodeUri: .", &format!("CodeUri: {}", root.display()))
             .replace(
-                deployed,
-                &format!("DefinitionUri: {}", root.join(definition).display()),
-            )
-            .replace("CodeUri: .", &format!("CodeUri: {}", root.display()));
+                "DefinitionUri: statemachine/",
+                &format!("DefinitionUri: {}/statemachine/", root.display()),
+            );
         let template = dir.path().join("template.yaml");
         std::fs::write(&template, text).expect("the template copy is written");
         Self::start_in(dir, Some(template), overrides)
