@@ -12,12 +12,16 @@
 //! - [`policy`]: approval policies (several reviewers, a quorum, veto, no
 //!   self-review, reminders, escalation, the decision on timeout) and the
 //!   decision record's `votes` and `policy` fields.
+//! - [`policy_flow`]: the approval-policy Lambdas' steps (Open Review, Ask
+//!   Reviewer, Record Vote, Tick) over store, mailer, clock and secret ports,
+//!   and their JSON contracts.
 //! - [`notice`]: the message announcing a decision on the decision topic, and
 //!   the [`DecisionPublisher`] port an adapter implements (SNS in AWS, a fake in tests).
 
 pub mod decision;
 pub mod notice;
 pub mod policy;
+pub mod policy_flow;
 pub mod review;
 
 pub use decision::{Decision, DecisionError, DecisionInput, DecisionRecord, decide};

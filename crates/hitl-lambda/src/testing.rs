@@ -1,0 +1,178 @@
+//! Local AWS for the policy functions' binary tests (feature `testing`):
+//! dynamodb-local and sns-local on one loopback port, routed by request
+//! headers as `hitl local` does, the review table as the template declares
+//! it, a review topic with one filtered email subscription per reviewer, and
+//! a lambda-local host running a function's real binary against them with
+//! JSON logs captured.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use axum::http::HeaderMap;
+use axum::routing::post;
+use bytes::Bytes;
+use lambda_local::{FunctionSpec, HostConfig, LambdaHost, LogFormat, Outcome, OutputSink};
+use serde_json::{Value, json};
+
+use crate::policy::DynamoReviewStore;
+
+pub const REGION: &str = "eu-west-1";
+pub const ACCOUNT: &str = "123456789012";
+pub const TABLE: &str = "Reviews";
+pub const TOPIC: &str = "arn:aws:sns:eu-west-1:123456789012:ReviewTopic";
+pub const REVIEW_API_ENDPOINT: &str = "https://abc123defg.execute-api.eu-west-1.amazonaws.com";
+
+/// Local DynamoDB and SNS on one port; stops when dropped.
+pub struct LocalAws {
+    pub endpoint: String,
+    pub sns: Arc<sns_local::SnsService>,
+    pub store: DynamoReviewStore,
+    _dir: tempfile::TempDir,
+}
+
+impl LocalAws {
+    /// The table, and the topic with a filtered email subscription per address.
+    pub async fn start(reviewers: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ddb = Arc::new(
+            dynamodb_local::Service::open(dir.path(), dynamodb_local::Config::default())
+                .expect("dynamodb-local"),
+        );
+        ddb.call(
+            "CreateTable",
+            &json!({
+                "TableName": TABLE, "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                         {"AttributeName": "sk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                              {"AttributeName": "sk", "KeyType": "RANGE"}],
+            }),
+        )
+        .expect("create table");
+        let mut topic = sns_local::TopicSpec::new("ReviewTopic", TOPIC);
+        for address in reviewers {
+            let filter = BTreeMap::from([(
+                "FilterPolicy".to_owned(),
+                format!(r#"{{"reviewer": ["{address}"]}}"#),
+            )]);
+            topic = topic
+                .with_subscription_attributes("email", *address, filter)
+                .expect("filtered subscription");
+        }
+        let sns = Arc::new(sns_local::SnsService::new(
+            sns_local::SnsConfig::new(dir.path().join("outbox"), REGION, ACCOUNT)
+                .with_announce(|_| {}),
+            vec![topic],
+        ));
+        let (ddb_route, sns_route) = (Arc::clone(&ddb), Arc::clone(&sns));
+        let app = axum::Router::new().route(
+            "/",
+            post(move |headers: HeaderMap, body: Bytes| {
+                let (ddb, sns) = (Arc::clone(&ddb_route), Arc::clone(&sns_route));
+                async move {
+                    if dynamodb_local::is_dynamodb_request(&headers) {
+                        dynamodb_local::handle(&ddb, &headers, &body).await
+                    } else {
+                        sns_local::handle(&sns, &headers, &body).await
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let client = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new(REGION))
+                .credentials_provider(Credentials::new("test", "test", None, None, "local"))
+                .endpoint_url(&endpoint)
+                .build(),
+        );
+        Self {
+            store: DynamoReviewStore::new(client, TABLE),
+            endpoint,
+            sns,
+            _dir: dir,
+        }
+    }
+
+    /// The outbox's emails, oldest first.
+    pub fn outbox(&self) -> Vec<sns_local::ParsedEmail> {
+        sns_local::list_outbox(self.sns.outbox_dir())
+            .expect("outbox")
+            .iter()
+            .map(|file: &PathBuf| sns_local::read_eml(file).expect("eml"))
+            .collect()
+    }
+
+    /// `executable` (a function's real binary) behind lambda-local, with the
+    /// environment template.yaml gives the policy functions plus `extra`.
+    pub fn function(&self, executable: &str, extra: &[(&str, &str)]) -> Function {
+        let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+        let sink = Arc::clone(&lines);
+        let mut config = HostConfig::new(REGION);
+        config.account_id = ACCOUNT.into();
+        config.endpoint_url = Some(self.endpoint.clone());
+        config.shutdown_grace = Duration::from_millis(500);
+        config.output = OutputSink::new(move |line| {
+            if let Ok(mut lines) = sink.lock() {
+                lines.push(line.line.to_owned());
+            }
+        });
+        let mut spec = FunctionSpec::new(
+            "Function",
+            format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:Function"),
+            executable,
+        );
+        spec.timeout = Duration::from_secs(20);
+        // As template.yaml deploys the functions (LoggingConfig: LogFormat: JSON).
+        spec.log_format = LogFormat::Json;
+        for (key, value) in [
+            ("REVIEW_TABLE", TABLE),
+            ("REVIEW_TOPIC_ARN", TOPIC),
+            ("REVIEW_API_ENDPOINT", REVIEW_API_ENDPOINT),
+        ]
+        .iter()
+        .chain(extra)
+        {
+            spec.environment.insert((*key).into(), (*value).into());
+        }
+        Function {
+            host: LambdaHost::start(vec![spec], config).expect("lambda host"),
+            lines,
+        }
+    }
+}
+
+/// One function's real process behind the local Runtime API.
+pub struct Function {
+    host: LambdaHost,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Function {
+    /// Invokes it: `Ok(output)` or `Err((errorType, errorMessage))`.
+    pub async fn invoke(&self, payload: &Value) -> Result<Value, (String, String)> {
+        let invocation = self
+            .host
+            .invoke("Function", Bytes::from(payload.to_string()))
+            .await
+            .expect("invoke");
+        match invocation.outcome {
+            Outcome::Success(body) => Ok(serde_json::from_slice(&body).expect("JSON output")),
+            Outcome::Error(error) => Err((error.error_type, error.error_message)),
+        }
+    }
+
+    /// Stops the process and returns every log line it wrote.
+    pub async fn logs(self) -> Vec<String> {
+        self.host.shutdown().await;
+        self.lines.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}

@@ -1,0 +1,63 @@
+//! Ask Reviewer: one reviewer's request, under an approval policy.
+//!
+//! Contract (docs/approval-policies.md, "Lambda contracts"): invoked by a
+//! `waitForTaskToken` task with [`AskReviewerInput`]. Stores the reviewer's
+//! token and a short link (its secret only as a hash) and sends that reviewer
+//! alone their message. Fails `AlreadyVoted` for a reviewer who voted and
+//! `LinkTooLong` when the review endpoint makes a link over 200 characters.
+//! The task token is never logged.
+
+use hitl_domain::policy_flow::{
+    AskReviewerInput, AskReviewerOutput, Clock, MessageSettings, ReviewStore, ReviewerMailer,
+    SecretSource, ask_reviewer,
+};
+use hitl_lambda::policy::StepError;
+use lambda_runtime::LambdaEvent;
+use tracing::{info, warn};
+
+/// The ports and settings, built once at cold start.
+pub struct Ports<S, M, C, R> {
+    pub store: S,
+    pub mailer: M,
+    pub clock: C,
+    pub secrets: R,
+    pub settings: MessageSettings,
+}
+
+/// The Lambda handler.
+pub async fn handler<S, M, C, R>(
+    ports: &Ports<S, M, C, R>,
+    event: LambdaEvent<AskReviewerInput>,
+) -> Result<AskReviewerOutput, StepError>
+where
+    S: ReviewStore,
+    M: ReviewerMailer,
+    C: Clock,
+    R: SecretSource,
+{
+    let execution = event.payload.execution_arn.clone();
+    let role = event.payload.role.as_str();
+    let result = ask_reviewer(
+        &ports.store,
+        &ports.mailer,
+        &ports.clock,
+        &ports.secrets,
+        &ports.settings,
+        event.payload,
+    )
+    .await;
+    match result {
+        Ok(output) => {
+            let (state, reviewer) = match &output {
+                AskReviewerOutput::Asked { reviewer } => ("asked", reviewer),
+                AskReviewerOutput::Decided { reviewer } => ("decided", reviewer),
+            };
+            info!(%execution, %reviewer, role, state, "reviewer asked");
+            Ok(output)
+        }
+        Err(error) => {
+            warn!(%execution, role, error_type = error.error_type(), "reviewer not asked");
+            Err(error.into())
+        }
+    }
+}

@@ -1,0 +1,20 @@
+use hitl_domain::policy_flow::check_review_subscriptions;
+use hitl_lambda::policy::{DynamoReviewStore, SnsReviewerMailer, SystemClock, policy_from_env};
+use lambda_runtime::{Error, service_fn};
+use open_review::{ColdStart, handler};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = aws_config::load_from_env().await;
+    let store = DynamoReviewStore::from_env(&config)?;
+    let topic = SnsReviewerMailer::from_env(&config)?;
+    let checked = ColdStart {
+        policy: policy_from_env(),
+        topic: check_review_subscriptions(&topic.subscriptions().await?),
+    };
+    lambda_runtime::run(service_fn(|event| {
+        handler(&store, &SystemClock, &checked, event)
+    }))
+    .await
+}

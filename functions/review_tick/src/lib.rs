@@ -1,0 +1,73 @@
+//! Tick: the timer branch's step under an approval policy.
+//!
+//! Contract (docs/approval-policies.md, "Lambda contracts"): takes
+//! [`TickInput`] and handles the next due timer, returning [`TickOutput`]:
+//! `waiting` (with the next timer and who was reminded), `escalate` (once) or
+//! `decided` (the expiry, or a decision made before it). A reminder goes only
+//! to reviewers who have not voted, and at most once.
+
+use hitl_domain::policy_flow::{
+    Clock, MessageSettings, ReviewStore, ReviewerMailer, SecretSource, TickInput, TickOutput, tick,
+};
+use hitl_lambda::policy::StepError;
+use lambda_runtime::LambdaEvent;
+use tracing::{info, warn};
+
+/// The ports and settings, built once at cold start.
+pub struct Ports<S, M, C, R> {
+    pub store: S,
+    pub mailer: M,
+    pub clock: C,
+    pub secrets: R,
+    pub settings: MessageSettings,
+}
+
+/// The Lambda handler.
+pub async fn handler<S, M, C, R>(
+    ports: &Ports<S, M, C, R>,
+    event: LambdaEvent<TickInput>,
+) -> Result<TickOutput, StepError>
+where
+    S: ReviewStore,
+    M: ReviewerMailer,
+    C: Clock,
+    R: SecretSource,
+{
+    let execution = event.payload.execution_arn.clone();
+    let result = tick(
+        &ports.store,
+        &ports.mailer,
+        &ports.clock,
+        &ports.secrets,
+        &ports.settings,
+        event.payload,
+    )
+    .await;
+    match result {
+        Ok(output) => {
+            match &output {
+                TickOutput::Waiting {
+                    next,
+                    reminded,
+                    failed,
+                } => {
+                    if !failed.is_empty() {
+                        warn!(%execution, failed = ?failed, "reminders not sent (not retried)");
+                    }
+                    info!(%execution, next = %next.at, reminded = reminded.len(), "tick: waiting");
+                }
+                TickOutput::Escalate { reviewer, .. } => {
+                    info!(%execution, %reviewer, "tick: escalate");
+                }
+                TickOutput::Decided { record } => {
+                    info!(%execution, decision = %record.decision, expired = record.expired, "tick: decided");
+                }
+            }
+            Ok(output)
+        }
+        Err(error) => {
+            warn!(%execution, error_type = error.error_type(), "tick failed");
+            Err(error.into())
+        }
+    }
+}
