@@ -83,12 +83,16 @@ fn features(packages: &[String]) -> BTreeMap<String, BTreeSet<String>> {
 
 #[test]
 fn selecting_the_functions_with_hitl_changes_no_feature_of_hitls_dependencies() {
+    // Every function crate, those template.yaml does not run yet included: the
+    // approval-policy functions (issue 14) join the template later, and must not
+    // change hitl's features when they do.
     let functions = function_packages();
-    assert_eq!(
-        functions.len(),
-        3,
-        "the three functions of template.yaml: {functions:?}"
-    );
+    for function in ["process_approval", "process_rejection", "review_page"] {
+        assert!(
+            functions.iter().any(|f| f == function),
+            "{function} is one of template.yaml's functions: {functions:?}"
+        );
+    }
     let alone = features(&["hitl".to_owned()]);
     let mut both = vec!["hitl".to_owned()];
     both.extend(functions);
