@@ -203,6 +203,6 @@ pub(crate) fn render(startup: &Startup) -> String {
 
 /// The repository this bench was built from.
 pub(crate) fn repository() -> anyhow::Result<PathBuf> {
-    std::path::absolute(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-        .context("the repository's path")
+    let bench = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::path::absolute(bench.parent().unwrap_or(bench)).context("the repository's path")
 }
