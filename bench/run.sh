@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark, with one command: bench/run.sh [hitl-bench options, e.g. --runs 5]
+# (--local-start adds the first start of `hitl local` on a fresh clone: minutes more;
+# target/release/hitl-bench --local-start-only runs just that.)
 #
 # Builds sfn-local, the Process Approval function and hitl-bench (release), installs what
 # the comparisons need into .tools/ (moto; LocalStack if a Python >= 3.13 is found;
@@ -65,9 +67,13 @@ args+=(--python "$TOOLS/bench-lambda/bin/python")
 # The arm64 deployment zips: the Rust function as cargo-lambda packages it, the Python
 # handler alone (Lambda's Python runtime brings boto3 and the runtime client).
 ensure_venv python3 "$TOOLS/venv" scripts/requirements-tools.txt
-say "cargo lambda build --release --arm64 --output-format zip -p process_approval ..."
-cargo lambda build --release --arm64 --output-format zip -p process_approval
+say "cargo lambda build --release --arm64 --output-format zip (the three functions) ..."
+cargo lambda build --release --arm64 --output-format zip \
+  -p process_approval -p process_rejection -p review_page
 args+=(--rust-zip "$ROOT/target/lambda/process_approval/bootstrap.zip")
+for function in process_rejection review_page; do
+  args+=(--function-zip "$function=$ROOT/target/lambda/$function/bootstrap.zip")
+done
 mkdir -p target/bench-python-zip
 rm -f target/bench-python-zip/process_approval.zip
 (cd bench/lambda_py && python3 -m zipfile -c "$ROOT/target/bench-python-zip/process_approval.zip" process_approval.py)

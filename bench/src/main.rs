@@ -7,12 +7,15 @@
 //! against the same function in Python under awslambdaric, both hosted by lambda-local.
 //! `bench/run.sh` installs the comparisons and runs it all; `--smoke` is the CI check
 //! (seconds; it checks that every execution ended SUCCEEDED, not speed).
+//! `--local-start` adds the first start of `hitl local` on a fresh clone and a restart
+//! (minutes; `--local-start-only` runs just that).
 //!
 //! Progress goes to stderr, the tables to stdout.
 
 mod client;
 mod lambda;
 mod server;
+mod startup;
 mod table;
 mod workloads;
 
@@ -82,6 +85,16 @@ struct Args {
     /// The Python function's deployment zip.
     #[arg(long)]
     python_zip: Option<PathBuf>,
+    /// Each function's arm64 deployment zip, as NAME=PATH (repeatable), for the size rows.
+    #[arg(long, value_parser = parse_named_path)]
+    function_zip: Vec<(String, PathBuf)>,
+    /// Also time `hitl local` on a fresh clone of this repository (empty target/, so it
+    /// compiles everything: minutes, all cores) to its Ready line, and a restart.
+    #[arg(long)]
+    local_start: bool,
+    /// Only the `--local-start` measurement.
+    #[arg(long, conflicts_with = "smoke")]
+    local_start_only: bool,
     /// Scratch directory for state directories and logs (emptied first).
     #[arg(long, default_value = "target/bench-work")]
     work_dir: PathBuf,
@@ -102,6 +115,15 @@ fn main() -> ExitCode {
             eprintln!("hitl-bench: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+fn parse_named_path(text: &str) -> Result<(String, PathBuf), String> {
+    match text.split_once('=') {
+        Some((name, path)) if !name.is_empty() && !path.is_empty() => {
+            Ok((name.to_owned(), PathBuf::from(path)))
+        }
+        _ => Err(format!("expected NAME=PATH, got {text}")),
     }
 }
 
@@ -139,7 +161,7 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
         Some(p) => p,
         None => beside_me("sfn-local")?,
     };
-    if !sfn_local.is_file() {
+    if !sfn_local.is_file() && !args.local_start_only {
         bail!(
             "no sfn-local at {}: build it first (cargo build --release -p sfn-local) or pass --sfn-local",
             sfn_local.display()
@@ -167,6 +189,19 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
         "scratch space of hitl-bench; emptied on every run\n",
     )
     .with_context(|| format!("cannot write in {}", work.display()))?;
+
+    if args.local_start || args.local_start_only {
+        let repo = startup::repository()?;
+        let work = work.clone();
+        let figures = tokio::task::spawn_blocking(move || startup::measure(&repo, &work))
+            .await
+            .context("the local start measurement stopped")??;
+        println!("## Local mode: first start of a fresh clone, and a restart\n");
+        println!("{}", startup::render(&figures));
+        if args.local_start_only {
+            return Ok(());
+        }
+    }
 
     let mut table = Table::default();
     let mut launches = vec![Launch {
@@ -434,6 +469,14 @@ async fn lambdas(args: &Args, work: &Path) -> anyhow::Result<Table> {
             // The Python zip holds only the handler (the runtime brings the rest): no ratio.
             table.without_ratio(lambda::fig::ZIP);
         }
+    }
+    for (name, zip) in &args.function_zip {
+        let bytes = std::fs::metadata(zip)
+            .with_context(|| format!("no zip at {}", zip.display()))?
+            .len();
+        let figure = format!("arm64 deployment zip of {name}, KiB");
+        table.record(&figure, Kind::Ours, bytes as f64 / 1024.0);
+        table.without_ratio(&figure);
     }
     Ok(table)
 }
