@@ -73,12 +73,17 @@ pub(crate) enum Command {
         /// Execution name or ARN.
         execution: String,
     },
-    /// Check that the reviewer email subscription exists and is confirmed.
+    /// Check that every reviewer is subscribed to the review topic and confirmed.
     Check {
         /// The review topic (default: the stack's ReviewTopicArn output; in local mode, or
         /// with no stack named, the only topic named after the template's ReviewTopic).
         #[arg(long)]
         topic_arn: Option<String>,
+        /// The addresses that must receive review requests, comma-separated (default: the
+        /// deployed stack's ReviewerEmails or ReviewerEmail parameter; in local mode, or with
+        /// no stack named, every subscribed address is reported).
+        #[arg(long, value_delimiter = ',')]
+        reviewers: Vec<String>,
     },
 }
 

@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::cli::{Answer, Cli, Command};
 use crate::connect::{Connection, execution_arn};
 use crate::review::{self, Event, Scheduled};
+use crate::subscriptions;
 
 const NO_TOKEN: &str = "say which review to answer: give the task token (the text after \
                         'Task token:' in the email), or --execution NAME (see `hitl pending`)";
@@ -40,7 +41,10 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         Command::Reject(answer) => respond(&connection, answer, false).await,
         Command::Cancel { execution } => cancel(&connection, &execution).await,
         Command::Status { execution } => status(&connection, &execution).await,
-        Command::Check { topic_arn } => check(&connection, topic_arn).await,
+        Command::Check {
+            topic_arn,
+            reviewers,
+        } => check(&connection, topic_arn, reviewers).await,
     }
 }
 
@@ -545,18 +549,35 @@ async fn status(connection: &Connection, execution: &str) -> Result<()> {
     Ok(())
 }
 
-async fn check(connection: &Connection, topic_arn: Option<String>) -> Result<()> {
+async fn check(
+    connection: &Connection,
+    topic_arn: Option<String>,
+    reviewers: Vec<String>,
+) -> Result<()> {
     let sns = aws_sdk_sns::Client::new(&connection.config);
     let topic = match topic_arn {
         Some(arn) => arn,
         None => connection.review_topic(&sns).await?,
+    };
+    // Whom to expect: --reviewers, else the deployed stack's reviewer parameter.
+    let (expected, source) = if reviewers.is_empty() {
+        match connection.stack_reviewers().await? {
+            Some((parameter, value)) => (subscriptions::addresses(&value), Some(parameter)),
+            None => (Vec::new(), None),
+        }
+    } else {
+        let listed = reviewers
+            .iter()
+            .flat_map(|r| subscriptions::addresses(r))
+            .collect();
+        (listed, Some("--reviewers".to_owned()))
     };
     let mut pages = sns
         .list_subscriptions_by_topic()
         .topic_arn(&topic)
         .into_paginator()
         .send();
-    let mut emails = Vec::new();
+    let mut subscribed = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|error| {
             connection.explain(
@@ -565,31 +586,53 @@ async fn check(connection: &Connection, topic_arn: Option<String>) -> Result<()>
                 "list the review topic's subscriptions",
             )
         })?;
-        emails.extend(
+        subscribed.extend(
             page.subscriptions()
                 .iter()
                 .filter(|subscription| subscription.protocol() == Some("email"))
-                .cloned(),
+                .map(|subscription| subscriptions::Subscribed {
+                    endpoint: subscription.endpoint().unwrap_or("?").to_owned(),
+                    pending: subscription.subscription_arn() == Some("PendingConfirmation"),
+                }),
         );
     }
     say!("Review topic: {topic}");
-    let mut confirmed = 0;
-    for subscription in &emails {
-        let endpoint = subscription.endpoint().unwrap_or("?");
-        if subscription.subscription_arn() == Some("PendingConfirmation") {
-            say!(
-                "warning: {endpoint} has not confirmed the subscription: it receives no review requests until it clicks the link in SNS's confirmation email"
-            );
-        } else {
-            confirmed += 1;
-            say!("ok: {endpoint} receives review requests");
+    if let Some(source) = &source {
+        say!("Reviewers ({source}): {}", expected.join(", "));
+    }
+    let findings = subscriptions::findings(&expected, &subscribed);
+    for finding in &findings {
+        match finding {
+            subscriptions::Finding::Receives(address) => {
+                say!("ok: {address} receives review requests");
+            }
+            subscriptions::Finding::Pending(address) => say!(
+                "warning: {address} has not confirmed the subscription: it receives no review requests until it clicks the link in SNS's confirmation email"
+            ),
+            subscriptions::Finding::Missing(address) => say!(
+                "missing: {address} is not subscribed to the review topic (never subscribed, or unsubscribed): it receives no review requests. \
+                 Subscribe it with: aws sns subscribe --topic-arn {topic} --protocol email --notification-endpoint {address} \
+                 (it must then confirm), or deploy the stack again"
+            ),
         }
     }
-    if confirmed == 0 {
+    // `findings` lists the expected reviewers first, in order.
+    let problems = findings
+        .iter()
+        .take(expected.len())
+        .filter(|f| f.is_problem())
+        .count();
+    if !findings.iter().any(|f| !f.is_problem()) {
         bail!(
             "no confirmed email subscription on {topic}: nobody receives review requests. \
              Subscribe the reviewer again (aws sns subscribe --protocol email ...), then confirm \
              with --authenticate-on-unsubscribe true so mail scanners cannot unsubscribe it"
+        );
+    }
+    if problems > 0 {
+        bail!(
+            "{problems} of {} reviewers cannot receive review requests (see above): the reviews they are asked for would expire unanswered",
+            expected.len()
         );
     }
     Ok(())

@@ -241,6 +241,48 @@ impl Connection {
             .and_then(|output| output.output_value().map(str::to_owned)))
     }
 
+    /// The deployed stack's reviewers: (`ReviewerEmails` or `ReviewerEmail`, its value),
+    /// read from CloudFormation when a stack is named and no endpoint is given; `None`
+    /// in local mode or without a stack (local mode has no CloudFormation).
+    pub(crate) async fn stack_reviewers(&self) -> Result<Option<(String, String)>> {
+        let (None, Some(stack)) = (&self.endpoint, &self.stack_name) else {
+            return Ok(None);
+        };
+        let client = aws_sdk_cloudformation::Client::new(&self.config);
+        let stacks = client
+            .describe_stacks()
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|error| {
+                anyhow!(
+                    "{}; pass --reviewers a@example.com,b@example.com instead",
+                    self.explain(
+                        error,
+                        "cloudformation:DescribeStacks",
+                        &format!("read the parameters of stack {stack}"),
+                    )
+                )
+            })?;
+        let parameters: Vec<(String, String)> = stacks
+            .stacks()
+            .iter()
+            .flat_map(|stack| stack.parameters())
+            .filter_map(|p| {
+                Some((
+                    p.parameter_key()?.to_owned(),
+                    p.parameter_value()?.to_owned(),
+                ))
+            })
+            .collect();
+        Ok(["ReviewerEmails", "ReviewerEmail"].iter().find_map(|key| {
+            parameters
+                .iter()
+                .find(|(k, v)| k == key && !v.trim().is_empty())
+                .cloned()
+        }))
+    }
+
     /// The ARN of an execution given by name or ARN.
     pub(crate) async fn execution_arn(&self, execution: &str) -> Result<String> {
         if execution.starts_with("arn:") {

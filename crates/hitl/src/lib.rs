@@ -61,6 +61,7 @@ mod commands;
 mod connect;
 mod local;
 mod review;
+mod subscriptions;
 
 use std::process::ExitCode;
 

@@ -811,6 +811,40 @@ fn hitl_check_finds_the_confirmed_reviewer_subscription() {
 }
 
 #[test]
+fn hitl_check_names_each_reviewer_who_cannot_receive_requests_and_what_to_do() {
+    let local = stack();
+    let hitl = Hitl::new(&local);
+    // GIVEN the reviewers a team expects, one of whom is not subscribed
+    let missing = "nobody-subscribed@example.com";
+    let reviewers = format!("{},{missing}", REVIEWER_EMAIL.to_uppercase());
+    // WHEN hitl check is told whom to expect
+    let output = hitl.run(&["check", "--reviewers", &reviewers]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let checked = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // THEN the subscribed reviewer is ok (addresses compare case-insensitively), the
+    // other is named as missing with the command that subscribes it, and the exit
+    // status says a reviewer cannot receive requests
+    assert!(
+        checked.contains(&format!("ok: {REVIEWER_EMAIL} receives review requests")),
+        "{checked}"
+    );
+    assert!(
+        checked.contains(&format!(
+            "missing: {missing} is not subscribed to the review topic"
+        )) && checked.contains(&format!("--notification-endpoint {missing}")),
+        "{checked}"
+    );
+    assert!(
+        checked.contains("1 of 2 reviewers cannot receive review requests"),
+        "{checked}"
+    );
+}
+
+#[test]
 fn hitl_start_takes_file_uris_and_says_when_a_name_is_already_running() {
     let local = stack();
     let hitl = Hitl::new(&local);
