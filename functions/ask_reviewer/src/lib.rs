@@ -8,21 +8,15 @@
 //! The task token is never logged.
 
 use hitl_domain::policy_flow::{
-    AskReviewerInput, AskReviewerOutput, Clock, MessageSettings, ReviewStore, ReviewerMailer,
-    SecretSource, ask_reviewer,
+    AskReviewerInput, AskReviewerOutput, Clock, ReviewStore, ReviewerMailer, SecretSource,
+    ask_reviewer,
 };
 use hitl_lambda::policy::StepError;
 use lambda_runtime::LambdaEvent;
 use tracing::{info, warn};
 
 /// The ports and settings, built once at cold start.
-pub struct Ports<S, M, C, R> {
-    pub store: S,
-    pub mailer: M,
-    pub clock: C,
-    pub secrets: R,
-    pub settings: MessageSettings,
-}
+pub use hitl_lambda::policy::MailingPorts as Ports;
 
 /// The Lambda handler.
 pub async fn handler<S, M, C, R>(

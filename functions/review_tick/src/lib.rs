@@ -7,20 +7,14 @@
 //! to reviewers who have not voted, and at most once.
 
 use hitl_domain::policy_flow::{
-    Clock, MessageSettings, ReviewStore, ReviewerMailer, SecretSource, TickInput, TickOutput, tick,
+    Clock, ReviewStore, ReviewerMailer, SecretSource, TickInput, TickOutput, tick,
 };
 use hitl_lambda::policy::StepError;
 use lambda_runtime::LambdaEvent;
 use tracing::{info, warn};
 
 /// The ports and settings, built once at cold start.
-pub struct Ports<S, M, C, R> {
-    pub store: S,
-    pub mailer: M,
-    pub clock: C,
-    pub secrets: R,
-    pub settings: MessageSettings,
-}
+pub use hitl_lambda::policy::MailingPorts as Ports;
 
 /// The Lambda handler.
 pub async fn handler<S, M, C, R>(

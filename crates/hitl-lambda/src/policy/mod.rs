@@ -19,6 +19,30 @@ use thiserror::Error;
 pub use dynamo::{DynamoReviewStore, TABLE_ENV};
 pub use mailer::{REVIEW_TOPIC_ENV, REVIEWER_ATTRIBUTE, SnsReviewerMailer};
 
+/// What the functions that email reviewers (Ask Reviewer, Tick) are built
+/// from, once at cold start: the store, the mailer, the clock, the secret
+/// source and the message settings.
+pub struct MailingPorts<S, M, C, R> {
+    pub store: S,
+    pub mailer: M,
+    pub clock: C,
+    pub secrets: R,
+    pub settings: MessageSettings,
+}
+
+impl MailingPorts<DynamoReviewStore, SnsReviewerMailer, SystemClock, RandomSecrets> {
+    /// The AWS ports, configured from the environment (see the constants here).
+    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
+        Ok(Self {
+            store: DynamoReviewStore::from_env(config)?,
+            mailer: SnsReviewerMailer::from_env(config)?,
+            clock: SystemClock,
+            secrets: RandomSecrets,
+            settings: message_settings_from_env()?,
+        })
+    }
+}
+
 /// The review page's base URL, for short links.
 pub const REVIEW_API_ENDPOINT_ENV: &str = "REVIEW_API_ENDPOINT";
 /// Set by Lambda; the region the CLI commands in each message name.
