@@ -1,0 +1,463 @@
+//! The state machine definition model, parsed from ASL JSON and validated.
+//!
+//! Contract: [`Definition::parse`] either returns a definition in which every transition
+//! target exists, every state has exactly one way out, and every field has the right JSON
+//! type, or a [`DefinitionError`] whose message follows AWS's `InvalidDefinition` wording:
+//! `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: <what> at /States/X/Field'`.
+//! Several problems are joined with `, ` as AWS does. Expressions (paths, templates, Choice
+//! rules) are kept as raw JSON here and compiled once by [`crate::expr`].
+//!
+//! Layout: this module is the model; `parser` reads a states block and the
+//! fields every state shares (paths, templates, Retry, Catch, Assign); `kinds`
+//! reads what each state type adds (Task, Choice, Wait, Fail, Parallel, Map).
+
+mod kinds;
+mod parser;
+
+use parser::Parser;
+
+use std::collections::BTreeMap;
+
+use asl_eval::choice::ChoiceRule;
+use asl_eval::fieldpath::FieldPath;
+use asl_eval::jsonata::{Expr, Payload};
+use asl_eval::jsonpath::ReferencePath;
+use asl_eval::template::Template;
+use chrono::{DateTime, FixedOffset};
+use serde_json::Value;
+
+/// A definition AWS would reject, with AWS's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DefinitionError {
+    /// The full message, starting with `Invalid State Machine Definition: `.
+    pub message: String,
+    /// Each problem as `CODE: what at /location` (ValidateStateMachineDefinition lists them).
+    pub problems: Vec<String>,
+}
+
+impl DefinitionError {
+    fn from_problems(problems: &[String]) -> Self {
+        let joined = problems
+            .iter()
+            .map(|p| format!("'{p}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Self {
+            message: format!("Invalid State Machine Definition: {joined}"),
+            problems: problems.to_vec(),
+        }
+    }
+}
+
+/// A parsed, validated state machine (or a branch / item processor inside one).
+#[derive(Debug, Clone)]
+pub struct Definition {
+    pub comment: Option<String>,
+    pub start_at: String,
+    pub states: BTreeMap<String, State>,
+    /// Execution-level `TimeoutSeconds` (top level only).
+    pub timeout_seconds: Option<u64>,
+    pub query_language: Option<String>,
+}
+
+/// Where a state goes when it finishes normally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition {
+    Next(String),
+    End,
+}
+
+/// One `Retry` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retrier {
+    pub error_equals: Vec<String>,
+    pub interval_seconds: f64,
+    pub max_attempts: u32,
+    pub backoff_rate: f64,
+    pub max_delay_seconds: Option<f64>,
+    pub jitter_full: bool,
+}
+
+/// One `Catch` entry.
+#[derive(Debug, Clone)]
+pub struct Catcher {
+    pub error_equals: Vec<String>,
+    pub next: String,
+    pub result_path: ResultPathField,
+    /// JSONata: the catcher's `Output` (default `$states.errorOutput`).
+    pub output: Option<Payload>,
+    pub assign: Option<Assign>,
+}
+
+/// An `Assign` block: a payload template (JSONPath states) or a JSONata payload.
+#[derive(Debug, Clone)]
+pub enum Assign {
+    Path(Template),
+    Jsonata(Payload),
+}
+
+/// A JSONata Choice rule: `{"Condition": "{% ... %}", "Next", "Assign"?, "Output"?}`.
+#[derive(Debug, Clone)]
+pub struct JsonataRule {
+    pub condition: Expr,
+    pub next: String,
+    pub assign: Option<Assign>,
+    pub output: Option<Payload>,
+}
+
+/// `InputPath` / `OutputPath`: absent means `$`, `null` means `{}` (input) or `{}` (output).
+#[derive(Debug, Clone, Default)]
+pub enum PathField {
+    #[default]
+    Default,
+    Null,
+    Path(FieldPath),
+}
+
+/// `ResultPath`: absent means `$` (replace), `null` means discard the result.
+#[derive(Debug, Clone, Default)]
+pub enum ResultPathField {
+    #[default]
+    Default,
+    Null,
+    Path(ReferencePath),
+}
+
+/// Input/output processing fields shared by most states, compiled.
+#[derive(Debug, Clone, Default)]
+pub struct Io {
+    pub input_path: PathField,
+    pub output_path: PathField,
+    pub result_path: ResultPathField,
+    pub parameters: Option<Template>,
+    pub result_selector: Option<Template>,
+}
+
+/// A number given literally or through a `...Path` field.
+#[derive(Debug, Clone)]
+pub enum NumOrPath {
+    Literal(f64),
+    Path(FieldPath),
+    /// JSONata: `"TimeoutSeconds": "{% ... %}"`; the field name is kept for messages.
+    Expr(Expr, String),
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskState {
+    pub resource: String,
+    pub timeout: Option<NumOrPath>,
+    pub heartbeat: Option<NumOrPath>,
+    pub credentials: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MapMode {
+    Inline,
+    Distributed,
+}
+
+#[derive(Debug, Clone)]
+pub struct MapState {
+    pub processor: Box<Definition>,
+    pub mode: MapMode,
+    pub items_path: PathField,
+    /// `ItemSelector`, or the legacy `Parameters` of a Map state.
+    pub item_selector: Option<Template>,
+    pub max_concurrency: Option<NumOrPath>,
+    pub tolerated_failure_count: Option<NumOrPath>,
+    pub tolerated_failure_percentage: Option<NumOrPath>,
+    pub item_batcher: Option<Value>,
+    pub label: Option<String>,
+    /// JSONata: `Items` (an array, or an expression giving one; default `$states.input`).
+    pub items: Option<Payload>,
+    /// JSONata: `ItemSelector`.
+    pub item_selector_jsonata: Option<Payload>,
+}
+
+#[derive(Debug, Clone)]
+pub enum WaitFor {
+    Seconds(f64),
+    SecondsPath(FieldPath),
+    Timestamp(DateTime<FixedOffset>),
+    TimestampPath(FieldPath),
+    /// JSONata `"Seconds": "{% ... %}"`.
+    SecondsExpr(Expr),
+    /// JSONata `"Timestamp": "{% ... %}"`.
+    TimestampExpr(Expr),
+}
+
+#[derive(Debug, Clone)]
+pub enum Kind {
+    Pass {
+        result: Option<Value>,
+    },
+    Task(TaskState),
+    Choice {
+        choices: Vec<ChoiceRule>,
+        /// The rules of a JSONata Choice state (`choices` is then empty).
+        jsonata_rules: Vec<JsonataRule>,
+        default: Option<String>,
+    },
+    Wait(WaitFor),
+    Succeed,
+    Fail {
+        error: Option<String>,
+        error_path: Option<FieldPath>,
+        cause: Option<String>,
+        cause_path: Option<FieldPath>,
+        /// JSONata `"Error": "{% ... %}"` / `"Cause": "{% ... %}"`.
+        error_expr: Option<Expr>,
+        cause_expr: Option<Expr>,
+    },
+    Parallel {
+        /// Shared: the interpreter clones a state on every step, and a copy of 5,000
+        /// branches per finished branch made a wide Parallel quadratic (minutes).
+        branches: std::sync::Arc<[Definition]>,
+    },
+    Map(Box<MapState>),
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub name: String,
+    pub kind: Kind,
+    pub transition: Option<Transition>,
+    /// The state's query language is JSONata (its own `QueryLanguage`, else the machine's).
+    pub jsonata: bool,
+    pub io: Io,
+    /// JSONata `Arguments` (Task, Parallel).
+    pub arguments: Option<Payload>,
+    /// JSONata `Output`.
+    pub output: Option<Payload>,
+    pub assign: Option<Assign>,
+    pub retry: Vec<Retrier>,
+    pub catch: Vec<Catcher>,
+    pub comment: Option<String>,
+}
+
+impl State {
+    /// The prefix of the history event types of this state (`Pass`, `Task`, ...).
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            Kind::Pass { .. } => "Pass",
+            Kind::Task(_) => "Task",
+            Kind::Choice { .. } => "Choice",
+            Kind::Wait(_) => "Wait",
+            Kind::Succeed => "Succeed",
+            Kind::Fail { .. } => "Fail",
+            Kind::Parallel { .. } => "Parallel",
+            Kind::Map(_) => "Map",
+        }
+    }
+}
+
+impl Definition {
+    /// Parses and validates a definition given as JSON text.
+    pub fn parse_str(text: &str) -> Result<Self, DefinitionError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            DefinitionError::from_problems(&[format!("INVALID_JSON_DESCRIPTION: {e}")])
+        })?;
+        Self::parse(&value)
+    }
+
+    /// Parses and validates a definition given as a JSON value.
+    pub fn parse(value: &Value) -> Result<Self, DefinitionError> {
+        let mut p = Parser {
+            problems: Vec::new(),
+            jsonata_default: value.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata"),
+        };
+        let def = p.block(value, "", true);
+        if let Some(d) = &def {
+            // ASL: state names are unique in the whole machine, nested blocks included.
+            let mut seen = std::collections::BTreeSet::new();
+            d.duplicate_names("", &mut seen, &mut p.problems);
+        }
+        match def {
+            Some(d) if p.problems.is_empty() => Ok(d),
+            _ => {
+                if p.problems.is_empty() {
+                    p.problems
+                        .push("SCHEMA_VALIDATION_FAILED: invalid definition at /".to_owned());
+                }
+                Err(DefinitionError::from_problems(&p.problems))
+            }
+        }
+    }
+
+    fn duplicate_names(
+        &self,
+        at: &str,
+        seen: &mut std::collections::BTreeSet<String>,
+        problems: &mut Vec<String>,
+    ) {
+        for (name, st) in &self.states {
+            let sat = format!("{at}/States/{name}");
+            if !seen.insert(name.clone()) {
+                problems.push(format!(
+                    "DUPLICATE_STATE_NAME: Duplicate State name: {name} at {sat}"
+                ));
+            }
+            match &st.kind {
+                Kind::Parallel { branches } => {
+                    for (i, b) in branches.iter().enumerate() {
+                        b.duplicate_names(&format!("{sat}/Branches[{i}]"), seen, problems);
+                    }
+                }
+                Kind::Map(m) => {
+                    m.processor
+                        .duplicate_names(&format!("{sat}/ItemProcessor"), seen, problems)
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Finds the states block addressed by `path` (see [`BlockStep`]).
+    pub fn block(&self, path: &[BlockStep]) -> Option<&Definition> {
+        let mut cur = self;
+        for step in path {
+            let st = cur.states.get(&step.state)?;
+            cur = match (&st.kind, step.branch) {
+                (Kind::Map(m), _) => &m.processor,
+                (Kind::Parallel { branches }, Some(i)) => branches.get(i)?,
+                _ => return None,
+            };
+        }
+        Some(cur)
+    }
+}
+
+/// One step from a states block into a nested one: the Map or Parallel state's name and,
+/// for Parallel, the branch index.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BlockStep {
+    pub state: String,
+    pub branch: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_a_pass_machine() {
+        let d = Definition::parse(
+            &json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}),
+        );
+        assert!(d.is_ok());
+    }
+
+    #[test]
+    fn reports_missing_next_target_with_path() {
+        let err = Definition::parse(
+            &json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "C": {"Type": "Succeed"}}}),
+        )
+        .err()
+        .map(|e| e.message)
+        .unwrap_or_default();
+        assert!(
+            err.contains("MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Next"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn reports_bad_type() {
+        let err = Definition::parse(
+            &json!({"StartAt": "A", "States": {"A": {"Type": "Nope", "End": true}}}),
+        )
+        .err()
+        .map(|e| e.message)
+        .unwrap_or_default();
+        assert!(
+            err.starts_with("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED"),
+            "{err}"
+        );
+        assert!(err.contains("at /States/A/Type"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod field_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn message(v: Value) -> String {
+        Definition::parse(&v)
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn refuses_fields_the_state_type_does_not_support() {
+        let m = message(
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Catch": [], "End": true}}}),
+        );
+        assert_eq!(
+            m,
+            "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Field 'Catch' is not supported at /States/A'"
+        );
+    }
+
+    #[test]
+    fn reports_unreachable_states() {
+        let m = message(
+            json!({"StartAt": "A", "States": {"A": {"Type": "Succeed"}, "B": {"Type": "Succeed"}}}),
+        );
+        assert!(
+            m.contains("MISSING_TRANSITION_TARGET: State \"B\" is not reachable. at /States/B"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn state_names_are_unique_across_nested_blocks() {
+        let m = message(
+            json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
+            "Branches": [{"StartAt": "P", "States": {"P": {"Type": "Succeed"}}}]}}}),
+        );
+        assert!(m.contains("DUPLICATE_STATE_NAME"), "{m}");
+    }
+
+    #[test]
+    fn says_plainly_what_this_engine_does_not_run() {
+        let m = message(
+            json!({"StartAt": "A", "States": {"A": {"Type": "Map", "ItemReader": {}, "ItemProcessor": {"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}, "End": true}}}),
+        );
+        assert!(m.contains("not supported by sfn-local"), "{m}");
+    }
+
+    #[test]
+    fn query_languages_take_their_own_fields() {
+        let m = message(
+            json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {}, "End": true}}}),
+        );
+        assert!(
+            m.contains("Field 'Parameters' is not supported in a Pass state using JSONata"),
+            "{m}"
+        );
+        let m = message(
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Output": {}, "End": true}}}),
+        );
+        assert!(m.contains("using JSONPath"), "{m}");
+        let ok = Definition::parse(
+            &json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.input %}", "Assign": {"x": 1}, "End": true}}}),
+        );
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn invalid_jsonata_and_variable_names_are_refused() {
+        let m = message(
+            json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $states.input. %}", "End": true}}}),
+        );
+        assert!(m.contains("at /States/A/Output"), "{m}");
+        let m = message(
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": {"1x": 1}, "End": true}}}),
+        );
+        assert!(m.contains("The variable name '1x' is invalid"), "{m}");
+    }
+}
