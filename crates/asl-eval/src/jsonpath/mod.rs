@@ -234,6 +234,36 @@ mod tests {
     }
 
     #[test]
+    fn a_dot_before_a_bracket_reads_as_the_bracket_alone() {
+        // AWS evaluates JSONPath with Jayway, whose compiler reads whatever token
+        // follows a single '.', a bracket included (issue 17: definitions from AWS's
+        // sample collections use these forms).
+        let d = json!({"items": [{"id": "i-1", "status": "ok"}, {"id": "i-2", "status": "no"}], "a": {"b": 2}});
+        let same = [
+            ("$.[0]", "$[0]", json!([7, 8])),
+            ("$.items.[0].id", "$.items[0].id", d.clone()),
+            (
+                "$.items.[?(@.status == 'ok')].id",
+                "$.items[?(@.status == 'ok')].id",
+                d.clone(),
+            ),
+            ("$.a.['b']", "$.a['b']", d.clone()),
+            ("$.items.[*].id", "$.items[*].id", d.clone()),
+        ];
+        for (dotted, plain, input) in same {
+            assert_eq!(
+                sel(dotted, &input).unwrap(),
+                sel(plain, &input).unwrap(),
+                "{dotted}"
+            );
+        }
+        assert_eq!(sel("$.items.[1].id", &d).unwrap(), json!("i-2"));
+        // A trailing '.' and '.' followed by '.' then a name are still refused.
+        assert!(JsonPath::parse("$.").is_err());
+        assert!(JsonPath::parse("$.items.").is_err());
+    }
+
+    #[test]
     fn missing_definite_paths_use_jayway_messages() {
         let d = json!({"a": 1});
         assert_eq!(

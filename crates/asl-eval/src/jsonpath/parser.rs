@@ -128,6 +128,12 @@ impl<'s> Parser<'s> {
                         segs.push(Segment::Descendant(sel));
                     } else if self.eat('*') {
                         segs.push(Segment::Child(Selector::Wildcard));
+                    } else if self.peek() == Some('[') {
+                        // Jayway (which AWS evaluates JSONPath with) reads the token
+                        // after a single '.' as it reads any token, so `$.[0]`,
+                        // `$.items.[0].id` and `$.a.['b']` are `$[0]`, `$.items[0].id`
+                        // and `$.a['b']` (PathCompiler.readDotToken -> readNextToken).
+                        continue;
                     } else {
                         segs.push(Segment::Child(Selector::Name(self.dot_name(in_filter)?)));
                     }
