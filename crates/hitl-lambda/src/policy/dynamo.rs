@@ -149,14 +149,9 @@ fn reviewer_from(execution_arn: &str, item: &Item) -> Result<ReviewerItem, Store
     })
 }
 
-impl ReviewStore for DynamoReviewStore {
-    async fn create_review(&self, review: &StoredReview) -> Result<Written, StoreError> {
-        let mut item = key(review_pk(&review.execution_arn), "REVIEW");
-        item.insert("version".into(), n(review.version));
-        item.insert("policy".into(), json_attribute(&review.snapshot)?);
-        item.insert("tally".into(), json_attribute(&review.tally)?);
-        item.insert("timersDone".into(), n(review.timers_done));
-        item.insert("expiresAt".into(), n(review.expires_at));
+impl DynamoReviewStore {
+    /// Writes `item` only if no item has its key: `Conflict` when one does.
+    async fn put_if_absent(&self, item: Item) -> Result<Written, StoreError> {
         let result = self
             .client
             .put_item()
@@ -177,6 +172,18 @@ impl ReviewStore for DynamoReviewStore {
             }
             Err(error) => Err(failed(&error)),
         }
+    }
+}
+
+impl ReviewStore for DynamoReviewStore {
+    async fn create_review(&self, review: &StoredReview) -> Result<Written, StoreError> {
+        let mut item = key(review_pk(&review.execution_arn), "REVIEW");
+        item.insert("version".into(), n(review.version));
+        item.insert("policy".into(), json_attribute(&review.snapshot)?);
+        item.insert("tally".into(), json_attribute(&review.tally)?);
+        item.insert("timersDone".into(), n(review.timers_done));
+        item.insert("expiresAt".into(), n(review.expires_at));
+        self.put_if_absent(item).await
     }
 
     async fn get_review(&self, execution_arn: &str) -> Result<Option<StoredReview>, StoreError> {
@@ -249,26 +256,7 @@ impl ReviewStore for DynamoReviewStore {
         item.insert("executionArn".into(), s(&link.execution_arn));
         item.insert("reviewer".into(), s(&link.reviewer));
         item.insert("expiresAt".into(), n(link.expires_at));
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", "pk")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(Written::Done),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(Written::Conflict)
-            }
-            Err(error) => Err(failed(&error)),
-        }
+        self.put_if_absent(item).await
     }
 
     async fn get_link(&self, hash: &str) -> Result<Option<LinkItem>, StoreError> {
