@@ -1,17 +1,15 @@
 //! The state machine's structure, read from the ASL file.
 //!
 //! These assert the contract of `statemachine/human_in_the_loop.asl.json`
-//! until the local engine runs it end to end; each path of the workflow
-//! (approve, reject, expire, invalid answer) has its test here.
+//! (docs/approval-policies.md): the state names, paths and payloads that the
+//! functions, `hitl` and the review page rely on. How it behaves is tested by
+//! running it: `tests/jsonata_machine.rs` on the engine, and end to end in
+//! `crates/hitl/tests/`.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 use workflow_tests::{asl, placeholders, read};
-
-fn state(name: &str) -> Value {
-    asl()["States"][name].clone()
-}
 
 fn targets(state: &Value) -> Vec<String> {
     let mut next: Vec<String> = Vec::new();
@@ -28,171 +26,163 @@ fn targets(state: &Value) -> Vec<String> {
     next
 }
 
-#[test]
-fn every_state_is_reachable_and_every_transition_lands() {
-    let asl = asl();
-    let states = asl["States"].as_object().unwrap();
-    let mut seen = BTreeSet::new();
-    let mut todo = vec![asl["StartAt"].as_str().unwrap().to_owned()];
-    while let Some(name) = todo.pop() {
-        let state = states
-            .get(&name)
-            .unwrap_or_else(|| panic!("transition to missing state {name}"));
-        if seen.insert(name) {
-            todo.extend(targets(state));
+/// Every state list of the machine: the top level, each Parallel branch and
+/// each Map's item processor, with a name for messages.
+fn state_lists(scope: &str, machine: &Value, out: &mut Vec<(String, Value)>) {
+    out.push((scope.to_owned(), machine.clone()));
+    for (name, state) in machine["States"].as_object().unwrap() {
+        for (i, branch) in state["Branches"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            state_lists(&format!("{scope} > {name} branch {i}"), branch, out);
+        }
+        if state["ItemProcessor"].is_object() {
+            state_lists(&format!("{scope} > {name}"), &state["ItemProcessor"], out);
         }
     }
-    let all: BTreeSet<String> = states.keys().cloned().collect();
-    assert_eq!(seen, all, "unreachable states");
+}
+
+/// A state by name, wherever it is nested (names are unique in this machine).
+fn state(name: &str) -> Value {
+    let mut lists = Vec::new();
+    state_lists("machine", &asl(), &mut lists);
+    let found: Vec<Value> = lists
+        .iter()
+        .filter_map(|(_, list)| list["States"].get(name).cloned())
+        .collect();
+    assert_eq!(found.len(), 1, "state {name} must exist exactly once");
+    found.into_iter().next().unwrap()
 }
 
 #[test]
-fn the_input_is_wrapped_so_any_json_works_and_review_is_never_overwritten() {
+fn every_state_is_reachable_and_every_transition_lands() {
+    let mut lists = Vec::new();
+    state_lists("machine", &asl(), &mut lists);
+    assert!(
+        lists.len() >= 4,
+        "machine, two branches, one item processor"
+    );
+    for (scope, list) in lists {
+        let states = list["States"].as_object().unwrap();
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![list["StartAt"].as_str().unwrap().to_owned()];
+        while let Some(name) = todo.pop() {
+            let state = states
+                .get(&name)
+                .unwrap_or_else(|| panic!("{scope}: transition to missing state {name}"));
+            if seen.insert(name) {
+                todo.extend(targets(state));
+            }
+        }
+        let all: BTreeSet<String> = states.keys().cloned().collect();
+        assert_eq!(seen, all, "{scope}: unreachable states");
+    }
+}
+
+#[test]
+fn the_input_is_wrapped_so_any_json_works_and_the_policy_is_opened_first() {
     let prepare = state("Prepare Review");
     assert_eq!(asl()["StartAt"], "Prepare Review");
     assert_eq!(prepare["Type"], "Pass");
     assert_eq!(prepare["Parameters"]["request.$"], "$");
-    // ReviewTimeoutSeconds is substituted as text; the task needs a number.
+    assert_eq!(prepare["Next"], "Open Review");
+
+    let open = state("Open Review");
+    assert_eq!(open["Resource"], "arn:aws:states:::lambda:invoke");
     assert_eq!(
-        prepare["Parameters"]["timeoutSeconds.$"],
-        "States.StringToJson('${ReviewTimeoutSeconds}')"
+        open["Parameters"]["FunctionName"],
+        "${OpenReviewFunctionArn}"
     );
-}
-
-#[test]
-fn the_review_is_requested_by_sns_and_waits_for_the_task_token() {
-    let review = state("Request Review");
     assert_eq!(
-        review["Resource"],
-        "arn:aws:states:::sns:publish.waitForTaskToken"
+        open["Parameters"]["Payload"],
+        json!({"executionArn.$": "$$.Execution.Id", "request.$": "$.request"})
     );
-    assert_eq!(review["Parameters"]["TopicArn"], "${ReviewTopicArn}");
-    assert_eq!(review["TimeoutSecondsPath"], "$.timeoutSeconds");
-    assert!(review.get("TimeoutSeconds").is_none());
-    assert_eq!(review["ResultPath"], "$.review");
-    assert_eq!(review["Next"], "Review Decision");
-    // SNS subjects are under 100 characters; execution names are at most 80.
-    let subject = review["Parameters"]["Subject.$"].as_str().unwrap();
-    let fixed = subject
-        .strip_prefix("States.Format('")
-        .and_then(|rest| rest.split_once("{}"))
-        .map(|(prefix, _)| prefix.len())
-        .unwrap();
-    assert!(fixed + 80 < 100, "subject prefix too long: {subject}");
+    assert_eq!(open["ResultPath"], "$.opened");
+    // A policy that cannot be met ends the execution here, before any email:
+    // its errors are neither retried nor caught.
+    let handled = format!("{}{}", open["Retry"], open["Catch"]);
+    for error in [
+        "NotEnoughEligibleReviewers",
+        "InvalidReviewPolicy",
+        "InvalidRequestedBy",
+        "UnfilteredReviewSubscription",
+    ] {
+        assert!(!handled.contains(error), "{error} must fail the execution");
+    }
+    assert_eq!(open["Next"], "Collect Votes");
 }
 
-/// The email body: a `States.Format` whose template is only `{}` placeholders,
-/// so no text needs intrinsic escaping, and whose arguments put the task token
-/// on its own `Task token:` line, into both ready-to-paste commands, and into
-/// the two review-page links (each on its own line, the token last).
+/// Each reviewer waits in their own task, whose token only their email holds.
 #[test]
-fn the_email_shows_the_request_deadline_token_and_both_commands() {
-    let review = state("Request Review");
-    let message = review["Parameters"]["Message.$"].as_str().unwrap();
-    let (template, args) = message
-        .strip_prefix("States.Format('")
-        .and_then(|rest| rest.split_once("', "))
-        .unwrap();
-    let args: Vec<&str> = args.trim_end_matches(')').split(", ").collect();
-    assert!(template.chars().all(|c| c == '{' || c == '}'));
-    assert_eq!(template.matches("{}").count(), args.len());
+fn each_eligible_reviewer_waits_with_their_own_token() {
+    let map = state("Ask Reviewers");
+    assert_eq!(map["Type"], "Map");
+    assert_eq!(map["ItemsPath"], "$.opened.eligible");
+    assert_eq!(map["ItemSelector"]["reviewer.$"], "$$.Map.Item.Value");
+    assert_eq!(map["MaxConcurrency"], 0, "every reviewer at once");
+    assert_eq!(map["ItemProcessor"]["ProcessorConfig"]["Mode"], "INLINE");
 
-    let text = state("Prepare Review")["Parameters"]["text"].clone();
-    let rendered: String = args
-        .iter()
-        .map(|arg| match arg.strip_prefix("$.text.") {
-            Some(key) => text[key].as_str().unwrap().to_owned(),
-            None => format!("<{arg}>"),
-        })
-        .collect();
-    assert!(
-        rendered.contains("Execution: <$$.Execution.Name>\n"),
-        "{rendered}"
+    let ask = state("Ask Reviewer");
+    assert_eq!(
+        ask["Resource"],
+        "arn:aws:states:::lambda:invoke.waitForTaskToken"
     );
-    assert!(rendered.contains("Sent: <$$.State.EnteredTime>\n"));
-    assert!(rendered.contains("Expires: <$.timeoutSeconds> seconds after it was sent"));
-    assert!(rendered.contains("<States.JsonToString($.request)>"));
-    assert!(rendered.contains(
-        "aws stepfunctions send-task-success --region ${Region} --task-token <$$.Task.Token> --task-output '{\"result\":true}'\n"
-    ));
-    assert!(rendered.contains(
-        "aws stepfunctions send-task-success --region ${Region} --task-token <$$.Task.Token> --task-output '{\"result\":false}'\n"
-    ));
-    assert!(
-        rendered.contains("\nTask token: <$$.Task.Token>\n"),
-        "{rendered}"
-    );
-    // The links: the API's endpoint (DefinitionSubstitutions), the execution
-    // ARN and the raw token, which the review page parses leniently.
-    assert!(
-        rendered.contains(
-            "\nApprove:\n${ReviewApiEndpoint}/review?d=approve&e=<$$.Execution.Id>&t=<$$.Task.Token>\n"
-        ),
-        "{rendered}"
-    );
-    assert!(
-        rendered.contains(
-            "\nReject:\n${ReviewApiEndpoint}/review?d=reject&e=<$$.Execution.Id>&t=<$$.Task.Token>\n"
-        ),
-        "{rendered}"
-    );
-    assert!(
-        rendered.contains("Opening a link changes nothing"),
-        "{rendered}"
-    );
-    // Links come before the commands: most reviewers use them.
-    assert!(
-        rendered.find("/review?d=approve").unwrap()
-            < rendered
-                .find("aws stepfunctions send-task-success")
-                .unwrap()
+    let payload = &ask["Parameters"]["Payload"];
+    assert_eq!(payload["reviewer.$"], "$.reviewer");
+    assert_eq!(payload["role"], "reviewer");
+    assert_eq!(payload["taskToken.$"], "$$.Task.Token");
+    assert_eq!(ask["ResultPath"], "$.answer");
+    assert_eq!(ask["TimeoutSecondsPath"], "$.backstopSeconds");
+    assert_eq!(ask["Next"], "Valid Answer?");
+
+    // The vote is counted for the Map item the token was sent to, never for a
+    // name in the answer.
+    let record = state("Record Vote");
+    assert_eq!(
+        record["Parameters"]["Payload"],
+        json!({"executionArn.$": "$$.Execution.Id", "reviewer.$": "$.reviewer", "answer.$": "$.answer"})
     );
 }
 
-#[test]
-fn an_unanswered_review_expires_as_a_rejection() {
-    let review = state("Request Review");
-    let catches = review["Catch"].as_array().unwrap();
-    assert_eq!(catches.len(), 1, "only expiry is caught: {catches:?}");
-    assert_eq!(catches[0]["ErrorEquals"], json!(["States.Timeout"]));
-    assert_eq!(catches[0]["Next"], "Review Expired");
-
-    let expired = state("Review Expired");
-    assert_eq!(expired["Type"], "Pass");
-    assert_eq!(expired["Result"], json!({"result": false, "expired": true}));
-    assert_eq!(expired["ResultPath"], "$.review");
-    assert_eq!(expired["Next"], "Process Rejection");
-}
-
-/// Each rule is `And[IsPresent, IsBoolean, BooleanEquals]` on `$.review.result`.
+/// Each rule is `And[IsPresent, IsBoolean, BooleanEquals]` on `$.answer.result`.
 /// AWS raises States.Runtime when a comparison reads a missing field, and And
 /// stops at its first false rule, so the guards keep a missing or mistyped
 /// result away from BooleanEquals; such answers fall to the Default.
 #[test]
-fn only_a_boolean_result_decides_and_anything_else_is_an_invalid_review() {
-    let decision = state("Review Decision");
-    assert_eq!(decision["Type"], "Choice");
-    let choices = decision["Choices"].as_array().unwrap();
-    let expected = [(true, "Process Approval"), (false, "Process Rejection")];
-    assert_eq!(choices.len(), expected.len());
-    for (choice, (value, next)) in choices.iter().zip(expected) {
-        assert_eq!(
-            choice["And"],
-            json!([
-                {"Variable": "$.review.result", "IsPresent": true},
-                {"Variable": "$.review.result", "IsBoolean": true},
-                {"Variable": "$.review.result", "BooleanEquals": value},
-            ])
-        );
-        assert_eq!(choice["Next"], next);
+fn only_a_boolean_result_counts_and_anything_else_is_an_invalid_review() {
+    for (choice, record, invalid) in [
+        ("Valid Answer?", "Record Vote", "Invalid Answer"),
+        (
+            "Escalation Valid?",
+            "Record Escalation",
+            "Invalid Escalation Answer",
+        ),
+    ] {
+        let decision = state(choice);
+        assert_eq!(decision["Type"], "Choice");
+        let choices = decision["Choices"].as_array().unwrap();
+        assert_eq!(choices.len(), 2);
+        for (choice, value) in choices.iter().zip([true, false]) {
+            assert_eq!(
+                choice["And"],
+                json!([
+                    {"Variable": "$.answer.result", "IsPresent": true},
+                    {"Variable": "$.answer.result", "IsBoolean": true},
+                    {"Variable": "$.answer.result", "BooleanEquals": value},
+                ])
+            );
+            assert_eq!(choice["Next"], record);
+        }
+        assert_eq!(decision["Default"], invalid);
+        let fail = state(invalid);
+        assert_eq!(fail["Type"], "Fail");
+        assert_eq!(fail["Error"], "InvalidReviewResult");
+        let cause = fail["CausePath"].as_str().unwrap();
+        assert!(cause.contains("States.JsonToString($.answer)"), "{cause}");
     }
-    assert_eq!(decision["Default"], "Invalid Review Result");
-
-    let invalid = state("Invalid Review Result");
-    assert_eq!(invalid["Type"], "Fail");
-    assert_eq!(invalid["Error"], "InvalidReviewResult");
-    let cause = invalid["CausePath"].as_str().unwrap();
-    assert!(cause.contains("States.JsonToString($.review)"), "{cause}");
     let explanation = state("Prepare Review")["Parameters"]["text"]["invalidAnswer"].clone();
     assert!(
         explanation
@@ -202,8 +192,88 @@ fn only_a_boolean_result_decides_and_anything_else_is_an_invalid_review() {
     );
 }
 
+/// Whatever decides fails its branch with ReviewDecided and the stored record
+/// as the cause; the Parallel catches exactly that and reads the record.
 #[test]
-fn outcome_functions_get_the_request_and_review_and_retry_transient_errors() {
+fn every_decision_ends_the_parallel_with_review_decided_and_is_read_once() {
+    for (fail, record) in [
+        ("Vote Decided", "$.outcome.result.record"),
+        ("Escalation Decided", "$.outcome.result.record"),
+        ("Timer Decided", "$.tick.result.record"),
+    ] {
+        let state = state(fail);
+        assert_eq!(state["Type"], "Fail");
+        assert_eq!(state["Error"], "ReviewDecided");
+        assert_eq!(
+            state["CausePath"],
+            Value::from(format!("States.JsonToString({record})"))
+        );
+    }
+    let collect = state("Collect Votes");
+    assert_eq!(collect["Type"], "Parallel");
+    assert_eq!(collect["Branches"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        collect["Catch"],
+        json!([{"ErrorEquals": ["ReviewDecided"], "ResultPath": "$.ended", "Next": "Read Decision"}])
+    );
+    assert_eq!(
+        state("Read Decision")["Parameters"]["record.$"],
+        "States.StringToJson($.ended.Cause)"
+    );
+    let route = state("Route Decision");
+    assert_eq!(
+        route["Choices"],
+        json!([
+            {"Variable": "$.record.decision", "StringEquals": "approved", "Next": "Process Approval"},
+            {"Variable": "$.record.decision", "StringEquals": "rejected", "Next": "Process Rejection"}
+        ])
+    );
+}
+
+/// Reminders and the expiry run beside the waits, so a reminder never
+/// replaces a waiting token; the escalation's wait ends at the expiry.
+#[test]
+fn timers_run_in_their_own_branch_until_the_expiry_decides() {
+    assert_eq!(state("Wait For Timer")["TimestampPath"], "$.next.at");
+    let tick = state("Tick");
+    assert_eq!(
+        tick["Parameters"]["FunctionName"],
+        "${ReviewTickFunctionArn}"
+    );
+    assert_eq!(tick["Next"], "After Tick");
+    let after: Vec<(String, String)> = state("After Tick")["Choices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["StringEquals"].as_str().unwrap().to_owned(),
+                c["Next"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        after,
+        [
+            ("waiting".to_owned(), "Next Timer".to_owned()),
+            ("escalate".to_owned(), "Ask Escalation".to_owned()),
+            ("decided".to_owned(), "Timer Decided".to_owned()),
+        ]
+    );
+    let escalation = state("Ask Escalation");
+    assert_eq!(escalation["Parameters"]["Payload"]["role"], "escalation");
+    assert_eq!(
+        escalation["TimeoutSecondsPath"],
+        "$.tick.result.next.remainingSeconds"
+    );
+    assert_eq!(
+        escalation["Catch"],
+        json!([{"ErrorEquals": ["States.Timeout"], "ResultPath": null, "Next": "Tick"}])
+    );
+}
+
+#[test]
+fn outcome_functions_get_the_request_review_votes_and_policy_and_retry_transient_errors() {
     for (name, function) in [
         ("Process Approval", "${ProcessApprovalFunctionArn}"),
         ("Process Rejection", "${ProcessRejectionFunctionArn}"),
@@ -217,7 +287,9 @@ fn outcome_functions_get_the_request_and_review_and_retry_transient_errors() {
                 "executionArn.$": "$$.Execution.Id",
                 "executionName.$": "$$.Execution.Name",
                 "request.$": "$.request",
-                "review.$": "$.review"
+                "review.$": "$.record.review",
+                "votes.$": "$.record.votes",
+                "policy.$": "$.record.policy"
             })
         );
         // lambda:invoke wraps the function's result in Payload.
@@ -243,18 +315,38 @@ fn outcome_functions_get_the_request_and_review_and_retry_transient_errors() {
 }
 
 #[test]
+fn every_lambda_task_retries_transient_lambda_errors() {
+    let mut lists = Vec::new();
+    state_lists("machine", &asl(), &mut lists);
+    for (_, list) in lists {
+        for (name, state) in list["States"].as_object().unwrap() {
+            let resource = state["Resource"].as_str().unwrap_or_default();
+            if resource.starts_with("arn:aws:states:::lambda:invoke") {
+                assert!(
+                    state["Retry"][0]["ErrorEquals"]
+                        .to_string()
+                        .contains("Lambda.TooManyRequestsException"),
+                    "{name}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn the_asl_uses_only_substitutions_the_template_provides() {
     let used = placeholders(&read("statemachine/human_in_the_loop.asl.json"));
     let expected: BTreeSet<String> = [
         "ActionMaxAttempts",
         "AlarmTopicArn",
+        "AskReviewerFunctionArn",
         "ExecutionTimeoutSeconds",
+        "OpenReviewFunctionArn",
         "ProcessApprovalFunctionArn",
         "ProcessRejectionFunctionArn",
+        "RecordVoteFunctionArn",
         "Region",
-        "ReviewApiEndpoint",
-        "ReviewTimeoutSeconds",
-        "ReviewTopicArn",
+        "ReviewTickFunctionArn",
     ]
     .into_iter()
     .map(str::to_owned)
