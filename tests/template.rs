@@ -130,8 +130,24 @@ fn topics_are_encrypted_and_the_decision_and_alarm_emails_are_optional() {
             "{topic} must be encrypted"
         );
     }
-    let subscription = &resource("ReviewTopic")["Properties"]["Subscription"][0];
-    assert_eq!(subscription["Protocol"], Value::from("email"));
+    // Reviewers subscribe one by one, each filtered on the `reviewer` message
+    // attribute, so no reviewer receives another's token (issue 14).
+    assert!(resource("ReviewTopic")["Properties"]["Subscription"].is_null());
+    for n in 1..=10 {
+        let slot = resource(&format!("ReviewerSubscription{n}"));
+        assert_eq!(slot["Condition"], Value::from(format!("HasReviewer{n}")));
+        assert_eq!(slot["Properties"]["Protocol"], Value::from("email"));
+        assert_eq!(
+            slot["Properties"]["FilterPolicy"]["reviewer"][0], slot["Properties"]["Endpoint"],
+            "slot {n} filters on its own address"
+        );
+    }
+    let escalation = resource("EscalationSubscription");
+    assert_eq!(escalation["Condition"], Value::from("HasEscalation"));
+    assert_eq!(
+        escalation["Properties"]["FilterPolicy"]["reviewer"][0],
+        escalation["Properties"]["Endpoint"]
+    );
     assert_eq!(
         resource("DecisionEmailSubscription")["Condition"],
         Value::from("HasDecisionEmail")
@@ -147,10 +163,19 @@ fn topics_are_encrypted_and_the_decision_and_alarm_emails_are_optional() {
         parameters["ReviewTimeoutSeconds"]["Default"],
         Value::from(259200)
     );
-    assert!(
-        parameters["ReviewerEmail"].get("Default").is_none(),
-        "required"
-    );
+    // One of ReviewerEmails and ReviewerEmail is required, by the template's Rules.
+    assert_eq!(parameters["ReviewerEmails"]["Default"], Value::from(""));
+    assert_eq!(parameters["ReviewerEmail"]["Default"], Value::from(""));
+    for rule in [
+        "ReviewersGiven",
+        "OneReviewerParameter",
+        "EscalationNeedsReminders",
+    ] {
+        assert!(
+            template()["Rules"][rule]["Assertions"][0]["AssertDescription"].is_string(),
+            "rule {rule}"
+        );
+    }
 }
 
 #[test]
@@ -264,16 +289,94 @@ fn intrinsic(value: &Value) -> (String, String) {
 
 #[test]
 fn the_email_links_point_at_the_review_api_endpoint() {
-    let substitutions =
-        &resource("HumanReviewStateMachine")["Properties"]["DefinitionSubstitutions"];
-    assert_eq!(
-        intrinsic(&substitutions["ReviewApiEndpoint"]),
-        ("GetAtt".to_owned(), "ReviewApi.ApiEndpoint".to_owned())
-    );
+    for function in ["AskReviewerFunction", "ReviewTickFunction"] {
+        let variables = &resource(function)["Properties"]["Environment"]["Variables"];
+        assert_eq!(
+            intrinsic(&variables["REVIEW_API_ENDPOINT"]),
+            ("GetAtt".to_owned(), "ReviewApi.ApiEndpoint".to_owned()),
+            "{function}"
+        );
+    }
     assert_eq!(
         resource("ReviewApi")["Type"],
         Value::from("AWS::Serverless::HttpApi")
     );
+}
+
+/// The table holds task tokens: encrypted with the stack's key, recoverable,
+/// billed per request, and each function may do only what its step needs.
+#[test]
+fn the_review_table_is_encrypted_and_each_function_gets_only_its_operations() {
+    let table = &resource("ReviewTable")["Properties"];
+    assert_eq!(table["BillingMode"], Value::from("PAY_PER_REQUEST"));
+    assert_eq!(table["SSESpecification"]["SSEEnabled"], Value::from(true));
+    assert_eq!(
+        intrinsic(&table["SSESpecification"]["KMSMasterKeyId"]),
+        ("Ref".to_owned(), "WorkflowKey".to_owned())
+    );
+    assert_eq!(
+        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        Value::from(true)
+    );
+    assert_eq!(
+        table["TimeToLiveSpecification"]["AttributeName"],
+        Value::from("expiresAt")
+    );
+    for (function, allowed) in [
+        (
+            "OpenReviewFunction",
+            vec!["dynamodb:GetItem", "dynamodb:PutItem"],
+        ),
+        (
+            "AskReviewerFunction",
+            vec!["dynamodb:GetItem", "dynamodb:PutItem"],
+        ),
+        (
+            "RecordVoteFunction",
+            vec!["dynamodb:GetItem", "dynamodb:UpdateItem"],
+        ),
+        (
+            "ReviewTickFunction",
+            vec![
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+            ],
+        ),
+        ("ReviewFunction", vec!["dynamodb:GetItem"]),
+    ] {
+        let policies = &resource(function)["Properties"]["Policies"];
+        let mut dynamodb = BTreeSet::new();
+        for policy in policies.as_sequence().unwrap() {
+            for statement in policy["Statement"].as_sequence().into_iter().flatten() {
+                let actions: Vec<String> = match &statement["Action"] {
+                    Value::String(one) => vec![one.clone()],
+                    list => list
+                        .as_sequence()
+                        .unwrap()
+                        .iter()
+                        .map(|a| a.as_str().unwrap().to_owned())
+                        .collect(),
+                };
+                for action in actions.into_iter().filter(|a| a.starts_with("dynamodb:")) {
+                    assert_eq!(
+                        intrinsic(&statement["Resource"]),
+                        ("GetAtt".to_owned(), "ReviewTable.Arn".to_owned()),
+                        "{function}: {action} on the review table only"
+                    );
+                    dynamodb.insert(action);
+                }
+            }
+        }
+        let allowed: BTreeSet<String> = allowed.into_iter().map(str::to_owned).collect();
+        assert_eq!(dynamodb, allowed, "{function}");
+        assert_eq!(
+            intrinsic(
+                &resource(function)["Properties"]["Environment"]["Variables"]["REVIEW_TABLE"]
+            ),
+            ("Ref".to_owned(), "ReviewTable".to_owned())
+        );
+    }
 }
 
 #[test]
@@ -335,15 +438,21 @@ fn the_review_page_serves_get_and_post_review_with_payload_2_and_throttling() {
 #[test]
 fn the_review_function_may_answer_reviews_and_read_only_this_stacks_executions() {
     let policies = &resource("ReviewFunction")["Properties"]["Policies"];
-    let statements = policies[0]["Statement"].as_sequence().unwrap();
     assert_eq!(policies.as_sequence().unwrap().len(), 1);
-    assert_eq!(statements.len(), 1);
+    let statements = policies[0]["Statement"].as_sequence().unwrap();
+    let answer: Vec<&Value> = statements
+        .iter()
+        .filter(|s| s["Action"] == Value::from("states:SendTaskSuccess"))
+        .collect();
+    assert_eq!(answer.len(), 1);
     // SendTaskSuccess takes no resource type in IAM: '*' is the only form that works.
-    assert_eq!(
-        statements[0]["Action"],
-        Value::from("states:SendTaskSuccess")
-    );
-    assert_eq!(statements[0]["Resource"], Value::from("*"));
+    assert_eq!(answer[0]["Resource"], Value::from("*"));
+    // Besides it: reading short links from the table, and its key.
+    for statement in statements {
+        if statement["Resource"] == Value::from("*") {
+            assert_eq!(statement["Action"], Value::from("states:SendTaskSuccess"));
+        }
+    }
 
     let reads = resource("ReviewFunctionReadsReviews");
     assert_eq!(reads["Type"], Value::from("AWS::IAM::Policy"));

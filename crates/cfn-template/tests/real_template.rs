@@ -25,7 +25,8 @@ fn load(overrides: &[&str]) -> Result<Stack, TemplateError> {
 #[test]
 fn functions() -> Result<(), TemplateError> {
     let stack = load(&[])?;
-    assert_eq!(stack.functions.len(), 3);
+    // Process Approval/Rejection, the review page and the policy's four.
+    assert_eq!(stack.functions.len(), 7);
     assert_eq!(
         stack.template_dir.join("template.yaml").canonicalize().ok(),
         template_path().canonicalize().ok()
@@ -112,12 +113,12 @@ fn state_machine() -> Result<(), TemplateError> {
 
     let text = sm.definition.to_string();
     assert!(!text.contains("${"), "placeholders left: {text}");
-    let review_topic = stack.topic("ReviewTopic").map(|t| t.arn.as_str());
+    let open_review = stack.function("OpenReviewFunction").map(|f| f.arn.as_str());
     assert_eq!(
         sm.definition
-            .pointer("/States/Request Review/Parameters/TopicArn")
+            .pointer("/States/Open Review/Parameters/FunctionName")
             .and_then(|v| v.as_str()),
-        review_topic
+        open_review
     );
     let approval = stack
         .function("ProcessApprovalFunction")
@@ -137,18 +138,12 @@ fn state_machine() -> Result<(), TemplateError> {
             .and_then(|v| v.as_str()),
         rejection
     );
-    let timeout = sm
+    let redrive = sm
         .definition
-        .pointer("/States/Prepare Review/Parameters/timeoutSeconds.$")
+        .pointer("/States/Prepare Review/Parameters/text/failedRedrive")
         .and_then(|v| v.as_str())
         .unwrap_or_default();
-    assert!(timeout.contains("'259200'"), "{timeout}");
-    let how_to = sm
-        .definition
-        .pointer("/States/Prepare Review/Parameters/text/howTo")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default();
-    assert!(how_to.contains("--region us-east-1 "), "{how_to}");
+    assert!(redrive.contains("--region us-east-1 "), "{redrive}");
     // Key order is kept (preserve_order): StartAt comes before States.
     let keys: Vec<&String> = sm
         .definition
@@ -190,9 +185,12 @@ fn topics_subscriptions_and_the_decision_email_condition() -> Result<(), Templat
     let review = stack
         .topic("ReviewTopic")
         .ok_or_else(|| panic_msg("no ReviewTopic"))?;
-    assert_eq!(review.subscriptions.len(), 1);
-    assert_eq!(review.subscriptions[0].protocol, "email");
-    assert_eq!(review.subscriptions[0].endpoint, "reviewer@example.com");
+    // Reviewers subscribe through the filtered slots, not inline.
+    assert!(review.subscriptions.is_empty());
+    let reviewers = stack.subscriptions_of(&review.arn);
+    assert_eq!(reviewers.len(), 1);
+    assert_eq!(reviewers[0].protocol, "email");
+    assert_eq!(reviewers[0].endpoint, "reviewer@example.com");
     assert_eq!(review.display_name.as_deref(), Some("Review requests"));
     assert_eq!(review.kms_master_key_id.as_deref(), Some("alias/aws/sns"));
     assert_eq!(
@@ -215,7 +213,12 @@ fn topics_subscriptions_and_the_decision_email_condition() -> Result<(), Templat
 
     // DecisionEmail defaults to '': HasDecisionEmail is false.
     assert_eq!(stack.conditions.get("HasDecisionEmail"), Some(&false));
-    assert!(stack.subscriptions.is_empty());
+    let ids: Vec<&str> = stack
+        .subscriptions
+        .iter()
+        .map(|s| s.logical_id.as_str())
+        .collect();
+    assert_eq!(ids, ["ReviewerSubscription1"]);
     assert!(stack.notices.contains(&Notice::ConditionFalse {
         logical_id: "DecisionEmailSubscription".into(),
         condition: "HasDecisionEmail".into(),
@@ -224,8 +227,12 @@ fn topics_subscriptions_and_the_decision_email_condition() -> Result<(), Templat
 
     let stack = load(&["DecisionEmail=x@y.z"])?;
     assert_eq!(stack.conditions.get("HasDecisionEmail"), Some(&true));
-    assert_eq!(stack.subscriptions.len(), 1);
-    let sub = &stack.subscriptions[0];
+    assert_eq!(stack.subscriptions.len(), 2);
+    let sub = stack
+        .subscriptions
+        .iter()
+        .find(|s| s.logical_id == "DecisionEmailSubscription")
+        .ok_or_else(|| panic_msg("no DecisionEmailSubscription"))?;
     let decision_arn = stack
         .topic("DecisionTopic")
         .map(|t| t.arn.clone())
@@ -267,6 +274,10 @@ fn skipped_resources_and_notices() -> Result<(), TemplateError> {
             ("ProcessApprovalLogGroup", "AWS::Logs::LogGroup"),
             ("ProcessRejectionLogGroup", "AWS::Logs::LogGroup"),
             ("ReviewFunctionLogGroup", "AWS::Logs::LogGroup"),
+            ("OpenReviewLogGroup", "AWS::Logs::LogGroup"),
+            ("AskReviewerLogGroup", "AWS::Logs::LogGroup"),
+            ("RecordVoteLogGroup", "AWS::Logs::LogGroup"),
+            ("ReviewTickLogGroup", "AWS::Logs::LogGroup"),
             ("ReviewApiAccessLogGroup", "AWS::Logs::LogGroup"),
             ("StateMachineLogGroup", "AWS::Logs::LogGroup"),
             ("FailedExecutionsAlarm", "AWS::CloudWatch::Alarm"),
@@ -285,8 +296,9 @@ fn skipped_resources_and_notices() -> Result<(), TemplateError> {
     let lines: Vec<String> = stack.notices.iter().map(ToString::to_string).collect();
     assert!(lines.contains(&"skipping WorkflowKey (AWS::KMS::Key): not needed locally".to_owned()));
     assert!(lines.iter().all(|l| !l.contains('\n')));
-    // Nineteen skipped resources and the two optional email subscriptions; nothing else.
-    assert_eq!(lines.len(), 21, "{lines:#?}");
+    // Twenty-three skipped resources, the two optional email subscriptions,
+    // nine empty reviewer slots and the escalation's; nothing else.
+    assert_eq!(lines.len(), 23 + 2 + 9 + 1, "{lines:#?}");
 
     // The function's log group is the skipped log group's placeholder name.
     let f = stack
@@ -303,13 +315,16 @@ fn skipped_resources_and_notices() -> Result<(), TemplateError> {
 #[test]
 fn overrides_reach_the_definition_and_outputs() -> Result<(), TemplateError> {
     let stack = load(&["ReviewTimeoutSeconds=2"])?;
-    let timeout = stack.state_machines[0]
-        .definition
-        .pointer("/States/Prepare Review/Parameters/timeoutSeconds.$")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_owned();
-    assert_eq!(timeout, "States.StringToJson('2')");
+    let open_review = stack
+        .function("OpenReviewFunction")
+        .ok_or_else(|| panic_msg("no OpenReviewFunction"))?;
+    assert_eq!(
+        open_review
+            .environment
+            .get("REVIEW_TIMEOUT_SECONDS")
+            .map(String::as_str),
+        Some("2")
+    );
     assert_eq!(
         stack
             .parameters
@@ -333,7 +348,12 @@ fn overrides_reach_the_definition_and_outputs() -> Result<(), TemplateError> {
         stack.output("ReviewTopicArn").map(|o| o.value.clone()),
         review_arn
     );
-    assert_eq!(stack.outputs.len(), 6);
+    assert_eq!(stack.outputs.len(), 7);
+    let table = stack.tables.first().map(|t| t.name.clone());
+    assert_eq!(
+        stack.output("ReviewTableName").map(|o| o.value.clone()),
+        table
+    );
     Ok(())
 }
 
@@ -367,7 +387,7 @@ fn parameter_errors_on_the_real_template() {
     };
     assert_eq!(
         err(&[]),
-        "parameter ReviewerEmail has no default: pass --parameter-overrides ReviewerEmail=you@example.com"
+        "rule ReviewersGiven: Give the reviewers: ReviewerEmails=a@example.com,b@example.com (or, for a stack deployed before it existed, ReviewerEmail)."
     );
     let e = err(&["ReviewerEmail=not-an-email"]);
     assert!(
@@ -376,16 +396,35 @@ fn parameter_errors_on_the_real_template() {
         ),
         "{e}"
     );
-    assert!(
-        e.contains("must be an email address, e.g. reviewer@example.com"),
-        "{e}"
+    assert!(e.contains("must be empty or one email address"), "{e}");
+    let e = err(&["ReviewerEmails=a@example.com;b@example.com"]);
+    assert!(e.contains("without spaces"), "{e}");
+    let e = err(&[
+        "ReviewerEmails=a@example.com",
+        "ReviewerEmail=b@example.com",
+    ]);
+    assert!(e.starts_with("rule OneReviewerParameter: "), "{e}");
+    let e = err(&[
+        "ReviewerEmails=a@example.com",
+        "EscalationEmail=boss@example.com",
+    ]);
+    assert!(e.starts_with("rule EscalationNeedsReminders: "), "{e}");
+    assert_eq!(
+        err(&[
+            "ReviewerEmails=a@example.com",
+            "EscalationEmail=boss@example.com",
+            "ReminderAfterSeconds=60"
+        ]),
+        "<loaded>"
     );
+    let e = err(&["ReviewerEmails=a@example.com", "DecisionOnTimeout=maybe"]);
+    assert!(e.contains("AllowedValues"), "{e}");
     let e = err(&["ReviewerEmail=r@example.com", "ReviewTimeoutSeconds=0"]);
     assert!(e.contains("less than MinValue 1"), "{e}");
     let e = err(&["ReviewerEmail=r@example.com", "Reviewer=x"]);
     assert_eq!(
         e,
-        "unknown parameter Reviewer in --parameter-overrides; the template's parameters are: ReviewerEmail, ReviewTimeoutSeconds, ExecutionTimeoutSeconds, ActionMaxAttempts, DecisionEmail, AlarmEmail"
+        "unknown parameter Reviewer in --parameter-overrides; the template's parameters are: ReviewerEmails, ReviewerEmail, RequiredApprovals, ReminderAfterSeconds, MaxReminders, EscalationEmail, DecisionOnTimeout, ReviewTimeoutSeconds, ExecutionTimeoutSeconds, ActionMaxAttempts, DecisionEmail, AlarmEmail"
     );
 }
 
@@ -419,7 +458,24 @@ fn policies_allow_exactly_what_the_workflow_calls() -> Result<(), TemplateError>
         .unwrap_or_default();
 
     let sm = &stack.state_machines[0].policy;
-    assert_eq!(sm.allows("sns:Publish", &review), Access::Allowed);
+    // Ask Reviewer and Tick email the reviewers; the state machine never does.
+    assert_eq!(sm.allows("sns:Publish", &review), Access::Denied);
+    for id in [
+        "OpenReviewFunction",
+        "AskReviewerFunction",
+        "RecordVoteFunction",
+        "ReviewTickFunction",
+    ] {
+        let arn = stack
+            .function(id)
+            .map(|f| f.arn.clone())
+            .unwrap_or_default();
+        assert_eq!(
+            sm.allows("lambda:InvokeFunction", &arn),
+            Access::Allowed,
+            "{id}"
+        );
+    }
     assert_eq!(sm.allows("sns:Publish", &decision), Access::Denied);
     assert_eq!(
         sm.allows("lambda:InvokeFunction", &approval),
@@ -454,11 +510,54 @@ fn policies_allow_exactly_what_the_workflow_calls() -> Result<(), TemplateError>
         review_page.policy.allows("sns:Publish", &decision),
         Access::Denied
     );
-    for f in stack
-        .functions
-        .iter()
-        .filter(|f| f.logical_id != "ReviewFunction")
-    {
+    // The policy's functions: the table, and the review topic for the two that email.
+    let table = stack
+        .tables
+        .first()
+        .map(|t| t.arn.clone())
+        .unwrap_or_default();
+    for (id, emails) in [
+        ("OpenReviewFunction", false),
+        ("AskReviewerFunction", true),
+        ("RecordVoteFunction", false),
+        ("ReviewTickFunction", true),
+    ] {
+        let f = stack.function(id).expect("a policy function");
+        assert_eq!(
+            f.policy.allows("dynamodb:GetItem", &table),
+            Access::Allowed,
+            "{id}"
+        );
+        assert_eq!(
+            f.policy.allows("dynamodb:DeleteItem", &table),
+            Access::Denied,
+            "{id}"
+        );
+        assert_eq!(
+            f.policy.allows("dynamodb:Scan", &table),
+            Access::Denied,
+            "{id}"
+        );
+        let publish = if emails {
+            Access::Allowed
+        } else {
+            Access::Denied
+        };
+        assert_eq!(f.policy.allows("sns:Publish", &review), publish, "{id}");
+        assert_eq!(
+            f.policy.allows("sns:Publish", &decision),
+            Access::Denied,
+            "{id}"
+        );
+        assert_eq!(
+            f.policy.allows("states:SendTaskSuccess", "*"),
+            Access::Denied,
+            "{id}"
+        );
+    }
+    for f in stack.functions.iter().filter(|f| {
+        ["ProcessApprovalFunction", "ProcessRejectionFunction"].contains(&f.logical_id.as_str())
+    }) {
         assert_eq!(f.policy.allows("sns:Publish", &decision), Access::Allowed);
         assert_eq!(f.policy.allows("sns:Publish", &review), Access::Denied);
         assert_eq!(
