@@ -110,7 +110,11 @@ pub(crate) struct LocalArgs {
     /// The SAM template to run.
     #[arg(long, default_value = "template.yaml")]
     pub(crate) template: PathBuf,
-    /// Template parameters, as `sam deploy` takes them: Key=Value ...
+    /// Template parameters, as `sam deploy` takes them: Key=Value ... The approval policy
+    /// (ReviewerEmails, RequiredApprovals, ReminderAfterSeconds, MaxReminders, EscalationEmail,
+    /// ReviewTimeoutSeconds, DecisionOnTimeout) is checked before anything is built. With
+    /// neither ReviewerEmails nor ReviewerEmail given, local mode uses
+    /// ReviewerEmails=reviewer@example.com (email only lands in the outbox).
     #[arg(long, num_args = 1..)]
     pub(crate) parameter_overrides: Vec<String>,
     /// The loopback port for Step Functions, SNS and Lambda.
