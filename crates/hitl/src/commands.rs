@@ -877,6 +877,123 @@ mod tests {
         assert!(error.contains("keep it under 200 KiB"), "{error}");
     }
 
+    fn waiting(reviewer: &str) -> votes::Waiting {
+        votes::Waiting {
+            reviewer: Some(reviewer.to_owned()),
+            escalation: false,
+            token: format!("token-{reviewer}"),
+            since: DateTime::default(),
+            deadline: None,
+        }
+    }
+
+    /// 2 of [a, b, c]: a approved, b and c wait.
+    fn two_of_three() -> Review {
+        Review {
+            waiting: vec![waiting("b@x.com"), waiting("c@x.com")],
+            votes: vec![votes::SeenVote {
+                reviewer: "a@x.com".into(),
+                escalation: false,
+                result: true,
+                via: hitl_domain::policy::Via::Cli,
+                name: None,
+                comment: None,
+                at: DateTime::from_timestamp(1_795_000_000, 0).unwrap_or_default(),
+                outcome: Outcome::Counted,
+            }],
+            required: Some(2),
+            eligible: vec!["a@x.com".into(), "b@x.com".into(), "c@x.com".into()],
+            reviewers: vec!["a@x.com".into(), "b@x.com".into(), "c@x.com".into()],
+            escalation: None,
+            decided: false,
+        }
+    }
+
+    #[test]
+    fn as_picks_that_reviewers_token_ignoring_case() {
+        let review = two_of_three();
+        let chosen = choose(&review, "r1", Some("C@X.com"), "approve").unwrap();
+        assert_eq!(chosen.token, "token-c@x.com");
+    }
+
+    #[test]
+    fn without_as_several_waiting_reviewers_are_listed() {
+        let error = choose(&two_of_three(), "r1", None, "approve")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("execution r1 waits for 2 reviewers: b@x.com, c@x.com. Pass --as"),
+            "{error}"
+        );
+        assert!(
+            error.contains("hitl approve --execution r1 --as b@x.com"),
+            "{error}"
+        );
+        // One waiting reviewer: answered as today.
+        let mut one = two_of_three();
+        one.waiting.truncate(1);
+        assert_eq!(
+            choose(&one, "r1", None, "approve").unwrap().token,
+            "token-b@x.com"
+        );
+    }
+
+    #[test]
+    fn as_someone_who_voted_says_when_and_how() {
+        let error = choose(&two_of_three(), "r1", Some("A@x.com"), "reject")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("a@x.com has already voted on r1 (approved at 2026-11-18 "),
+            "{error}"
+        );
+        assert!(error.contains("via cli"), "{error}");
+    }
+
+    #[test]
+    fn as_a_stranger_names_the_reviewers() {
+        let error = choose(&two_of_three(), "r1", Some("eve@x.com"), "approve")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with(
+                "eve@x.com is not a reviewer of r1: its reviewers are a@x.com, b@x.com, c@x.com"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn as_on_a_decided_review_says_it_is_decided() {
+        let mut decided = two_of_three();
+        decided.waiting.clear();
+        decided.decided = true;
+        let error = choose(&decided, "r1", Some("b@x.com"), "approve")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("the review of r1 is already decided"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_review_from_before_issue_14_is_answered_with_or_without_as() {
+        let legacy = Review {
+            waiting: vec![votes::Waiting {
+                reviewer: None,
+                ..waiting("x")
+            }],
+            ..Review::default()
+        };
+        for who in [None, Some("anyone@x.com")] {
+            assert_eq!(
+                choose(&legacy, "r1", who, "approve").unwrap().token,
+                "token-x"
+            );
+        }
+    }
+
     #[test]
     fn execution_names_follow_step_functions_rules() {
         check_name("refund-1042").unwrap();
