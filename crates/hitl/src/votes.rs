@@ -917,3 +917,294 @@ mod tests {
         assert!(h.read().waiting.is_empty());
     }
 }
+
+#[cfg(test)]
+mod engine_tests {
+    //! The histories the local engine (`asl-engine`, which `hitl local` runs)
+    //! writes for the contract's shape: a Map of callback waits inside a
+    //! Parallel beside a timer branch, answered one by one, decided by a Fail
+    //! that cuts the other waits.
+
+    use super::*;
+    use asl_engine::invocation::TaskOutcome;
+    use asl_engine::{Command, Definition, ExecInfo, Execution, HistoryEvent, Step};
+    use serde_json::json;
+
+    use crate::review::Scheduled;
+
+    /// The contract's states (docs/approval-policies.md, notes of issue 14),
+    /// trimmed to what the history shows.
+    fn definition() -> Definition {
+        let lambda = |next: &str, payload: Value, result_path: &str| {
+            json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                   "Parameters": {"FunctionName": "f", "Payload": payload},
+                   "ResultPath": result_path, "Next": next})
+        };
+        let ask = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "ask", "Payload": {"reviewer.$": "$.reviewer", "role": "reviewer",
+                           "taskToken.$": "$$.Task.Token"}},
+            "ResultPath": "$.answer", "Next": "Record Vote"});
+        let record = lambda(
+            "Vote Outcome",
+            json!({"reviewer.$": "$.reviewer", "answer.$": "$.answer"}),
+            "$.outcome",
+        );
+        let definition = json!({"StartAt": "Open Review", "States": {
+            "Open Review": lambda("Collect Votes", json!({"executionArn.$": "$$.Execution.Id"}), "$.opened"),
+            "Collect Votes": {"Type": "Parallel", "Next": "Done",
+                "Catch": [{"ErrorEquals": ["ReviewDecided"], "ResultPath": "$.ended", "Next": "Read Decision"}],
+                "Branches": [
+                    {"StartAt": "Ask Reviewers", "States": {"Ask Reviewers": {
+                        "Type": "Map", "ItemsPath": "$.opened.Payload.eligible", "End": true,
+                        "ItemSelector": {"reviewer.$": "$$.Map.Item.Value"},
+                        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Ask Reviewer",
+                            "States": {
+                                "Ask Reviewer": ask,
+                                "Record Vote": record,
+                                "Vote Outcome": {"Type": "Choice", "Choices": [{"Variable": "$.outcome.Payload.state",
+                                    "StringEquals": "decided", "Next": "Vote Decided"}], "Default": "Counted"},
+                                "Vote Decided": {"Type": "Fail", "Error": "ReviewDecided", "Cause": "{}"},
+                                "Counted": {"Type": "Succeed"}}}}}},
+                    {"StartAt": "Wait For Timer", "States": {
+                        "Wait For Timer": {"Type": "Wait", "Seconds": 3600, "End": true}}}]},
+            "Read Decision": {"Type": "Pass", "End": true},
+            "Done": {"Type": "Succeed"}}});
+        match Definition::parse(&definition) {
+            Ok(parsed) => parsed,
+            Err(error) => panic!("definition: {error}"),
+        }
+    }
+
+    /// An engine event as GetExecutionHistory renders it, read as `commands::event`
+    /// reads the SDK's `HistoryEvent`.
+    fn event(engine: &HistoryEvent) -> Event {
+        let aws = engine.to_aws_json();
+        let text = |pointer: &str| {
+            aws.pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let iteration = [
+            "mapIterationStartedEventDetails",
+            "mapIterationSucceededEventDetails",
+            "mapIterationFailedEventDetails",
+            "mapIterationAbortedEventDetails",
+        ]
+        .iter()
+        .find_map(|key| {
+            let details = aws.get(*key)?;
+            Some((
+                details.get("name")?.as_str()?.to_owned(),
+                i32::try_from(details.get("index")?.as_i64()?).ok()?,
+            ))
+        });
+        Event {
+            id: aws["id"].as_i64().unwrap_or_default(),
+            previous: aws["previousEventId"].as_i64().unwrap_or_default(),
+            kind: text("/type").unwrap_or_default(),
+            timestamp: DateTime::from_timestamp_millis(engine.timestamp_ms).unwrap_or_default(),
+            state: text("/stateEnteredEventDetails/name"),
+            exited: text("/stateExitedEventDetails/name"),
+            scheduled: text("/taskScheduledEventDetails/parameters").map(|parameters| Scheduled {
+                parameters,
+                timeout_seconds: aws
+                    .pointer("/taskScheduledEventDetails/timeoutInSeconds")
+                    .and_then(Value::as_i64),
+            }),
+            iteration,
+            output: text("/taskSucceededEventDetails/output"),
+            error: text("/taskFailedEventDetails/error"),
+        }
+    }
+
+    struct Run {
+        definition: Definition,
+        execution: Execution,
+        events: Vec<HistoryEvent>,
+        /// Task id by reviewer for the waits; the last Lambda task asked for.
+        asked: Vec<(String, u64)>,
+        lambdas: Vec<u64>,
+        now: i64,
+    }
+
+    impl Run {
+        fn start() -> Self {
+            let definition = definition();
+            let info = ExecInfo {
+                execution_arn: "arn:aws:states:us-east-1:123456789012:execution:sm:e1".into(),
+                name: "e1".into(),
+                state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:sm".into(),
+                state_machine_name: "sm".into(),
+                role_arn: "arn:aws:iam::123456789012:role/r".into(),
+                start_ms: 1_795_000_000_000,
+                input: json!({}),
+                token_prefix: "tok-".into(),
+            };
+            let (execution, step) = Execution::start(&definition, info, 1_795_000_000_000);
+            let mut run = Self {
+                definition,
+                execution,
+                events: Vec::new(),
+                asked: Vec::new(),
+                lambdas: Vec::new(),
+                now: 1_795_000_000_000,
+            };
+            run.absorb(step);
+            run
+        }
+
+        fn absorb(&mut self, step: Step) {
+            for (task, request) in step.tasks() {
+                match request
+                    .parameters
+                    .pointer("/Payload/reviewer")
+                    .and_then(Value::as_str)
+                {
+                    Some(reviewer) if request.task_token.is_some() => {
+                        self.asked.push((reviewer.to_owned(), task));
+                    }
+                    _ => self.lambdas.push(task),
+                }
+            }
+            self.events.extend(step.events);
+        }
+
+        fn apply(&mut self, task_id: u64, outcome: TaskOutcome) {
+            self.now += 1000;
+            match self.execution.apply(
+                &self.definition,
+                Command::Task { task_id, outcome },
+                self.now,
+            ) {
+                Ok(step) => self.absorb(step),
+                Err(error) => panic!("apply: {error}"),
+            }
+        }
+
+        /// The pending Lambda task (Open Review or Record Vote) returns `payload`.
+        fn lambda_returns(&mut self, payload: Value) {
+            let task = self
+                .lambdas
+                .pop()
+                .unwrap_or_else(|| panic!("no Lambda task waits"));
+            self.apply(
+                task,
+                TaskOutcome::Succeeded(json!({"Payload": payload, "StatusCode": 200})),
+            );
+        }
+
+        fn answer(&mut self, reviewer: &str, answer: Value) {
+            let task = self
+                .asked
+                .iter()
+                .find(|(asked, _)| asked == reviewer)
+                .map(|(_, task)| *task)
+                .unwrap_or_else(|| panic!("{reviewer} was not asked"));
+            self.apply(task, TaskOutcome::Succeeded(answer));
+        }
+
+        fn review(&self) -> Review {
+            read(&self.events.iter().map(event).collect::<Vec<_>>())
+        }
+    }
+
+    fn addresses(review: &Review) -> Vec<&str> {
+        review
+            .waiting
+            .iter()
+            .filter_map(|w| w.reviewer.as_deref())
+            .collect()
+    }
+
+    #[test]
+    fn two_of_three_on_the_local_engine() {
+        let mut run = Run::start();
+        run.lambda_returns(
+            json!({"policy": {"required": 2, "reviewers": ["a@x.com", "b@x.com", "c@x.com"]},
+                                  "eligible": ["a@x.com", "b@x.com", "c@x.com"]}),
+        );
+        // The asks are accepted (the function returns, the task waits for its token).
+        let asked = run.asked.clone();
+        for (_, task) in &asked {
+            run.apply(
+                *task,
+                TaskOutcome::Submitted(json!({"Payload": {"state": "asked"}})),
+            );
+        }
+        let review = run.review();
+        assert_eq!(addresses(&review), ["a@x.com", "b@x.com", "c@x.com"]);
+        // Each wait carries the token the engine issued for that reviewer's task.
+        for waiting in &review.waiting {
+            let task = asked
+                .iter()
+                .find(|(reviewer, _)| Some(reviewer.as_str()) == waiting.reviewer.as_deref())
+                .map(|(_, task)| *task)
+                .unwrap_or_default();
+            assert_eq!(waiting.token, run.execution.token(task));
+        }
+        assert_eq!(
+            review.summary().as_deref(),
+            Some("0/2 approved; waiting for a@x.com, b@x.com, c@x.com")
+        );
+
+        // b approves first: Record Vote counts it.
+        run.answer(
+            "b@x.com",
+            json!({"result": true, "via": "cli", "reviewer": "Bo"}),
+        );
+        let review = run.review();
+        assert_eq!(addresses(&review), ["a@x.com", "c@x.com"]);
+        assert_eq!(review.votes.len(), 1);
+        assert_eq!(review.votes[0].outcome, Outcome::Recording);
+        run.lambda_returns(json!({"state": "counted", "approvals": 1, "required": 2}));
+        let review = run.review();
+        assert_eq!(
+            review.vote_of("B@x.com").map(|v| &v.outcome),
+            Some(&Outcome::Counted)
+        );
+        assert_eq!(
+            review.summary().as_deref(),
+            Some("1/2 approved: b@x.com; waiting for a@x.com, c@x.com")
+        );
+        assert!(!review.decided);
+
+        // a approves: decided; the Fail cuts c's wait and the timer branch.
+        run.answer("a@x.com", json!({"result": true, "via": "link"}));
+        run.lambda_returns(json!({"state": "decided"}));
+        let review = run.review();
+        assert!(review.waiting.is_empty(), "{:?}", review.waiting);
+        assert!(review.decided);
+        assert_eq!(
+            review.summary().as_deref(),
+            Some("2/2 approved: b@x.com, a@x.com")
+        );
+        assert_eq!(run.execution.status, asl_engine::Status::Succeeded);
+    }
+
+    #[test]
+    fn a_cut_wait_is_closed_by_its_iteration_even_if_the_history_stops_there() {
+        let mut run = Run::start();
+        run.lambda_returns(
+            json!({"policy": {"required": 1, "reviewers": ["a@x.com", "b@x.com"]},
+                                  "eligible": ["a@x.com", "b@x.com"]}),
+        );
+        for (_, task) in run.asked.clone() {
+            run.apply(task, TaskOutcome::Submitted(json!({})));
+        }
+        run.answer("a@x.com", json!({"result": false}));
+        run.lambda_returns(json!({"state": "decided"}));
+        // Keep only the events up to b's MapIterationAborted: the Parallel has not exited yet.
+        let cut = run
+            .events
+            .iter()
+            .position(|e| e.event_type == "MapIterationAborted")
+            .unwrap_or_else(|| panic!("no MapIterationAborted in {:?}", run.events));
+        let events: Vec<Event> = run.events[..=cut].iter().map(event).collect();
+        let review = read(&events);
+        assert!(review.waiting.is_empty(), "{:?}", review.waiting);
+        assert_eq!(
+            review.summary().as_deref(),
+            Some("0/1 approved; rejected by a@x.com")
+        );
+    }
+}
