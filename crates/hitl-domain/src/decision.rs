@@ -56,8 +56,16 @@ pub struct DecisionInput {
     pub execution_name: String,
     /// The execution input, unchanged.
     pub request: Value,
-    /// The review answer as received, or `{"result": false, "expired": true}`.
+    /// The deciding answer as received, or `{"result": <decision>, "expired": true}`.
     pub review: Value,
+    /// Every answer in the order received (approval policies, issue 14):
+    /// `{reviewer, result, at, via, comment?, name?}`. Absent from reviews
+    /// started before the policies existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub votes: Option<Value>,
+    /// The policy the review ran under: `{required, reviewers}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Value>,
 }
 
 /// The decision record: the execution's output and the decision topic's message.
@@ -77,8 +85,15 @@ pub struct DecisionRecord {
     /// `review.comment` when it is a string.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub comment: Option<String>,
-    /// The review timed out before anyone answered.
+    /// The review timed out before it was decided (`DecisionOnTimeout` says
+    /// whether that approves or rejects).
     pub expired: bool,
+    /// Every answer in the order received, as [`DecisionInput::votes`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub votes: Option<Value>,
+    /// The policy the review ran under, as [`DecisionInput::policy`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Value>,
 }
 
 /// Why a decision could not be recorded. [`DecisionError::error_type`] gives the
@@ -135,6 +150,8 @@ pub fn decide(
         reviewer,
         comment,
         expired,
+        votes: input.votes,
+        policy: input.policy,
     })
 }
 
@@ -150,6 +167,8 @@ mod tests {
             execution_name: "run-1".into(),
             request: json!({"order": 42, "review": "not the answer"}),
             review,
+            votes: None,
+            policy: None,
         }
     }
 
@@ -208,6 +227,37 @@ mod tests {
         let error = decide(Decision::Rejected, input(json!({"result": "no"})), noon()).unwrap_err();
         assert_eq!(error.error_type(), "InvalidReview");
         assert!(error.to_string().contains("boolean"), "{error}");
+    }
+
+    #[test]
+    fn given_votes_and_a_policy_then_the_record_carries_them_unchanged() {
+        let votes = json!([
+            {"reviewer": "a@x.com", "result": true, "at": "2026-11-25T11:00:00.000Z", "via": "cli"},
+            {"reviewer": "b@x.com", "result": true, "at": "2026-11-25T11:30:00.000Z", "via": "link", "name": "Bo"}
+        ]);
+        let policy = json!({"required": 2, "reviewers": ["a@x.com", "b@x.com", "c@x.com"]});
+        let mut given = input(json!({"result": true, "reviewer": "Bo"}));
+        given.votes = Some(votes.clone());
+        given.policy = Some(policy.clone());
+
+        let output =
+            serde_json::to_value(decide(Decision::Approved, given, noon()).unwrap()).unwrap();
+        assert_eq!(output["votes"], votes);
+        assert_eq!(output["policy"], policy);
+    }
+
+    #[test]
+    fn given_an_expiry_that_approves_then_the_record_is_an_expired_approval() {
+        let record = decide(
+            Decision::Approved,
+            input(json!({"result": true, "expired": true})),
+            noon(),
+        )
+        .unwrap();
+        assert_eq!(
+            (record.decision, record.expired),
+            (Decision::Approved, true)
+        );
     }
 
     #[test]

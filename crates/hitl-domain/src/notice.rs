@@ -71,7 +71,8 @@ impl DecisionNotice {
 
 fn subject_for(record: &DecisionRecord) -> String {
     let verb = match (record.decision, record.expired) {
-        (_, true) => "Review expired",
+        (crate::Decision::Rejected, true) => "Review expired",
+        (crate::Decision::Approved, true) => "Review expired, approved",
         (crate::Decision::Approved, false) => "Approved",
         (crate::Decision::Rejected, false) => "Rejected",
     };
@@ -98,7 +99,13 @@ fn render(record: &DecisionRecord, request: &Value) -> String {
 
 fn email_text(record: &DecisionRecord, request: &Value) -> String {
     let outcome = match (record.decision, record.expired) {
-        (_, true) => "The review expired without an answer, so the request was rejected.",
+        // An expiry decides what DecisionOnTimeout says (reject by default).
+        (crate::Decision::Rejected, true) => {
+            "The review expired without an answer, so the request was rejected."
+        }
+        (crate::Decision::Approved, true) => {
+            "The review expired without a decision, so the request was approved (DecisionOnTimeout is approve)."
+        }
         (crate::Decision::Approved, false) => "The request was approved.",
         (crate::Decision::Rejected, false) => "The request was rejected.",
     };
@@ -112,11 +119,47 @@ fn email_text(record: &DecisionRecord, request: &Value) -> String {
     if let Some(comment) = &record.comment {
         text.push_str(&format!("Comment: {comment}\n"));
     }
+    if let Some(votes) = record.votes.as_ref().and_then(Value::as_array) {
+        text.push_str(&votes_text(votes, record.policy.as_ref()));
+    }
     let request = serde_json::to_string_pretty(request).unwrap_or_default();
     text.push_str(&format!(
         "\nRequest:\n{request}\n\nExecution ARN: {}\n",
         record.execution_arn
     ));
+    text
+}
+
+/// `Votes (2 of 2 approvals required):` then one line per answer.
+fn votes_text(votes: &[Value], policy: Option<&Value>) -> String {
+    let required = policy
+        .and_then(|p| p.get("required"))
+        .and_then(Value::as_u64);
+    let mut text = match required {
+        Some(n) => format!("Votes ({n} approval(s) required):\n"),
+        None => "Votes:\n".to_owned(),
+    };
+    if votes.is_empty() {
+        text.push_str("  none\n");
+    }
+    for vote in votes {
+        let field = |name: &str| vote.get(name).and_then(Value::as_str).unwrap_or("");
+        let verdict = match vote.get("result").and_then(Value::as_bool) {
+            Some(true) => "approved",
+            Some(false) => "rejected",
+            None => "answered",
+        };
+        text.push_str(&format!(
+            "  {} {verdict} at {} ({})",
+            field("reviewer"),
+            field("at"),
+            field("via")
+        ));
+        if let Some(comment) = vote.get("comment").and_then(Value::as_str) {
+            text.push_str(&format!(": {comment}"));
+        }
+        text.push('\n');
+    }
     text
 }
 
@@ -136,6 +179,8 @@ mod tests {
             reviewer: Some("Bo".into()),
             comment: Some("too costly".into()),
             expired,
+            votes: None,
+            policy: None,
         }
     }
 
@@ -164,6 +209,40 @@ mod tests {
         let notice = DecisionNotice::for_record(&record(json!({}), true));
         assert_eq!(notice.subject, "Review expired: run-1");
         assert!(parts(&notice).1.contains("expired without an answer"));
+    }
+
+    #[test]
+    fn an_expiry_that_approves_says_approved_in_subject_and_text() {
+        let mut approved = record(json!({}), true);
+        approved.decision = Decision::Approved;
+        let notice = DecisionNotice::for_record(&approved);
+        assert_eq!(notice.subject, "Review expired, approved: run-1");
+        assert!(
+            parts(&notice)
+                .1
+                .starts_with("The review expired without a decision, so the request was approved"),
+            "{}",
+            parts(&notice).1
+        );
+    }
+
+    #[test]
+    fn the_email_lists_every_vote_in_order_with_the_policy() {
+        let mut decided = record(json!({}), false);
+        decided.votes = Some(json!([
+            {"reviewer": "a@x.com", "result": true, "at": "T1", "via": "cli"},
+            {"reviewer": "b@x.com", "result": false, "at": "T2", "via": "link", "comment": "no budget"}
+        ]));
+        decided.policy = Some(json!({"required": 2, "reviewers": ["a@x.com", "b@x.com"]}));
+        let (default, email) = parts(&DecisionNotice::for_record(&decided));
+        assert!(
+            email.contains(
+                "Votes (2 approval(s) required):\n  a@x.com approved at T1 (cli)\n  b@x.com rejected at T2 (link): no budget\n"
+            ),
+            "{email}"
+        );
+        assert_eq!(default["policy"]["required"], 2);
+        assert_eq!(default["votes"][1]["reviewer"], "b@x.com");
     }
 
     #[test]

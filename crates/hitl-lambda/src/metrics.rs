@@ -79,6 +79,8 @@ mod tests {
             reviewer: None,
             comment: None,
             expired,
+            votes: None,
+            policy: None,
         }
     }
 
