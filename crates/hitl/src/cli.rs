@@ -57,7 +57,7 @@ pub(crate) enum Command {
         #[arg(long)]
         name: Option<String>,
     },
-    /// List executions waiting for a review.
+    /// List executions waiting for a review, with the votes so far and who still waits.
     Pending,
     /// Approve a review.
     Approve(Answer),
@@ -68,7 +68,7 @@ pub(crate) enum Command {
         /// Execution name or ARN.
         execution: String,
     },
-    /// Show an execution's status, decision and history.
+    /// Show an execution's status, decision, votes and history.
     Status {
         /// Execution name or ARN.
         execution: String,
@@ -96,10 +96,14 @@ pub(crate) struct Answer {
     /// Answer the review this execution (name or ARN) waits for; its token is read from the history.
     #[arg(long)]
     pub(crate) execution: Option<String>,
-    /// Your name, recorded with the decision.
+    /// Answer as this reviewer (their email address, any case): needed with --execution when
+    /// the review waits for several reviewers. The vote counts for that address.
+    #[arg(long = "as", value_name = "ADDRESS", requires = "execution")]
+    pub(crate) as_reviewer: Option<String>,
+    /// Your name, recorded with the vote (a display name; --as says whose vote it is).
     #[arg(long)]
     pub(crate) reviewer: Option<String>,
-    /// Why, recorded with the decision.
+    /// Why, recorded with the vote.
     #[arg(long)]
     pub(crate) comment: Option<String>,
 }
@@ -110,7 +114,11 @@ pub(crate) struct LocalArgs {
     /// The SAM template to run.
     #[arg(long, default_value = "template.yaml")]
     pub(crate) template: PathBuf,
-    /// Template parameters, as `sam deploy` takes them: Key=Value ...
+    /// Template parameters, as `sam deploy` takes them: Key=Value ... The approval policy
+    /// (ReviewerEmails, RequiredApprovals, ReminderAfterSeconds, MaxReminders, EscalationEmail,
+    /// ReviewTimeoutSeconds, DecisionOnTimeout) is checked before anything is built. With
+    /// neither ReviewerEmails nor ReviewerEmail given, local mode uses
+    /// ReviewerEmails=reviewer@example.com (email only lands in the outbox).
     #[arg(long, num_args = 1..)]
     pub(crate) parameter_overrides: Vec<String>,
     /// The loopback port for Step Functions, SNS and Lambda.

@@ -15,6 +15,7 @@ use crate::cli::{Answer, Cli, Command};
 use crate::connect::{Connection, execution_arn};
 use crate::review::{self, Event, Scheduled};
 use crate::subscriptions;
+use crate::votes::{self, Outcome, Review};
 
 const NO_TOKEN: &str = "say which review to answer: give the task token (the text after \
                         'Task token:' in the email), or --execution NAME (see `hitl pending`)";
@@ -230,7 +231,7 @@ async fn already_started(
     );
     say!("  execution: {}", existing.execution_arn());
     let events = history(connection, existing.execution_arn()).await?;
-    match review::waiting_review(&events) {
+    match votes::read(&events).waiting.first() {
         Some(waiting) => {
             let deadline = waiting.deadline.map(when).unwrap_or_else(|| "never".into());
             say!(
@@ -311,11 +312,22 @@ async fn history(connection: &Connection, execution_arn: &str) -> Result<Vec<Eve
 }
 
 fn event(event: &HistoryEvent) -> Event {
+    let iteration = event
+        .map_iteration_started_event_details()
+        .or(event.map_iteration_succeeded_event_details())
+        .or(event.map_iteration_failed_event_details())
+        .or(event.map_iteration_aborted_event_details())
+        .and_then(|details| Some((details.name()?.to_owned(), details.index())));
     Event {
+        id: event.id(),
+        previous: event.previous_event_id(),
         kind: event.r#type().as_str().to_owned(),
         timestamp: to_chrono(event.timestamp()),
         state: event
             .state_entered_event_details()
+            .map(|details| details.name().to_owned()),
+        exited: event
+            .state_exited_event_details()
             .map(|details| details.name().to_owned()),
         scheduled: event
             .task_scheduled_event_details()
@@ -323,6 +335,15 @@ fn event(event: &HistoryEvent) -> Event {
                 parameters: details.parameters().to_owned(),
                 timeout_seconds: details.timeout_in_seconds(),
             }),
+        iteration,
+        output: event
+            .task_succeeded_event_details()
+            .and_then(|details| details.output())
+            .map(str::to_owned),
+        error: event
+            .task_failed_event_details()
+            .and_then(|details| details.error())
+            .map(str::to_owned),
     }
 }
 
@@ -350,9 +371,11 @@ async fn pending(connection: &Connection) -> Result<()> {
         })?;
         for execution in page.executions() {
             let events = history(connection, execution.execution_arn()).await?;
-            let Some(waiting) = review::waiting_review(&events) else {
+            let review = votes::read(&events);
+            let Some(since) = review.waiting.iter().map(|waiting| waiting.since).min() else {
                 continue;
             };
+            let deadline = review.waiting.iter().find_map(|waiting| waiting.deadline);
             let described = connection
                 .sfn
                 .describe_execution()
@@ -364,9 +387,10 @@ async fn pending(connection: &Connection) -> Result<()> {
                 })?;
             rows.push([
                 execution.name().to_owned(),
-                when(waiting.since),
-                waiting.deadline.map(when).unwrap_or_else(|| "none".into()),
+                when(since),
+                deadline.map(when).unwrap_or_else(|| "none".into()),
                 review::summary(described.input().unwrap_or("{}"), 50),
+                review.summary().unwrap_or_default(),
             ]);
         }
     }
@@ -374,8 +398,24 @@ async fn pending(connection: &Connection) -> Result<()> {
         say!("No review is waiting.");
         return Ok(());
     }
-    print_table(&["EXECUTION", "WAITING SINCE", "EXPIRES", "REQUEST"], &rows);
-    say!("\nAnswer with: hitl approve --execution NAME  (or reject; --reviewer, --comment)");
+    if rows.iter().all(|row| row[4].is_empty()) {
+        // Reviews from before issue 14: one reviewer, no votes to show.
+        let rows: Vec<[String; 4]> = rows
+            .into_iter()
+            .map(|[name, since, expires, request, _]| [name, since, expires, request])
+            .collect();
+        print_table(&["EXECUTION", "WAITING SINCE", "EXPIRES", "REQUEST"], &rows);
+        say!("\nAnswer with: hitl approve --execution NAME  (or reject; --reviewer, --comment)");
+    } else {
+        print_table(
+            &["EXECUTION", "WAITING SINCE", "EXPIRES", "REQUEST", "VOTES"],
+            &rows,
+        );
+        say!(
+            "\nAnswer with: hitl approve --execution NAME --as YOUR-ADDRESS  (or reject; \
+             --reviewer, --comment)"
+        );
+    }
     Ok(())
 }
 
@@ -401,6 +441,8 @@ fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
 }
 
 async fn respond(connection: &Connection, answer: Answer, approve: bool) -> Result<()> {
+    let verb = if approve { "approve" } else { "reject" };
+    let mut answered_as = None;
     let token = match (&answer.token, &answer.execution) {
         (Some(token), _) => token.trim().to_owned(),
         (None, Some(execution)) => {
@@ -411,18 +453,16 @@ async fn respond(connection: &Connection, answer: Answer, approve: bool) -> Resu
                      cancelled, so there is nothing to {verb}; `hitl status {execution}` shows \
                      the outcome",
                     described.status().as_str(),
-                    verb = if approve { "approve" } else { "reject" }
                 );
             }
             let events = history(connection, &arn).await?;
-            review::waiting_review(&events)
-                .ok_or_else(|| {
-                    anyhow!(
-                        "execution {execution} is running but not waiting for a review: \
-                         `hitl status {execution}` shows where it is"
-                    )
-                })?
-                .token
+            let review = votes::read(&events);
+            let waiting = choose(&review, execution, answer.as_reviewer.as_deref(), verb)?;
+            answered_as = waiting
+                .reviewer
+                .clone()
+                .filter(|_| review.required.is_some());
+            waiting.token.clone()
         }
         (None, None) => bail!(NO_TOKEN),
     };
@@ -445,11 +485,117 @@ async fn respond(connection: &Connection, answer: Answer, approve: bool) -> Resu
     } else {
         ("Rejected", "Process Rejection")
     };
-    say!("{verb}. The workflow continues with {next}.");
+    match &answered_as {
+        // A vote under a policy: whether it decides depends on the others.
+        Some(reviewer) => say!(
+            "{verb} as {reviewer}. The vote is counted; the review's policy decides when \
+             enough reviewers have answered."
+        ),
+        None => say!("{verb}. The workflow continues with {next}."),
+    }
     if let Some(execution) = &answer.execution {
         say!("See the outcome with: hitl status {execution}");
     }
     Ok(())
+}
+
+/// The wait to answer: `--as` names the reviewer; without it, the only one.
+/// Every refusal says why and what to run instead.
+fn choose<'a>(
+    review: &'a Review,
+    execution: &str,
+    as_reviewer: Option<&str>,
+    verb: &str,
+) -> Result<&'a votes::Waiting> {
+    let legacy = review
+        .waiting
+        .iter()
+        .all(|waiting| waiting.reviewer.is_none());
+    match (as_reviewer, review.waiting.as_slice()) {
+        // A review from before issue 14 has one wait and no addresses: --as cannot differ.
+        (_, [only]) if legacy => Ok(only),
+        (None, [only]) => Ok(only),
+        (Some(who), _) => {
+            if let Some(waiting) = review.waiting_for(who) {
+                return Ok(waiting);
+            }
+            let known = review.known_reviewers();
+            if let Some(vote) = review.vote_of(who) {
+                bail!(
+                    "{} has already voted on {execution} ({} at {}, via {}): a vote counts once; \
+                     `hitl status {execution}` lists the votes",
+                    vote.reviewer,
+                    vote.verb(),
+                    when(vote.at),
+                    via(vote.via)
+                );
+            }
+            if review.decided || (review.waiting.is_empty() && review.required.is_some()) {
+                bail!(
+                    "the review of {execution} is already decided: there is nothing to {verb}; \
+                     `hitl status {execution}` shows the decision"
+                );
+            }
+            if !known
+                .iter()
+                .any(|address| address.eq_ignore_ascii_case(who.trim()))
+            {
+                bail!(
+                    "{who} is not a reviewer of {execution}: its reviewers are {}; pass one of \
+                     them to --as",
+                    known.join(", ")
+                );
+            }
+            bail!(
+                "{who} is not being asked on {execution} now (the requester cannot review their \
+                 own request, and the escalation is asked only after the reminders); it waits \
+                 for {}",
+                waiting_list(review)
+            )
+        }
+        (None, []) => bail!(
+            "execution {execution} is running but not waiting for a review: \
+             `hitl status {execution}` shows where it is"
+        ),
+        (None, _) => bail!(
+            "execution {execution} waits for {} reviewers: {}. Pass --as ADDRESS to answer as \
+             one of them, e.g. hitl {verb} --execution {execution} --as {}",
+            review.waiting.len(),
+            waiting_list(review),
+            review
+                .waiting
+                .iter()
+                .find_map(|waiting| waiting.reviewer.as_deref())
+                .unwrap_or("ADDRESS")
+        ),
+    }
+}
+
+fn waiting_list(review: &Review) -> String {
+    let names: Vec<String> = review
+        .waiting
+        .iter()
+        .map(|waiting| {
+            let address = waiting.reviewer.as_deref().unwrap_or("the reviewer");
+            if waiting.escalation {
+                format!("{address} (escalation)")
+            } else {
+                address.to_owned()
+            }
+        })
+        .collect();
+    if names.is_empty() {
+        "nobody".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+fn via(via: hitl_domain::policy::Via) -> &'static str {
+    match via {
+        hitl_domain::policy::Via::Link => "link",
+        hitl_domain::policy::Via::Cli => "cli",
+    }
 }
 
 fn explain_answer(connection: &Connection, error: SdkError<SendTaskSuccessError>) -> anyhow::Error {
@@ -528,12 +674,48 @@ async fn status(connection: &Connection, execution: &str) -> Result<()> {
         say!("Cause:     {cause}");
     }
     let events = history(connection, &arn).await?;
-    if let Some(waiting) = review::waiting_review(&events) {
-        let deadline = waiting.deadline.map(when).unwrap_or_else(|| "never".into());
+    let review = votes::read(&events);
+    if let Some(since) = review.waiting.iter().map(|waiting| waiting.since).min() {
+        let deadline = review
+            .waiting
+            .iter()
+            .find_map(|waiting| waiting.deadline)
+            .map(when)
+            .unwrap_or_else(|| "never".into());
         say!(
             "Waiting for a review since {}; it expires {deadline}.",
-            when(waiting.since)
+            when(since)
         );
+        if review.required.is_some() {
+            say!("Waiting for: {}", waiting_list(&review));
+        }
+    }
+    if let Some(summary) = review.summary() {
+        say!("Votes:     {summary}");
+    }
+    for vote in &review.votes {
+        let role = if vote.escalation { " (escalation)" } else { "" };
+        let counted = match &vote.outcome {
+            Outcome::Counted | Outcome::Decided => String::new(),
+            Outcome::Recording => " (being counted)".to_owned(),
+            Outcome::Late => " (late: not counted, the review was already decided)".to_owned(),
+            Outcome::Duplicate => " (not counted: a second vote)".to_owned(),
+            Outcome::Refused(error) => format!(" (not counted: {error})"),
+        };
+        let mut line = format!(
+            "  {}{role}  {}  {}  via {}{counted}",
+            vote.reviewer,
+            vote.verb(),
+            when(vote.at),
+            via(vote.via)
+        );
+        if let Some(name) = &vote.name {
+            line.push_str(&format!("  name: {name}"));
+        }
+        if let Some(comment) = &vote.comment {
+            line.push_str(&format!("  comment: {comment}"));
+        }
+        say!("{line}");
     }
     say!("History:");
     for event in events.iter().filter(|event| event.state.is_some()) {
@@ -693,6 +875,123 @@ mod tests {
         let big = format!("{{\"blob\":\"{}\"}}", "x".repeat(MAX_REQUEST_BYTES));
         let error = read_input(&big).unwrap_err().to_string();
         assert!(error.contains("keep it under 200 KiB"), "{error}");
+    }
+
+    fn waiting(reviewer: &str) -> votes::Waiting {
+        votes::Waiting {
+            reviewer: Some(reviewer.to_owned()),
+            escalation: false,
+            token: format!("token-{reviewer}"),
+            since: DateTime::default(),
+            deadline: None,
+        }
+    }
+
+    /// 2 of [a, b, c]: a approved, b and c wait.
+    fn two_of_three() -> Review {
+        Review {
+            waiting: vec![waiting("b@x.com"), waiting("c@x.com")],
+            votes: vec![votes::SeenVote {
+                reviewer: "a@x.com".into(),
+                escalation: false,
+                result: true,
+                via: hitl_domain::policy::Via::Cli,
+                name: None,
+                comment: None,
+                at: DateTime::from_timestamp(1_795_000_000, 0).unwrap_or_default(),
+                outcome: Outcome::Counted,
+            }],
+            required: Some(2),
+            eligible: vec!["a@x.com".into(), "b@x.com".into(), "c@x.com".into()],
+            reviewers: vec!["a@x.com".into(), "b@x.com".into(), "c@x.com".into()],
+            escalation: None,
+            decided: false,
+        }
+    }
+
+    #[test]
+    fn as_picks_that_reviewers_token_ignoring_case() {
+        let review = two_of_three();
+        let chosen = choose(&review, "r1", Some("C@X.com"), "approve").unwrap();
+        assert_eq!(chosen.token, "token-c@x.com");
+    }
+
+    #[test]
+    fn without_as_several_waiting_reviewers_are_listed() {
+        let error = choose(&two_of_three(), "r1", None, "approve")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("execution r1 waits for 2 reviewers: b@x.com, c@x.com. Pass --as"),
+            "{error}"
+        );
+        assert!(
+            error.contains("hitl approve --execution r1 --as b@x.com"),
+            "{error}"
+        );
+        // One waiting reviewer: answered as today.
+        let mut one = two_of_three();
+        one.waiting.truncate(1);
+        assert_eq!(
+            choose(&one, "r1", None, "approve").unwrap().token,
+            "token-b@x.com"
+        );
+    }
+
+    #[test]
+    fn as_someone_who_voted_says_when_and_how() {
+        let error = choose(&two_of_three(), "r1", Some("A@x.com"), "reject")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("a@x.com has already voted on r1 (approved at 2026-11-18 "),
+            "{error}"
+        );
+        assert!(error.contains("via cli"), "{error}");
+    }
+
+    #[test]
+    fn as_a_stranger_names_the_reviewers() {
+        let error = choose(&two_of_three(), "r1", Some("eve@x.com"), "approve")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with(
+                "eve@x.com is not a reviewer of r1: its reviewers are a@x.com, b@x.com, c@x.com"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn as_on_a_decided_review_says_it_is_decided() {
+        let mut decided = two_of_three();
+        decided.waiting.clear();
+        decided.decided = true;
+        let error = choose(&decided, "r1", Some("b@x.com"), "approve")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("the review of r1 is already decided"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_review_from_before_issue_14_is_answered_with_or_without_as() {
+        let legacy = Review {
+            waiting: vec![votes::Waiting {
+                reviewer: None,
+                ..waiting("x")
+            }],
+            ..Review::default()
+        };
+        for who in [None, Some("anyone@x.com")] {
+            assert_eq!(
+                choose(&legacy, "r1", who, "approve").unwrap().token,
+                "token-x"
+            );
+        }
     }
 
     #[test]

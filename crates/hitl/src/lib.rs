@@ -62,6 +62,7 @@ mod connect;
 mod local;
 mod review;
 mod subscriptions;
+mod votes;
 
 use std::process::ExitCode;
 

@@ -272,3 +272,94 @@ fn an_endpoint_that_is_not_step_functions_is_named() {
     );
     assert!(message.contains("hitl local"), "{message}");
 }
+
+/// A template with the approval-policy parameters and one function whose code
+/// does not exist: if `hitl local` went as far as building, it would fail there
+/// (and slowly) instead of naming the policy.
+const POLICY_TEMPLATE: &str = "\
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  ReviewerEmails: {Type: String, Default: ''}
+  ReviewerEmail: {Type: String, Default: ''}
+  RequiredApprovals: {Type: Number, Default: 1}
+Resources:
+  Never:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: no-such-crate/
+      Handler: bootstrap
+      Runtime: provided.al2023
+      Environment:
+        Variables:
+          REVIEWERS: !Ref ReviewerEmails
+";
+
+fn local_with_policy(overrides: &[&str]) -> (std::process::Output, std::time::Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("template.yaml");
+    std::fs::write(&template, POLICY_TEMPLATE).unwrap();
+    let started = std::time::Instant::now();
+    let output = hitl()
+        .arg("local")
+        .arg("--template")
+        .arg(&template)
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .arg("--parameter-overrides")
+        .args(overrides)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    (output, started.elapsed())
+}
+
+#[test]
+fn local_refuses_a_policy_that_cannot_be_met_before_building_anything() {
+    let (output, took) =
+        local_with_policy(&["ReviewerEmails=a@x.com,b@x.com", "RequiredApprovals=3"]);
+    let stderr = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "RequiredApprovals is 3 but ReviewerEmails lists only 2 reviewer(s): add reviewers \
+             or lower RequiredApprovals"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did not start"), "{stderr}");
+    assert!(
+        !stderr.contains("no-such-crate"),
+        "it went on to build:\n{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("Starting local mode"), "{stdout}");
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+}
+
+#[test]
+fn local_fills_the_reviewer_before_checking_the_policy() {
+    // No reviewer given: local mode reviews as reviewer@example.com, one reviewer,
+    // so two required approvals cannot be met, and the message says so.
+    let (output, _) = local_with_policy(&["RequiredApprovals=2"]);
+    let stderr = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("RequiredApprovals is 2 but ReviewerEmails lists only 1 reviewer(s)"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("ReviewerEmails=reviewer@example.com"),
+        "the fill is announced:\n{stdout}"
+    );
+}
+
+#[test]
+fn local_help_says_which_reviewer_it_fills_in() {
+    let output = hitl().args(["local", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        help.contains("ReviewerEmails=reviewer@example.com"),
+        "{help}"
+    );
+}

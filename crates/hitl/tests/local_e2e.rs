@@ -595,7 +595,7 @@ fn hitl_start_pending_approve_and_status_make_a_whole_review() {
     let record = assert_decided(
         &sdk.wait_until_done(&execution),
         "approved",
-        &json!({"result": true, "reviewer": "Ana Reviewer", "via": "hitl"}),
+        &json!({"result": true, "reviewer": "Ana Reviewer", "via": "cli"}),
     );
     assert_decision_email(
         &local,
@@ -675,7 +675,7 @@ fn hitl_reject_by_execution_name_records_the_reviewer_and_comment() {
         "result": false,
         "reviewer": "Bo Reviewer",
         "comment": "Refund window has closed.",
-        "via": "hitl"
+        "via": "cli"
     });
     assert_decided(
         &sdk.wait_until_done(&execution_arn(&started)),
