@@ -426,6 +426,56 @@ impl Sdk {
 }
 
 impl Sdk {
+    /// The ARN of this state machine's execution named `name`.
+    pub(crate) fn execution_arn(&self, name: &str) -> String {
+        format!(
+            "{}:{name}",
+            self.state_machine
+                .replacen(":stateMachine:", ":execution:", 1)
+        )
+    }
+
+    /// How many tasks of the execution were scheduled with parameters that
+    /// contain `needle` (e.g. a function's logical id, which its name holds).
+    pub(crate) fn scheduled(&self, execution_arn: &str, needle: &str) -> usize {
+        let history = self
+            .runtime
+            .block_on(
+                self.client
+                    .get_execution_history()
+                    .execution_arn(execution_arn)
+                    .max_results(1000)
+                    .send(),
+            )
+            .unwrap_or_else(|error| panic!("GetExecutionHistory {execution_arn}: {error:?}"));
+        history
+            .events()
+            .iter()
+            .filter_map(|event| event.task_scheduled_event_details())
+            .filter(|scheduled| scheduled.parameters().contains(needle))
+            .count()
+    }
+
+    /// How many times the execution left states named `state`.
+    pub(crate) fn exited(&self, execution_arn: &str, state: &str) -> usize {
+        let history = self
+            .runtime
+            .block_on(
+                self.client
+                    .get_execution_history()
+                    .execution_arn(execution_arn)
+                    .max_results(1000)
+                    .send(),
+            )
+            .unwrap_or_else(|error| panic!("GetExecutionHistory {execution_arn}: {error:?}"));
+        history
+            .events()
+            .iter()
+            .filter_map(|event| event.state_exited_event_details())
+            .filter(|exited| exited.name() == state)
+            .count()
+    }
+
     /// The errors of the execution's failed task attempts (`TaskFailed` events), oldest first.
     pub(crate) fn task_failures(&self, execution_arn: &str) -> Vec<String> {
         let history = self
@@ -813,6 +863,33 @@ impl Outbox {
             .collect()
     }
 
+    /// Every email to `to` whose subject starts with `prefix`, oldest first.
+    pub(crate) fn to(&self, to: &str, prefix: &str) -> Vec<ParsedEmail> {
+        sns_local::list_outbox(&self.0)
+            .expect("the outbox is readable")
+            .iter()
+            .filter_map(|path| std::fs::read_to_string(path).ok())
+            .filter(|raw| subject_of(raw).is_some_and(|s| s.starts_with(prefix)))
+            .map(|raw| sns_local::parse_eml(&raw))
+            .filter(|email| email.header("To") == Some(to))
+            .collect()
+    }
+
+    /// Waits for the review request of an execution to one reviewer.
+    pub(crate) fn review_email_to(&self, execution_name: &str, to: &str) -> ReviewEmail {
+        let subject = format!("Review requested: {execution_name}");
+        ReviewEmail::read(poll(
+            &format!("{subject:?} to {to}"),
+            TIMEOUT,
+            || {
+                self.to(to, &subject)
+                    .into_iter()
+                    .find(|email| email.subject().as_deref() == Some(subject.as_str()))
+            },
+            || format!("subjects in the outbox: {:?}", self.subjects()),
+        ))
+    }
+
     /// Waits for the review request of an execution.
     pub(crate) fn review_email(&self, execution_name: &str) -> ReviewEmail {
         ReviewEmail::read(self.wait_for(&format!("Review requested: {execution_name}")))
@@ -842,7 +919,7 @@ pub(crate) struct ReviewEmail {
 }
 
 impl ReviewEmail {
-    fn read(email: ParsedEmail) -> Self {
+    pub(crate) fn read(email: ParsedEmail) -> Self {
         let lines: Vec<&str> = email.body.lines().collect();
         // Each label comes twice: before the link and before the command.
         let after = |label: &str, starts: &str| {
