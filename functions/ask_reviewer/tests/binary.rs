@@ -4,8 +4,8 @@
 
 use hitl_domain::policy_flow::{OpenReviewInput, ReviewStore, open_review};
 use hitl_domain::{Ballot, PolicyParameters};
-use hitl_lambda::policy::SystemClock;
-use hitl_lambda::testing::{LocalAws, REVIEW_API_ENDPOINT};
+use hitl_policy_aws::SystemClock;
+use hitl_policy_aws::testing::{LocalAws, REVIEW_API_ENDPOINT};
 use serde_json::json;
 
 const ARN: &str = "arn:aws:states:eu-west-1:123456789012:execution:Review:run-1";

@@ -2,7 +2,7 @@
 //! DynamoDB, with the policy in its environment as template.yaml sets it.
 
 use hitl_domain::policy_flow::ReviewStore;
-use hitl_lambda::testing::{LocalAws, TOPIC};
+use hitl_policy_aws::testing::{LocalAws, TOPIC};
 use serde_json::json;
 
 const ARN: &str = "arn:aws:states:eu-west-1:123456789012:execution:Review:run-1";

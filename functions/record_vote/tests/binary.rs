@@ -3,8 +3,8 @@
 
 use hitl_domain::PolicyParameters;
 use hitl_domain::policy_flow::{OpenReviewInput, ReviewStore, open_review};
-use hitl_lambda::policy::SystemClock;
-use hitl_lambda::testing::LocalAws;
+use hitl_policy_aws::SystemClock;
+use hitl_policy_aws::testing::LocalAws;
 use serde_json::json;
 
 const ARN: &str = "arn:aws:states:eu-west-1:123456789012:execution:Review:run-1";

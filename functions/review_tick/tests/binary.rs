@@ -7,8 +7,8 @@ use hitl_domain::policy_flow::{
     AskReviewerInput, OpenReviewInput, RecordVoteInput, Role, ask_reviewer, open_review,
     record_vote,
 };
-use hitl_lambda::policy::{RandomSecrets, SnsReviewerMailer, SystemClock};
-use hitl_lambda::testing::{LocalAws, REVIEW_API_ENDPOINT, TOPIC};
+use hitl_policy_aws::testing::{LocalAws, REVIEW_API_ENDPOINT, TOPIC};
+use hitl_policy_aws::{RandomSecrets, SnsReviewerMailer, SystemClock};
 use serde_json::json;
 
 const ARN: &str = "arn:aws:states:eu-west-1:123456789012:execution:Review:run-1";

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use lambda_local::{FunctionSpec, HostConfig, LambdaHost, LogFormat, Outcome, OutputSink};
 use serde_json::{Value, json};
 
-use crate::policy::DynamoReviewStore;
+use crate::DynamoReviewStore;
 
 pub const REGION: &str = "eu-west-1";
 pub const ACCOUNT: &str = "123456789012";
