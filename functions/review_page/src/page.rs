@@ -226,13 +226,13 @@ pub fn outcome(outcome: &Outcome) -> Page {
         ),
         Outcome::AlreadyDecided(Decided::Approved) => (
             409,
-            "Already decided: approved",
-            "This request was already approved. Your answer was not needed, and nothing changed.",
+            "Already approved",
+            "This request was already approved (already decided: approved). Your answer was not needed, and nothing changed.",
         ),
         Outcome::AlreadyDecided(Decided::Rejected) => (
             409,
-            "Already decided: rejected",
-            "This request was already rejected. Your answer was not needed, and nothing changed.",
+            "Already rejected",
+            "This request was already rejected (already decided: rejected). Your answer was not needed, and nothing changed.",
         ),
         Outcome::AlreadyDecided(Decided::Other) => (
             409,
@@ -282,19 +282,30 @@ pub fn outcome(outcome: &Outcome) -> Page {
             "Thank you. You approved the request, and your vote is counted. The review is approved once enough reviewers have approved.",
         ),
         Outcome::AlreadyVoted { vote, at, review } => {
-            let verb = decided_word(*vote);
-            owned = match review {
-                Some(decided) => format!(
-                    "You have already voted: you {verb} at {}. A vote counts once, and nothing changed. The review is already decided: {}.",
-                    shown_time(at),
-                    decided_word(*decided)
-                ),
-                None => format!(
-                    "You have already voted: you {verb} at {}. A vote counts once, and nothing changed.",
-                    shown_time(at)
-                ),
-            };
-            (409, "You have already voted", &owned)
+            let voted = format!(
+                "You have already voted: you {} at {}. A vote counts once, and nothing changed.",
+                decided_word(*vote),
+                shown_time(at)
+            );
+            match review {
+                // The decision heads the page, as for any late answer.
+                Some(Decided::Approved) => {
+                    owned = format!(
+                        "This request was already approved (already decided: approved). {voted}"
+                    );
+                    (409, "Already approved", &owned)
+                }
+                Some(Decided::Rejected) => {
+                    owned = format!(
+                        "This request was already rejected (already decided: rejected). {voted}"
+                    );
+                    (409, "Already rejected", &owned)
+                }
+                Some(Decided::Other) | None => {
+                    owned = voted;
+                    (409, "You have already voted", &owned)
+                }
+            }
         }
         Outcome::ExpiredAs(decided) => {
             owned = format!(
@@ -578,6 +589,49 @@ mod tests {
             (Outcome::AnswerTooLong, 400, "longer than the form allows"),
             (Outcome::ServiceError, 503, "could not be reached"),
             (Outcome::Misconfigured, 500, "not with your link"),
+            (
+                Outcome::Voted(Decided::Approved),
+                200,
+                "once enough reviewers have approved",
+            ),
+            (
+                Outcome::Voted(Decided::Rejected),
+                200,
+                "One rejection decides",
+            ),
+            (
+                Outcome::AlreadyVoted {
+                    vote: Decided::Rejected,
+                    at: "2026-11-25T12:00:00.000Z".into(),
+                    review: None,
+                },
+                409,
+                "You have already voted: you rejected at 2026-11-25 12:00:00 UTC.",
+            ),
+            (
+                Outcome::AlreadyVoted {
+                    vote: Decided::Approved,
+                    at: "2026-11-25T12:00:00.000Z".into(),
+                    review: Some(Decided::Approved),
+                },
+                409,
+                "already decided: approved). You have already voted: you approved at",
+            ),
+            (
+                Outcome::ExpiredAs(Decided::Approved),
+                410,
+                "so it was approved as the review",
+            ),
+            (Outcome::WaitClosed, 409, "already closed"),
+            (Outcome::UnknownLink, 404, "not valid, or it has expired"),
+            (Outcome::StoreFailed, 500, "could not read this review"),
+            (
+                Outcome::NotConfigured {
+                    variable: "REVIEW_TABLE",
+                },
+                500,
+                "REVIEW_TABLE is not set",
+            ),
         ];
         for (case, status, words) in cases {
             let page = outcome(&case);

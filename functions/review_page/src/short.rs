@@ -381,6 +381,49 @@ mod tests {
         assert_eq!(answer(&sfn, &store, &sent).await, Outcome::WaitClosed);
     }
 
+    /// Step Functions where b's rejection lands (and is counted) just before
+    /// this answer: the wait is closed, and the tally read again says why.
+    struct Raced<'a> {
+        store: &'a MemoryStore,
+        clock: &'a FixedClock,
+    }
+
+    impl StepFunctions for Raced<'_> {
+        async fn describe_execution(&self, _: &str) -> Result<Execution, SfnError> {
+            Err(SfnError::Service("unused".into()))
+        }
+        async fn history(&self, _: &str) -> Result<Vec<Event>, SfnError> {
+            Ok(Vec::new())
+        }
+        async fn send_task_success(&self, _: &str, _: &str) -> Result<(), SfnError> {
+            let input = RecordVoteInput {
+                execution_arn: ARN.into(),
+                reviewer: "B@example.com".into(),
+                answer: json!({"result": false}),
+            };
+            record_vote(self.store, self.clock, input).await.unwrap();
+            Err(SfnError::TaskClosed("TaskTimedOut".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_wait_closed_by_a_decision_says_already_decided() {
+        let (store, clock, secrets) = asked().await;
+        let sfn = Raced {
+            store: &store,
+            clock: &clock,
+        };
+        let sent = ShortAnswer {
+            link: link(&secrets[0], "approve"),
+            reviewer: None,
+            comment: None,
+        };
+        assert_eq!(
+            answer(&sfn, &store, &sent).await,
+            Outcome::AlreadyDecided(Decided::Rejected)
+        );
+    }
+
     #[tokio::test]
     async fn an_unknown_secret_is_an_unknown_link() {
         let (store, _, _) = asked().await;
