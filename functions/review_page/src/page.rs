@@ -2,8 +2,8 @@
 //!
 //! No script at all, one inline style block allowed by its hash, every shown
 //! value escaped with [`escape`]. The headers ([`HEADERS`]) keep the page out
-//! of caches (it holds a task token), out of `Referer` headers, and out of
-//! frames.
+//! of caches (it holds a task token or a link secret), out of `Referer`
+//! headers, and out of frames.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
@@ -30,7 +30,8 @@ pub const STYLE_HASH: &str = style_hash!();
 /// The response headers of every page.
 pub const HEADERS: [(&str, &str); 7] = [
     ("content-type", "text/html; charset=utf-8"),
-    // The form page holds a task token: no browser or proxy may keep it.
+    // The form page holds a task token or a short link's secret: no browser
+    // or proxy may keep it.
     ("cache-control", "no-store"),
     // Links on the page (there are none) and the form post send no Referer,
     // which would carry the token in the URL.
