@@ -41,6 +41,52 @@ fn lambda_inputs_carry_the_sample_request_and_answers() {
     }
 }
 
+#[test]
+fn policy_function_inputs_follow_the_contracts_for_one_review() {
+    use hitl_domain::Ballot;
+    use hitl_domain::policy::Via;
+    use hitl_domain::policy_flow::{
+        AskReviewerInput, OpenReviewInput, RecordVoteInput, Role, TickInput,
+    };
+    let request = json("events/start_execution.json");
+    let arn = json("events/process_approval.json")["executionArn"].clone();
+    let arn = arn.as_str().unwrap();
+
+    let open: OpenReviewInput = serde_json::from_value(json("events/open_review.json")).unwrap();
+    assert_eq!(
+        (open.execution_arn.as_str(), &open.request),
+        (arn, &request)
+    );
+
+    let ask: AskReviewerInput = serde_json::from_value(json("events/ask_reviewer.json")).unwrap();
+    assert_eq!((ask.execution_arn.as_str(), &ask.request), (arn, &request));
+    assert_eq!(ask.execution_name, "refund-1042");
+    assert_eq!(ask.role, Role::Reviewer);
+    assert!(
+        (1..=2048).contains(&ask.task_token.len()),
+        "SendTaskSuccess's token length"
+    );
+
+    let vote: RecordVoteInput = serde_json::from_value(json("events/record_vote.json")).unwrap();
+    assert_eq!(vote.execution_arn, arn);
+    assert_eq!(
+        vote.reviewer, ask.reviewer,
+        "the vote of the reviewer asked"
+    );
+    let ballot = Ballot::from_answer(&vote.answer).unwrap();
+    assert_eq!(
+        (ballot.result, ballot.via, ballot.name.as_deref()),
+        (true, Via::Link, Some("Ana Reviewer"))
+    );
+
+    let tick: TickInput = serde_json::from_value(json("events/review_tick.json")).unwrap();
+    assert_eq!(
+        (tick.execution_arn.as_str(), &tick.request),
+        (arn, &request)
+    );
+    assert_eq!(tick.execution_name, "refund-1042");
+}
+
 /// Every file in `events/` is named by at least one test source.
 #[test]
 fn every_event_file_is_used_by_a_test() {

@@ -7,8 +7,8 @@
 //!
 //! An expired review is counted in the `ReviewsExpired` metric ([`metrics`]).
 //!
-//! The approval-policy functions share [`policy`]: the DynamoDB and SNS
-//! adapters of `hitl_domain::policy_flow`'s ports.
+//! The approval-policy functions' adapters are in `hitl-policy-aws`, so these
+//! two functions do not compile the DynamoDB SDK.
 //!
 //! Step Functions retries a failed invocation (see the state machine's `Retry`),
 //! so an action must be idempotent: it may run again for the same execution.
@@ -16,11 +16,7 @@
 mod drill;
 mod flow;
 pub mod metrics;
-pub mod policy;
 mod sns;
-
-#[cfg(feature = "testing")]
-pub mod testing;
 
 pub use drill::{DRILL_ENV, FailureDrill};
 pub use flow::{ActionError, DecisionAction, ProcessError, process};

@@ -11,12 +11,12 @@ use hitl_domain::policy_flow::{
     AskReviewerInput, AskReviewerOutput, Clock, ReviewStore, ReviewerMailer, SecretSource,
     ask_reviewer,
 };
-use hitl_lambda::policy::StepError;
+use hitl_policy_aws::StepError;
 use lambda_runtime::LambdaEvent;
 use tracing::{info, warn};
 
 /// The ports and settings, built once at cold start.
-pub use hitl_lambda::policy::MailingPorts as Ports;
+pub use hitl_policy_aws::MailingPorts as Ports;
 
 /// The Lambda handler.
 pub async fn handler<S, M, C, R>(

@@ -4,11 +4,12 @@
 
 use hitl_domain::policy_flow::{OpenReviewInput, ReviewStore, open_review};
 use hitl_domain::{Ballot, PolicyParameters};
-use hitl_lambda::policy::SystemClock;
-use hitl_lambda::testing::{LocalAws, REVIEW_API_ENDPOINT};
+use hitl_policy_aws::SystemClock;
+use hitl_policy_aws::testing::{LocalAws, REVIEW_API_ENDPOINT};
 use serde_json::json;
 
 const ARN: &str = "arn:aws:states:eu-west-1:123456789012:execution:Review:run-1";
+const SAMPLE: &str = include_str!("../../../events/ask_reviewer.json");
 
 #[tokio::test]
 async fn the_binary_emails_one_reviewer_stores_the_token_and_never_logs_it() {
@@ -82,4 +83,39 @@ async fn the_binary_emails_one_reviewer_stores_the_token_and_never_logs_it() {
             .all(|l| l.trim_start().starts_with('{')),
         "JSON logs: {logs}"
     );
+}
+
+#[tokio::test]
+async fn the_sample_event_emails_ana_her_links_and_token() {
+    let aws = LocalAws::start(&["ana@example.com", "bo@example.com"]).await;
+    let sample: serde_json::Value = serde_json::from_str(SAMPLE).unwrap();
+    let policy = PolicyParameters {
+        reviewer_emails: "ana@example.com,bo@example.com",
+        ..PolicyParameters::default()
+    }
+    .parse();
+    let input = OpenReviewInput {
+        execution_arn: sample["executionArn"].as_str().unwrap().into(),
+        request: sample["request"].clone(),
+    };
+    open_review(&aws.store, &SystemClock, &policy, input)
+        .await
+        .unwrap();
+    let function = aws.function(env!("CARGO_BIN_EXE_ask_reviewer"), &[]);
+    let output = function.invoke(&sample).await.unwrap();
+    assert_eq!(
+        output,
+        json!({"state": "asked", "reviewer": "ana@example.com"})
+    );
+    let outbox = aws.outbox();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].header("To"), Some("ana@example.com"));
+    assert_eq!(
+        outbox[0].subject().as_deref(),
+        Some("Review requested: refund-1042")
+    );
+    let token = sample["taskToken"].as_str().unwrap();
+    assert!(outbox[0].body.contains(&format!("Task token: {token}")));
+    assert!(outbox[0].body.contains("Refund order 1042"));
+    function.logs().await;
 }

@@ -14,7 +14,7 @@ use hitl_domain::policy_flow::{
     Clock, OpenReviewInput, OpenReviewOutput, PolicyFlowError, ReviewStore, open_review,
 };
 use hitl_domain::{Policy, PolicyError};
-use hitl_lambda::policy::StepError;
+use hitl_policy_aws::StepError;
 use lambda_runtime::LambdaEvent;
 use tracing::{info, warn};
 

@@ -1,5 +1,5 @@
 use hitl_domain::policy_flow::check_review_subscriptions;
-use hitl_lambda::policy::{DynamoReviewStore, SnsReviewerMailer, SystemClock, policy_from_env};
+use hitl_policy_aws::{DynamoReviewStore, SnsReviewerMailer, SystemClock, policy_from_env};
 use lambda_runtime::{Error, service_fn};
 use open_review::{ColdStart, handler};
 

@@ -2,10 +2,11 @@
 //! DynamoDB, with the policy in its environment as template.yaml sets it.
 
 use hitl_domain::policy_flow::ReviewStore;
-use hitl_lambda::testing::{LocalAws, TOPIC};
+use hitl_policy_aws::testing::{LocalAws, TOPIC};
 use serde_json::json;
 
 const ARN: &str = "arn:aws:states:eu-west-1:123456789012:execution:Review:run-1";
+const SAMPLE: &str = include_str!("../../../events/open_review.json");
 
 #[tokio::test]
 async fn the_binary_opens_once_and_refuses_what_the_policy_forbids() {
@@ -81,4 +82,28 @@ async fn the_binary_opens_once_and_refuses_what_the_policy_forbids() {
     assert!(message.contains("email:everyone@example.com"), "{message}");
     assert_eq!(aws.store.get_review("arn:3").await.unwrap(), None);
     exposed.logs().await;
+}
+
+#[tokio::test]
+async fn the_sample_event_opens_a_two_of_two_review() {
+    let aws = LocalAws::start(&["ana@example.com", "bo@example.com"]).await;
+    let function = aws.function(
+        env!("CARGO_BIN_EXE_open_review"),
+        &[
+            ("REVIEWER_EMAILS", "ana@example.com,bo@example.com"),
+            ("REQUIRED_APPROVALS", "2"),
+        ],
+    );
+    let sample: serde_json::Value = serde_json::from_str(SAMPLE).unwrap();
+    let output = function.invoke(&sample).await.unwrap();
+    assert_eq!(
+        output["eligible"],
+        json!(["ana@example.com", "bo@example.com"])
+    );
+    assert_eq!(output["policy"]["required"], 2);
+    assert_eq!(output["decisionOnTimeout"], "reject");
+    let arn = sample["executionArn"].as_str().unwrap();
+    let stored = aws.store.get_review(arn).await.unwrap().unwrap();
+    assert_eq!(stored.snapshot.policy.required, 2);
+    function.logs().await;
 }

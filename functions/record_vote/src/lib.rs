@@ -9,7 +9,7 @@
 use hitl_domain::policy_flow::{
     Clock, RecordVoteInput, RecordVoteOutput, ReviewStore, record_vote,
 };
-use hitl_lambda::policy::StepError;
+use hitl_policy_aws::StepError;
 use lambda_runtime::LambdaEvent;
 use tracing::{info, warn};
 

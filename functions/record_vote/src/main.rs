@@ -1,4 +1,4 @@
-use hitl_lambda::policy::{DynamoReviewStore, SystemClock};
+use hitl_policy_aws::{DynamoReviewStore, SystemClock};
 use lambda_runtime::{Error, service_fn};
 
 #[tokio::main]

@@ -3,11 +3,12 @@
 
 use hitl_domain::PolicyParameters;
 use hitl_domain::policy_flow::{OpenReviewInput, ReviewStore, open_review};
-use hitl_lambda::policy::SystemClock;
-use hitl_lambda::testing::LocalAws;
+use hitl_policy_aws::SystemClock;
+use hitl_policy_aws::testing::LocalAws;
 use serde_json::json;
 
 const ARN: &str = "arn:aws:states:eu-west-1:123456789012:execution:Review:run-1";
+const SAMPLE: &str = include_str!("../../../events/record_vote.json");
 
 #[tokio::test]
 async fn two_votes_at_once_through_the_binary_are_decided_once() {
@@ -45,5 +46,43 @@ async fn two_votes_at_once_through_the_binary_are_decided_once() {
         .unwrap_err();
     assert_eq!(error_type, "InvalidReviewResult");
     assert_eq!(aws.store.get_review(ARN).await.unwrap().unwrap().version, 2);
+    function.logs().await;
+}
+
+#[tokio::test]
+async fn the_sample_event_counts_anas_link_vote() {
+    let aws = LocalAws::start(&[]).await;
+    let sample: serde_json::Value = serde_json::from_str(SAMPLE).unwrap();
+    let arn = sample["executionArn"].as_str().unwrap();
+    let policy = PolicyParameters {
+        reviewer_emails: "ana@example.com,bo@example.com",
+        required_approvals: "2",
+        ..PolicyParameters::default()
+    }
+    .parse();
+    let input = OpenReviewInput {
+        execution_arn: arn.into(),
+        request: json!({"requestedBy": "maria@example.com"}),
+    };
+    open_review(&aws.store, &SystemClock, &policy, input)
+        .await
+        .unwrap();
+    let function = aws.function(env!("CARGO_BIN_EXE_record_vote"), &[]);
+    let output = function.invoke(&sample).await.unwrap();
+    assert_eq!(
+        output,
+        json!({"state": "counted", "approvals": 1, "required": 2})
+    );
+    let again = function.invoke(&sample).await.unwrap();
+    assert_eq!(
+        again,
+        json!({"state": "duplicate", "reviewer": "ana@example.com"})
+    );
+    let stored = aws.store.get_review(arn).await.unwrap().unwrap();
+    let votes = stored.tally.votes();
+    assert_eq!(votes.len(), 1);
+    assert_eq!(votes[0].reviewer, "ana@example.com");
+    assert_eq!(votes[0].name.as_deref(), Some("Ana Reviewer"));
+    assert_eq!(votes[0].via, hitl_domain::policy::Via::Link);
     function.logs().await;
 }

@@ -11,6 +11,12 @@
 //! `StartExecution` API reference), so every space is turned back into `+`.
 //! A percent-encoded value (`%2B`, `%2F`, `%3D`, as some clients rewrite
 //! links) decodes to the same text.
+//!
+//! A short link (approval policies, issue 14) is
+//! `<ApiEndpoint>/review?d=approve|reject&s=<secret>`, the secret being 43
+//! base64url characters (`hitl_domain::policy_flow::short_link`): no
+//! character in it needs encoding, so it is read as sent, trimmed of the
+//! white space a mail client may add.
 
 use std::fmt;
 
@@ -27,6 +33,9 @@ pub const MAX_COMMENT_CHARS: usize = 1000;
 /// The largest valid one is about 2048 + 256 + 4 * 1000 (a comment of
 /// multi-byte characters, percent-encoded) + field names.
 pub const MAX_INPUT_BYTES: usize = 16 * 1024;
+
+/// A short link's secret: 256 bits in base64url without padding.
+pub const SECRET_CHARS: usize = 43;
 
 /// What the reviewer chose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +87,33 @@ impl fmt::Debug for ReviewLink {
     }
 }
 
+/// What a short link names: a secret that the review table resolves to one
+/// reviewer of one review, and the decision the reviewer clicked.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ShortLink {
+    pub secret: String,
+    pub choice: Choice,
+}
+
+/// A secret is a credential: never printed, not even in a test failure.
+impl fmt::Debug for ShortLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShortLink")
+            .field("secret", &"<hidden>")
+            .field("choice", &self.choice)
+            .finish()
+    }
+}
+
+/// The form the page posts for a short link: the secret and the decision,
+/// plus the reviewer's name and comment (empty means not given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShortAnswer {
+    pub link: ShortLink,
+    pub reviewer: Option<String>,
+    pub comment: Option<String>,
+}
+
 /// The form the page posts: the link's fields, plus the reviewer's name and
 /// comment (empty means not given).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +144,27 @@ impl LinkError {
     }
 }
 
+/// Whether a query string or form names a short link's secret (`s=`), which
+/// wins over `e=` and `t=`: the page then never takes a token from the request.
+pub fn is_short(input: &[u8]) -> bool {
+    input.len() <= MAX_INPUT_BYTES && form_urlencoded::parse(input).any(|(key, _)| key == "s")
+}
+
+/// Parses a short link's query string.
+pub fn parse_short_link(query: &str) -> Result<ShortLink, LinkError> {
+    Fields::parse(query.as_bytes())?.short_link()
+}
+
+/// Parses the form body the page posts for a short link.
+pub fn parse_short_answer(body: &[u8]) -> Result<ShortAnswer, LinkError> {
+    let fields = Fields::parse(body)?;
+    Ok(ShortAnswer {
+        link: fields.short_link()?,
+        reviewer: fields.text("reviewer", MAX_REVIEWER_CHARS)?,
+        comment: fields.text("comment", MAX_COMMENT_CHARS)?,
+    })
+}
+
 /// Parses a link's query string (`rawQueryString` of payload format 2.0).
 pub fn parse_link(query: &str) -> Result<ReviewLink, LinkError> {
     let fields = Fields::parse(query.as_bytes())?;
@@ -132,6 +189,7 @@ pub fn parse_answer(body: &[u8]) -> Result<Answer, LinkError> {
 struct Fields {
     execution: Option<String>,
     token: Option<String>,
+    secret: Option<String>,
     choice: Option<String>,
     reviewer: Option<String>,
     comment: Option<String>,
@@ -147,6 +205,7 @@ impl Fields {
             let slot = match key.as_ref() {
                 "e" => &mut fields.execution,
                 "t" => &mut fields.token,
+                "s" => &mut fields.secret,
                 "d" => &mut fields.choice,
                 "reviewer" => &mut fields.reviewer,
                 "comment" => &mut fields.comment,
@@ -180,6 +239,25 @@ impl Fields {
         Ok(ReviewLink {
             execution_arn,
             token,
+            choice,
+        })
+    }
+
+    fn short_link(&self) -> Result<ShortLink, LinkError> {
+        let secret = self
+            .secret
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or(LinkError::Missing("s"))?;
+        let base64url = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if secret.len() != SECRET_CHARS || !secret.chars().all(base64url) {
+            return Err(LinkError::Invalid("s"));
+        }
+        let choice = self.choice.as_deref().ok_or(LinkError::Missing("d"))?;
+        let choice = Choice::parse(choice).ok_or(LinkError::Invalid("d"))?;
+        Ok(ShortLink {
+            secret: secret.to_owned(),
             choice,
         })
     }
@@ -409,6 +487,56 @@ mod tests {
             answer.comment.map(|c| c.chars().count()),
             Some(MAX_COMMENT_CHARS - 1)
         );
+    }
+
+    const SECRET: &str = "q2Vn0oYH5cB1x_9-Jm3Tt8a7ZkPp4WdLsE6rUyQgNfA";
+
+    #[test]
+    fn a_short_link_is_read_by_its_secret_and_wins_over_a_token() {
+        let q = format!("d=approve&s={SECRET}%0A");
+        assert!(is_short(q.as_bytes()));
+        let link = parse_short_link(&q).unwrap();
+        assert_eq!(link.secret, SECRET);
+        assert_eq!(link.choice, Choice::Approve);
+        assert!(is_short(
+            format!("{}&s={SECRET}", query("reject", ARN, TOKEN)).as_bytes()
+        ));
+        assert!(!is_short(query("reject", ARN, TOKEN).as_bytes()));
+        let shown = format!("{link:?}");
+        assert!(!shown.contains(SECRET), "{shown}");
+    }
+
+    #[test]
+    fn a_damaged_secret_is_invalid() {
+        for secret in [
+            &SECRET[..42],
+            &format!("{SECRET}A"),
+            &SECRET.replace('q', "+"),
+        ] {
+            assert_eq!(
+                parse_short_link(&format!("d=approve&s={secret}")),
+                Err(LinkError::Invalid("s")),
+                "{secret}"
+            );
+        }
+        assert_eq!(
+            parse_short_link("d=approve&s="),
+            Err(LinkError::Missing("s"))
+        );
+        assert_eq!(
+            parse_short_link(&format!("s={SECRET}")),
+            Err(LinkError::Missing("d"))
+        );
+    }
+
+    #[test]
+    fn the_short_form_carries_the_secret_a_name_and_a_comment() {
+        let body = format!("s={SECRET}&d=reject&reviewer=Bo&comment=Too+late");
+        let answer = parse_short_answer(body.as_bytes()).unwrap();
+        assert_eq!(answer.link.secret, SECRET);
+        assert_eq!(answer.link.choice, Choice::Reject);
+        assert_eq!(answer.reviewer.as_deref(), Some("Bo"));
+        assert_eq!(answer.comment.as_deref(), Some("Too late"));
     }
 
     #[test]

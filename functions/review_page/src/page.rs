@@ -2,14 +2,17 @@
 //!
 //! No script at all, one inline style block allowed by its hash, every shown
 //! value escaped with [`escape`]. The headers ([`HEADERS`]) keep the page out
-//! of caches (it holds a task token), out of `Referer` headers, and out of
-//! frames.
+//! of caches (it holds a task token or a link secret), out of `Referer`
+//! headers, and out of frames.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
-use crate::link::{Choice, MAX_COMMENT_CHARS, MAX_REVIEWER_CHARS, ReviewLink};
+use hitl_domain::policy_flow::Role;
+
+use crate::link::{Choice, MAX_COMMENT_CHARS, MAX_REVIEWER_CHARS, ReviewLink, ShortLink};
 use crate::review::{Decided, OpenReview, Outcome};
+use crate::short::ShortReview;
 
 /// The page's only style. Changing it changes [`STYLE_HASH`]; a unit test
 /// checks that they match.
@@ -27,7 +30,8 @@ pub const STYLE_HASH: &str = style_hash!();
 /// The response headers of every page.
 pub const HEADERS: [(&str, &str); 7] = [
     ("content-type", "text/html; charset=utf-8"),
-    // The form page holds a task token: no browser or proxy may keep it.
+    // The form page holds a task token or a short link's secret: no browser
+    // or proxy may keep it.
     ("cache-control", "no-store"),
     // Links on the page (there are none) and the form post send no Referer,
     // which would carry the token in the URL.
@@ -78,6 +82,80 @@ pub fn escape(text: &str) -> String {
 /// an optional name and comment, one button. It posts the execution, token
 /// and decision back to the same path.
 pub fn form(review: &OpenReview, link: &ReviewLink) -> Page {
+    let hidden = [
+        ("e", link.execution_arn.as_str()),
+        ("t", link.token.as_str()),
+    ];
+    form_page(
+        review,
+        link.choice,
+        &hidden,
+        "",
+        "a review nobody answers in time is rejected",
+        "Your decision is final: the first answer decides the review.",
+    )
+}
+
+/// A short link's form: as [`form`], plus whom the link is for and the
+/// votes so far; it posts the secret (never a token) and the decision.
+pub fn short_form(review: &ShortReview, link: &ShortLink) -> Page {
+    let mut about = String::from(
+        "<dl>
+",
+    );
+    let whom = match review.role {
+        Role::Reviewer => review.reviewer.clone(),
+        Role::Escalation => format!(
+            "{} (escalation: your answer decides the review)",
+            review.reviewer
+        ),
+    };
+    push_field(&mut about, "For", &whom);
+    push_field(&mut about, "Votes so far", &votes_line(review));
+    about.push_str("</dl>\n");
+    let deadline = format!(
+        "if the review is not decided by then, it is {}",
+        review.on_timeout.as_str()
+    );
+    form_page(
+        &review.open,
+        link.choice,
+        &[("s", link.secret.as_str())],
+        &about,
+        &deadline,
+        "Your vote is final and counts once. The review is decided by its approval policy: enough approvals, or one rejection.",
+    )
+}
+
+/// `1 of 2 approvals: a@example.com approved`.
+fn votes_line(review: &ShortReview) -> String {
+    let mut line = format!("{} of {} approvals", review.approvals, review.required);
+    if review.votes.is_empty() {
+        line.push_str(": no votes yet");
+        return line;
+    }
+    let votes: Vec<String> = review
+        .votes
+        .iter()
+        .map(|vote| {
+            let verb = if vote.result { "approved" } else { "rejected" };
+            let role = if vote.escalation { " (escalation)" } else { "" };
+            format!("{}{role} {verb}", vote.reviewer)
+        })
+        .collect();
+    line.push_str(": ");
+    line.push_str(&votes.join(", "));
+    line
+}
+
+fn form_page(
+    review: &OpenReview,
+    choice: Choice,
+    hidden: &[(&str, &str)],
+    about: &str,
+    after_deadline: &str,
+    note: &str,
+) -> Page {
     let mut body = String::new();
     body.push_str(&format!(
         "<h1>Review request: {}</h1>\n",
@@ -91,26 +169,24 @@ pub fn form(review: &OpenReview, link: &ReviewLink) -> Page {
         push_field(
             &mut body,
             "Answer by",
-            &format!(
-                "{} (a review nobody answers in time is rejected)",
-                time(deadline)
-            ),
+            &format!("{} ({after_deadline})", time(deadline)),
         );
     }
-    body.push_str("</dl>\n<h2>What is being reviewed</h2>\n");
+    body.push_str("</dl>\n");
+    body.push_str(about);
+    body.push_str("<h2>What is being reviewed</h2>\n");
     body.push_str(&request_summary(review.request.as_ref()));
-    let checked = |choice: Choice| {
-        if link.choice == choice {
-            " checked"
-        } else {
-            ""
-        }
-    };
+    let checked = |option: Choice| if option == choice { " checked" } else { "" };
+    body.push_str("<form method=\"post\" action=\"review\">\n");
+    for (name, value) in hidden {
+        body.push_str(&format!(
+            "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
+            escape(name),
+            escape(value)
+        ));
+    }
     body.push_str(&format!(
         concat!(
-            "<form method=\"post\" action=\"review\">\n",
-            "<input type=\"hidden\" name=\"e\" value=\"{e}\">\n",
-            "<input type=\"hidden\" name=\"t\" value=\"{t}\">\n",
             "<fieldset>\n<legend>Your decision</legend>\n",
             "<label><input type=\"radio\" name=\"d\" value=\"approve\" required{approve}> Approve</label>\n",
             "<label><input type=\"radio\" name=\"d\" value=\"reject\"{reject}> Reject</label>\n",
@@ -121,14 +197,13 @@ pub fn form(review: &OpenReview, link: &ReviewLink) -> Page {
             "<textarea id=\"comment\" name=\"comment\" rows=\"4\" maxlength=\"{max_comment}\"></textarea>\n",
             "<button type=\"submit\">Send my decision</button>\n",
             "</form>\n",
-            "<p class=\"note\">Your decision is final: the first answer decides the review.</p>\n",
+            "<p class=\"note\">{note}</p>\n",
         ),
-        e = escape(&link.execution_arn),
-        t = escape(&link.token),
         approve = checked(Choice::Approve),
         reject = checked(Choice::Reject),
         max_reviewer = MAX_REVIEWER_CHARS,
         max_comment = MAX_COMMENT_CHARS,
+        note = escape(note),
     ));
     Page {
         status: 200,
@@ -138,6 +213,7 @@ pub fn form(review: &OpenReview, link: &ReviewLink) -> Page {
 
 /// The page for an outcome, in plain words. Never shows error text.
 pub fn outcome(outcome: &Outcome) -> Page {
+    let owned: String;
     let (status, title, text): (u16, &str, &str) = match outcome {
         Outcome::Done(Decided::Approved) => (
             200,
@@ -152,12 +228,12 @@ pub fn outcome(outcome: &Outcome) -> Page {
         Outcome::AlreadyDecided(Decided::Approved) => (
             409,
             "Already approved",
-            "This request was already approved. Your answer was not needed, and nothing changed.",
+            "This request was already approved (already decided: approved). Your answer was not needed, and nothing changed.",
         ),
         Outcome::AlreadyDecided(Decided::Rejected) => (
             409,
             "Already rejected",
-            "This request was already rejected. Your answer was not needed, and nothing changed.",
+            "This request was already rejected (already decided: rejected). Your answer was not needed, and nothing changed.",
         ),
         Outcome::AlreadyDecided(Decided::Other) => (
             409,
@@ -196,12 +272,91 @@ pub fn outcome(outcome: &Outcome) -> Page {
             "Server problem",
             "The review page is not set up correctly, so it could not read or record this review. This is a problem on our side, not with your link. Your answer was not recorded. Tell the team that runs the review workflow, and use the link again once they have fixed it.",
         ),
+        Outcome::Voted(Decided::Rejected) => (
+            200,
+            "Rejected",
+            "Thank you. You rejected the request, and your vote is counted. One rejection decides the review.",
+        ),
+        Outcome::Voted(_) => (
+            200,
+            "Approved",
+            "Thank you. You approved the request, and your vote is counted. The review is approved once enough reviewers have approved.",
+        ),
+        Outcome::AlreadyVoted { vote, at, review } => {
+            let voted = format!(
+                "You have already voted: you {} at {}. A vote counts once, and nothing changed.",
+                decided_word(*vote),
+                shown_time(at)
+            );
+            match review {
+                // The decision heads the page, as for any late answer.
+                Some(Decided::Approved) => {
+                    owned = format!(
+                        "This request was already approved (already decided: approved). {voted}"
+                    );
+                    (409, "Already approved", &owned)
+                }
+                Some(Decided::Rejected) => {
+                    owned = format!(
+                        "This request was already rejected (already decided: rejected). {voted}"
+                    );
+                    (409, "Already rejected", &owned)
+                }
+                Some(Decided::Other) | None => {
+                    owned = voted;
+                    (409, "You have already voted", &owned)
+                }
+            }
+        }
+        Outcome::ExpiredAs(decided) => {
+            owned = format!(
+                "Nobody decided this request in time, so it was {} as the review's policy says. Nothing changed.",
+                decided_word(*decided)
+            );
+            (410, "Review expired", &owned)
+        }
+        Outcome::WaitClosed => (
+            409,
+            "Already answered",
+            "This link's review step is already closed: your answer was already received, or the review was decided. Nothing changed.",
+        ),
+        Outcome::UnknownLink => (
+            404,
+            "Link not valid or expired",
+            "This link is not valid, or it has expired. Nothing changed. If you still need to review the request, ask for a new review email.",
+        ),
+        Outcome::StoreFailed => (
+            500,
+            "Server problem",
+            "The review page could not read this review. This is a problem on our side, not with your link. Your answer was not recorded. Try again in a few minutes; if it keeps happening, tell the team that runs the review workflow.",
+        ),
+        Outcome::NotConfigured { variable } => {
+            owned = format!(
+                "The review page is not set up for this kind of link: {variable} is not set. This is a problem on our side, not with your link. Your answer was not recorded. Tell the team that runs the review workflow (deploying with template.yaml sets it)."
+            );
+            (500, "Server problem", &owned)
+        }
     };
     let body = format!("<h1>{}</h1>\n<p>{}</p>\n", escape(title), escape(text));
     Page {
         status,
         html: document(title, &body),
     }
+}
+
+fn decided_word(decided: Decided) -> &'static str {
+    match decided {
+        Decided::Approved => "approved",
+        Decided::Rejected => "rejected",
+        Decided::Other => "answered",
+    }
+}
+
+/// An RFC 3339 time as the page shows times; as given if it does not parse.
+fn shown_time(at: &str) -> String {
+    DateTime::parse_from_rfc3339(at)
+        .map(|t| time(t.with_timezone(&Utc)))
+        .unwrap_or_else(|_| at.to_owned())
 }
 
 /// The page for a path or method this function does not serve.
@@ -435,6 +590,49 @@ mod tests {
             (Outcome::AnswerTooLong, 400, "longer than the form allows"),
             (Outcome::ServiceError, 503, "could not be reached"),
             (Outcome::Misconfigured, 500, "not with your link"),
+            (
+                Outcome::Voted(Decided::Approved),
+                200,
+                "once enough reviewers have approved",
+            ),
+            (
+                Outcome::Voted(Decided::Rejected),
+                200,
+                "One rejection decides",
+            ),
+            (
+                Outcome::AlreadyVoted {
+                    vote: Decided::Rejected,
+                    at: "2026-11-25T12:00:00.000Z".into(),
+                    review: None,
+                },
+                409,
+                "You have already voted: you rejected at 2026-11-25 12:00:00 UTC.",
+            ),
+            (
+                Outcome::AlreadyVoted {
+                    vote: Decided::Approved,
+                    at: "2026-11-25T12:00:00.000Z".into(),
+                    review: Some(Decided::Approved),
+                },
+                409,
+                "already decided: approved). You have already voted: you approved at",
+            ),
+            (
+                Outcome::ExpiredAs(Decided::Approved),
+                410,
+                "so it was approved as the review",
+            ),
+            (Outcome::WaitClosed, 409, "already closed"),
+            (Outcome::UnknownLink, 404, "not valid, or it has expired"),
+            (Outcome::StoreFailed, 500, "could not read this review"),
+            (
+                Outcome::NotConfigured {
+                    variable: "REVIEW_TABLE",
+                },
+                500,
+                "REVIEW_TABLE is not set",
+            ),
         ];
         for (case, status, words) in cases {
             let page = outcome(&case);

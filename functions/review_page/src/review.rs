@@ -121,6 +121,15 @@ impl Decided {
     }
 }
 
+impl From<hitl_domain::Decision> for Decided {
+    fn from(decision: hitl_domain::Decision) -> Self {
+        match decision {
+            hitl_domain::Decision::Approved => Decided::Approved,
+            hitl_domain::Decision::Rejected => Decided::Rejected,
+        }
+    }
+}
+
 impl From<Choice> for Decided {
     fn from(choice: Choice) -> Self {
         match choice {
@@ -151,6 +160,28 @@ pub enum Outcome {
     /// The function may not do what the page needs (`AccessDeniedException`):
     /// the stack's IAM policy is wrong. The reviewer's link may be fine.
     Misconfigured,
+    /// A short link's vote was sent; the approval policy decides the review.
+    Voted(Decided),
+    /// This short link's reviewer has voted (`at`: RFC 3339, as the tally
+    /// keeps it); `review` is the decision when the review is decided too.
+    AlreadyVoted {
+        vote: Decided,
+        at: String,
+        review: Option<Decided>,
+    },
+    /// Nobody decided in time, and the policy's `DecisionOnTimeout` did.
+    ExpiredAs(Decided),
+    /// Step Functions says the reviewer's wait is closed, and the tally does
+    /// not say why yet (a vote it has not recorded).
+    WaitClosed,
+    /// A short link's secret resolves to nothing: never issued, or expired
+    /// from the table. Says nothing else.
+    UnknownLink,
+    /// The review table could not be read.
+    StoreFailed,
+    /// A variable the page needs for short links is not set (a deployment
+    /// that is not template.yaml's).
+    NotConfigured { variable: &'static str },
 }
 
 /// A review that can still be answered: what the page shows.
@@ -258,11 +289,22 @@ pub async fn answer(sfn: &impl StepFunctions, answer: &Answer) -> Outcome {
 
 /// The task output: what the CLI would send, plus `"via": "link"`.
 pub fn answer_output(answer: &Answer) -> String {
-    let mut output = json!({"result": answer.link.choice.result()});
-    if let Some(reviewer) = &answer.reviewer {
+    output(
+        answer.link.choice,
+        answer.reviewer.as_deref(),
+        answer.comment.as_deref(),
+    )
+}
+
+/// `{"result", "reviewer"?, "comment"?, "via": "link"}`: the fields
+/// `hitl_domain::Ballot::from_answer` reads (`reviewer` becomes the vote's
+/// display name, never its identity).
+pub(crate) fn output(choice: Choice, reviewer: Option<&str>, comment: Option<&str>) -> String {
+    let mut output = json!({"result": choice.result()});
+    if let Some(reviewer) = reviewer {
         output["reviewer"] = json!(reviewer);
     }
-    if let Some(comment) = &answer.comment {
+    if let Some(comment) = comment {
         output["comment"] = json!(comment);
     }
     output["via"] = json!("link");
@@ -284,7 +326,7 @@ fn read_failure(execution_arn: &str, error: &SfnError) -> Outcome {
 }
 
 /// Logs which permission the role lacks, where to grant it, and what to do.
-fn denied(execution_arn: &str, permission: &str) -> Outcome {
+pub(crate) fn denied(execution_arn: &str, permission: &str) -> Outcome {
     tracing::error!(
         execution = %execution_arn,
         permission = %permission,

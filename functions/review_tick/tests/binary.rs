@@ -7,11 +7,12 @@ use hitl_domain::policy_flow::{
     AskReviewerInput, OpenReviewInput, RecordVoteInput, Role, ask_reviewer, open_review,
     record_vote,
 };
-use hitl_lambda::policy::{RandomSecrets, SnsReviewerMailer, SystemClock};
-use hitl_lambda::testing::{LocalAws, REVIEW_API_ENDPOINT, TOPIC};
+use hitl_policy_aws::testing::{LocalAws, REVIEW_API_ENDPOINT, TOPIC};
+use hitl_policy_aws::{RandomSecrets, SnsReviewerMailer, SystemClock};
 use serde_json::json;
 
 const ARN: &str = "arn:aws:states:eu-west-1:123456789012:execution:Review:run-1";
+const SAMPLE: &str = include_str!("../../../events/review_tick.json");
 
 #[tokio::test]
 async fn a_due_reminder_goes_only_to_the_reviewer_who_has_not_voted() {
@@ -97,4 +98,31 @@ async fn a_due_reminder_goes_only_to_the_reviewer_who_has_not_voted() {
     assert_eq!(aws.outbox().len(), 3);
     let logs = function.logs().await.join("\n");
     assert!(!logs.contains("token-of-"), "{logs}");
+}
+
+#[tokio::test]
+async fn the_sample_event_before_any_timer_is_due_waits_for_the_expiry() {
+    let aws = LocalAws::start(&["ana@example.com", "bo@example.com"]).await;
+    let sample: serde_json::Value = serde_json::from_str(SAMPLE).unwrap();
+    let policy = PolicyParameters {
+        reviewer_emails: "ana@example.com,bo@example.com",
+        review_timeout_seconds: "3600",
+        ..PolicyParameters::default()
+    }
+    .parse();
+    let input = OpenReviewInput {
+        execution_arn: sample["executionArn"].as_str().unwrap().into(),
+        request: sample["request"].clone(),
+    };
+    let opened = open_review(&aws.store, &SystemClock, &policy, input)
+        .await
+        .unwrap();
+    let function = aws.function(env!("CARGO_BIN_EXE_review_tick"), &[]);
+    let output = function.invoke(&sample).await.unwrap();
+    assert_eq!(output["state"], "waiting", "{output}");
+    assert_eq!(output["reminded"], json!([]));
+    assert_eq!(output["next"]["kind"], "expire");
+    assert_eq!(output["next"]["at"], json!(opened.next.at), "{output}");
+    assert!(aws.outbox().is_empty(), "nothing is due, nothing is sent");
+    function.logs().await;
 }

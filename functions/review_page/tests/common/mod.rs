@@ -127,7 +127,9 @@ pub(crate) async fn call(
     sfn: &FakeSfn,
     request: ApiGatewayV2httpRequest,
 ) -> (i64, String, ApiGatewayV2httpResponse) {
-    let response = handler(sfn, LambdaEvent::new(request, Context::default()))
+    // No review table: these are `e=&t=` links, which never read it.
+    let store = None::<&hitl_domain::policy_flow::memory::MemoryStore>;
+    let response = handler(sfn, store, LambdaEvent::new(request, Context::default()))
         .await
         .unwrap();
     let html = match &response.body {

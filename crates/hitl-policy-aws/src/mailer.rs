@@ -9,7 +9,7 @@ use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
 use hitl_domain::policy_flow::{MailError, ReviewerMailer, ReviewerMessage, TopicSubscription};
 
-use super::ConfigError;
+use crate::ConfigError;
 
 /// The environment variable that names the review topic (set by `template.yaml`).
 pub const REVIEW_TOPIC_ENV: &str = "REVIEW_TOPIC_ARN";

@@ -1,12 +1,28 @@
-//! What the approval-policy functions (Open Review, Ask Reviewer, Record
-//! Vote, Tick) share: the AWS adapters for the domain's ports
-//! ([`DynamoReviewStore`], [`SnsReviewerMailer`], [`SystemClock`],
-//! [`RandomSecrets`]), configuration read once at cold start, and
-//! [`StepError`], which gives Lambda the domain's stable `error_type`.
+//! The approval-policy functions' AWS adapters (issue 14): what Open Review,
+//! Ask Reviewer, Record Vote, Tick and the review page's short links run
+//! `hitl_domain::policy_flow` over.
+//!
+//! - [`DynamoReviewStore`]: the review table (`REVIEW_TABLE`) through
+//!   aws-sdk-dynamodb, the items and conditional writes of
+//!   docs/approval-policies.md ("DynamoDB table").
+//! - [`SnsReviewerMailer`]: one message per reviewer on the review topic, with
+//!   the `reviewer` attribute each subscription filters on.
+//! - [`SystemClock`], [`RandomSecrets`]: the wall clock and the CSPRNG.
+//! - Configuration read once at cold start ([`MailingPorts::from_env`],
+//!   [`policy_from_env`], [`message_settings_from_env`]), and [`StepError`],
+//!   which gives Lambda the domain's stable `error_type`.
+//!
+//! A crate of its own so that Process Approval and Process Rejection
+//! (`hitl-lambda`) do not compile the DynamoDB SDK. Feature `testing` adds
+//! [`testing`]: the local services and Lambda host the functions' binary
+//! tests run against.
 
 mod attr;
 mod dynamo;
 mod mailer;
+
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::time::Duration;
 

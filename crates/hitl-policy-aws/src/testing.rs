@@ -1,9 +1,10 @@
-//! Local AWS for the policy functions' binary tests (feature `testing`):
-//! dynamodb-local and sns-local on one loopback port, routed by request
-//! headers as `hitl local` does, the review table as the template declares
-//! it, a review topic with one filtered email subscription per reviewer, and
-//! a lambda-local host running a function's real binary against them with
-//! JSON logs captured.
+//! Local AWS for the policy functions' and the review page's binary tests
+//! (feature `testing`): dynamodb-local, sns-local and sfn-local on one
+//! loopback port, routed by request headers as `hitl local` does, the review
+//! table as the template declares it, a review topic with one filtered email
+//! subscription per reviewer, and a lambda-local host running a function's
+//! real binary against them with JSON logs captured. sfn-local runs with no
+//! task integrations: a `.waitForTaskToken` task just waits for its token.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -11,13 +12,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-use axum::http::HeaderMap;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use bytes::Bytes;
 use lambda_local::{FunctionSpec, HostConfig, LambdaHost, LogFormat, Outcome, OutputSink};
 use serde_json::{Value, json};
+use tower::ServiceExt;
 
-use crate::policy::DynamoReviewStore;
+use crate::DynamoReviewStore;
 
 pub const REGION: &str = "eu-west-1";
 pub const ACCOUNT: &str = "123456789012";
@@ -25,10 +29,11 @@ pub const TABLE: &str = "Reviews";
 pub const TOPIC: &str = "arn:aws:sns:eu-west-1:123456789012:ReviewTopic";
 pub const REVIEW_API_ENDPOINT: &str = "https://abc123defg.execute-api.eu-west-1.amazonaws.com";
 
-/// Local DynamoDB and SNS on one port; stops when dropped.
+/// Local DynamoDB, SNS and Step Functions on one port; stops when dropped.
 pub struct LocalAws {
     pub endpoint: String,
     pub sns: Arc<sns_local::SnsService>,
+    pub sfn: Arc<sfn_local::Service>,
     pub store: DynamoReviewStore,
     _dir: tempfile::TempDir,
 }
@@ -67,18 +72,25 @@ impl LocalAws {
                 .with_announce(|_| {}),
             vec![topic],
         ));
-        let (ddb_route, sns_route) = (Arc::clone(&ddb), Arc::clone(&sns));
+        let sfn = sfn_local::Service::open(
+            sfn_local::Config {
+                state_dir: dir.path().join("sfn"),
+                region: REGION.into(),
+                account: ACCOUNT.into(),
+            },
+            Vec::new(),
+        )
+        .expect("sfn-local");
+        let routes = Routes {
+            ddb,
+            sns: Arc::clone(&sns),
+            sfn: sfn_local::api::router(Arc::clone(&sfn)),
+        };
         let app = axum::Router::new().route(
             "/",
-            post(move |headers: HeaderMap, body: Bytes| {
-                let (ddb, sns) = (Arc::clone(&ddb_route), Arc::clone(&sns_route));
-                async move {
-                    if dynamodb_local::is_dynamodb_request(&headers) {
-                        dynamodb_local::handle(&ddb, &headers, &body).await
-                    } else {
-                        sns_local::handle(&sns, &headers, &body).await
-                    }
-                }
+            post(move |request: Request| {
+                let routes = routes.clone();
+                async move { routes.dispatch(request).await }
             }),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -98,6 +110,7 @@ impl LocalAws {
             store: DynamoReviewStore::new(client, TABLE),
             endpoint,
             sns,
+            sfn,
             _dir: dir,
         }
     }
@@ -146,6 +159,42 @@ impl LocalAws {
         Function {
             host: LambdaHost::start(vec![spec], config).expect("lambda host"),
             lines,
+        }
+    }
+}
+
+/// Routes a request by its headers, as `hitl local` does
+/// (crates/local-stack/src/lib.rs, `dispatch`).
+#[derive(Clone)]
+struct Routes {
+    ddb: Arc<dynamodb_local::Service>,
+    sns: Arc<sns_local::SnsService>,
+    sfn: axum::Router,
+}
+
+impl Routes {
+    async fn dispatch(self, request: Request) -> Response {
+        let headers = request.headers().clone();
+        let sns = sns_local::is_sns_request(&headers);
+        if sns || dynamodb_local::is_dynamodb_request(&headers) {
+            let body = match axum::body::to_bytes(request.into_body(), 16 << 20).await {
+                Ok(body) => body,
+                Err(error) => return format!("request body: {error}").into_response(),
+            };
+            return if sns {
+                sns_local::handle(&self.sns, &headers, &body).await
+            } else {
+                dynamodb_local::handle(&self.ddb, &headers, &body).await
+            };
+        }
+        let (parts, body) = request.into_parts();
+        match self
+            .sfn
+            .oneshot(Request::from_parts(parts, Body::new(body)))
+            .await
+        {
+            Ok(response) => response,
+            Err(never) => match never {},
         }
     }
 }

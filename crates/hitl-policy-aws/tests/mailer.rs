@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use aws_sdk_sns::config::{BehaviorVersion, Credentials, Region};
 use hitl_domain::policy_flow::{ReviewerMailer, ReviewerMessage, check_review_subscriptions};
-use hitl_lambda::policy::SnsReviewerMailer;
+use hitl_policy_aws::SnsReviewerMailer;
 use sns_local::{SnsConfig, SnsService, TopicSpec, list_outbox, read_eml, router};
 
 const TOPIC: &str = "arn:aws:sns:eu-west-1:123456789012:ReviewTopic";

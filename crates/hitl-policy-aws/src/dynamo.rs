@@ -19,8 +19,8 @@ use hitl_domain::policy_flow::{
     TimerWrite, Written,
 };
 
-use super::ConfigError;
-use super::attr::{to_attribute, to_json};
+use crate::ConfigError;
+use crate::attr::{to_attribute, to_json};
 
 /// The environment variable that names the review table (set by `template.yaml`).
 pub const TABLE_ENV: &str = "REVIEW_TABLE";

@@ -20,7 +20,7 @@ use hitl_domain::policy_flow::{
     link_hash, open_review, record_vote,
 };
 use hitl_domain::{Ballot, PolicyParameters};
-use hitl_lambda::policy::{DynamoReviewStore, RandomSecrets, SystemClock};
+use hitl_policy_aws::{DynamoReviewStore, RandomSecrets, SystemClock};
 use serde_json::json;
 
 const TABLE: &str = "Reviews";
