@@ -206,7 +206,7 @@ fn reminders_go_to_those_who_have_not_answered_then_the_escalation_then_the_expi
         "the review to expire",
         Duration::from_secs(60),
         || Some(sdk.describe(&execution)).filter(|d| d.status != "RUNNING"),
-        || String::new(),
+        String::new,
     );
     assert_eq!(done.status, "SUCCEEDED", "{done:?}");
     let output = done.output.expect("the decision record");
