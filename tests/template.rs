@@ -442,14 +442,14 @@ fn the_review_function_may_answer_reviews_and_read_only_this_stacks_executions()
     let statements = policies[0]["Statement"].as_sequence().unwrap();
     let answer: Vec<&Value> = statements
         .iter()
-        .filter(|s| s["Action"] == Value::from("states:SendTaskSuccess"))
+        .filter(|s| s["Action"] == "states:SendTaskSuccess")
         .collect();
     assert_eq!(answer.len(), 1);
     // SendTaskSuccess takes no resource type in IAM: '*' is the only form that works.
     assert_eq!(answer[0]["Resource"], Value::from("*"));
     // Besides it: reading short links from the table, and its key.
     for statement in statements {
-        if statement["Resource"] == Value::from("*") {
+        if statement["Resource"] == "*" {
             assert_eq!(statement["Action"], Value::from("states:SendTaskSuccess"));
         }
     }
