@@ -110,6 +110,8 @@ impl Machine {
 
     fn record(&mut self, step: Step) {
         for e in &step.events {
+            // Not the states' input and output: the JSONata file keeps its data in
+            // variables, so those differ by design; what reaches the outside does not.
             let mut kept = serde_json::Map::new();
             for key in ["name", "index", "error", "cause", "timeoutInSeconds"] {
                 if let Some(v) = e.details.get(key) {
@@ -232,6 +234,15 @@ impl Machine {
             .unwrap_or_else(|| panic!("{}: no timer due at {due_ms}", self.file));
         self.now = self.now.max(due_ms);
         self.apply(Command::Timer { timer_id });
+    }
+
+    /// The due time of the timer armed last.
+    fn latest_timer(&self) -> i64 {
+        self.timers
+            .values()
+            .last()
+            .copied()
+            .unwrap_or_else(|| panic!("{}: no timer armed", self.file))
     }
 
     /// The parameters of every task asked that calls `function`, in order.
@@ -612,10 +623,12 @@ fn the_escalation_is_asked_again_after_its_wait_times_out_and_then_decides() {
         open(m, &[A, B], 2);
         m.fires(T0 + 10 * MINUTE);
         m.returns("ReviewTickFunctionArn", None, escalate(600));
+        // Ask Escalation's timeout is the timer it armed last.
+        let timeout = m.latest_timer();
+        assert_eq!(timeout, m.now + 600_000, "{}", m.file);
         m.emailed(BOSS);
         // Nobody answers the escalation within its 600 s: Tick runs again.
-        let timed_out = m.now - 100 + 600_000;
-        m.fires(timed_out);
+        m.fires(timeout);
         m.returns("ReviewTickFunctionArn", None, escalate(300));
         m.emailed(BOSS);
         m.answers(BOSS, &boss);
@@ -716,7 +729,7 @@ fn an_action_that_keeps_failing_is_retried_reported_and_fails_in_process_approva
                 }
                 // The retry's delay: the latest timer armed.
                 None => {
-                    let due = m.timers.values().last().copied().unwrap_or_default();
+                    let due = m.latest_timer();
                     m.fires(due);
                 }
             }
