@@ -299,11 +299,21 @@ fn a_page_left_open_until_the_review_expires_says_expired() {
     );
     let late = browser.send("tab");
     // THEN the page says the review expired, and the expiry stands
-    assert_outcome(&late, 410, "Review expired", "Nobody answered in time");
+    assert_outcome(
+        &late,
+        410,
+        "Review expired",
+        "Nobody decided this request in time",
+    );
     // AND so does either link, opened again
     for link in [&email.approve_link, &email.reject_link] {
         let reopened = browser.open("tab", link);
-        assert_outcome(&reopened, 410, "Review expired", "Nobody answered in time");
+        assert_outcome(
+            &reopened,
+            410,
+            "Review expired",
+            "Nobody decided this request in time",
+        );
     }
     assert_decided(&sdk.describe(&execution), "rejected", &input, &expired);
 }

@@ -208,7 +208,7 @@ fn startup_answers_503_until_ready_refuses_a_second_server_and_survives_a_sigkil
     // The build selects hitl with the functions (one build: see tests/one_build.rs).
     poll("the build's command line", TIMEOUT, || {
         log()
-            .contains("Building the functions: cargo build -p hitl -p process_approval")
+            .contains("Building the functions: cargo build -p ask_reviewer -p hitl -p open_review -p process_approval")
             .then_some(())
     });
 
