@@ -619,12 +619,23 @@ fn hitl_start_pending_approve_and_status_make_a_whole_review() {
     assert!(status.contains("Status:    SUCCEEDED"), "{status}");
     assert!(status.contains("Decision:  approved\n"), "{status}");
     assert!(status.contains("reviewer:  Ana Reviewer"), "{status}");
+    // One reviewer, one approval: the vote decides at once.
     assert_eq!(
         history(&status),
         [
             "Prepare Review",
-            "Request Review",
-            "Review Decision",
+            "Open Review",
+            "Collect Votes",
+            "Ask Reviewers",
+            "Ask Reviewer",
+            "Start Timers",
+            "Wait For Timer",
+            "Valid Answer?",
+            "Record Vote",
+            "Vote Outcome",
+            "Vote Decided",
+            "Read Decision",
+            "Route Decision",
             "Process Approval",
             "ExecutionSucceeded"
         ]
@@ -1039,12 +1050,22 @@ fn an_unanswered_review_expires_as_a_rejection() {
             status.contains("Decision:  rejected (review expired)"),
             "{status}"
         );
+        // The Timers branch records the expiry; the reviewer's wait is cut.
         assert_eq!(
             history(&status),
             [
                 "Prepare Review",
-                "Request Review",
-                "Review Expired",
+                "Open Review",
+                "Collect Votes",
+                "Ask Reviewers",
+                "Ask Reviewer",
+                "Start Timers",
+                "Wait For Timer",
+                "Tick",
+                "After Tick",
+                "Timer Decided",
+                "Read Decision",
+                "Route Decision",
                 "Process Rejection",
                 "ExecutionSucceeded"
             ]
