@@ -26,6 +26,8 @@
 //! through the same approve, reject, invalid-answer and expiry flows. The
 //! CLI-driven tests are skipped, with a message, without the AWS CLI.
 
+// Each test binary uses part of the shared fixtures.
+#[allow(dead_code)]
 mod common;
 
 use std::sync::{Arc, Weak};
