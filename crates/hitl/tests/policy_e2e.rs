@@ -227,6 +227,45 @@ fn reminders_go_to_those_who_have_not_answered_then_the_escalation_then_the_expi
     assert!(outbox.to(A, "Escalated").is_empty() && outbox.to(B, "Escalated").is_empty());
 }
 
+/// The worst case the parameters allow (10 reviewers who must all approve,
+/// 10 reminders, an escalation, then the expiry) stays within the bound
+/// docs/approval-policies.md derives, far under AWS's 25,000 events.
+#[test]
+fn the_longest_review_stays_within_the_documented_history_bound() {
+    let reviewers: Vec<String> = (0..10).map(|i| format!("r{i}@x.com")).collect();
+    let list = format!("ReviewerEmails={}", reviewers.join(","));
+    let local = LocalMode::start(&[
+        list.as_str(),
+        "RequiredApprovals=10",
+        "ReminderAfterSeconds=1",
+        "MaxReminders=10",
+        "EscalationEmail=boss@x.com",
+        "ReviewTimeoutSeconds=14",
+    ]);
+    let sdk = Sdk::connect(&local);
+    let execution = start(&sdk, "longest", "maria@example.com");
+    let done = poll(
+        "the review to expire",
+        Duration::from_secs(90),
+        || Some(sdk.describe(&execution)).filter(|d| d.status != "RUNNING"),
+        String::new,
+    );
+    assert_eq!(done.status, "SUCCEEDED", "{done:?}");
+    assert_eq!(done.output.expect("a record")["expired"], true);
+    let (n, r, escalation) = (10, 10, 14);
+    let bound = 30 + 19 * n + 9 * r + escalation;
+    let events = sdk.history_len(&execution);
+    assert!(events <= bound, "{events} events, bound {bound}");
+    // Every reviewer got all ten reminders: the bound was reached honestly.
+    for reviewer in &reviewers {
+        assert_eq!(
+            local.outbox().to(reviewer, "Reminder ").len(),
+            10,
+            "{reviewer}"
+        );
+    }
+}
+
 #[test]
 fn an_expiry_decides_what_decision_on_timeout_says() {
     let local = LocalMode::start(&[
@@ -251,7 +290,7 @@ fn an_expiry_decides_what_decision_on_timeout_says() {
 
 #[test]
 fn two_votes_sent_at_the_same_instant_decide_once() {
-    const REVIEWS: usize = 12;
+    const REVIEWS: usize = 25;
     let local = LocalMode::start(&[THREE, "RequiredApprovals=2"]);
     let sdk = Sdk::connect(&local);
     let names: Vec<String> = (0..REVIEWS).map(|i| format!("race-{i}")).collect();

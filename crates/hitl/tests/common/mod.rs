@@ -456,6 +456,30 @@ impl Sdk {
             .count()
     }
 
+    /// How many events the execution's history holds.
+    pub(crate) fn history_len(&self, execution_arn: &str) -> usize {
+        let mut events = 0;
+        let mut next = None;
+        loop {
+            let page = self
+                .runtime
+                .block_on(
+                    self.client
+                        .get_execution_history()
+                        .execution_arn(execution_arn)
+                        .max_results(1000)
+                        .set_next_token(next)
+                        .send(),
+                )
+                .unwrap_or_else(|error| panic!("GetExecutionHistory {execution_arn}: {error:?}"));
+            events += page.events().len();
+            match page.next_token() {
+                Some(token) => next = Some(token.to_owned()),
+                None => return events,
+            }
+        }
+    }
+
     /// How many times the execution left states named `state`.
     pub(crate) fn exited(&self, execution_arn: &str, state: &str) -> usize {
         let history = self
