@@ -289,6 +289,14 @@ fn skipped_resources_and_notices() -> Result<(), TemplateError> {
             ("ProcessRejectionThrottlesAlarm", "AWS::CloudWatch::Alarm"),
             ("ReviewPageErrorsAlarm", "AWS::CloudWatch::Alarm"),
             ("ReviewPageThrottlesAlarm", "AWS::CloudWatch::Alarm"),
+            ("OpenReviewErrorsAlarm", "AWS::CloudWatch::Alarm"),
+            ("OpenReviewThrottlesAlarm", "AWS::CloudWatch::Alarm"),
+            ("AskReviewerErrorsAlarm", "AWS::CloudWatch::Alarm"),
+            ("AskReviewerThrottlesAlarm", "AWS::CloudWatch::Alarm"),
+            ("RecordVoteErrorsAlarm", "AWS::CloudWatch::Alarm"),
+            ("RecordVoteThrottlesAlarm", "AWS::CloudWatch::Alarm"),
+            ("ReviewTickErrorsAlarm", "AWS::CloudWatch::Alarm"),
+            ("ReviewTickThrottlesAlarm", "AWS::CloudWatch::Alarm"),
             ("ReviewApi5xxAlarm", "AWS::CloudWatch::Alarm"),
             ("ExpiredReviewsAlarm", "AWS::CloudWatch::Alarm"),
         ]
@@ -296,9 +304,9 @@ fn skipped_resources_and_notices() -> Result<(), TemplateError> {
     let lines: Vec<String> = stack.notices.iter().map(ToString::to_string).collect();
     assert!(lines.contains(&"skipping WorkflowKey (AWS::KMS::Key): not needed locally".to_owned()));
     assert!(lines.iter().all(|l| !l.contains('\n')));
-    // Twenty-three skipped resources, the two optional email subscriptions,
+    // Thirty-one skipped resources, the two optional email subscriptions,
     // nine empty reviewer slots and the escalation's; nothing else.
-    assert_eq!(lines.len(), 23 + 2 + 9 + 1, "{lines:#?}");
+    assert_eq!(lines.len(), 31 + 2 + 9 + 1, "{lines:#?}");
 
     // The function's log group is the skipped log group's placeholder name.
     let f = stack
