@@ -254,7 +254,7 @@ fn the_longest_review_stays_within_the_documented_history_bound() {
     assert_eq!(done.output.expect("a record")["expired"], true);
     let (n, r, escalation) = (10, 10, 14);
     let bound = 30 + 19 * n + 9 * r + escalation;
-    let events = sdk.history_len(&execution);
+    let events = sdk.history(&execution).len();
     assert!(events <= bound, "{events} events, bound {bound}");
     // Every reviewer got all ten reminders: the bound was reached honestly.
     for reviewer in &reviewers {

@@ -435,30 +435,9 @@ impl Sdk {
         )
     }
 
-    /// How many tasks of the execution were scheduled with parameters that
-    /// contain `needle` (e.g. a function's logical id, which its name holds).
-    pub(crate) fn scheduled(&self, execution_arn: &str, needle: &str) -> usize {
-        let history = self
-            .runtime
-            .block_on(
-                self.client
-                    .get_execution_history()
-                    .execution_arn(execution_arn)
-                    .max_results(1000)
-                    .send(),
-            )
-            .unwrap_or_else(|error| panic!("GetExecutionHistory {execution_arn}: {error:?}"));
-        history
-            .events()
-            .iter()
-            .filter_map(|event| event.task_scheduled_event_details())
-            .filter(|scheduled| scheduled.parameters().contains(needle))
-            .count()
-    }
-
-    /// How many events the execution's history holds.
-    pub(crate) fn history_len(&self, execution_arn: &str) -> usize {
-        let mut events = 0;
+    /// Every event of the execution's history, oldest first, all pages.
+    pub(crate) fn history(&self, execution_arn: &str) -> Vec<aws_sdk_sfn::types::HistoryEvent> {
+        let mut events = Vec::new();
         let mut next = None;
         loop {
             let page = self
@@ -472,7 +451,7 @@ impl Sdk {
                         .send(),
                 )
                 .unwrap_or_else(|error| panic!("GetExecutionHistory {execution_arn}: {error:?}"));
-            events += page.events().len();
+            events.extend_from_slice(page.events());
             match page.next_token() {
                 Some(token) => next = Some(token.to_owned()),
                 None => return events,
@@ -480,20 +459,19 @@ impl Sdk {
         }
     }
 
+    /// How many tasks of the execution were scheduled with parameters that
+    /// contain `needle` (e.g. a function's logical id, which its name holds).
+    pub(crate) fn scheduled(&self, execution_arn: &str, needle: &str) -> usize {
+        self.history(execution_arn)
+            .iter()
+            .filter_map(|event| event.task_scheduled_event_details())
+            .filter(|scheduled| scheduled.parameters().contains(needle))
+            .count()
+    }
+
     /// How many times the execution left states named `state`.
     pub(crate) fn exited(&self, execution_arn: &str, state: &str) -> usize {
-        let history = self
-            .runtime
-            .block_on(
-                self.client
-                    .get_execution_history()
-                    .execution_arn(execution_arn)
-                    .max_results(1000)
-                    .send(),
-            )
-            .unwrap_or_else(|error| panic!("GetExecutionHistory {execution_arn}: {error:?}"));
-        history
-            .events()
+        self.history(execution_arn)
             .iter()
             .filter_map(|event| event.state_exited_event_details())
             .filter(|exited| exited.name() == state)
@@ -502,18 +480,7 @@ impl Sdk {
 
     /// The errors of the execution's failed task attempts (`TaskFailed` events), oldest first.
     pub(crate) fn task_failures(&self, execution_arn: &str) -> Vec<String> {
-        let history = self
-            .runtime
-            .block_on(
-                self.client
-                    .get_execution_history()
-                    .execution_arn(execution_arn)
-                    .max_results(1000)
-                    .send(),
-            )
-            .unwrap_or_else(|error| panic!("GetExecutionHistory {execution_arn}: {error:?}"));
-        history
-            .events()
+        self.history(execution_arn)
             .iter()
             .filter_map(|event| event.task_failed_event_details())
             .map(|failed| failed.error().unwrap_or_default().to_owned())
