@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use local_stack::TokenLength;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -136,4 +137,8 @@ pub(crate) struct LocalArgs {
     /// Build and run the functions in cargo's dev profile (quicker to build, slower to run).
     #[arg(long)]
     pub(crate) debug: bool,
+    /// Pad the task tokens local mode issues to this many characters (732 to 2048, a multiple
+    /// of 4), to test an integration with the longest tokens AWS may send (2048).
+    #[arg(long, value_name = "CHARS", default_value_t = TokenLength::default())]
+    pub(crate) task_token_length: TokenLength,
 }

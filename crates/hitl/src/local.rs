@@ -86,6 +86,7 @@ pub(crate) async fn run(args: &LocalArgs, target: &Target) -> Result<()> {
         // features as `cargo run -p hitl`, so one compilation of the shared
         // dependencies serves both (crates/local-stack/src/build.rs).
         build_with: vec![env!("CARGO_PKG_NAME").to_owned()],
+        task_token_length: args.task_token_length,
     };
     note!(
         "Starting local mode ({}, state in {}); until it prints Ready, requests get 503 \"not ready yet\"...",

@@ -22,7 +22,8 @@ use serde_json::{Value, json};
 
 use browser::{Browser, Fill, Page};
 use common::{
-    Described, LocalMode, ReviewEmail, Sdk, SharedSlot, StepFunctions, event, repo_root, shared,
+    Described, LocalMode, ReviewEmail, Sdk, SharedSlot, StepFunctions, TIMEOUT, event, http, poll,
+    query_value, repo_root, shared,
 };
 
 /// The instance the tests share (distinct execution names).
@@ -316,6 +317,155 @@ fn a_page_left_open_until_the_review_expires_says_expired() {
         );
     }
     assert_decided(&sdk.describe(&execution), "rejected", &input, &expired);
+}
+
+/// The value the page shows for `key` in a definition list (`innerText`
+/// puts a `<dd>` on the line after its `<dt>`, or after a tab).
+fn field<'p>(page: &'p Page, key: &str) -> Option<&'p str> {
+    let lines: Vec<&str> = page.text.lines().collect();
+    lines.iter().enumerate().find_map(|(i, line)| {
+        if *line == key {
+            lines.get(i + 1).copied()
+        } else {
+            line.strip_prefix(key)?.strip_prefix('\t')
+        }
+    })
+}
+
+/// THEN the short link's form is for `reviewer` alone, with `votes` so far:
+/// the page names no other reviewer than those who voted.
+fn assert_for(page: &Page, reviewer: &str, votes: &str, others: &[&str]) {
+    assert_eq!(field(page, "For"), Some(reviewer), "{page:#?}");
+    assert_eq!(field(page, "Votes so far"), Some(votes), "{page:#?}");
+    for other in others {
+        assert!(
+            !page.text.contains(other),
+            "{other} on {reviewer}'s page: {page:#?}"
+        );
+    }
+}
+
+/// Issue 14 in the browser: 2 of 3 reviewers, each through their own email's
+/// link, in their own tab; then the third reviewer's link, the first one's
+/// again, and a late form post over plain HTTP.
+#[test]
+fn two_of_three_reviewers_each_answer_on_their_own_page_and_the_third_finds_it_decided() {
+    let Some(mut browser) = Browser::launch() else {
+        return;
+    };
+    const A: &str = "a@x.com";
+    const B: &str = "b@x.com";
+    const C: &str = "c@x.com";
+    // GIVEN three reviewers, two of whom must approve
+    let local = LocalMode::start(&[
+        "ReviewerEmails=a@x.com,b@x.com,c@x.com",
+        "RequiredApprovals=2",
+    ]);
+    let sdk = Sdk::connect(&local);
+    let name = "browser-two-of-three";
+    let input = event("start_execution.json");
+    let execution = sdk.start(name, &input.to_string());
+    let [a, b, c] = [A, B, C].map(|to| local.outbox().review_email_to(name, to));
+
+    // WHEN a opens the Approve link of their email
+    let form = browser.open("a", &a.approve_link);
+    // THEN the page is a's own, with no votes yet
+    assert_form(&form, name, "approve", &input);
+    assert_for(&form, A, "0 of 2 approvals: no votes yet", &[B, C]);
+    // WHEN a sends it with their name
+    browser.fill(
+        "a",
+        &Fill {
+            reviewer: Some("Ana"),
+            ..Fill::default()
+        },
+    );
+    let voted = browser.send("a");
+    // THEN the vote is counted, and the review waits for a second approval
+    assert_outcome(&voted, 200, "Approved", "your vote is counted");
+    poll(
+        "a's vote to be counted",
+        TIMEOUT,
+        || (sdk.exited(&execution, "Record Vote") >= 1).then_some(()),
+        || format!("{:?}", sdk.describe(&execution)),
+    );
+    assert_eq!(sdk.describe(&execution).status, "RUNNING");
+
+    // WHEN b opens their own Approve link, in another tab
+    let form = browser.open("b", &b.approve_link);
+    // THEN the page is b's, and shows a's vote so far
+    assert_form(&form, name, "approve", &input);
+    assert_for(&form, B, "1 of 2 approvals: a@x.com approved", &[C]);
+    browser.fill(
+        "b",
+        &Fill {
+            reviewer: Some("Bo"),
+            comment: Some("Fine by me."),
+            ..Fill::default()
+        },
+    );
+    let voted = browser.send("b");
+    assert_outcome(&voted, 200, "Approved", "your vote is counted");
+    // THEN the second approval decides: approved, a's vote and b's, each
+    // counted for the reviewer whose link it came through
+    let done = sdk.wait_until_done(&execution);
+    assert_eq!(done.status, "SUCCEEDED", "{done:?}");
+    let output = done.output.expect("the decision record");
+    assert_eq!(output["decision"], "approved", "{output}");
+    assert_eq!(&output["request"], &input, "{output}");
+    let votes: Vec<Value> = output["votes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no votes in {output}"))
+        .iter()
+        .map(|vote| {
+            json!({
+                "reviewer": vote["reviewer"],
+                "result": vote["result"],
+                "via": vote["via"],
+                "name": vote["name"],
+            })
+        })
+        .collect();
+    assert_eq!(
+        votes,
+        [
+            json!({"reviewer": A, "result": true, "via": "link", "name": "Ana"}),
+            json!({"reviewer": B, "result": true, "via": "link", "name": "Bo"}),
+        ]
+    );
+    assert_eq!(output["votes"][1]["comment"], "Fine by me.");
+
+    // WHEN c opens either link of their email afterwards
+    // THEN the review is already decided, and there is no form to send
+    for link in [&c.approve_link, &c.reject_link] {
+        let late = browser.open("c", link);
+        assert_outcome(&late, 409, "Already approved", "already decided: approved");
+        assert!(
+            !late.text.contains(A) && !late.text.contains(B),
+            "{late:#?}"
+        );
+    }
+    // AND a's link, opened again, says a already voted
+    let again = browser.open("a", &a.approve_link);
+    assert_outcome(
+        &again,
+        409,
+        "Already approved",
+        "You have already voted: you approved at",
+    );
+
+    // WHEN c's form is posted anyway (a page left open, a replayed request)
+    let (status, page) = http(
+        "POST",
+        &format!("{}/review", local.endpoint()),
+        Some(&[("s", &query_value(&c.reject_link, "s")), ("d", "reject")]),
+    );
+    // THEN it is refused as late, and the decision and its two votes stand
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("already decided: approved"), "{page}");
+    assert_eq!(sdk.describe(&execution).output, Some(output.clone()));
+    assert_eq!(sdk.scheduled(&execution, "ProcessApprovalFunction"), 1);
+    assert_eq!(sdk.exited(&execution, "Record Vote"), 2);
 }
 
 /// Refreshes the README's pictures of the review page from a real run:

@@ -363,3 +363,37 @@ fn local_help_says_which_reviewer_it_fills_in() {
         "{help}"
     );
 }
+
+#[test]
+fn local_refuses_task_tokens_longer_than_aws_allows_and_says_why() {
+    for (given, why) in [
+        ("2052", "not 2052"),
+        ("2049", "not 2049"),
+        ("100", "not 100"),
+        ("long", "not long"),
+    ] {
+        let output = hitl()
+            .args(["local", "--no-build", "--task-token-length", given])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let stderr = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{given}: {stderr}");
+        for words in [
+            "--task-token-length",
+            "task tokens can be 732 to 2048 characters, in steps of 4",
+            why,
+            "at most 2048 characters",
+        ] {
+            assert!(stderr.contains(words), "{given}: {words:?} not in {stderr}");
+        }
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(!stdout.contains("Starting local mode"), "{stdout}");
+    }
+    let help = hitl().args(["local", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("--task-token-length <CHARS>") && help.contains("[default: 732]"),
+        "{help}"
+    );
+}

@@ -14,7 +14,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use common::{
-    DECISION_EMAIL, Described, Hitl, LocalMode, ReviewEmail, Sdk, StepFunctions, TIMEOUT, poll,
+    DECISION_EMAIL, Described, Hitl, LocalMode, ReviewEmail, Sdk, StepFunctions, TIMEOUT, http,
+    poll, query_value,
 };
 
 const A: &str = "a@x.com";
@@ -483,4 +484,82 @@ fn hitl_two_of_three_votes_by_address_until_the_quorum_decides() {
     assert!(status.contains("comment: ok"), "{status}");
     let late = hitl.fails(&["approve", "--execution", name, "--as", "c@x.com"]);
     assert!(late.contains("has ended"), "{late}");
+}
+
+/// Every URL in an email body.
+fn links(body: &str) -> Vec<&str> {
+    body.split_whitespace()
+        .filter(|word| word.starts_with("http://") || word.starts_with("https://"))
+        .collect()
+}
+
+/// AWS's task tokens can be 2,048 characters long (SendTaskSuccess, taskToken:
+/// 1 to 2,048). With local mode's tokens padded to that length, every link in
+/// every email stays short and works, and the token itself still answers.
+#[test]
+fn with_2048_character_tokens_every_link_is_short_and_works_and_the_token_votes() {
+    let local = LocalMode::start_with_options(
+        &["--task-token-length", "2048"],
+        &[THREE, "RequiredApprovals=2"],
+    );
+    let sdk = Sdk::connect(&local);
+    let name = "longest-tokens";
+    let execution = start(&sdk, name, "maria@example.com");
+    let all = emails(&local, name, &[A, B, C]);
+    for (email, reviewer) in all.iter().zip([A, B, C]) {
+        assert_eq!(email.token.len(), 2048, "{reviewer}'s Task token: line");
+        // The review's links: the rest are SNS's footer (unsubscribe, support).
+        let found: Vec<&str> = links(email.body())
+            .into_iter()
+            .filter(|link| link.starts_with(local.endpoint()))
+            .collect();
+        assert_eq!(found, [&email.approve_link, &email.reject_link]);
+        for link in found {
+            assert!(link.len() <= 200, "{} characters: {link}", link.len());
+            assert!(!link.contains(&email.token[..40]), "{link}");
+            // Each link opens its reviewer's form (and opening it decides nothing).
+            let (status, page) = http("GET", link, None);
+            assert_eq!(status, 200, "{link}: {page}");
+            assert!(
+                page.contains("<form")
+                    && page.contains(&format!("<dt>For</dt><dd>{reviewer}</dd>")),
+                "{link}: {page}"
+            );
+        }
+    }
+    assert_eq!(sdk.describe(&execution).status, "RUNNING");
+
+    // A token cut at a base64 boundary inside its padding is not a's token.
+    let a = &all[0];
+    let cut = format!("{}{}", &a.token[..1020], &a.token[2036..]);
+    assert_eq!(
+        sdk.send_task_success(&cut, &approve()),
+        Err("InvalidToken".to_owned())
+    );
+    // WHEN a answers with the whole 2,048-character token (the SDK, as
+    // `aws stepfunctions send-task-success` does) THEN the vote counts
+    sdk.send_task_success(&a.token, &approve())
+        .expect("a's vote with a 2,048-character token");
+    wait_for_votes(&sdk, &execution, 1);
+    assert_eq!(sdk.describe(&execution).status, "RUNNING");
+    // WHEN b answers through their link's form THEN that decides
+    let (status, page) = http(
+        "POST",
+        &format!("{}/review", local.endpoint()),
+        Some(&[
+            ("s", &query_value(&all[1].approve_link, "s")),
+            ("d", "approve"),
+        ]),
+    );
+    assert_eq!(status, 200, "{page}");
+    let done = sdk.wait_until_done(&execution);
+    assert_eq!(done.status, "SUCCEEDED", "{done:?}");
+    let output = done.output.expect("the decision record");
+    assert_eq!(output["decision"], "approved");
+    assert_eq!(voters(&output), [A, B]);
+    assert_eq!(
+        (&output["votes"][0]["via"], &output["votes"][1]["via"]),
+        (&json!("cli"), &json!("link"))
+    );
+    assert_refused_as_closed(sdk.send_task_success(&all[2].token, &approve()), "c");
 }

@@ -49,6 +49,9 @@ use sfn_local::StateDirLock;
 use sns_local::{SnsConfig, SnsService, TopicSpec};
 use tower::ServiceExt as _;
 
+/// The length of the task tokens local mode issues ([`Options::task_token_length`]).
+pub use sfn_local::token::{TokenLength, TokenLengthError};
+
 /// The region and account of local ARNs.
 pub const LOCAL_REGION: &str = cfn_template::DEFAULT_REGION;
 pub const LOCAL_ACCOUNT: &str = cfn_template::DEFAULT_ACCOUNT_ID;
@@ -79,6 +82,9 @@ pub struct Options {
     /// same features as the caller's own build and reuses its artifacts instead
     /// of compiling the shared dependencies again (see `build.rs`).
     pub build_with: Vec<String>,
+    /// The length of the task tokens Step Functions issues (default: 732
+    /// characters; up to 2,048, the longest AWS may send).
+    pub task_token_length: TokenLength,
 }
 
 /// Why local mode could not start. Each message says what to do.
@@ -229,12 +235,13 @@ impl LocalStack {
                 sns: Arc::clone(&sns),
             }),
         ];
-        let sfn = sfn_local::Service::open(
+        let sfn = sfn_local::Service::open_with_tokens(
             sfn_local::Config {
                 state_dir: options.state_dir.clone(),
                 region: LOCAL_REGION.to_owned(),
                 account: LOCAL_ACCOUNT.to_owned(),
             },
+            options.task_token_length,
             integrations,
         )
         .map_err(|error| LocalError::State {

@@ -56,6 +56,7 @@ fn options(dir: &Path, template: &str) -> Options {
         release: false,
         local_defaults: Vec::new(),
         build_with: Vec::new(),
+        task_token_length: local_stack::TokenLength::default(),
     }
 }
 

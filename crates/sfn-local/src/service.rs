@@ -27,6 +27,7 @@ use tokio::sync::Notify;
 
 use crate::error::ApiError;
 use crate::store::{ExecutionRow, StateMachineRow, Store, Write};
+use crate::token::TokenLength;
 
 /// Service settings.
 #[derive(Debug, Clone)]
@@ -82,6 +83,8 @@ pub struct Service {
     /// [`Service::resume_inflight`] re-invokes only tasks a previous process
     /// left, never one that a timer or an answer started since this start.
     invoking: std::sync::Mutex<std::collections::HashSet<(String, u64)>>,
+    /// The length of the task tokens new executions get.
+    tokens: TokenLength,
 }
 
 fn shard_of(arn: &str) -> usize {
@@ -164,6 +167,16 @@ impl Service {
         cfg: Config,
         integrations: Vec<Arc<dyn Integration>>,
     ) -> Result<Arc<Self>, ApiError> {
+        Self::open_with_tokens(cfg, TokenLength::default(), integrations)
+    }
+
+    /// Like [`Service::open`], issuing task tokens of `tokens` characters (tokens
+    /// issued before, of any length, keep working).
+    pub fn open_with_tokens(
+        cfg: Config,
+        tokens: TokenLength,
+        integrations: Vec<Arc<dyn Integration>>,
+    ) -> Result<Arc<Self>, ApiError> {
         let store = Store::open(&cfg.state_dir)?;
         let mut sms = HashMap::new();
         for row in store.state_machines()? {
@@ -194,6 +207,7 @@ impl Service {
             invoking: std::sync::Mutex::default(),
             integrations,
             clock: Arc::new(SystemClock),
+            tokens,
         }))
     }
 
@@ -427,7 +441,10 @@ impl Service {
             role_arn: sm.row.role_arn.clone(),
             start_ms: now,
             input: input_value,
-            token_prefix: self.store.token_key().prefix(seq, rand::random()),
+            token_prefix: self
+                .store
+                .token_key()
+                .prefix_of(seq, rand::random(), self.tokens),
         };
         let (exec, step) = Execution::start(&def, info, now);
         let row = ExecutionRow {

@@ -95,6 +95,8 @@ pub(crate) struct LocalMode {
     /// failed or HITL_E2E_KEEP is set.
     dir: Option<tempfile::TempDir>,
     overrides: Vec<String>,
+    /// More `hitl local` options, before `--parameter-overrides`.
+    options: Vec<String>,
     /// `--template`, when not the repository's `template.yaml`.
     template: Option<PathBuf>,
     child: Child,
@@ -106,7 +108,13 @@ impl LocalMode {
     /// Starts `hitl local` on a free port with `DecisionEmail` set and the
     /// given extra `Key=Value` template parameters, and waits until it serves.
     pub(crate) fn start(overrides: &[&str]) -> Self {
-        Self::start_in(temp_dir(), None, overrides)
+        Self::start_in(temp_dir(), None, &[], overrides)
+    }
+
+    /// Like [`LocalMode::start`], with more `hitl local` options
+    /// (`--task-token-length 2048`).
+    pub(crate) fn start_with_options(options: &[&str], overrides: &[&str]) -> Self {
+        Self::start_in(temp_dir(), None, options, overrides)
     }
 
     /// Like [`LocalMode::start`], with the state machine defined by `definition`
@@ -150,18 +158,25 @@ impl LocalMode {
             );
         let template = dir.path().join("template.yaml");
         std::fs::write(&template, text).expect("the template copy is written");
-        Self::start_in(dir, Some(template), overrides)
+        Self::start_in(dir, Some(template), &[], overrides)
     }
 
-    fn start_in(dir: tempfile::TempDir, template: Option<PathBuf>, overrides: &[&str]) -> Self {
+    fn start_in(
+        dir: tempfile::TempDir,
+        template: Option<PathBuf>,
+        options: &[&str],
+        overrides: &[&str],
+    ) -> Self {
         let mut overrides: Vec<String> = overrides.iter().map(|o| (*o).to_owned()).collect();
         overrides.push(format!("DecisionEmail={DECISION_EMAIL}"));
+        let options: Vec<String> = options.iter().map(|o| (*o).to_owned()).collect();
         // Port 0: the system picks a free port, and the banner tells which.
-        let (child, endpoint) = spawn(dir.path(), 0, &overrides, template.as_deref());
+        let (child, endpoint) = spawn(dir.path(), 0, &options, &overrides, template.as_deref());
         let port = port_of(&endpoint);
         Self {
             dir: Some(dir),
             overrides,
+            options,
             template,
             child,
             endpoint,
@@ -205,6 +220,7 @@ impl LocalMode {
         let (child, endpoint) = spawn(
             self.path(),
             self.port,
+            &self.options,
             &self.overrides,
             self.template.as_deref(),
         );
@@ -257,7 +273,13 @@ fn temp_dir() -> tempfile::TempDir {
 /// Spawns `hitl local` and waits for its "is running on URL" line; gives the
 /// child and the URL. Its output goes to a file: a pipe nobody reads would
 /// block it, and one closed by an ended test would fail its prints.
-fn spawn(dir: &Path, port: u16, overrides: &[String], template: Option<&Path>) -> (Child, String) {
+fn spawn(
+    dir: &Path,
+    port: u16,
+    options: &[String],
+    overrides: &[String],
+    template: Option<&Path>,
+) -> (Child, String) {
     let log_path = dir.join(LOG);
     let log = File::options()
         .create(true)
@@ -282,6 +304,7 @@ fn spawn(dir: &Path, port: u16, overrides: &[String], template: Option<&Path>) -
         .arg("--state-dir")
         .arg(dir.join("state"))
         .args(template.iter().flat_map(|t| [Path::new("--template"), t]))
+        .args(options)
         .arg("--parameter-overrides")
         .args(overrides)
         .stdin(Stdio::null())
