@@ -17,6 +17,7 @@
 
 mod client;
 mod lambda;
+mod outbox;
 mod policy;
 mod server;
 mod startup;

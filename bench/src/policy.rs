@@ -4,9 +4,9 @@
 //! HTTP as reviewers drive it.
 //!
 //! - **Reviews per second**: a closed loop of single-reviewer reviews, then of 2 of 3
-//!   reviews. One review is `StartExecution`; the tokens from the `TaskScheduled`
-//!   events of "Ask Reviewer" once every reviewer's Ask Reviewer task is submitted
-//!   (its function returned: the email is in the outbox); for 2 of 3 the first
+//!   reviews. One review is `StartExecution`; each reviewer's token from their email,
+//!   once every reviewer's email is in the outbox ([`crate::outbox`] says why not
+//!   from the history); for 2 of 3 the first
 //!   approval, until its Record Vote has finished and the review is still RUNNING;
 //!   then the deciding approval, until SUCCEEDED with decision "approved" and that
 //!   many votes. The latency is the deciding `SendTaskSuccess` to SUCCEEDED, the
@@ -28,6 +28,7 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 use crate::client::Sfn;
+use crate::outbox::Outbox;
 use crate::server::{Kind, status_kib};
 use crate::table::{Table, quantile};
 
@@ -162,6 +163,7 @@ pub(crate) fn smoke_figures(plan: &Plan) -> Vec<String> {
 struct LocalMode {
     client: Sfn,
     machine: String,
+    outbox: Arc<Outbox>,
     child: tokio::process::Child,
     pid: u32,
     state_dir: PathBuf,
@@ -209,6 +211,7 @@ impl LocalMode {
         let mut local = Self {
             client,
             machine: String::new(),
+            outbox: Arc::new(Outbox::watch(&state_dir.join("outbox"))?),
             child,
             pid,
             state_dir,
@@ -324,12 +327,16 @@ async fn reviews(
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(clients);
     for _ in 0..clients {
-        let (c, machine) = (local.client.clone(), local.machine.clone());
+        let (c, machine, outbox) = (
+            local.client.clone(),
+            local.machine.clone(),
+            local.outbox.clone(),
+        );
         let (next, latencies) = (next.clone(), latencies.clone());
         let (reviewers, approvals) = (policy.reviewers, policy.approvals);
         tasks.push(tokio::spawn(async move {
             while next.fetch_add(1, Ordering::Relaxed) < n {
-                let decided = review(&c, &machine, reviewers, approvals).await?;
+                let decided = review(&c, &machine, &outbox, reviewers, approvals).await?;
                 latencies
                     .lock()
                     .map_err(|_| anyhow::anyhow!("latency list poisoned"))?
@@ -362,11 +369,12 @@ fn request() -> Value {
 async fn review(
     c: &Sfn,
     machine: &str,
+    outbox: &Outbox,
     reviewers: usize,
     approvals: usize,
 ) -> anyhow::Result<Duration> {
     let execution = c.start(machine, &request()).await?;
-    let tokens = asked(c, &execution, reviewers).await?;
+    let tokens = asked(c, outbox, &execution, reviewers).await?;
     for token in &tokens[..approvals - 1] {
         c.send_task_success(token).await?;
         // The vote is counted and did not decide: the review still waits.
@@ -421,47 +429,36 @@ async fn exited(c: &Sfn, execution: &str, state: &str) -> anyhow::Result<usize> 
         .count())
 }
 
-/// Waits until `reviewers` Ask Reviewer tasks are submitted (their function returned:
-/// each reviewer's email is written) and returns their tokens, from the parameters of
-/// the `TaskScheduled` events (`Payload.taskToken`, docs: notes of the ASL contract).
-async fn asked(c: &Sfn, execution: &str, reviewers: usize) -> anyhow::Result<Vec<String>> {
-    let mut pause = Duration::from_millis(1);
+/// Waits until each of `reviewers` has their email in the outbox and returns the
+/// tokens from the emails.
+async fn asked(
+    c: &Sfn,
+    outbox: &Outbox,
+    execution: &str,
+    reviewers: usize,
+) -> anyhow::Result<Vec<String>> {
+    let name = execution.rsplit(':').next().unwrap_or(execution);
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let events = history(c, execution).await?;
-        let submitted = events
-            .iter()
-            .filter(|e| {
-                e["type"] == "TaskSubmitted"
-                    && e["taskSubmittedEventDetails"]["resource"]
-                        .as_str()
-                        .is_some_and(|r| r.ends_with("waitForTaskToken"))
-            })
-            .count();
-        if submitted >= reviewers {
-            let tokens: Vec<String> = events
-                .iter()
-                .filter_map(|e| e["taskScheduledEventDetails"]["parameters"].as_str())
-                .filter_map(|p| serde_json::from_str::<Value>(p).ok())
-                .filter(|p| p["Payload"]["role"] == "reviewer")
-                .filter_map(|p| p["Payload"]["taskToken"].as_str().map(str::to_owned))
-                .collect();
+        if let Some(tokens) = outbox.tokens(name, reviewers) {
             if tokens.len() != reviewers {
                 bail!(
-                    "{execution}: {} reviewer tokens in the history, expected {reviewers}",
+                    "{execution}: {} review requests in the outbox, expected one for each of {reviewers}",
                     tokens.len()
                 );
             }
             return Ok(tokens);
         }
-        if let Some(failed) = events.iter().find(|e| e["type"] == "ExecutionFailed") {
-            bail!("{execution} failed before every reviewer was asked: {failed}");
-        }
         if Instant::now() > deadline {
-            bail!("{execution}: {submitted} of {reviewers} reviewers asked after 2 minutes");
+            let described = c
+                .call("DescribeExecution", json!({"executionArn": execution}))
+                .await?;
+            bail!(
+                "{execution}: not all {reviewers} reviewers were emailed within 2 minutes; it is {}",
+                described["status"]
+            );
         }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_millis(20));
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
 
@@ -541,11 +538,16 @@ async fn waiting_on(local: &LocalMode, m: usize, table: &mut Table) -> anyhow::R
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..8 {
-        let (c, machine, next) = (local.client.clone(), local.machine.clone(), next.clone());
+        let (c, machine, outbox) = (
+            local.client.clone(),
+            local.machine.clone(),
+            local.outbox.clone(),
+        );
+        let next = next.clone();
         tasks.push(tokio::spawn(async move {
             while next.fetch_add(1, Ordering::Relaxed) < m {
                 let execution = c.start(&machine, &request()).await?;
-                asked(&c, &execution, 3).await?;
+                asked(&c, &outbox, &execution, 3).await?;
             }
             Ok::<(), anyhow::Error>(())
         }));
