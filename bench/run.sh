@@ -3,7 +3,7 @@
 # (--local-start adds the first start of `hitl local` on a fresh clone: minutes more;
 # target/release/hitl-bench --local-start-only runs just that.)
 #
-# Builds sfn-local, the Process Approval function and hitl-bench (release), installs what
+# Builds sfn-local, the Process Approval function, hitl and hitl-bench (release), installs what
 # the comparisons need into .tools/ (moto; LocalStack if a Python >= 3.13 is found;
 # awslambdaric and boto3; cargo-lambda for the arm64 zip), then runs hitl-bench, which
 # prints the tables (also written to target/bench-report.md). Nothing reaches AWS.
@@ -46,6 +46,9 @@ find_python313() {
 
 say "building (release) ..."
 cargo build --release --locked -p sfn-local -p process_approval -p hitl-bench
+# hitl on its own, as `cargo run --release -p hitl` builds it: `hitl local` (the policy
+# table) then builds the functions with the same features and reuses its dependencies.
+cargo build --release --locked -p hitl
 
 args=()
 ensure_venv python3 "$TOOLS/bench-moto" bench/requirements-moto.txt

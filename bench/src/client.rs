@@ -94,14 +94,19 @@ impl Sfn {
 
     /// Polls `DescribeExecution` until the execution leaves RUNNING; returns its status.
     pub(crate) async fn wait_done(&self, execution: &str) -> anyhow::Result<String> {
+        str_field(&self.wait_described(execution).await?, "status")
+    }
+
+    /// Polls `DescribeExecution` until the execution leaves RUNNING; returns the answer
+    /// (status, output, error).
+    pub(crate) async fn wait_described(&self, execution: &str) -> anyhow::Result<Value> {
         let mut pause = Duration::from_millis(1);
         loop {
             let v = self
                 .call("DescribeExecution", json!({"executionArn": execution}))
                 .await?;
-            let status = str_field(&v, "status")?;
-            if status != "RUNNING" {
-                return Ok(status);
+            if str_field(&v, "status")? != "RUNNING" {
+                return Ok(v);
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(20));

@@ -9,11 +9,16 @@
 //! (seconds; it checks that every execution ended SUCCEEDED, not speed).
 //! `--local-start` adds the first start of `hitl local` on a fresh clone and a restart
 //! (minutes; `--local-start-only` runs just that).
+//! The last table is approval policies on the real template in local mode: single and
+//! 2 of 3 reviews per second, and bytes per waiting review (`--policy-only` runs just
+//! that; `--smoke --policy-only` is its seconds-long check).
 //!
 //! Progress goes to stderr, the tables to stdout.
 
 mod client;
 mod lambda;
+mod outbox;
+mod policy;
 mod server;
 mod startup;
 mod table;
@@ -95,6 +100,20 @@ struct Args {
     /// Only the `--local-start` measurement.
     #[arg(long, conflicts_with = "smoke")]
     local_start_only: bool,
+    /// The `hitl` binary whose `hitl local` runs the template for the policy table;
+    /// default: the one beside this executable.
+    #[arg(long)]
+    hitl: Option<PathBuf>,
+    /// Reviews per run and client count, each policy (single reviewer, 2 of 3).
+    #[arg(long, default_value_t = 200)]
+    reviews: usize,
+    /// 2 of 3 reviews left waiting, for the bytes per waiting review.
+    #[arg(long, default_value_t = 1000)]
+    waiting_reviews: usize,
+    /// Only the approval policy table (with --smoke: its small check, `hitl local
+    /// --debug`, a few reviews).
+    #[arg(long, conflicts_with_all = ["local_start", "local_start_only"])]
+    policy_only: bool,
     /// Scratch directory for state directories and logs (emptied first).
     #[arg(long, default_value = "target/bench-work")]
     work_dir: PathBuf,
@@ -141,6 +160,7 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
         &mut args.localstack,
         &mut args.rust_function,
         &mut args.python,
+        &mut args.hitl,
     ]
     .into_iter()
     .flatten()
@@ -156,12 +176,34 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
         args.waiting = 500;
         args.moto = None;
         args.localstack = None;
+        args.reviews = 3;
+        args.waiting_reviews = 5;
+    }
+    let policy_plan = policy::Plan {
+        hitl: match args.hitl.clone() {
+            Some(p) => p,
+            None => beside_me("hitl")?,
+        },
+        debug: args.smoke,
+        runs: args.runs,
+        reviews: args.reviews,
+        clients: vec![1, 4],
+        waiting: args.waiting_reviews,
+    };
+    // Not in the plain --smoke: it needs hitl and every function of the template built
+    // (see the README's Benchmarks section).
+    let run_policy = args.policy_only || !args.smoke;
+    if run_policy && !policy_plan.hitl.is_file() {
+        bail!(
+            "no hitl at {}: build it first (cargo build --release -p hitl) or pass --hitl",
+            policy_plan.hitl.display()
+        );
     }
     let sfn_local = match args.sfn_local.clone() {
         Some(p) => p,
         None => beside_me("sfn-local")?,
     };
-    if !sfn_local.is_file() && !args.local_start_only {
+    if !sfn_local.is_file() && !args.local_start_only && !args.policy_only {
         bail!(
             "no sfn-local at {}: build it first (cargo build --release -p sfn-local) or pass --sfn-local",
             sfn_local.display()
@@ -201,6 +243,10 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
         if args.local_start_only {
             return Ok(());
         }
+    }
+
+    if args.policy_only {
+        return policies(&args, &policy_plan, &work).await;
     }
 
     let mut table = Table::default();
@@ -302,6 +348,35 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
         lambda_columns.push((Kind::Moto, python_label.as_str()));
     }
     println!("{}", lambda_table.render(&lambda_columns));
+    if run_policy {
+        policies(&args, &policy_plan, &work).await?;
+    }
+    Ok(())
+}
+
+/// The approval policy table: `hitl local` on the real template.
+async fn policies(args: &Args, plan: &policy::Plan, work: &Path) -> anyhow::Result<()> {
+    let table = policy::measure(plan, work).await?;
+    if args.smoke {
+        for figure in policy::smoke_figures(plan) {
+            check_figure(&table, &figure)?;
+        }
+        eprintln!(
+            "hitl-bench: smoke: every review decided as expected, every figure is a positive number"
+        );
+    }
+    println!("## Approval policies: the real template in local mode\n");
+    println!(
+        "min / median / max over {} runs. `hitl local` ({} build) on template.yaml with its functions, \
+         DynamoDB and outbox; per run {} reviews per policy and client count, closed loop; \
+         {} 2 of 3 reviews waiting on a fresh state directory. Decide → SUCCEEDED is the \
+         deciding SendTaskSuccess until DescribeExecution says SUCCEEDED.\n",
+        plan.runs,
+        if plan.debug { "debug" } else { "release" },
+        plan.reviews,
+        plan.waiting,
+    );
+    println!("{}", table.render(&[(Kind::Ours, "local mode")]));
     Ok(())
 }
 
