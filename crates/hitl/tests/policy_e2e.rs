@@ -379,6 +379,33 @@ fn a_vote_survives_a_sigkill_and_the_next_one_decides() {
     }
 }
 
+/// A callback task invokes its function and waits for it, as AWS does; an
+/// error the function raises fails the task instead of leaving it waiting for
+/// a token that was never handed out. (Ask Reviewer's errors are what the
+/// machine's Retry and Catch act on.)
+#[test]
+fn a_callback_task_whose_function_fails_fails_with_the_functions_error() {
+    let local = LocalMode::start_with_definition(
+        "crates/hitl/tests/fixtures/callback_function_fails.asl.json",
+        &[],
+    );
+    let sdk = Sdk::connect(&local);
+    let execution = sdk.start("callback-error", "{}");
+    let done = poll(
+        "the callback task to fail",
+        TIMEOUT,
+        || Some(sdk.describe(&execution)).filter(|d| d.status != "RUNNING"),
+        String::new,
+    );
+    assert_eq!(done.status, "FAILED", "{done:?}");
+    let error = done.error.unwrap_or_default();
+    assert!(
+        !error.is_empty() && error != "States.Timeout",
+        "the function's own error, not a timeout: {error}"
+    );
+    assert_eq!(sdk.scheduled(&execution, "RecordVoteFunction"), 1);
+}
+
 #[test]
 fn an_answer_without_a_boolean_result_ends_the_review_with_the_value_received() {
     let local = LocalMode::start(&[THREE, "RequiredApprovals=2"]);

@@ -83,12 +83,21 @@ impl Integration for LambdaIntegration {
                 None => Bytes::from_static(b"{}"),
                 Some(payload) => Bytes::from(payload.to_string()),
             };
-            let asynchronous = request.task_token.is_some()
-                || request
-                    .parameters
-                    .get("InvocationType")
-                    .and_then(Value::as_str)
-                    == Some("Event");
+            // A callback task (`.waitForTaskToken`) invokes like any other: Step
+            // Functions waits for the function to return ("If you invoke the Lambda
+            // function with a callback task, the heartbeat timeout doesn't start
+            // counting until after the Lambda function has completed", Step
+            // Functions guide, "Invoke an AWS Lambda function with Step Functions"),
+            // and an error the function raises fails the task ("If an exception is
+            // raised within the Lambda function, the Task will fail"). Only then is
+            // the task submitted and waiting for its token. So a task that is still
+            // invoking when local mode stops is invoked again on restart, and
+            // TaskSubmitted means the function has done its part (sent the email).
+            let asynchronous = request
+                .parameters
+                .get("InvocationType")
+                .and_then(Value::as_str)
+                == Some("Event");
             if asynchronous {
                 return match host.invoke_event(function, payload).await {
                     Ok(_) => {
@@ -110,13 +119,18 @@ impl Integration for LambdaIntegration {
                 Ok(invocation) => match invocation.outcome {
                     Outcome::Success(bytes) => {
                         let (http, response) = sdk_metadata(200);
-                        TaskOutcome::Succeeded(json!({
+                        let result = json!({
                             "ExecutedVersion": invocation.executed_version,
                             "Payload": parse_payload(&bytes),
                             "SdkHttpMetadata": http,
                             "SdkResponseMetadata": response,
                             "StatusCode": 200
-                        }))
+                        });
+                        if request.task_token.is_some() {
+                            TaskOutcome::Submitted(result)
+                        } else {
+                            TaskOutcome::Succeeded(result)
+                        }
                     }
                     Outcome::Error(error) => function_failed(&error),
                 },
