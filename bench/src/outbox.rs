@@ -1,11 +1,10 @@
 //! The review requests in local mode's outbox, as reviewers receive them: each
 //! `Review requested: NAME` email's recipient and the token on its `Task token:` line.
 //!
-//! Why the outbox and not the execution history: Ask Reviewer is invoked
-//! asynchronously (`lambda:invoke.waitForTaskToken`), so its `TaskSubmitted` event
-//! comes before the function has stored the token and sent the email. A review is
-//! asked only once its emails exist; answering earlier would race the function and
-//! leave its invocations queued behind the figures.
+//! Why the outbox and not the execution history: it is what a reviewer reads, so
+//! a review counts as asked only once its emails exist. (Local mode records
+//! `TaskSubmitted` after Ask Reviewer returned, as AWS does, so the history's
+//! token would be safe to use too.)
 //!
 //! Why inotify: the outbox holds thousands of files after a few runs, and listing it
 //! every few milliseconds would cost the shared cores more than the server under

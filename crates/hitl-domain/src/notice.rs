@@ -101,7 +101,7 @@ fn email_text(record: &DecisionRecord, request: &Value) -> String {
     let outcome = match (record.decision, record.expired) {
         // An expiry decides what DecisionOnTimeout says (reject by default).
         (crate::Decision::Rejected, true) => {
-            "The review expired without an answer, so the request was rejected."
+            "The review expired without a decision, so the request was rejected."
         }
         (crate::Decision::Approved, true) => {
             "The review expired without a decision, so the request was approved (DecisionOnTimeout is approve)."
@@ -208,7 +208,7 @@ mod tests {
     fn expired_reviews_say_so() {
         let notice = DecisionNotice::for_record(&record(json!({}), true));
         assert_eq!(notice.subject, "Review expired: run-1");
-        assert!(parts(&notice).1.contains("expired without an answer"));
+        assert!(parts(&notice).1.contains("expired without a decision"));
     }
 
     #[test]

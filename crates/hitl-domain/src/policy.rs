@@ -444,20 +444,32 @@ pub struct Ballot {
     pub comment: Option<String>,
 }
 
+/// The longest name and comment a vote keeps (the review page's form limits),
+/// in characters. Every vote is in the `ReviewDecided` cause, which Step
+/// Functions caps at 32,768 characters (Fail state, "Cause"); ten votes at
+/// these limits stay well under it, whatever a CLI answer sends.
+pub const MAX_VOTE_NAME_CHARS: usize = 100;
+pub const MAX_VOTE_COMMENT_CHARS: usize = 1_000;
+
 impl Ballot {
     /// Reads a task output (`{"result": true|false, "reviewer"?, "comment"?, "via"?}`).
     /// `"via": "link"` is what the review page sends; anything else is the CLI.
+    /// A longer name or comment is cut to [`MAX_VOTE_NAME_CHARS`] and
+    /// [`MAX_VOTE_COMMENT_CHARS`]: the vote still counts.
     pub fn from_answer(answer: &Value) -> Result<Self, InvalidReview> {
         let view = ReviewAnswer::parse(answer)?;
         let via = match answer.get("via").and_then(Value::as_str) {
             Some("link") => Via::Link,
             _ => Via::Cli,
         };
+        let cut = |text: &str, max: usize| text.chars().take(max).collect::<String>();
         Ok(Self {
             result: view.result,
             via,
-            name: view.reviewer.map(str::to_owned),
-            comment: view.comment.map(str::to_owned),
+            name: view.reviewer.map(|name| cut(name, MAX_VOTE_NAME_CHARS)),
+            comment: view
+                .comment
+                .map(|comment| cut(comment, MAX_VOTE_COMMENT_CHARS)),
         })
     }
 }
@@ -1356,6 +1368,20 @@ mod tests {
         assert_eq!(vote.via, Via::Link);
         assert!(!tally.has_voted("c@example.com"));
         assert!(tally.has_voted("a@example.com"));
+    }
+
+    #[test]
+    fn a_long_name_or_comment_is_cut_and_the_vote_still_counts() {
+        let ballot = Ballot::from_answer(&json!({
+            "result": true, "reviewer": "é".repeat(500), "comment": "x".repeat(40_000)
+        }))
+        .unwrap();
+        assert!(ballot.result);
+        assert_eq!(ballot.name.unwrap().chars().count(), MAX_VOTE_NAME_CHARS);
+        assert_eq!(
+            ballot.comment.unwrap().chars().count(),
+            MAX_VOTE_COMMENT_CHARS
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The workflow's own CloudWatch metric: one `ReviewsExpired` data point per
-//! review that expired without an answer, so `ExpiredReviewsAlarm` notices a
+//! review that expired without a decision, so `ExpiredReviewsAlarm` notices a
 //! reviewer who never confirmed the subscription (or unsubscribed) within one
 //! review timeout.
 //!

@@ -344,7 +344,9 @@ pub(crate) fn read(events: &[Event]) -> Review {
     }
     review.decided |= events.iter().any(|event| {
         let name = event.state.as_deref().unwrap_or_default();
-        (event.kind == "FailStateEntered" && name.ends_with("Decided")) || name == READ_DECISION
+        (event.kind == "FailStateEntered"
+            && ["Vote Decided", "Escalation Decided", "Timer Decided"].contains(&name))
+            || name == READ_DECISION
     });
     review
 }

@@ -1025,7 +1025,7 @@ fn an_unanswered_review_expires_as_a_rejection() {
         assert_decision_email(
             &local,
             &format!("Review expired: {name}"),
-            "The review expired without an answer, so the request was rejected.",
+            "The review expired without a decision, so the request was rejected.",
             &record,
         );
         // AND a late answer is refused
@@ -1276,7 +1276,7 @@ fn the_jsonata_machine_approves_rejects_refuses_invalid_answers_and_expires() {
     assert_decision_email(
         &local,
         "Review expired: jsonata-expires",
-        "The review expired without an answer, so the request was rejected.",
+        "The review expired without a decision, so the request was rejected.",
         &record,
     );
     let states = history(&hitl.ok(&["status", "jsonata-expires"]));
@@ -1373,7 +1373,7 @@ fn a_review_that_expires_while_local_mode_is_down_is_rejected_on_restart() {
     assert_decision_email(
         &local,
         &format!("Review expired: {name}"),
-        "The review expired without an answer, so the request was rejected.",
+        "The review expired without a decision, so the request was rejected.",
         &record,
     );
 }

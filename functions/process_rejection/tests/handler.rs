@@ -48,7 +48,7 @@ async fn an_expired_review_is_recorded_as_an_expired_rejection() {
         message["email"]
             .as_str()
             .unwrap()
-            .starts_with("The review expired without an answer")
+            .starts_with("The review expired without a decision")
     );
 }
 

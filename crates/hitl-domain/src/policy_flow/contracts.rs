@@ -249,7 +249,7 @@ pub enum PolicyFlowError {
     Refused(Refused),
     #[error(
         "the review link is {length} characters, over the {max} a link may have: \
-         shorten ReviewApiEndpoint (a custom domain name)"
+         give ReviewApi a shorter custom domain name (the links start with its endpoint)"
     )]
     LinkTooLong { length: usize, max: usize },
     #[error("invalid review result: {0}")]
