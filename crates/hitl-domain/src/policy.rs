@@ -445,9 +445,11 @@ pub struct Ballot {
 }
 
 /// The longest name and comment a vote keeps (the review page's form limits),
-/// in characters. Every vote is in the `ReviewDecided` cause, which Step
-/// Functions caps at 32,768 characters (Fail state, "Cause"); ten votes at
-/// these limits stay well under it, whatever a CLI answer sends.
+/// in characters. Every vote is in the `ReviewDecided` cause, and a failure's
+/// cause is at most 32,768 characters (Step Functions API reference,
+/// `ExecutionFailedEventDetails`/`TaskFailedEventDetails`: "cause" length
+/// 0–32768); ten votes at these limits, with 254-character addresses, stay
+/// near 20,000, whatever a CLI answer sends.
 pub const MAX_VOTE_NAME_CHARS: usize = 100;
 pub const MAX_VOTE_COMMENT_CHARS: usize = 1_000;
 
