@@ -190,7 +190,12 @@ impl LocalMode {
     }
 
     pub(crate) fn outbox(&self) -> Outbox {
-        Outbox(self.state_dir().join("outbox"))
+        Outbox(self.outbox_dir())
+    }
+
+    /// Where local SNS writes this instance's emails.
+    pub(crate) fn outbox_dir(&self) -> PathBuf {
+        self.state_dir().join("outbox")
     }
 
     fn path(&self) -> &Path {
