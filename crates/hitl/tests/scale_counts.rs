@@ -107,7 +107,8 @@ fn one_reviewer_approves_at_the_documented_cost() {
     let name = "single";
     let execution = sdk.start(name, &json!({"title": "Refund"}).to_string());
     let a = local.outbox().review_email_to(name, "a@x.com");
-    sdk.send_task_success(&a.token, &approve()).expect("a's vote");
+    sdk.send_task_success(&a.token, &approve())
+        .expect("a's vote");
     assert_eq!(sdk.wait_until_done(&execution).status, "SUCCEEDED");
     local.outbox().wait_for(&format!("Approved: {name}"));
     assert_eq!(
