@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use hitl_domain::Tally;
@@ -161,17 +161,7 @@ impl DynamoReviewStore {
             .expression_attribute_names("#pk", "pk")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Written::Done),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(Written::Conflict)
-            }
-            Err(error) => Err(failed(&error)),
-        }
+        conditional_write(result)
     }
 }
 
@@ -219,7 +209,7 @@ impl ReviewStore for DynamoReviewStore {
             .expression_attribute_values(":next", n(seen_version + 1))
             .send()
             .await;
-        update_result(result)
+        conditional_write(result)
     }
 
     async fn advance_timers(
@@ -248,7 +238,7 @@ impl ReviewStore for DynamoReviewStore {
                 .expression_attribute_values(":seen", n(seen_version))
                 .expression_attribute_values(":next", n(seen_version + 1)),
         };
-        update_result(request.send().await)
+        conditional_write(request.send().await)
     }
 
     async fn create_link(&self, link: &LinkItem) -> Result<Written, StoreError> {
@@ -332,18 +322,20 @@ impl ReviewStore for DynamoReviewStore {
     }
 }
 
-fn update_result(
-    result: Result<
-        aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
-        SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError>,
-    >,
-) -> Result<Written, StoreError> {
+/// A conditional write's result: `Conflict` when its condition failed
+/// (`ConditionalCheckFailedException`, the same code for PutItem and
+/// UpdateItem), else done or the store's error.
+fn conditional_write<T, E>(result: Result<T, SdkError<E>>) -> Result<Written, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
     match result {
         Ok(_) => Ok(Written::Done),
         Err(error)
             if error
                 .as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                .and_then(ProvideErrorMetadata::code)
+                == Some("ConditionalCheckFailedException") =>
         {
             Ok(Written::Conflict)
         }
