@@ -70,6 +70,7 @@ async fn start() -> Local {
 /// no retries (a retried conditional write would hide what happened).
 fn client(endpoint: &str) -> Client {
     let config = aws_sdk_dynamodb::Config::builder()
+        .http_client(aws_https::https_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "dummy"))

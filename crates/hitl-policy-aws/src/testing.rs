@@ -100,6 +100,7 @@ impl LocalAws {
         tokio::spawn(async move { axum::serve(listener, app).await });
         let client = aws_sdk_dynamodb::Client::from_conf(
             aws_sdk_dynamodb::Config::builder()
+                .http_client(aws_https::https_client())
                 .behavior_version(BehaviorVersion::latest())
                 .region(Region::new(REGION))
                 .credentials_provider(Credentials::new("test", "test", None, None, "local"))

@@ -36,6 +36,7 @@ async fn each_reviewers_message_lands_only_in_their_own_outbox_file() {
     let app = router(Arc::clone(&service));
     tokio::spawn(async move { axum::serve(listener, app).await });
     let config = aws_sdk_sns::Config::builder()
+        .http_client(aws_https::https_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("eu-west-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "local"))
@@ -92,6 +93,7 @@ async fn each_reviewers_message_lands_only_in_their_own_outbox_file() {
     // …until someone subscribes without a filter.
     let client = aws_sdk_sns::Client::from_conf(
         aws_sdk_sns::Config::builder()
+            .http_client(aws_https::https_client())
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("eu-west-1"))
             .credentials_provider(Credentials::new("test", "test", None, None, "local"))
@@ -118,6 +120,7 @@ async fn each_reviewers_message_lands_only_in_their_own_outbox_file() {
     let lost = SnsReviewerMailer::new(
         aws_sdk_sns::Client::from_conf(
             aws_sdk_sns::Config::builder()
+                .http_client(aws_https::https_client())
                 .behavior_version(BehaviorVersion::latest())
                 .region(Region::new("eu-west-1"))
                 .credentials_provider(Credentials::new("test", "test", None, None, "local"))

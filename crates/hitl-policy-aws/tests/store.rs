@@ -51,6 +51,7 @@ async fn start() -> Local {
     });
     // No SDK retries: a retried conditional write would hide what happened.
     let config = aws_sdk_dynamodb::Config::builder()
+        .http_client(aws_https::https_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("eu-west-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "local"))

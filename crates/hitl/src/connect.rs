@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 use aws_sdk_sfn::config::Credentials;
 use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
 
@@ -66,7 +66,7 @@ impl SamConfig {
 impl Connection {
     pub(crate) async fn new(target: &Target) -> Result<Self> {
         let sam = SamConfig::read(&target.config_file)?;
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let mut loader = aws_https::defaults();
         let endpoint = target.endpoint_url.clone().filter(|url| !url.is_empty());
         if let Some(endpoint) = &endpoint {
             // Local mode accepts any signature; dummy credentials spare the

@@ -70,6 +70,7 @@ fn credentials() -> aws_sdk_dynamodb::config::Credentials {
 
 fn dynamodb(endpoint: &str) -> aws_sdk_dynamodb::Client {
     let config = aws_sdk_dynamodb::Config::builder()
+        .http_client(aws_https::https_client())
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
         .credentials_provider(credentials())
@@ -80,6 +81,7 @@ fn dynamodb(endpoint: &str) -> aws_sdk_dynamodb::Client {
 
 fn sns(endpoint: &str) -> aws_sdk_sns::Client {
     let config = aws_sdk_sns::Config::builder()
+        .http_client(aws_https::https_client())
         .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
         .region(aws_sdk_sns::config::Region::new("us-east-1"))
         .credentials_provider(credentials())

@@ -12,7 +12,6 @@ mod common;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_sdk_sfn::Client;
 use aws_sdk_sfn::config::{Credentials, Region};
@@ -25,7 +24,7 @@ use serde_json::{Value, json};
 
 /// A client for the local endpoint only: fixed region, dummy credentials, no retries.
 async fn sdk(server: &LocalServer) -> Client {
-    let conf = aws_config::defaults(BehaviorVersion::latest())
+    let conf = aws_https::defaults()
         .endpoint_url(&server.url)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))

@@ -6,7 +6,6 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_sdk_sfn::Client;
 use aws_sdk_sfn::config::{Credentials, Region};
@@ -35,7 +34,7 @@ const ROLE: &str = "arn:aws:iam::123456789012:role/r";
 /// A client for the local endpoint only: fixed region and dummy credentials (nothing
 /// from the environment can point it at AWS), and no retries so every error surfaces.
 async fn sdk(server: &LocalServer) -> Client {
-    let conf = aws_config::defaults(BehaviorVersion::latest())
+    let conf = aws_https::defaults()
         .endpoint_url(&server.url)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))

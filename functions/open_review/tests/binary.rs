@@ -55,6 +55,7 @@ async fn the_binary_opens_once_and_refuses_what_the_policy_forbids() {
     // A subscription without a reviewer filter would get every token: refused.
     let sns = aws_sdk_sns::Client::from_conf(
         aws_sdk_sns::Config::builder()
+            .http_client(aws_https::https_client())
             .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
             .region(aws_sdk_sns::config::Region::new("eu-west-1"))
             .credentials_provider(aws_sdk_sns::config::Credentials::new(

@@ -57,6 +57,7 @@ impl Review {
         let aws = LocalAws::start(&REVIEWERS).await;
         let sfn = Client::from_conf(
             aws_sdk_sfn::Config::builder()
+                .http_client(aws_https::https_client())
                 .behavior_version(BehaviorVersion::latest())
                 .region(Region::new(REGION))
                 .credentials_provider(Credentials::new("test", "test", None, None, "local"))

@@ -36,6 +36,7 @@ async fn a_due_reminder_goes_only_to_the_reviewer_who_has_not_voted() {
         .unwrap();
     let sns = aws_sdk_sns::Client::from_conf(
         aws_sdk_sns::Config::builder()
+            .http_client(aws_https::https_client())
             .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
             .region(aws_sdk_sns::config::Region::new("eu-west-1"))
             .credentials_provider(aws_sdk_sns::config::Credentials::new(

@@ -24,7 +24,6 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use aws_config::BehaviorVersion;
 use aws_sdk_sfn::config::{Credentials, Region};
 use aws_sdk_sfn::error::ProvideErrorMetadata;
 use serde_json::Value;
@@ -431,7 +430,7 @@ impl Sdk {
             .build()
             .expect("a runtime");
         let config = runtime.block_on(
-            aws_config::defaults(BehaviorVersion::latest())
+            aws_https::defaults()
                 .endpoint_url(local.endpoint())
                 .region(Region::new(REGION))
                 .credentials_provider(Credentials::new("test", "test", None, None, "e2e"))

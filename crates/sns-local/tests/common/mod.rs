@@ -51,6 +51,7 @@ pub async fn serve(router: axum::Router) -> SocketAddr {
 /// The real SDK client with dummy credentials, as the Lambdas build it, but against `address`.
 pub fn sdk_client(address: SocketAddr) -> aws_sdk_sns::Client {
     let config = aws_sdk_sns::Config::builder()
+        .http_client(aws_https::https_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
