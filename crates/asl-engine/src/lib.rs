@@ -9,6 +9,8 @@
 //!   starts with a copy of its parent's, so what it assigns stays inside it.
 //! * [`history`]: history events with AWS's types, ids and details.
 //! * [`invocation`]: a Task state's request and outcome as plain data.
+//! * [`test_state`]: TestState, one state run by the same interpreter, with AWS's
+//!   validation and inspection data.
 //! * [`ports`]: the clock, store and integration traits, with in-memory / fake versions
 //!   for deterministic tests.
 //!
@@ -19,6 +21,7 @@ pub mod history;
 pub mod interp;
 pub mod invocation;
 pub mod ports;
+pub mod test_state;
 pub mod token;
 
 pub use definition::{Definition, DefinitionError};

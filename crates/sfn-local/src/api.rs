@@ -8,8 +8,14 @@
 //! UpdateStateMachine, DeleteStateMachine, ValidateStateMachineDefinition, StartExecution,
 //! DescribeExecution, ListExecutions, StopExecution, GetExecutionHistory
 //! (maxResults / nextToken / reverseOrder / includeExecutionData), SendTaskSuccess,
-//! SendTaskFailure, SendTaskHeartbeat, DescribeStateMachineForExecution, and tag calls
-//! (accepted, not stored). Anything else is `UnknownOperationException`.
+//! SendTaskFailure, SendTaskHeartbeat, DescribeStateMachineForExecution, TestState
+//! ([`asl_engine::test_state`]), and tag calls (accepted, not stored). Anything else is
+//! `UnknownOperationException`.
+//!
+//! TestState's API model puts the host prefix `sync-` on the endpoint; a client that
+//! keeps it asks for `sync-127.0.0.1`, which does not resolve. Nothing is needed here
+//! (the Host header is not checked): the client turns the prefix off (README, "Local
+//! mode"; docs/testing-with-teststate.md).
 
 use std::sync::Arc;
 
@@ -253,6 +259,7 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
             svc.delete_state_machine(arn).await?;
             Ok(json!({}))
         }
+        "TestState" => test_state(svc, req),
         "ValidateStateMachineDefinition" => {
             let def = req_str(req, "definition")?;
             crate::service::check_definition_size(def)?;
@@ -479,6 +486,106 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
 }
 
 const MAX_OUTPUT: usize = 256 * 1024;
+
+/// TestState: the request members read as AWS's model types them, the rest done by the
+/// engine.
+fn test_state(svc: &Service, req: &Value) -> Result<Value, ApiError> {
+    use asl_engine::test_state::{
+        Environment, FieldValidationMode, InspectionLevel, Mock, StateConfiguration,
+        TestStateError, TestStateRequest,
+    };
+    let definition = req_str(req, "definition")?;
+    crate::service::check_definition_size(definition)?;
+    let inspection_level = match opt_str(req, "inspectionLevel")? {
+        None | Some("INFO") => InspectionLevel::Info,
+        Some("DEBUG") => InspectionLevel::Debug,
+        Some("TRACE") => InspectionLevel::Trace,
+        Some(other) => {
+            return Err(ApiError::Validation(format!(
+                "1 validation error detected: Value '{other}' at 'inspectionLevel' failed to satisfy constraint: Member must satisfy enum value set: [INFO, DEBUG, TRACE]"
+            )));
+        }
+    };
+    let mock = match req.get("mock") {
+        None | Some(Value::Null) => None,
+        Some(m @ Value::Object(_)) => {
+            let field_validation_mode = match opt_str(m, "fieldValidationMode")? {
+                None | Some("STRICT") => FieldValidationMode::Strict,
+                Some("PRESENT") => FieldValidationMode::Present,
+                Some("NONE") => FieldValidationMode::None,
+                Some(other) => {
+                    return Err(ApiError::Validation(format!(
+                        "1 validation error detected: Value '{other}' at 'mock.fieldValidationMode' failed to satisfy constraint: Member must satisfy enum value set: [STRICT, PRESENT, NONE]"
+                    )));
+                }
+            };
+            let error_output = match m.get("errorOutput") {
+                None | Some(Value::Null) => None,
+                Some(e) => Some((
+                    opt_str(e, "error")?.map(str::to_owned),
+                    opt_str(e, "cause")?.map(str::to_owned),
+                )),
+            };
+            Some(Mock {
+                result: opt_str(m, "result")?.map(str::to_owned),
+                error_output,
+                field_validation_mode,
+            })
+        }
+        Some(_) => {
+            return Err(ApiError::Serialization(
+                "Field 'mock' must be an object".into(),
+            ));
+        }
+    };
+    let conf = req
+        .get("stateConfiguration")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let count = |key: &str| -> Result<Option<u64>, ApiError> {
+        match conf.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v.as_u64().map(Some).ok_or_else(|| {
+                ApiError::Serialization(format!(
+                    "Field 'stateConfiguration.{key}' must be a non-negative integer"
+                ))
+            }),
+        }
+    };
+    let state_configuration = StateConfiguration {
+        retrier_retry_count: count("retrierRetryCount")?
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+        error_caused_by_state: opt_str(&conf, "errorCausedByState")?.map(str::to_owned),
+        map_iteration_failure_count: count("mapIterationFailureCount")?,
+        map_item_reader_data: opt_str(&conf, "mapItemReaderData")?.map(str::to_owned),
+    };
+    let owned = |key: &str| opt_str(req, key).map(|v| v.map(str::to_owned));
+    let request = TestStateRequest {
+        definition: definition.to_owned(),
+        state_name: owned("stateName")?,
+        role_arn: owned("roleArn")?,
+        input: owned("input")?,
+        variables: owned("variables")?,
+        context: owned("context")?,
+        inspection_level,
+        reveal_secrets: opt_bool(req, "revealSecrets")?.unwrap_or(false),
+        mock,
+        state_configuration,
+    };
+    let env = Environment {
+        region: svc.cfg.region.clone(),
+        account: svc.cfg.account.clone(),
+        state_machine_name: uuid::Uuid::new_v4().to_string(),
+        execution_name: uuid::Uuid::new_v4().to_string(),
+        now_ms: chrono::Utc::now().timestamp_millis(),
+    };
+    match asl_engine::test_state::test_state(&request, &env) {
+        Ok(r) => Ok(r.to_wire()),
+        Err(TestStateError::InvalidDefinition(m)) => Err(ApiError::InvalidDefinition(m)),
+        Err(TestStateError::InvalidExecutionInput(m)) => Err(ApiError::InvalidExecutionInput(m)),
+        Err(TestStateError::Validation(m)) => Err(ApiError::Validation(m)),
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -91,6 +91,11 @@ impl Aws {
     /// `aws stepfunctions <args>` against the local endpoint only: dummy credentials, a
     /// fixed region, no config files, no retries, no instance metadata lookups.
     fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, &[])
+    }
+
+    /// [`Aws::run`] with extra environment variables.
+    fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         Command::new(&self.exe)
             .arg("stepfunctions")
             .args(args)
@@ -106,6 +111,8 @@ impl Aws {
             .env_remove("AWS_SESSION_TOKEN")
             .env_remove("AWS_ENDPOINT_URL")
             .env_remove("AWS_ENDPOINT_URL_SFN")
+            .env_remove("AWS_DISABLE_HOST_PREFIX_INJECTION")
+            .envs(env.iter().copied())
             .output()
             .unwrap_or_else(|e| panic!("run {}: {e}", self.exe.display()))
     }
@@ -467,4 +474,183 @@ fn executions_and_callbacks_through_the_cli() {
             &format!("{stop}-missing"),
         ],
     );
+}
+
+/// TestState's model puts `sync-` before the endpoint's host; botocore's
+/// `disable_host_prefix_injection` setting (`AWS_DISABLE_HOST_PREFIX_INJECTION`,
+/// botocore/configprovider.py) turns it off. Expected values: LocalStack's
+/// AWS-validated snapshot test_test_state_scenarios `test_state_task_catch_error[DEBUG]`.
+#[test]
+fn test_state_through_the_cli() {
+    let Some((aws, _server)) = setup("cli-test-state") else {
+        return;
+    };
+    let task = json!({"QueryLanguage": "JSONata", "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"FunctionName": "foo", "Payload": "bar"},
+        "Catch": [{"ErrorEquals": ["MockException"], "Output": "{% $states.errorOutput %}",
+                   "Next": "HandleMockError"}],
+        "End": true})
+    .to_string();
+    let mock = json!({"errorOutput": {"error": "MockException",
+                                      "cause": "Mock the cause of the error."}})
+    .to_string();
+    let call = [
+        "test-state",
+        "--definition",
+        &task,
+        "--role-arn",
+        ROLE,
+        "--input",
+        "{\"Value\": \"HelloWorld\"}",
+        "--inspection-level",
+        "DEBUG",
+        "--mock",
+        &mock,
+    ];
+    let no_prefix = [("AWS_DISABLE_HOST_PREFIX_INJECTION", "true")];
+    let out = aws.run_with(&call, &no_prefix);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v["status"], "CAUGHT_ERROR", "{v}");
+    assert_eq!(v["error"], "MockException");
+    assert_eq!(v["cause"], "Mock the cause of the error.");
+    assert_eq!(v["nextState"], "HandleMockError");
+    assert_eq!(v["inspectionData"]["errorDetails"]["catchIndex"], 0);
+    let output: Value = serde_json::from_str(s(&v["output"])).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        output,
+        json!({"Error": "MockException", "Cause": "Mock the cause of the error."})
+    );
+    // Without the setting the CLI asks for sync-127.0.0.1 and never reaches the server.
+    let out = aws.run(&call);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the prefixed host answered");
+    assert!(stderr.contains("sync-127.0.0.1"), "{stderr}");
+    // AWS's error for a mock on a Pass state (test_state_mock_validation,
+    // `test_state_type_does_not_accept_mock[mock_result-PassState]`).
+    let pass = json!({"Type": "Pass", "End": true}).to_string();
+    let out = aws.run_with(
+        &[
+            "test-state",
+            "--definition",
+            &pass,
+            "--mock",
+            "{\"result\": \"{}\"}",
+        ],
+        &no_prefix,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("An error occurred (ValidationException) when calling the TestState operation: State type 'Pass' is not supported when a mock is specified"),
+        "{stderr}"
+    );
+}
+
+/// Finds the state named `name` anywhere in a machine (inside Parallel branches and Map
+/// item processors too).
+fn find_state<'a>(states: &'a Value, name: &str) -> Option<&'a Value> {
+    let map = states.as_object()?;
+    if let Some(st) = map.get(name) {
+        return Some(st);
+    }
+    map.values().find_map(|st| {
+        let nested = st["Branches"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(std::iter::once(&st["ItemProcessor"]));
+        nested
+            .into_iter()
+            .find_map(|b| find_state(&b["States"], name))
+    })
+}
+
+/// docs/testing-with-teststate.md: every case of docs/teststate/review-cases.json runs
+/// through the real CLI exactly as the document shows it (the state extracted from the
+/// review machine, the mock and the state configuration as written there).
+#[test]
+fn the_documented_review_machine_cases_pass() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let doc = std::fs::read_to_string(root.join("docs/testing-with-teststate.md"))
+        .unwrap_or_else(|e| panic!("docs/testing-with-teststate.md: {e}"));
+    assert!(doc.contains("docs/teststate/review-cases.json"));
+    assert!(doc.contains("AWS_DISABLE_HOST_PREFIX_INJECTION=true"));
+    let cases: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("docs/teststate/review-cases.json"))
+            .unwrap_or_else(|e| panic!("review-cases.json: {e}")),
+    )
+    .unwrap_or_else(|e| panic!("review-cases.json: {e}"));
+    let Some((aws, _server)) = setup("cli-doc-teststate") else {
+        return;
+    };
+    // What `sam deploy` would substitute: numbers as given, ARNs as any string.
+    let mut text = std::fs::read_to_string(root.join(s(&cases["machine"])))
+        .unwrap_or_else(|e| panic!("machine: {e}"));
+    for (k, v) in cases["substitutions"].as_object().into_iter().flatten() {
+        text = text.replace(&format!("${{{k}}}"), &v.to_string());
+    }
+    while let Some(start) = text.find("${") {
+        let end = text[start..]
+            .find('}')
+            .map_or(text.len(), |e| start + e + 1);
+        let name = text[start + 2..end - 1].to_owned();
+        text.replace_range(start..end, &name);
+    }
+    let machine: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("machine: {e}"));
+    let cases = cases["cases"].as_array().cloned().unwrap_or_default();
+    assert!(cases.len() >= 5, "the document's cases went missing");
+    for case in &cases {
+        let title = s(&case["title"]);
+        let state = find_state(&machine["States"], s(&case["state"]))
+            .unwrap_or_else(|| panic!("{title}: no state {}", case["state"]));
+        let definition = state.to_string();
+        let input = case["input"].to_string();
+        let mut call = vec![
+            "test-state".to_owned(),
+            "--definition".into(),
+            definition,
+            "--role-arn".into(),
+            ROLE.into(),
+            "--input".into(),
+            input,
+            "--inspection-level".into(),
+            "DEBUG".into(),
+        ];
+        for (key, flag) in [
+            ("mock", "--mock"),
+            ("stateConfiguration", "--state-configuration"),
+        ] {
+            if !case[key].is_null() {
+                call.push(flag.into());
+                call.push(case[key].to_string());
+            }
+        }
+        let out = aws.run_with(
+            &args(&call),
+            &[("AWS_DISABLE_HOST_PREFIX_INJECTION", "true")],
+        );
+        assert!(
+            out.status.success(),
+            "{title}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+        let expect = &case["expect"];
+        for key in ["status", "nextState", "error"] {
+            if !expect[key].is_null() {
+                assert_eq!(v[key], expect[key], "{title}: {key} in {v}");
+            }
+        }
+        for key in ["retryIndex", "catchIndex"] {
+            assert_eq!(
+                v["inspectionData"]["errorDetails"][key], expect[key],
+                "{title}: {key} in {v}"
+            );
+        }
+    }
 }

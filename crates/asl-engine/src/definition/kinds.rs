@@ -188,6 +188,12 @@ impl Parser {
                 .enumerate()
                 .filter_map(|(i, b)| self.block(b, &format!("{at}/Branches[{i}]"), false))
                 .collect(),
+            // AWS's message for `"Branches": []` (LocalStack's AWS-validated snapshot
+            // test_state_mock_validation `test_parallel_state_empty_branches`).
+            Some(Value::Array(_)) => {
+                self.schema("Value cannot be empty", &format!("{at}/Branches"));
+                std::sync::Arc::from(Vec::new())
+            }
             _ => {
                 self.schema("The field 'Branches' should be non-empty", at);
                 std::sync::Arc::from(Vec::new())

@@ -191,12 +191,12 @@ impl Run<'_> {
                     if let Some(r) = ch.results.get_mut(slot) {
                         *r = Some(Value::Object(failed));
                     }
-                    let total = ch.items.len() as f64;
-                    let over_count = ch.tolerated_count.is_none_or(|n| ch.failures > n);
-                    let over_pct = ch
-                        .tolerated_pct
-                        .is_none_or(|pct| (ch.failures as f64) * 100.0 / total > pct);
-                    if over_count && over_pct {
+                    if over_tolerance(
+                        ch.failures,
+                        ch.items.len(),
+                        ch.tolerated_count,
+                        ch.tolerated_pct,
+                    ) {
                         self.abort_children(&mut ch, &a, child_cursor);
                         self.emit(
                             p,
@@ -365,17 +365,22 @@ impl Run<'_> {
                 self.emit(p, "ParallelStateSucceeded", "", Value::Null, false);
             }
         }
-        let ctx = self.context(&a, &st, None, None);
-        let result = Value::Array(results);
-        let r = self.result_output(p, &st, &a, &ctx, result);
-        match r {
+        self.complete_with(p, &st, a, Value::Array(results));
+    }
+
+    /// A Task, Map or Parallel state got its result: output processing, then the
+    /// transition, or Retry/Catch when the processing fails. TestState's mocked results
+    /// go through here too ([`super::single`]).
+    pub(super) fn complete_with(&mut self, t: u64, st: &State, a: Active, result: Value) {
+        let ctx = self.context(&a, st, None, None);
+        match self.result_output(t, st, &a, &ctx, result) {
             Ok(out) => {
                 let tr = st.transition.clone().unwrap_or(Transition::End);
-                self.exit_to(p, &st, &a, out, tr);
+                self.exit_to(t, st, &a, out, tr);
             }
             Err(e) => {
                 let f = Self::fail_eval(&a, e);
-                self.state_failed(p, &st, a, f);
+                self.state_failed(t, st, a, f);
             }
         }
     }
@@ -405,13 +410,33 @@ impl Run<'_> {
                 result.clone(),
             );
         }
+        // AWS reports `result` for a Task, not for the children's results of a Map or
+        // Parallel (LocalStack's AWS recordings `test_io_parallel_state_mock_success`).
+        if matches!(st.kind, Kind::Task(_)) {
+            self.inspect(|i| i.result = Some(result.clone()));
+        }
         let selected = match &st.io.result_selector {
             Some(sel) => sel.evaluate(&Scope::new(&result, ctx).with_variables(&vars))?,
             None => result,
         };
+        self.inspect(|i| i.after_result_selector = Some(selected.clone()));
         let env = Env::new(&a.input, ctx);
         self.pending_assign = eval_assign(st.assign.as_ref(), &selected, &env, &vars)?;
         let combined = Self::result_path(&st.io.result_path, &a.input, selected)?;
+        self.inspect(|i| i.after_result_path = Some(combined.clone()));
         Self::output(st, &combined, ctx, &vars)
     }
+}
+
+/// Whether `failures` failed iterations out of `total` exceed a Map state's
+/// `ToleratedFailureCount` / `ToleratedFailurePercentage` (none given: any failure does).
+pub(super) fn over_tolerance(
+    failures: u64,
+    total: usize,
+    count: Option<u64>,
+    pct: Option<f64>,
+) -> bool {
+    let over_count = count.is_none_or(|n| failures > n);
+    let over_pct = pct.is_none_or(|pct| (failures as f64) * 100.0 / (total as f64) > pct);
+    over_count && over_pct
 }

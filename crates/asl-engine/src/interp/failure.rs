@@ -34,6 +34,21 @@ impl Run<'_> {
                     if r.jitter_full {
                         delay *= (self.rand() % 1000) as f64 / 1000.0;
                     }
+                    if let Some(single) = self.single.as_deref_mut() {
+                        // TestState reports the retry instead of making it: RETRIABLE,
+                        // with the retrier's index and the delay before the next attempt
+                        // (LocalStack's AWS recording
+                        // `test_state_configuration_retrier_retry_count`: IntervalSeconds 1,
+                        // BackoffRate 2 and 4 retries made give 16 seconds).
+                        single.retriable = true;
+                        single.failure = Some((f.error.clone(), f.cause.clone()));
+                        let d = single.inspection.error_details.get_or_insert_default();
+                        d.retry_index = Some(idx as u32);
+                        d.retry_backoff_interval_seconds = Some(delay as u64);
+                        self.exec.status = Status::Failed;
+                        self.close();
+                        return;
+                    }
                     if let Some(slot) = a.attempts.get_mut(idx) {
                         *slot += 1;
                     }
@@ -49,6 +64,11 @@ impl Run<'_> {
                     return;
                 }
             }
+            // The retrier matched but has no attempts left: AWS still names it
+            // (the same recording, `exceeds_tolerated_retry_count`).
+            self.inspect(|i| {
+                i.error_details.get_or_insert_default().retry_index = Some(idx as u32)
+            });
         }
         // As LocalStack records against AWS: Parallel always records ParallelStateFailed;
         // Map records MapStateFailed unless the Map itself hit a terminal (runtime) error.
@@ -63,12 +83,25 @@ impl Run<'_> {
         }
         // AWS docs: a States.Runtime error "will always cause the execution to fail";
         // States.DataLimitExceeded escapes States.ALL but can be caught by name.
-        let catcher: Option<&Catcher> = if f.error.as_deref() == Some("States.Runtime") {
+        let catcher: Option<(usize, &Catcher)> = if f.error.as_deref() == Some("States.Runtime") {
             None
         } else {
-            st.catch.iter().find(|c| error_matches(&c.error_equals, &f))
+            st.catch
+                .iter()
+                .enumerate()
+                .find(|(_, c)| error_matches(&c.error_equals, &f))
         };
-        if let Some(c) = catcher {
+        if let Some((index, c)) = catcher {
+            if let Some(single) = self.single.as_deref_mut() {
+                // TestState: CAUGHT_ERROR, with the catcher's index (LocalStack's AWS
+                // recording `test_state_task_catch_error`).
+                single.failure = Some((f.error.clone(), f.cause.clone()));
+                single
+                    .inspection
+                    .error_details
+                    .get_or_insert_default()
+                    .catch_index = Some(index as u32);
+            }
             let mut payload = Map::new();
             if let Some(e) = &f.error {
                 payload.insert("Error".into(), Value::from(e.clone()));

@@ -128,6 +128,21 @@ impl Run<'_> {
             Ok(v) => v,
             Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
         };
+        if let Some(single) = self.single.as_deref_mut() {
+            // TestState: the iterations' result is the mock (super::single). What AWS
+            // reports for a Map (LocalStack's AWS recordings `test_map_state_failure_count`,
+            // `test_state_map_context_object[EXECUTION_INPUT_VALUES]`).
+            let i = &mut single.inspection;
+            if !st.jsonata {
+                i.after_input_path = Some(eff);
+                i.after_items_path = Some(Value::Array(items.clone()));
+            }
+            i.max_concurrency = Some(max as u64);
+            i.tolerated_failure_count = tolerated_count;
+            i.tolerated_failure_percentage = tolerated_pct;
+            single.map_items = Some(items.len());
+            return Flow::Blocked;
+        }
         let kind = match m.mode {
             MapMode::Inline => ChildKind::Inline,
             MapMode::Distributed => ChildKind::Distributed,

@@ -35,7 +35,8 @@
 //! `task`, `map`, `parallel`; Choice, Succeed and Fail are resolved by the driver);
 //! `children` runs Map iterations and Parallel branches as child threads and cuts
 //! them; `failure` applies Retry and Catch; `timers` handles timers firing;
-//! `jsonata` the JSONata fields.
+//! `jsonata` the JSONata fields; `single` runs one state for TestState with the same
+//! code, recording each processing step.
 //!
 //! Task tokens are `ExecInfo::token_prefix` followed by the task id ([`crate::token`]); `$$.Task.Token` is
 //! set for `.waitForTaskToken` resources. Bare Lambda function ARNs record
@@ -48,6 +49,7 @@ mod map;
 mod parallel;
 mod pass;
 mod run;
+pub(crate) mod single;
 mod task;
 #[cfg(test)]
 mod tests;
@@ -381,22 +383,7 @@ impl Execution {
                 (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
             });
         let input = info.input.clone();
-        let mut exec = Execution {
-            info,
-            status: Status::Running,
-            output: None,
-            error: None,
-            cause: None,
-            stop_ms: None,
-            next_event_id: 1,
-            next_thread: 1,
-            next_timer: 1,
-            next_task: 1,
-            threads: BTreeMap::new(),
-            ready: Vec::new(),
-            exec_timer: None,
-            rng: seed | 1,
-        };
+        let mut exec = Execution::new(info, seed);
         let mut run = Run {
             def,
             exec: &mut exec,
@@ -405,6 +392,7 @@ impl Execution {
             static_ctx: std::cell::OnceCell::new(),
             immediate_retries: 0,
             pending_assign: None,
+            single: None,
         };
         let root = run.new_thread(Vec::new(), None, 0, 0, false);
         let details = json!({
@@ -437,6 +425,26 @@ impl Execution {
         (exec, step)
     }
 
+    /// A snapshot that has not started: no thread, no event.
+    fn new(info: ExecInfo, seed: u64) -> Execution {
+        Execution {
+            info,
+            status: Status::Running,
+            output: None,
+            error: None,
+            cause: None,
+            stop_ms: None,
+            next_event_id: 1,
+            next_thread: 1,
+            next_timer: 1,
+            next_task: 1,
+            threads: BTreeMap::new(),
+            ready: Vec::new(),
+            exec_timer: None,
+            rng: seed | 1,
+        }
+    }
+
     /// Applies a command and runs until every thread blocks or the execution ends.
     pub fn apply(
         &mut self,
@@ -455,6 +463,7 @@ impl Execution {
             static_ctx: std::cell::OnceCell::new(),
             immediate_retries: 0,
             pending_assign: None,
+            single: None,
         };
         match cmd {
             Command::Timer { timer_id } => run.on_timer(timer_id),
@@ -547,6 +556,10 @@ fn after_whole_secs(now_ms: i64, secs: u64) -> i64 {
 
 /// `2024-01-31T12:00:00.123Z`, the form AWS uses in the context object. Formatted by
 /// hand: strftime parsing showed up as the top cost of every state in profiles.
+pub(crate) fn iso_time(ms: i64) -> String {
+    iso(ms)
+}
+
 fn iso(ms: i64) -> String {
     use chrono::{Datelike, Timelike};
     let dt = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();

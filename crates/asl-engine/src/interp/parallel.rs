@@ -35,6 +35,10 @@ impl Run<'_> {
             }
             (None, None) => eff.clone(),
         };
+        if self.single.is_some() {
+            // TestState: the branches' result is the mock (super::single).
+            return Flow::Blocked;
+        }
         self.emit(t, "ParallelStateStarted", "", Value::Null, true);
         a.wait = Wait::Children(Box::new(Children {
             kind: ChildKind::Parallel,

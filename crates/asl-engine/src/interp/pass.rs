@@ -26,13 +26,29 @@ impl Run<'_> {
             let res = match (result, &st.io.parameters) {
                 (Some(r), _) => r.clone(),
                 (None, Some(p)) => p.evaluate(&Scope::new(&eff, &ctx).with_variables(vars))?,
-                (None, None) => eff,
+                (None, None) => eff.clone(),
             };
+            // What AWS reports (LocalStack's AWS recordings
+            // `test_base_inspection_level_debug[IO_PASS_STATE]` and
+            // `[IO_RESULT_PASS_STATE]`): with `Result`, the result and no
+            // afterInputPath/afterParameters; without, those two; always
+            // afterResultSelector (a Pass state has no ResultSelector: the result).
+            self.inspect(|i| {
+                match result {
+                    Some(_) => i.result = Some(res.clone()),
+                    None => {
+                        i.after_input_path = Some(eff);
+                        i.after_parameters = Some(res.clone());
+                    }
+                }
+                i.after_result_selector = Some(res.clone());
+            });
             // JSONPath Assign reads the Pass state's result (Result, Parameters, or the
             // effective input) as `$` (conformance `test_assign_from_value`).
             let env = Env::new(&a.input, &ctx);
             self.pending_assign = eval_assign(st.assign.as_ref(), &res, &env, vars)?;
             let combined = Self::result_path(&st.io.result_path, &a.input, res)?;
+            self.inspect(|i| i.after_result_path = Some(combined.clone()));
             Self::output(st, &combined, &ctx, vars)
         })();
         match r {

@@ -29,6 +29,9 @@ pub(super) struct Run<'a> {
     pub(super) immediate_retries: u32,
     /// Variables the state being exited assigns; [`Run::exit_to`] records and applies them.
     pub(super) pending_assign: Option<Map<String, Value>>,
+    /// Set when this run is one TestState call: one state runs, and what it does at
+    /// each processing step is recorded ([`super::single`]).
+    pub(super) single: Option<Box<super::single::Single>>,
 }
 
 /// How many zero-delay retries run recursively within one call before the
@@ -213,6 +216,11 @@ impl Run<'_> {
         token: Option<&str>,
         item: Option<(usize, &Value)>,
     ) -> Value {
+        // TestState's `context` replaces the whole context object: `{}` gives `$$ = {}`
+        // (LocalStack's AWS recording `test_state_context_object_edge_cases[EMPTY]`).
+        if let Some(ctx) = self.single.as_ref().and_then(|s| s.context.as_ref()) {
+            return ctx.clone();
+        }
         let (execution, machine) = self.static_ctx.get_or_init(|| {
             let info = &self.exec.info;
             (
@@ -320,14 +328,17 @@ impl Run<'_> {
         let key = format!("{}StateEntered", st.type_name());
         let entered_prev = self.exec.threads.get(&t).map_or(0, |th| th.cursor);
         let id = self.emit(t, &key, "stateEnteredEventDetails", details, true);
+        // TestState's `stateConfiguration.retrierRetryCount`: the retries already made
+        // by the retrier that matches the error, so every retrier starts from it.
+        let retried = self.single.as_ref().map_or(0, |s| s.retrier_retry_count);
         let a = Active {
             state: name,
             entered_id: id,
             entered_prev,
             entered_ms: self.now,
             input,
-            retry_count: 0,
-            attempts: vec![0; st.retry.len()],
+            retry_count: retried,
+            attempts: vec![retried; st.retry.len()],
             wait: Wait::Nothing,
         };
         self.execute(t, &st, a);
@@ -349,6 +360,7 @@ impl Run<'_> {
             } => {
                 let ctx = self.context(&a, st, None, None);
                 match Self::input_path(&st.io.input_path, &a.input, &ctx, &vars).and_then(|eff| {
+                    self.inspect(|i| i.after_input_path = Some(eff.clone()));
                     let rule = asl_eval::choice::choose_rule(
                         choices,
                         &Scope::new(&eff, &ctx).with_variables(&vars),
@@ -389,6 +401,7 @@ impl Run<'_> {
                     Value::Null
                 };
                 match Self::input_path(&st.io.input_path, &a.input, &ctx, &vars)
+                    .inspect(|eff| self.inspect(|i| i.after_input_path = Some(eff.clone())))
                     .and_then(|eff| Self::output(st, &eff, &ctx, &vars))
                 {
                     Ok(out) => {
@@ -405,6 +418,10 @@ impl Run<'_> {
                 cause_path,
                 ..
             } => {
+                // A Fail state has no InputPath; AWS still reports its input as
+                // afterInputPath (LocalStack's AWS recording
+                // `test_base_inspection_level_debug[BASE_FAIL_STATE]`).
+                self.inspect(|i| i.after_input_path = Some(a.input.clone()));
                 let ctx = self.context(&a, st, None, None);
                 let scope = Scope::new(&a.input, &ctx).with_variables(&vars);
                 let render = |v: Value| match v {
@@ -543,6 +560,17 @@ impl Run<'_> {
         }
         let key = format!("{}StateExited", st.type_name());
         self.emit(t, &key, "stateExitedEventDetails", details, true);
+        if let Some(single) = self.single.as_deref_mut() {
+            // TestState runs one state: report where it goes instead of going there.
+            single.variables = self.exec.threads.get(&t).map(|th| th.vars.clone());
+            if let Transition::Next(n) = &tr {
+                single.next_state = Some(n.clone());
+            }
+            self.exec.status = Status::Succeeded;
+            self.exec.output = Some(out);
+            self.close();
+            return;
+        }
         match tr {
             Transition::Next(n) => {
                 if let Some(th) = self.exec.threads.get_mut(&t) {
@@ -554,6 +582,14 @@ impl Run<'_> {
                 self.exec.ready.push(t);
             }
             Transition::End => self.thread_done(t, out),
+        }
+    }
+
+    /// Records into TestState's inspection data; does nothing (and clones nothing)
+    /// in an execution.
+    pub(super) fn inspect(&mut self, f: impl FnOnce(&mut crate::test_state::Inspection)) {
+        if let Some(single) = self.single.as_deref_mut() {
+            f(&mut single.inspection);
         }
     }
 

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::run::{Flow, Run};
 use super::{Active, CommandError, Effect, Failure, TaskWait, Wait, after_secs, after_whole_secs};
-use crate::definition::{Kind, State, Transition};
+use crate::definition::{Kind, State};
 use crate::history::{json_text, not_truncated};
 use crate::invocation::{TaskOutcome, TaskRequest};
 
@@ -26,11 +26,20 @@ impl Run<'_> {
             let eff = Self::input_path(&st.io.input_path, &a.input, &ctx, &vars)?;
             let scope = Scope::new(&eff, &ctx).with_variables(&vars);
             let env = Env::new(&a.input, &ctx).with_variables(&vars);
+            self.inspect(|i| {
+                if !st.jsonata {
+                    i.after_input_path = Some(eff.clone());
+                }
+            });
             let params = match (&st.io.parameters, &st.arguments) {
                 (Some(p), _) => p.evaluate(&scope)?,
                 (None, Some(args)) => args.evaluate("Arguments", &env)?,
                 (None, None) => eff.clone(),
             };
+            self.inspect(|i| match st.jsonata {
+                true => i.after_arguments = Some(params.clone()),
+                false => i.after_parameters = Some(params.clone()),
+            });
             let timeout = task
                 .timeout
                 .as_ref()
@@ -159,18 +168,7 @@ impl Run<'_> {
                         true,
                     );
                 }
-                let ctx = self.context(&a, &st, None, None);
-                let r = self.result_output(t, &st, &a, &ctx, v);
-                match r {
-                    Ok(out) => {
-                        let tr = st.transition.clone().unwrap_or(Transition::End);
-                        self.exit_to(t, &st, &a, out, tr);
-                    }
-                    Err(e) => {
-                        let f = Self::fail_eval(&a, e);
-                        self.state_failed(t, &st, a, f);
-                    }
-                }
+                self.complete_with(t, &st, a, v);
             }
             TaskOutcome::Failed { error, cause } => {
                 // SendTaskFailure may omit error and cause; AWS then records neither.

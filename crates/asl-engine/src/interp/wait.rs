@@ -25,6 +25,9 @@ impl Run<'_> {
         };
         let due = (|| {
             let eff = Self::input_path(&st.io.input_path, &a.input, &ctx, vars)?;
+            if !st.jsonata {
+                self.inspect(|i| i.after_input_path = Some(eff.clone()));
+            }
             let scope = Scope::new(&eff, &ctx).with_variables(vars);
             let env = Env::new(&a.input, &ctx).with_variables(vars);
             Ok::<i64, EvalError>(match w {
@@ -54,7 +57,8 @@ impl Run<'_> {
         })();
         match due {
             Err(e) => Flow::Fail(Self::fail_eval(a, e)),
-            Ok(due) if due <= self.now => self.wait_done(t, st, a),
+            // TestState does not wait: it reports what the state leads to at once.
+            Ok(due) if due <= self.now || self.single.is_some() => self.wait_done(t, st, a),
             Ok(due) => {
                 a.wait = Wait::Timer(self.timer(due));
                 Flow::Blocked
