@@ -10,7 +10,6 @@ mod common;
 
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_sdk_sfn::Client;
 use aws_sdk_sfn::config::interceptors::BeforeTransmitInterceptorContextMut;
@@ -47,7 +46,7 @@ impl Intercept for NoHostPrefix {
 }
 
 async fn client(server: &LocalServer, strip_prefix: bool) -> Client {
-    let conf = aws_config::defaults(BehaviorVersion::latest())
+    let conf = aws_https::defaults()
         .endpoint_url(&server.url)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
