@@ -12,10 +12,14 @@
 //! The last table is approval policies on the real template in local mode: single and
 //! 2 of 3 reviews per second, and bytes per waiting review (`--policy-only` runs just
 //! that; `--smoke --policy-only` is its seconds-long check).
+//! Then what one review costs in billed units (transitions, Lambda invocations, emails,
+//! history events), counted from real reviews and checked against docs/scale.md
+//! (`--counts-only`; `--smoke --counts-only` is the CI check).
 //!
 //! Progress goes to stderr, the tables to stdout.
 
 mod client;
+mod counts;
 mod lambda;
 mod outbox;
 mod policy;
@@ -114,6 +118,13 @@ struct Args {
     /// --debug`, a few reviews).
     #[arg(long, conflicts_with_all = ["local_start", "local_start_only"])]
     policy_only: bool,
+    /// Reviews of each kind whose billed units are counted (--smoke: 2).
+    #[arg(long, default_value_t = 10)]
+    counted_reviews: usize,
+    /// Only the per-review counts, checked against docs/scale.md (with --smoke: `hitl
+    /// local --debug`, two reviews of each kind).
+    #[arg(long, conflicts_with_all = ["local_start", "local_start_only", "policy_only"])]
+    counts_only: bool,
     /// Scratch directory for state directories and logs (emptied first).
     #[arg(long, default_value = "target/bench-work")]
     work_dir: PathBuf,
@@ -178,6 +189,7 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
         args.localstack = None;
         args.reviews = 3;
         args.waiting_reviews = 5;
+        args.counted_reviews = 2;
     }
     let policy_plan = policy::Plan {
         hitl: match args.hitl.clone() {
@@ -192,7 +204,7 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
     };
     // Not in the plain --smoke: it needs hitl and every function of the template built
     // (see the README's Benchmarks section).
-    let run_policy = args.policy_only || !args.smoke;
+    let run_policy = args.policy_only || args.counts_only || !args.smoke;
     if run_policy && !policy_plan.hitl.is_file() {
         bail!(
             "no hitl at {}: build it first (cargo build --release -p hitl) or pass --hitl",
@@ -203,7 +215,7 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
         Some(p) => p,
         None => beside_me("sfn-local")?,
     };
-    if !sfn_local.is_file() && !args.local_start_only && !args.policy_only {
+    if !sfn_local.is_file() && !args.local_start_only && !args.policy_only && !args.counts_only {
         bail!(
             "no sfn-local at {}: build it first (cargo build --release -p sfn-local) or pass --sfn-local",
             sfn_local.display()
@@ -247,6 +259,9 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
 
     if args.policy_only {
         return policies(&args, &policy_plan, &work).await;
+    }
+    if args.counts_only {
+        return counts::measure(args.smoke, &policy_plan.hitl, args.counted_reviews, &work).await;
     }
 
     let mut table = Table::default();
@@ -350,6 +365,7 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
     println!("{}", lambda_table.render(&lambda_columns));
     if run_policy {
         policies(&args, &policy_plan, &work).await?;
+        counts::measure(args.smoke, &policy_plan.hitl, args.counted_reviews, &work).await?;
     }
     Ok(())
 }

@@ -160,20 +160,40 @@ pub(crate) fn smoke_figures(plan: &Plan) -> Vec<String> {
 }
 
 /// `hitl local`, running as its own process.
-struct LocalMode {
-    client: Sfn,
-    machine: String,
-    outbox: Arc<Outbox>,
+pub(crate) struct LocalMode {
+    pub(crate) client: Sfn,
+    pub(crate) machine: String,
+    pub(crate) outbox: Arc<Outbox>,
     child: tokio::process::Child,
     pid: u32,
-    state_dir: PathBuf,
-    log: PathBuf,
+    pub(crate) state_dir: PathBuf,
+    pub(crate) log: PathBuf,
 }
 
 impl LocalMode {
     /// Starts `hitl local` on `template.yaml` of `repo` with `policy`, a free port and
     /// `dir/state`, and waits until it serves.
     async fn start(plan: &Plan, repo: &Path, dir: &Path, policy: &Policy) -> anyhow::Result<Self> {
+        Self::with_parameters(
+            plan.debug,
+            &plan.hitl,
+            repo,
+            dir,
+            &[policy.reviewers_param, policy.required],
+        )
+        .await
+    }
+
+    /// Starts `hitl local` (`--debug`: the functions in the dev profile) on
+    /// `template.yaml` of `repo` with these parameter overrides (beside the decision
+    /// email), a free port and `dir/state`, and waits until it serves.
+    pub(crate) async fn with_parameters(
+        debug: bool,
+        hitl: &Path,
+        repo: &Path,
+        dir: &Path,
+        parameters: &[&str],
+    ) -> anyhow::Result<Self> {
         let state_dir = dir.join("state");
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let log = dir.join("hitl-local.log");
@@ -183,7 +203,7 @@ impl LocalMode {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .context("no free port")?;
-        let mut command = tokio::process::Command::new(&plan.hitl);
+        let mut command = tokio::process::Command::new(hitl);
         // No developer's samconfig.toml (stack name, region) is read.
         command
             .args(["--config-file", "/nonexistent/samconfig.toml", "local"])
@@ -192,8 +212,9 @@ impl LocalMode {
             .args(["--port", &port.to_string(), "--state-dir"])
             .arg(&state_dir)
             .arg("--parameter-overrides")
-            .args([DECISION_EMAIL, policy.reviewers_param, policy.required]);
-        if plan.debug {
+            .arg(DECISION_EMAIL)
+            .args(parameters);
+        if debug {
             command.arg("--debug");
         }
         let started = Instant::now();
@@ -205,7 +226,7 @@ impl LocalMode {
             .stderr(out)
             .kill_on_drop(true)
             .spawn()
-            .with_context(|| format!("cannot run {}", plan.hitl.display()))?;
+            .with_context(|| format!("cannot run {}", hitl.display()))?;
         let pid = child.id().context("hitl local exited at once")?;
         let client = Sfn::new(&format!("http://127.0.0.1:{port}"))?;
         let mut local = Self {
@@ -261,7 +282,7 @@ impl LocalMode {
     }
 
     /// SIGTERM, as a user's Ctrl-C (it stops its function processes), then SIGKILL.
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(pid) = i32::try_from(self.pid)
             .ok()
             .and_then(rustix::process::Pid::from_raw)
@@ -361,7 +382,7 @@ async fn reviews(
     })
 }
 
-fn request() -> Value {
+pub(crate) fn request() -> Value {
     json!({"title": "hitl-bench review", "requestedBy": REQUESTED_BY, "amount": 129.9})
 }
 
@@ -411,7 +432,7 @@ async fn review(
 }
 
 /// The history's events (a review's history is well under one page of 1,000).
-async fn history(c: &Sfn, execution: &str) -> anyhow::Result<Vec<Value>> {
+pub(crate) async fn history(c: &Sfn, execution: &str) -> anyhow::Result<Vec<Value>> {
     let v = c
         .call(
             "GetExecutionHistory",
@@ -421,7 +442,7 @@ async fn history(c: &Sfn, execution: &str) -> anyhow::Result<Vec<Value>> {
     Ok(v["events"].as_array().cloned().unwrap_or_default())
 }
 
-async fn exited(c: &Sfn, execution: &str, state: &str) -> anyhow::Result<usize> {
+pub(crate) async fn exited(c: &Sfn, execution: &str, state: &str) -> anyhow::Result<usize> {
     Ok(history(c, execution)
         .await?
         .iter()
@@ -431,7 +452,7 @@ async fn exited(c: &Sfn, execution: &str, state: &str) -> anyhow::Result<usize> 
 
 /// Waits until each of `reviewers` has their email in the outbox and returns the
 /// tokens from the emails.
-async fn asked(
+pub(crate) async fn asked(
     c: &Sfn,
     outbox: &Outbox,
     execution: &str,

@@ -26,7 +26,7 @@ pub struct SnsPublisher {
 impl SnsPublisher {
     /// Reads the topic ARN once, at cold start, so a misconfigured function
     /// fails its init instead of every invocation.
-    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
+    pub fn from_env(config: &aws_https::SdkConfig) -> Result<Self, ConfigError> {
         let topic_arn = std::env::var(TOPIC_ENV)
             .ok()
             .filter(|arn| !arn.is_empty())

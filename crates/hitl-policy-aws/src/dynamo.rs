@@ -43,7 +43,7 @@ impl DynamoReviewStore {
     }
 
     /// Reads [`TABLE_ENV`] once, at cold start.
-    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
+    pub fn from_env(config: &aws_https::SdkConfig) -> Result<Self, ConfigError> {
         let table = std::env::var(TABLE_ENV)
             .ok()
             .filter(|t| !t.is_empty())

@@ -48,7 +48,7 @@ pub struct MailingPorts<S, M, C, R> {
 
 impl MailingPorts<DynamoReviewStore, SnsReviewerMailer, SystemClock, RandomSecrets> {
     /// The AWS ports, configured from the environment (see the constants here).
-    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
+    pub fn from_env(config: &aws_https::SdkConfig) -> Result<Self, ConfigError> {
         Ok(Self {
             store: DynamoReviewStore::from_env(config)?,
             mailer: SnsReviewerMailer::from_env(config)?,

@@ -33,7 +33,7 @@ impl SnsReviewerMailer {
     }
 
     /// Reads [`REVIEW_TOPIC_ENV`] once, at cold start.
-    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
+    pub fn from_env(config: &aws_https::SdkConfig) -> Result<Self, ConfigError> {
         let topic_arn = std::env::var(REVIEW_TOPIC_ENV)
             .ok()
             .filter(|arn| !arn.is_empty())

@@ -4,7 +4,7 @@ use process_approval::{ApprovalAction, handler};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = aws_https::load_from_env().await;
+    let config = aws_https::lambda_config()?;
     let publisher = hitl_lambda::SnsPublisher::from_env(&config)?;
     let action = hitl_lambda::FailureDrill::from_env(ApprovalAction);
     lambda_runtime::run(service_fn(|event| handler(&action, &publisher, event))).await

@@ -18,7 +18,7 @@ pub struct SfnClient {
 }
 
 impl SfnClient {
-    pub fn new(config: &aws_config::SdkConfig) -> Self {
+    pub fn new(config: &aws_https::SdkConfig) -> Self {
         SfnClient {
             client: Client::new(config),
         }

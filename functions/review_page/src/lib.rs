@@ -57,7 +57,7 @@ pub const PATH: &str = "/review";
 
 /// The review table, read once at cold start: `None` (logged) when
 /// [`TABLE_ENV`] is not set, and then only short links fail.
-pub fn store_from_env(config: &aws_config::SdkConfig) -> Option<DynamoReviewStore> {
+pub fn store_from_env(config: &aws_https::SdkConfig) -> Option<DynamoReviewStore> {
     match DynamoReviewStore::from_env(config) {
         Ok(store) => Some(store),
         Err(error) => {

@@ -4,7 +4,7 @@ use review_page::{SfnClient, handler, store_from_env};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = aws_https::load_from_env().await;
+    let config = aws_https::lambda_config()?;
     let sfn = SfnClient::new(&config);
     let store = store_from_env(&config);
     lambda_runtime::run(service_fn(|event| handler(&sfn, store.as_ref(), event))).await
