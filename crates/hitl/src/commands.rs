@@ -723,10 +723,13 @@ fn unfinished_states(events: &[Event]) -> Vec<String> {
             }
             open.push((state.clone(), false));
         }
+        // Exiting a state closes what was entered after it and is still open: the
+        // states inside a Parallel or Map, cut when one branch failed and the state
+        // caught it (the review's Collect Votes).
         if let Some(state) = &event.exited
             && let Some(at) = open.iter().rposition(|(s, _)| s == state)
         {
-            open.remove(at);
+            open.truncate(at);
         }
     }
     let mut unfinished: Vec<String> = Vec::new();
@@ -936,8 +939,12 @@ mod tests {
         };
         let mut events = vec![
             entered("Collect Votes"),
+            entered("Ask Reviewers"),
             entered("Ask Reviewer"),
             exited("Ask Reviewer"),
+            entered("Wait For Timer"),
+            entered("Vote Decided"),
+            // Caught: the branches it cut never exit their states.
             exited("Collect Votes"),
             entered("Process Approval"),
             exited("Process Approval"),
