@@ -227,7 +227,7 @@ async fn a_failed_execution_is_redriven_from_its_failed_state_and_survives_a_res
     };
     assert_eq!(
         names(list(Some("REDRIVEN")).await.unwrap_or_default()),
-        [exec.clone()]
+        std::slice::from_ref(&exec)
     );
     assert_eq!(
         names(list(Some("NOT_REDRIVEN")).await.unwrap_or_default()),
