@@ -74,6 +74,13 @@ pub(crate) enum Command {
         /// Execution name or ARN.
         execution: String,
     },
+    /// Redrive a FAILED, TIMED_OUT or ABORTED execution: run again only what did not
+    /// finish (e.g. a failed Process Approval), keeping the review and its decision.
+    Redrive {
+        /// Execution name or ARN.
+        #[arg(long)]
+        execution: String,
+    },
     /// Check that every reviewer is subscribed to the review topic and confirmed.
     Check {
         /// The review topic (default: the stack's ReviewTopicArn output; in local mode, or

@@ -5,9 +5,10 @@ use std::path::Path;
 use anyhow::{Result, anyhow, bail};
 use aws_sdk_sfn::error::SdkError;
 use aws_sdk_sfn::operation::describe_execution::{DescribeExecutionError, DescribeExecutionOutput};
+use aws_sdk_sfn::operation::redrive_execution::RedriveExecutionError;
 use aws_sdk_sfn::operation::send_task_success::SendTaskSuccessError;
 use aws_sdk_sfn::operation::start_execution::StartExecutionError;
-use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent};
+use aws_sdk_sfn::types::{ExecutionRedriveStatus, ExecutionStatus, HistoryEvent};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -42,6 +43,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         Command::Reject(answer) => respond(&connection, answer, false).await,
         Command::Cancel { execution } => cancel(&connection, &execution).await,
         Command::Status { execution } => status(&connection, &execution).await,
+        Command::Redrive { execution } => redrive(&connection, &execution).await,
         Command::Check {
             topic_arn,
             reviewers,
@@ -644,6 +646,101 @@ async fn cancel(connection: &Connection, execution: &str) -> Result<()> {
     Ok(())
 }
 
+/// RedriveExecution, with what it will run again. Step Functions reruns the states
+/// entered and not exited, and keeps the results of the others (developer guide,
+/// "Restarting state machine executions with redrive"), so a review whose action
+/// failed runs the action again and never e-mails its reviewers again.
+async fn redrive(connection: &Connection, execution: &str) -> Result<()> {
+    let (arn, described) = described(connection, execution).await?;
+    if described.redrive_status() == Some(&ExecutionRedriveStatus::NotRedrivable) {
+        bail!(not_redrivable(
+            execution,
+            described.status(),
+            described.redrive_status_reason().unwrap_or("")
+        ));
+    }
+    let events = history(connection, &arn).await?;
+    let again = unfinished_states(&events);
+    let redriven = connection
+        .sfn
+        .redrive_execution()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .map_err(|error| match error.as_service_error() {
+            Some(RedriveExecutionError::ExecutionNotRedrivable(e)) => anyhow!(not_redrivable(
+                execution,
+                described.status(),
+                e.message().unwrap_or("")
+            )),
+            _ => connection.explain(error, "states:RedriveExecution", "redrive the execution"),
+        })?;
+    say!(
+        "Redriven {execution} at {}: it runs again from {}.",
+        when(to_chrono(redriven.redrive_date())),
+        match again.as_slice() {
+            [] => "where it stopped".to_owned(),
+            states => states.join(", "),
+        }
+    );
+    if again.iter().any(|state| state == "Ask Reviewer") {
+        say!("The review itself did not finish: reviewers who had not answered are asked again.");
+    } else {
+        say!("The states that finished keep their results: the reviewers are not asked again.");
+    }
+    say!("Follow it with `hitl status {execution}`.");
+    Ok(())
+}
+
+/// Why an execution cannot be redriven, and what to do instead.
+fn not_redrivable(execution: &str, status: &ExecutionStatus, reason: &str) -> String {
+    let fix = match status {
+        ExecutionStatus::Running => {
+            "it is still running: nothing to redrive (`hitl status` shows where it is)"
+        }
+        ExecutionStatus::Succeeded => "it succeeded: nothing to redrive",
+        _ => {
+            "request the review again with `hitl start` (redrive works for 14 days after \
+             an execution ended, on Standard workflows)"
+        }
+    };
+    let reason = reason.trim_end_matches('.');
+    format!("cannot redrive {execution}: {reason}; {fix}")
+}
+
+/// The states entered and not exited: what a redrive runs again, in the order they
+/// were entered. A state that a redrive entered again replaces its earlier entry.
+fn unfinished_states(events: &[Event]) -> Vec<String> {
+    // (state, entered before the last redrive)
+    let mut open: Vec<(String, bool)> = Vec::new();
+    for event in events {
+        if event.kind == "ExecutionRedriven" {
+            open.iter_mut().for_each(|(_, carried)| *carried = true);
+        }
+        if let Some(state) = &event.state {
+            if let Some(at) = open.iter().position(|(s, carried)| *carried && s == state) {
+                open.remove(at);
+            }
+            open.push((state.clone(), false));
+        }
+        // Exiting a state closes what was entered after it and is still open: the
+        // states inside a Parallel or Map, cut when one branch failed and the state
+        // caught it (the review's Collect Votes).
+        if let Some(state) = &event.exited
+            && let Some(at) = open.iter().rposition(|(s, _)| s == state)
+        {
+            open.truncate(at);
+        }
+    }
+    let mut unfinished: Vec<String> = Vec::new();
+    for (state, _) in open {
+        if !unfinished.contains(&state) {
+            unfinished.push(state);
+        }
+    }
+    unfinished
+}
+
 async fn status(connection: &Connection, execution: &str) -> Result<()> {
     let (arn, described) = described(connection, execution).await?;
     say!("Execution: {}", described.name().unwrap_or(execution));
@@ -823,6 +920,43 @@ async fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_redrive_reruns_the_states_entered_and_not_exited() {
+        let entered = |s: &str| Event {
+            kind: "TaskStateEntered".into(),
+            state: Some(s.into()),
+            ..Event::default()
+        };
+        let exited = |s: &str| Event {
+            kind: "TaskStateExited".into(),
+            exited: Some(s.into()),
+            ..Event::default()
+        };
+        let redriven = Event {
+            kind: "ExecutionRedriven".into(),
+            ..Event::default()
+        };
+        let mut events = vec![
+            entered("Collect Votes"),
+            entered("Ask Reviewers"),
+            entered("Ask Reviewer"),
+            exited("Ask Reviewer"),
+            entered("Wait For Timer"),
+            entered("Vote Decided"),
+            // Caught: the branches it cut never exit their states.
+            exited("Collect Votes"),
+            entered("Process Approval"),
+            exited("Process Approval"),
+            entered("Process Approval Again"),
+        ];
+        assert_eq!(unfinished_states(&events), ["Process Approval Again"]);
+        // Redriven, it failed there again: still the one state, not twice.
+        events.extend([redriven, entered("Process Approval Again")]);
+        assert_eq!(unfinished_states(&events), ["Process Approval Again"]);
+        events.push(exited("Process Approval Again"));
+        assert!(unfinished_states(&events).is_empty());
+    }
 
     #[test]
     fn input_is_json_text_or_a_file() {

@@ -1192,6 +1192,116 @@ fn an_action_that_keeps_failing_is_retried_reported_to_the_alarm_topic_and_fails
     );
 }
 
+#[test]
+fn a_redriven_review_runs_its_failed_action_again_and_never_emails_the_reviewers_twice() {
+    // GIVEN local mode whose approval action fails (the failure drill), retried once
+    let drill = "          HITL_ACTION_FAILURE_DRILL: the ledger is down\n";
+    let variable = "          DECISION_TOPIC_ARN: !Ref DecisionTopic\n";
+    let mut local = LocalMode::start_with_template(
+        |text| text.replacen(variable, &format!("{variable}{drill}"), 1),
+        &["ActionMaxAttempts=1"],
+    );
+    // AND two approved reviews whose action failed until the execution FAILED
+    // (in Process Approval Again, after the retry and the alarm)
+    let names = ["redrive-by-cli", "redrive-by-hitl"];
+    let executions: Vec<String> = {
+        let sdk = Sdk::connect(&local);
+        let executions: Vec<String> = names
+            .iter()
+            .map(|name| {
+                let (execution, email) = request_review(&sdk, &local, name);
+                sdk.send_task_success(&email.token, &event_text("review_approve.json"))
+                    .unwrap_or_else(|code| panic!("could not approve {name}: {code}"));
+                execution
+            })
+            .collect();
+        for execution in &executions {
+            let described = sdk.wait_until_done(execution);
+            assert_eq!(described.status, "FAILED", "{described:?}");
+            assert_eq!(described.error.as_deref(), Some("ActionFailed"));
+        }
+        executions
+    };
+    // WHEN the cause is fixed (the drill removed, local mode restarted on the
+    // same state)
+    local.stop();
+    local.edit_template(|text| {
+        assert!(text.contains(drill), "the drill is set");
+        text.replace(drill, "")
+    });
+    local.restart();
+    let sdk = Sdk::connect(&local);
+    let hitl = Hitl::new(&local);
+    // AND one is redriven with the AWS CLI (or hitl when it is not installed),
+    // the other with `hitl redrive`
+    match AwsCli::find() {
+        Some(program) => {
+            let cli = AwsCli::connect(program, &local);
+            let redriven = cli.json(&[
+                "stepfunctions",
+                "redrive-execution",
+                "--execution-arn",
+                &executions[0],
+            ]);
+            assert!(redriven["redriveDate"].is_number(), "{redriven}");
+        }
+        None => {
+            hitl.ok(&["redrive", "--execution", names[0]]);
+        }
+    }
+    let said = hitl.ok(&["redrive", "--execution", names[1]]);
+    assert!(
+        said.contains("it runs again from Process Approval Again"),
+        "{said}"
+    );
+    assert!(said.contains("the reviewers are not asked again"), "{said}");
+    for (name, execution) in names.iter().zip(&executions) {
+        // THEN the execution succeeds, with the decision it had
+        let described = sdk.wait_until_done(execution);
+        assert_decided(&described, "approved", &event("review_approve.json"));
+        // AND DescribeExecution counts the redrive
+        let redrive = sdk.redrive_count(execution);
+        assert_eq!(redrive, 1, "{name}");
+        // AND only the failed action ran again: nothing of the review
+        let history = sdk.history(execution);
+        let at = history
+            .iter()
+            .position(|event| event.r#type().as_str() == "ExecutionRedriven")
+            .unwrap_or_else(|| panic!("no ExecutionRedriven in {name}'s history"));
+        let rerun: Vec<&str> = history[at..]
+            .iter()
+            .filter_map(|event| event.state_entered_event_details())
+            .map(|entered| entered.name())
+            .collect();
+        assert_eq!(rerun, ["Process Approval Again"], "{name}");
+        // AND the reviewers were emailed once, and the decision announced once
+        assert_eq!(
+            local
+                .outbox()
+                .with_subject(&format!("Review requested: {name}"))
+                .len(),
+            1,
+            "{name}: no second review request"
+        );
+        local.outbox().wait_for(&format!("Approved: {name}"));
+        assert_eq!(
+            local
+                .outbox()
+                .with_subject(&format!("Approved: {name}"))
+                .len(),
+            1
+        );
+    }
+    // AND a redrive of a succeeded review is refused with what to do
+    let refused = hitl.fails(&["redrive", "--execution", names[1]]);
+    assert!(
+        refused.contains(
+            "Execution is SUCCEEDED and cannot be redriven; it succeeded: nothing to redrive"
+        ),
+        "{refused}"
+    );
+}
+
 /// One SNS action on local mode (query protocol); gives the XML answer.
 fn sns(local: &LocalMode, params: &[(&str, &str)]) -> String {
     let (status, body) = http("POST", &format!("{}/", local.endpoint()), Some(params));

@@ -6,7 +6,8 @@
 //!
 //! Operations: CreateStateMachine, DescribeStateMachine, ListStateMachines,
 //! UpdateStateMachine, DeleteStateMachine, ValidateStateMachineDefinition, StartExecution,
-//! DescribeExecution, ListExecutions, StopExecution, GetExecutionHistory
+//! DescribeExecution, ListExecutions (with `redriveFilter`), StopExecution,
+//! RedriveExecution ([`Service::redrive_execution`]), GetExecutionHistory
 //! (maxResults / nextToken / reverseOrder / includeExecutionData), SendTaskSuccess,
 //! SendTaskFailure, SendTaskHeartbeat, DescribeStateMachineForExecution, TestState
 //! ([`asl_engine::test_state`]), and tag calls (accepted, not stored). Anything else is
@@ -321,19 +322,37 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
             if let Some(c) = &row.cause {
                 out.insert("cause".into(), Value::from(c.clone()));
             }
-            out.insert("redriveCount".into(), Value::from(0));
-            // AWS marks failed executions REDRIVABLE; this service cannot redrive, so it
-            // says so instead of advertising an operation it does not offer.
-            out.insert("redriveStatus".into(), Value::from("NOT_REDRIVABLE"));
-            let reason = if row.status == "RUNNING" {
-                "Execution is RUNNING and cannot be redriven"
-            } else if row.status == "SUCCEEDED" {
-                "Execution is SUCCEEDED and cannot be redriven"
-            } else {
-                "sfn-local does not support RedriveExecution"
-            };
-            out.insert("redriveStatusReason".into(), Value::from(reason));
+            out.insert("redriveCount".into(), Value::from(row.redrive_count));
+            if let Some(ms) = row.redrive_ms {
+                out.insert("redriveDate".into(), secs(ms));
+            }
+            // Recorded on AWS: a redrivable execution has no `redriveStatusReason` key
+            // (LocalStack's recordings `test_state_fail`, `test_global_timeout`).
+            match svc.redrive_refusal(&row)? {
+                None => {
+                    out.insert("redriveStatus".into(), Value::from("REDRIVABLE"));
+                }
+                Some(reason) => {
+                    out.insert("redriveStatus".into(), Value::from("NOT_REDRIVABLE"));
+                    out.insert("redriveStatusReason".into(), Value::from(reason));
+                }
+            }
             Ok(Value::Object(out))
+        }
+        "RedriveExecution" => {
+            let arn = req_str(req, "executionArn")?;
+            let token = opt_str(req, "clientToken")?;
+            // API reference: clientToken is 1 to 64 characters of `[!-~]+`.
+            if let Some(t) = token
+                && (t.is_empty() || t.len() > 64 || !t.bytes().all(|b| (b'!'..=b'~').contains(&b)))
+            {
+                return Err(ApiError::Validation(format!(
+                    "1 validation error detected: Value '{t}' at 'clientToken' failed to satisfy constraint: \
+                     Member must satisfy regular expression pattern: [!-~]+ and have length between 1 and 64"
+                )));
+            }
+            let date = svc.redrive_execution(arn, token).await?;
+            Ok(json!({"redriveDate": secs(date)}))
         }
         "ListExecutions" => {
             let sm = req_str(req, "stateMachineArn")?;
@@ -344,7 +363,21 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
                 None => i64::MAX,
                 Some(t) => t.parse().map_err(|_| invalid_next_token())?,
             };
-            let rows = svc.store.executions(sm, status, before, max + 1)?;
+            // API reference (ListExecutions): REDRIVEN or NOT_REDRIVEN; absent lists both.
+            let redriven = match opt_str(req, "redriveFilter")? {
+                None => None,
+                Some("REDRIVEN") => Some(true),
+                Some("NOT_REDRIVEN") => Some(false),
+                Some(other) => {
+                    return Err(ApiError::Validation(format!(
+                        "1 validation error detected: Value '{other}' at 'redriveFilter' failed to satisfy constraint: \
+                         Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]"
+                    )));
+                }
+            };
+            let rows = svc
+                .store
+                .executions(sm, status, redriven, before, max + 1)?;
             let more = rows.len() > max;
             let items: Vec<Value> = rows
                 .iter()
@@ -356,9 +389,15 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
                         "name": r.name,
                         "status": r.status,
                         "startDate": secs(r.start_ms),
+                        // Recorded on AWS: every item has `redriveCount`, 0 when never
+                        // redriven (LocalStack's `test_list_executions_pagination`).
+                        "redriveCount": r.redrive_count,
                     });
                     if let (Some(s), Some(o)) = (r.stop_ms, m.as_object_mut()) {
                         o.insert("stopDate".into(), secs(s));
+                    }
+                    if let (Some(d), Some(o)) = (r.redrive_ms, m.as_object_mut()) {
+                        o.insert("redriveDate".into(), secs(d));
                     }
                     m
                 })

@@ -33,6 +33,9 @@ pub enum ApiError {
     ExecutionAlreadyExists(String),
     #[error("{0}")]
     ExecutionDoesNotExist(String),
+    /// RedriveExecution refused: the message is the `redriveStatusReason`.
+    #[error("{0}")]
+    ExecutionNotRedrivable(String),
     #[error("{0}")]
     StateMachineDoesNotExist(String),
     #[error("{0}")]
@@ -71,6 +74,7 @@ impl ApiError {
             ApiError::TaskTimedOut(_) => "TaskTimedOut",
             ApiError::ExecutionAlreadyExists(_) => "ExecutionAlreadyExists",
             ApiError::ExecutionDoesNotExist(_) => "ExecutionDoesNotExist",
+            ApiError::ExecutionNotRedrivable(_) => "ExecutionNotRedrivable",
             ApiError::StateMachineDoesNotExist(_) => "StateMachineDoesNotExist",
             ApiError::StateMachineAlreadyExists(_) => "StateMachineAlreadyExists",
             ApiError::MissingRequiredParameter(_) => "MissingRequiredParameter",

@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
+use asl_engine::interp::reason;
 use asl_engine::{
     Clock, Command, CommandError, Definition, Effect, ExecInfo, Execution, Integration, Status,
     Step, SystemClock, TaskOutcome, TaskRequest,
@@ -461,8 +462,11 @@ impl Service {
             error: None,
             cause: None,
             snapshot: None,
+            redrive_count: 0,
+            redrive_ms: None,
         };
-        self.persist(row, &exec, &step, None, None).await?;
+        self.persist(row, &exec, &step, None, None, Vec::new())
+            .await?;
         drop(_guard);
         self.act(&arn, step);
         tracing::debug!(execution = %arn, "execution started");
@@ -477,6 +481,7 @@ impl Service {
         step: &Step,
         fired_timer: Option<u64>,
         done_task: Option<u64>,
+        extra: Vec<Write>,
     ) -> Result<(), ApiError> {
         row.status = status_str(exec.status).to_owned();
         row.stop_ms = exec.stop_ms;
@@ -484,12 +489,15 @@ impl Service {
         row.error = exec.error.clone();
         row.cause = exec.cause.clone();
         let running = exec.status == Status::Running;
-        row.snapshot = if running {
+        // A stopped execution keeps its snapshot while a redrive can restart it.
+        let keep = running || !matches!(exec.status, Status::Succeeded);
+        row.snapshot = if keep {
             Some(serde_json::to_string(exec).map_err(|e| ApiError::Internal(e.to_string()))?)
         } else {
             None
         };
         let mut writes = vec![Write::PutExecution(Box::new(row.clone()))];
+        writes.extend(extra);
         if let Some(first) = step.events.first() {
             writes.push(Write::AppendEvents {
                 exec_seq: row.seq,
@@ -700,7 +708,7 @@ impl Service {
         let step = exec
             .apply(&def, cmd, self.now())
             .map_err(CommandFailure::Engine)?;
-        self.persist(row, &exec, &step, fired_timer, done_task)
+        self.persist(row, &exec, &step, fired_timer, done_task, Vec::new())
             .await
             .map_err(CommandFailure::Api)?;
         drop(_guard);
@@ -767,6 +775,98 @@ impl Service {
         Ok(row.stop_ms.unwrap_or_else(|| self.now()))
     }
 
+    /// Why RedriveExecution would refuse this execution now (DescribeExecution's
+    /// `redriveStatusReason`), or `None` when it is REDRIVABLE.
+    pub(crate) fn redrive_refusal(&self, row: &ExecutionRow) -> Result<Option<String>, ApiError> {
+        match row.status.as_str() {
+            "RUNNING" => return Ok(Some(reason::RUNNING.to_owned())),
+            "SUCCEEDED" => return Ok(Some(reason::SUCCEEDED.to_owned())),
+            _ => {}
+        }
+        let sm = self
+            .sms
+            .read()
+            .map_err(|_| ApiError::Internal("lock poisoned".into()))?
+            .get(&row.sm_arn)
+            .map(|sm| sm.row.sm_type.clone());
+        match sm.as_deref() {
+            // A deleted machine's executions are not redriven (inferred: AWS names only
+            // the DELETING status, which sfn-local passes through at once).
+            None => return Ok(Some(reason::DELETING.to_owned())),
+            // API reference (RedriveExecution): "This API action is not supported by
+            // EXPRESS state machines."
+            Some("EXPRESS") => return Ok(Some(EXPRESS_NOT_REDRIVABLE.to_owned())),
+            Some(_) => {}
+        }
+        let Some(text) = row.snapshot.as_deref() else {
+            return Ok(Some(reason::BEFORE_LAUNCH.to_owned()));
+        };
+        let exec: Execution = read_snapshot(text).map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(exec.redrive_refusal(self.now()).map(str::to_owned))
+    }
+
+    /// RedriveExecution: restarts a FAILED, TIMED_OUT or ABORTED Standard execution
+    /// from its unsuccessful states (asl_engine's `interp::redrive`), commits, and
+    /// returns the redrive date. A `client_token` used for a successful redrive of
+    /// this execution in the last 15 minutes (one of the last 10) returns that
+    /// redrive's date again and redrives nothing (API reference, `clientToken`).
+    pub async fn redrive_execution(
+        self: &Arc<Self>,
+        arn: &str,
+        client_token: Option<&str>,
+    ) -> Result<i64, ApiError> {
+        check_arn(arn, "execution")?;
+        let _guard = self.shards[shard_of(arn)].lock().await;
+        let row = self.execution_row(arn)?;
+        let now = self.now();
+        let mut tokens: Vec<RedriveToken> = match self.store.redrive_tokens(row.seq)? {
+            Some(text) => serde_json::from_str(&text).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        tokens.retain(|t| now - t.used_ms <= REDRIVE_TOKEN_MS);
+        if let Some(token) = client_token
+            && let Some(t) = tokens.iter().find(|t| t.token == token)
+        {
+            return Ok(t.redrive_ms);
+        }
+        if let Some(reason) = self.redrive_refusal(&row)? {
+            return Err(ApiError::ExecutionNotRedrivable(reason));
+        }
+        let Some(text) = row.snapshot.as_deref() else {
+            return Err(ApiError::ExecutionNotRedrivable(
+                reason::BEFORE_LAUNCH.to_owned(),
+            ));
+        };
+        let mut exec: Execution =
+            read_snapshot(text).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let def = self.definition(row.definition_id)?;
+        let step = exec
+            .redrive(&def, now)
+            .map_err(|r| ApiError::ExecutionNotRedrivable(r.to_owned()))?;
+        if let Some(token) = client_token {
+            tokens.push(RedriveToken {
+                token: token.to_owned(),
+                used_ms: now,
+                redrive_ms: now,
+            });
+            let drop = tokens.len().saturating_sub(REDRIVE_TOKENS);
+            tokens.drain(..drop);
+        }
+        let redrive = Write::PutRedrive {
+            exec_seq: row.seq,
+            count: i64::from(exec.redrive_count),
+            redrive_ms: now,
+            tokens: serde_json::to_string(&tokens)
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+        };
+        self.persist(row, &exec, &step, None, None, vec![redrive])
+            .await?;
+        drop(_guard);
+        self.act(arn, step);
+        tracing::info!(execution = %arn, redrive_count = exec.redrive_count, "execution redriven");
+        Ok(now)
+    }
+
     pub(crate) fn execution_row(&self, arn: &str) -> Result<ExecutionRow, ApiError> {
         check_arn(arn, "execution")?;
         self.store.execution(arn)?.ok_or_else(|| {
@@ -830,6 +930,25 @@ impl Service {
             }
         }
     }
+}
+
+/// RedriveExecution's answer for an Express execution (API reference,
+/// RedriveExecution).
+pub(crate) const EXPRESS_NOT_REDRIVABLE: &str =
+    "This API action is not supported by EXPRESS state machines.";
+
+/// API reference (RedriveExecution, `clientToken`): "idempotent responses for the
+/// last 10 client tokens used to successfully redrive the execution. These client
+/// tokens are valid for up to 15 minutes after they are first used."
+const REDRIVE_TOKENS: usize = 10;
+const REDRIVE_TOKEN_MS: i64 = 15 * 60 * 1000;
+
+/// A client token of a successful redrive.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct RedriveToken {
+    token: String,
+    used_ms: i64,
+    redrive_ms: i64,
 }
 
 /// Why a command was not applied.

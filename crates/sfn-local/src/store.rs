@@ -141,6 +141,13 @@ pub enum Write {
     DeleteAllInflight {
         exec_arn: String,
     },
+    /// An execution was redriven: its count, date and recent client tokens (JSON).
+    PutRedrive {
+        exec_seq: i64,
+        count: i64,
+        redrive_ms: i64,
+        tokens: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -169,8 +176,14 @@ pub struct ExecutionRow {
     pub output: Option<String>,
     pub error: Option<String>,
     pub cause: Option<String>,
-    /// The interpreter snapshot while RUNNING; `None` once finished.
+    /// The interpreter snapshot while RUNNING, and once FAILED, TIMED_OUT or ABORTED
+    /// (where a redrive restarts); `None` once SUCCEEDED.
     pub snapshot: Option<String>,
+    /// Times RedriveExecution restarted it (the `redrives` table; not written by
+    /// [`Write::PutExecution`]).
+    pub redrive_count: i64,
+    /// When it was last redriven.
+    pub redrive_ms: Option<i64>,
 }
 
 struct Batch {
@@ -208,6 +221,11 @@ CREATE TABLE IF NOT EXISTS inflight (
   PRIMARY KEY (exec_arn, task_id)) WITHOUT ROWID;
 -- Service-wide values, e.g. the key that signs task tokens (crate::token).
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+-- RedriveExecution: how often and when an execution was redriven, and the client
+-- tokens of the last redrives (JSON) for idempotency. Absent: never redriven.
+CREATE TABLE IF NOT EXISTS redrives (
+  exec_seq INTEGER PRIMARY KEY, count INTEGER NOT NULL, redrive_ms INTEGER NOT NULL,
+  tokens TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS timers (
   exec_arn TEXT NOT NULL, timer_id INTEGER NOT NULL, due_ms INTEGER NOT NULL,
   PRIMARY KEY (exec_arn, timer_id)) WITHOUT ROWID;
@@ -489,7 +507,8 @@ impl Store {
         self.read(|c| {
             // Cached statement: this is on every StartExecution and callback.
             c.prepare_cached(
-                "SELECT seq, arn, sm_arn, name, definition_id, status, start_ms, stop_ms, input, output, error, cause, snapshot FROM executions WHERE arn = ?1",
+                "SELECT seq, arn, sm_arn, name, definition_id, status, start_ms, stop_ms, input, output, error, cause, snapshot, COALESCE(r.count, 0), r.redrive_ms
+                 FROM executions LEFT JOIN redrives r ON r.exec_seq = executions.seq WHERE arn = ?1",
             )?
             .query_row([arn], exec_row)
             .optional()
@@ -505,40 +524,59 @@ impl Store {
         })
     }
 
-    /// Executions of a state machine, newest first, after `after_seq` (paging).
+    /// Executions of a state machine, newest first, after `after_seq` (paging);
+    /// `redriven` keeps only those redriven (`Some(true)`) or never redriven.
     pub fn executions(
         &self,
         sm_arn: &str,
         status: Option<&str>,
+        redriven: Option<bool>,
         before_seq: i64,
         limit: usize,
     ) -> Result<Vec<(i64, ExecutionRow)>, StoreError> {
         self.read(|c| {
-            let mut st = c.prepare(
-                "SELECT seq, arn, sm_arn, name, definition_id, status, start_ms, stop_ms FROM executions
-                 WHERE sm_arn = ?1 AND seq < ?2 AND (?3 IS NULL OR status = ?3) ORDER BY seq DESC LIMIT ?4",
+            let mut st = c.prepare_cached(
+                "SELECT seq, arn, sm_arn, name, definition_id, status, start_ms, stop_ms, COALESCE(r.count, 0), r.redrive_ms
+                 FROM executions LEFT JOIN redrives r ON r.exec_seq = executions.seq
+                 WHERE sm_arn = ?1 AND seq < ?2 AND (?3 IS NULL OR status = ?3)
+                   AND (?5 IS NULL OR (r.count IS NOT NULL) = ?5)
+                 ORDER BY seq DESC LIMIT ?4",
             )?;
-            let rows = st.query_map(params![sm_arn, before_seq, status, limit as i64], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    ExecutionRow {
-                        seq: r.get(0)?,
-                        arn: r.get(1)?,
-                        sm_arn: r.get(2)?,
-                        name: r.get(3)?,
-                        definition_id: r.get(4)?,
-                        status: r.get(5)?,
-                        start_ms: r.get(6)?,
-                        stop_ms: r.get(7)?,
-                        input: String::new(),
-                        output: None,
-                        error: None,
-                        cause: None,
-                        snapshot: None,
-                    },
-                ))
-            })?;
+            let rows = st.query_map(
+                params![sm_arn, before_seq, status, limit as i64, redriven],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        ExecutionRow {
+                            seq: r.get(0)?,
+                            arn: r.get(1)?,
+                            sm_arn: r.get(2)?,
+                            name: r.get(3)?,
+                            definition_id: r.get(4)?,
+                            status: r.get(5)?,
+                            start_ms: r.get(6)?,
+                            stop_ms: r.get(7)?,
+                            input: String::new(),
+                            output: None,
+                            error: None,
+                            cause: None,
+                            snapshot: None,
+                            redrive_count: r.get(8)?,
+                            redrive_ms: r.get(9)?,
+                        },
+                    ))
+                },
+            )?;
             rows.collect()
+        })
+    }
+
+    /// The client tokens of an execution's recent redrives (JSON), if it was redriven.
+    pub fn redrive_tokens(&self, exec_seq: i64) -> Result<Option<String>, StoreError> {
+        self.read(|c| {
+            c.prepare_cached("SELECT tokens FROM redrives WHERE exec_seq = ?1")?
+                .query_row([exec_seq], |r| r.get(0))
+                .optional()
         })
     }
 
@@ -604,6 +642,8 @@ fn exec_row(r: &rusqlite::Row<'_>) -> Result<ExecutionRow, rusqlite::Error> {
         error: r.get(10)?,
         cause: r.get(11)?,
         snapshot: r.get(12)?,
+        redrive_count: r.get(13)?,
+        redrive_ms: r.get(14)?,
     })
 }
 
@@ -676,6 +716,17 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<(), rusqlite::Erro
         Write::DeleteAllInflight { exec_arn } => {
             tx.prepare_cached("DELETE FROM inflight WHERE exec_arn = ?1")?
                 .execute([exec_arn])?;
+        }
+        Write::PutRedrive {
+            exec_seq,
+            count,
+            redrive_ms,
+            tokens,
+        } => {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO redrives (exec_seq, count, redrive_ms, tokens) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![exec_seq, count, redrive_ms, tokens])?;
         }
         Write::DeleteTimers { exec_arn } => {
             tx.prepare_cached("DELETE FROM timers WHERE exec_arn = ?1")?

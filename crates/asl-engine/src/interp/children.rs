@@ -102,6 +102,8 @@ impl Run<'_> {
                 Some(Ok(v)) => v,
                 Some(Err(e)) => {
                     let f = Self::fail_eval(&a2, e);
+                    // The iteration never entered a state: a redrive enters the Map again.
+                    self.redrive_mark(t, &a2.state, &a2.input);
                     self.thread_fail(c, f);
                     continue;
                 }

@@ -141,10 +141,16 @@ impl Run<'_> {
                         open_state: aborted_type(st),
                         ..Self::fail_eval(&a, e)
                     };
+                    self.redrive_mark(t, &a.state, &a.input);
                     self.thread_fail(t, f);
                 }
             }
             return;
+        }
+        // A child's failure reaching its Map or Parallel was recorded where it began,
+        // so that only the failed branch or iteration runs again on redrive.
+        if !f.from_child {
+            self.redrive_mark(t, &a.state, &a.input);
         }
         let f = Failure {
             open_state: aborted_type(st),
@@ -199,6 +205,7 @@ impl Run<'_> {
                 self.exec.status = Status::Failed;
                 self.exec.error = f.error;
                 self.exec.cause = f.cause;
+                self.exec.redrive = self.redrive_point.take();
                 self.close();
             }
             Some(p) => self.child_finished(p, t, Err(f)),

@@ -48,6 +48,7 @@ mod jsonata;
 mod map;
 mod parallel;
 mod pass;
+mod redrive;
 mod run;
 pub(crate) mod single;
 mod task;
@@ -64,6 +65,8 @@ use serde_json::{Map, Value, json};
 use crate::definition::{BlockStep, Definition, Kind, PathField, State, WaitFor};
 use crate::history::{HistoryEvent, json_text, not_truncated};
 use crate::invocation::{TaskOutcome, TaskRequest};
+use redrive::RedrivePoint;
+pub use redrive::{MAX_EXECUTION_MS, REDRIVE_MAX_EVENTS, REDRIVE_PERIOD_MS, reason};
 use run::Run;
 
 /// AWS's payload limit for state input/output: 256 KiB.
@@ -362,6 +365,16 @@ pub struct Execution {
     ready: Vec<u64>,
     exec_timer: Option<u64>,
     rng: u64,
+    /// Times the execution was redriven (`redriveCount`, `$$.Execution.RedriveCount`).
+    #[serde(default)]
+    pub redrive_count: u32,
+    /// When it was last redriven (`redriveDate`, `$$.Execution.RedriveTime`).
+    #[serde(default)]
+    pub redrive_ms: Option<i64>,
+    /// Where a redrive restarts, kept once the execution stopped unsuccessfully
+    /// ([`Execution::redrive`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    redrive: Option<Box<RedrivePoint>>,
 }
 
 /// Something the snapshot still waits on; used to re-arm after a restart.
@@ -384,16 +397,7 @@ impl Execution {
             });
         let input = info.input.clone();
         let mut exec = Execution::new(info, seed);
-        let mut run = Run {
-            def,
-            exec: &mut exec,
-            now: now_ms,
-            out: Step::default(),
-            static_ctx: std::cell::OnceCell::new(),
-            immediate_retries: 0,
-            pending_assign: None,
-            single: None,
-        };
+        let mut run = Run::new(def, &mut exec, now_ms);
         let root = run.new_thread(Vec::new(), None, 0, 0, false);
         let details = json!({
             "input": json_text(&input),
@@ -442,6 +446,9 @@ impl Execution {
             ready: Vec::new(),
             exec_timer: None,
             rng: seed | 1,
+            redrive_count: 0,
+            redrive_ms: None,
+            redrive: None,
         }
     }
 
@@ -455,21 +462,13 @@ impl Execution {
         if self.status != Status::Running {
             return Err(CommandError::NotRunning);
         }
-        let mut run = Run {
-            def,
-            exec: self,
-            now: now_ms,
-            out: Step::default(),
-            static_ctx: std::cell::OnceCell::new(),
-            immediate_retries: 0,
-            pending_assign: None,
-            single: None,
-        };
+        let mut run = Run::new(def, self, now_ms);
         match cmd {
             Command::Timer { timer_id } => run.on_timer(timer_id),
             Command::Task { task_id, outcome } => run.on_task(task_id, outcome)?,
             Command::Heartbeat { task_id } => run.on_heartbeat(task_id)?,
             Command::Stop { error, cause } => {
+                run.redrive_mark_all();
                 let mut d = Map::new();
                 if let Some(e) = error.clone() {
                     d.insert("error".into(), Value::from(e));

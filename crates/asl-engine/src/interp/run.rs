@@ -32,6 +32,9 @@ pub(super) struct Run<'a> {
     /// Set when this run is one TestState call: one state runs, and what it does at
     /// each processing step is recorded ([`super::single`]).
     pub(super) single: Option<Box<super::single::Single>>,
+    /// Where a redrive would restart if the failure being handled ends the execution
+    /// ([`Run::redrive_mark`]).
+    pub(super) redrive_point: Option<Box<super::RedrivePoint>>,
 }
 
 /// How many zero-delay retries run recursively within one call before the
@@ -52,6 +55,23 @@ pub(super) enum Flow {
     ExitTo(Value, Transition),
     /// A Fail state: fail the thread, no Retry or Catch.
     Terminal(Failure),
+}
+
+impl<'a> Run<'a> {
+    /// A run of one call on `exec` at `now`.
+    pub(super) fn new(def: &'a Definition, exec: &'a mut Execution, now: i64) -> Self {
+        Run {
+            def,
+            exec,
+            now,
+            out: Step::default(),
+            static_ctx: std::cell::OnceCell::new(),
+            immediate_retries: 0,
+            pending_assign: None,
+            single: None,
+            redrive_point: None,
+        }
+    }
 }
 
 impl Run<'_> {
@@ -159,6 +179,8 @@ impl Run<'_> {
         self.exec.status = Status::Failed;
         self.exec.error = Some("States.Runtime".to_owned());
         self.exec.cause = Some(HISTORY_LIMIT_CAUSE.to_owned());
+        // Past the event limit no redrive is possible (Execution::redrive_refusal).
+        self.exec.redrive = None;
         self.close();
     }
 
@@ -223,15 +245,21 @@ impl Run<'_> {
         }
         let (execution, machine) = self.static_ctx.get_or_init(|| {
             let info = &self.exec.info;
-            (
-                json!({
+            let mut execution = json!({
                     "Id": info.execution_arn,
                     "Input": info.input,
                     "StartTime": iso(info.start_ms),
                     "Name": info.name,
                     "RoleArn": info.role_arn,
-                    "RedriveCount": 0,
-                }),
+                    "RedriveCount": self.exec.redrive_count,
+            });
+            // Developer guide, "Context object": RedriveTime "is only available if
+            // you've redriven an execution".
+            if let (Some(ms), Some(o)) = (self.exec.redrive_ms, execution.as_object_mut()) {
+                o.insert("RedriveTime".into(), Value::from(iso(ms)));
+            }
+            (
+                execution,
                 json!({"Id": info.state_machine_arn, "Name": info.state_machine_name}),
             )
         });
@@ -314,6 +342,7 @@ impl Run<'_> {
             }
         }
         let Some(st) = self.state_of(t, &name) else {
+            self.redrive_mark(t, &name, &input);
             self.thread_fail(
                 t,
                 Failure::new("States.Runtime", format!("State '{name}' does not exist")),
@@ -446,6 +475,8 @@ impl Run<'_> {
                     },
                     (Err(e), _) | (_, Err(e)) => Self::fail_eval(&a, e),
                 };
+                // AWS's table: a redrive "reenters the Fail state and fails again".
+                self.redrive_mark(t, &a.state, &a.input);
                 self.thread_fail(t, f);
                 return;
             }
@@ -467,6 +498,7 @@ impl Run<'_> {
             Flow::Fail(f) => self.state_failed(t, st, a, f),
             Flow::Terminal(f) => {
                 self.evaluation_failed(t, &a, &f);
+                self.redrive_mark(t, &a.state, &a.input);
                 self.thread_fail(t, f);
             }
             Flow::Handled => {}
@@ -507,12 +539,14 @@ impl Run<'_> {
         if let Some(vars) = &assigned
             && let Some(f) = variables_too_large(vars)
         {
+            self.redrive_mark(t, &a.state, &a.input);
             self.thread_fail(t, f);
             return;
         }
         // Depth first, without recursion: serialising (and later dropping) a value nested
         // tens of thousands of levels deep overflows the stack.
         if nested_deeper_than(&out, MAX_PAYLOAD_DEPTH) {
+            self.redrive_mark(t, &a.state, &a.input);
             self.thread_fail(
                 t,
                 Failure::new(
@@ -526,6 +560,7 @@ impl Run<'_> {
             return;
         }
         if json_text(&out).len() > MAX_PAYLOAD_BYTES {
+            self.redrive_mark(t, &a.state, &a.input);
             self.thread_fail(
                 t,
                 Failure::new(

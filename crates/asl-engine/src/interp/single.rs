@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::children::over_tolerance;
 use super::run::Run;
-use super::{ExecInfo, Execution, Failure, Status, Step, TStatus};
+use super::{ExecInfo, Execution, Failure, Status, TStatus};
 use crate::definition::Definition;
 use crate::invocation::TaskOutcome;
 use crate::test_state::{Inspection, TestStateError};
@@ -59,16 +59,8 @@ pub(crate) fn run_one(
 ) -> Result<(Execution, Single), TestStateError> {
     let input = info.input.clone();
     let mut exec = Execution::new(info, 1);
-    let mut run = Run {
-        def,
-        exec: &mut exec,
-        now: now_ms,
-        out: Step::default(),
-        static_ctx: std::cell::OnceCell::new(),
-        immediate_retries: 0,
-        pending_assign: None,
-        single: Some(Box::new(single)),
-    };
+    let mut run = Run::new(def, &mut exec, now_ms);
+    run.single = Some(Box::new(single));
     let _ = run.static_ctx.set(statics);
     let root = run.new_thread(Vec::new(), None, 0, 0, false);
     if let Some(th) = run.exec.threads.get_mut(&root) {

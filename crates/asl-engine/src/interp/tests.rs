@@ -646,3 +646,340 @@ fn nesting_depth_counts_containers_only() {
     assert!(!nested_deeper_than(&json!("scalar"), 0));
     assert!(nested_deeper_than(&json!([]), 0));
 }
+
+// RedriveExecution: the restart rules of the developer guide's per-state table
+// ("Restarting state machine executions with redrive").
+
+const LAMBDA: &str = "arn:aws:lambda:us-east-1:123456789012:function:f";
+
+fn fail_task(task_id: u64) -> Command {
+    Command::Task {
+        task_id,
+        outcome: TaskOutcome::Failed {
+            error: "Boom".into(),
+            cause: "c".into(),
+        },
+    }
+}
+
+fn succeed_task(task_id: u64, v: Value) -> Command {
+    Command::Task {
+        task_id,
+        outcome: TaskOutcome::Succeeded(v),
+    }
+}
+
+fn redrive(exec: &mut Execution, d: &Definition, now: i64) -> Step {
+    match exec.redrive(d, now) {
+        Ok(s) => s,
+        Err(r) => panic!("redrive refused: {r}"),
+    }
+}
+
+/// The states a step entered, by name.
+fn entered(step: &Step) -> Vec<String> {
+    step.events
+        .iter()
+        .filter(|e| e.event_type.ends_with("StateEntered"))
+        .filter_map(|e| e.details["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn redrive_reruns_the_failed_task_and_not_the_states_before_it() {
+    let d = def(json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Result": {"from": "A"}, "ResultPath": "$.a", "Next": "T"},
+        "T": {"Type": "Task", "Resource": LAMBDA,
+              "Parameters": {"a.$": "$.a", "count.$": "$$.Execution.RedriveCount"},
+              "ResultPath": "$.t", "Next": "B"},
+        "B": {"Type": "Pass", "Parameters": {"time.$": "$$.Execution.RedriveTime",
+              "count.$": "$$.Execution.RedriveCount"}, "End": true}}}));
+    let (mut exec, step) = Execution::start(&d, info(json!({})), 0);
+    let calls = invocations(&step);
+    assert_eq!(calls[0].1.parameters["count"], json!(0));
+    assert_eq!(exec.redrive_refusal(5), Some(reason::RUNNING));
+    let step = apply(&mut exec, &d, fail_task(calls[0].0), 10);
+    assert_eq!(types(&step.events).last(), Some(&"ExecutionFailed"));
+    assert_eq!(exec.redrive_refusal(20), None);
+    let last = exec.event_count();
+
+    let step = redrive(&mut exec, &d, 1_000);
+    assert_eq!(exec.status, Status::Running);
+    assert_eq!(exec.redrive_count, 1);
+    assert_eq!(exec.error, None);
+    assert_eq!(exec.stop_ms, None);
+    let first = &step.events[0];
+    assert_eq!(first.event_type, "ExecutionRedriven");
+    assert_eq!(first.id, last + 1, "event ids continue");
+    assert_eq!(first.previous_event_id, last);
+    assert_eq!(first.details, json!({"redriveCount": 1}));
+    assert_eq!(
+        entered(&step),
+        ["T"],
+        "the Pass before the Task does not run again"
+    );
+    let again = invocations(&step);
+    assert_eq!(again.len(), 1);
+    assert_ne!(again[0].0, calls[0].0, "a new task id");
+    assert_eq!(
+        again[0].1.parameters,
+        json!({"a": {"from": "A"}, "count": 1})
+    );
+    assert_eq!(exec.redrive_refusal(1_001), Some(reason::RUNNING));
+
+    let step = apply(&mut exec, &d, succeed_task(again[0].0, json!("ok")), 2_000);
+    assert_eq!(entered(&step), ["B"]);
+    assert_eq!(exec.status, Status::Succeeded);
+    assert_eq!(
+        exec.output,
+        Some(json!({"time": "1970-01-01T00:00:01.000Z", "count": 1}))
+    );
+    assert_eq!(exec.redrive_refusal(3_000), Some(reason::SUCCEEDED));
+    assert_eq!(exec.redrive(&d, 3_000), Err(reason::SUCCEEDED));
+}
+
+#[test]
+fn redrive_gives_the_retriers_all_their_attempts_again() {
+    let d = def(json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": LAMBDA,
+              "Parameters": {"retry.$": "$$.State.RetryCount"},
+              "Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 0, "MaxAttempts": 2}],
+              "End": true}}}));
+    // Fails every attempt; returns the RetryCount each attempt saw.
+    let exhaust = |exec: &mut Execution, step: Step, now: i64| -> Vec<Value> {
+        let mut seen = Vec::new();
+        let mut step = step;
+        while let Some((id, req)) = invocations(&step).first().cloned() {
+            seen.push(req.parameters["retry"].clone());
+            step = apply(exec, &d, fail_task(id), now);
+        }
+        seen
+    };
+    let (mut exec, step) = Execution::start(&d, info(json!({})), 0);
+    assert_eq!(exhaust(&mut exec, step, 1), [json!(0), json!(1), json!(2)]);
+    assert_eq!(exec.status, Status::Failed);
+    let step = redrive(&mut exec, &d, 100);
+    assert_eq!(
+        exhaust(&mut exec, step, 101),
+        [json!(0), json!(1), json!(2)],
+        "the retry count starts again at 0 and MaxAttempts applies in full"
+    );
+    assert_eq!(exec.status, Status::Failed);
+    assert_eq!(exec.redrive_count, 1);
+}
+
+#[test]
+fn redrive_of_a_parallel_reruns_only_the_failed_branch() {
+    let d = def(
+        json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": "a", "End": true}}},
+        {"StartAt": "B1", "States": {
+            "B1": {"Type": "Pass", "Result": {"b1": true}, "Next": "B2"},
+            "B2": {"Type": "Task", "Resource": LAMBDA, "End": true}}},
+        {"StartAt": "C", "States": {"C": {"Type": "Task", "Resource": LAMBDA, "End": true}}}]}}}),
+    );
+    let (mut exec, step) = Execution::start(&d, info(json!({})), 0);
+    let calls = invocations(&step);
+    assert_eq!(calls.len(), 2);
+    let (b2, c) = (calls[0].0, calls[1].0);
+    apply(&mut exec, &d, succeed_task(c, json!("c")), 1);
+    let step = apply(&mut exec, &d, fail_task(b2), 2);
+    assert_eq!(types(&step.events).last(), Some(&"ExecutionFailed"));
+
+    let step = redrive(&mut exec, &d, 10);
+    assert_eq!(
+        entered(&step),
+        ["B2"],
+        "only the failed branch, from its failed state"
+    );
+    let again = invocations(&step);
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].1.parameters, json!({"b1": true}));
+    apply(&mut exec, &d, succeed_task(again[0].0, json!("b")), 11);
+    assert_eq!(exec.status, Status::Succeeded);
+    assert_eq!(exec.output, Some(json!(["a", "b", "c"])));
+}
+
+#[test]
+fn redrive_of_a_parallel_reruns_the_branches_the_failure_aborted() {
+    let task = json!({"Type": "Task", "Resource": LAMBDA, "End": true});
+    let d = def(
+        json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+        {"StartAt": "A", "States": {"A": task}},
+        {"StartAt": "B", "States": {"B": task}}]}}}),
+    );
+    let (mut exec, step) = Execution::start(&d, info(json!({})), 0);
+    let calls = invocations(&step);
+    let step = apply(&mut exec, &d, fail_task(calls[0].0), 1);
+    assert!(types(&step.events).contains(&"TaskStateAborted"));
+    let step = redrive(&mut exec, &d, 10);
+    assert_eq!(entered(&step), ["A", "B"]);
+    let again = invocations(&step);
+    apply(&mut exec, &d, succeed_task(again[0].0, json!(1)), 11);
+    apply(&mut exec, &d, succeed_task(again[1].0, json!(2)), 12);
+    assert_eq!(exec.output, Some(json!([1, 2])));
+}
+
+#[test]
+fn redrive_of_a_map_reruns_only_the_failed_iterations() {
+    let d = def(
+        json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA,
+            "Parameters": {"item.$": "$"}, "End": true}}}}}}),
+    );
+    let (mut exec, step) = Execution::start(&d, info(json!(["x", "y", "z"])), 0);
+    let calls = invocations(&step);
+    assert_eq!(calls.len(), 3);
+    apply(&mut exec, &d, succeed_task(calls[0].0, json!("X")), 1);
+    apply(&mut exec, &d, succeed_task(calls[2].0, json!("Z")), 2);
+    apply(&mut exec, &d, fail_task(calls[1].0), 3);
+    assert_eq!(exec.status, Status::Failed);
+
+    let step = redrive(&mut exec, &d, 10);
+    let again = invocations(&step);
+    assert_eq!(again.len(), 1, "iterations 0 and 2 keep their output");
+    assert_eq!(again[0].1.parameters, json!({"item": "y"}));
+    apply(&mut exec, &d, succeed_task(again[0].0, json!("Y")), 11);
+    assert_eq!(exec.output, Some(json!(["X", "Y", "Z"])));
+}
+
+#[test]
+fn redrive_starts_the_iterations_a_failure_left_unstarted() {
+    let d = def(
+        json!({"StartAt": "M", "States": {"M": {"Type": "Map", "MaxConcurrency": 1, "End": true,
+        "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA,
+            "End": true}}}}}}),
+    );
+    let (mut exec, step) = Execution::start(&d, info(json!([1, 2, 3])), 0);
+    let first = invocations(&step);
+    let step = apply(&mut exec, &d, succeed_task(first[0].0, json!(10)), 1);
+    let second = invocations(&step);
+    apply(&mut exec, &d, fail_task(second[0].0), 2);
+    assert_eq!(exec.status, Status::Failed);
+    let step = redrive(&mut exec, &d, 10);
+    let calls = invocations(&step);
+    assert_eq!(calls.len(), 1, "MaxConcurrency still holds");
+    assert_eq!(calls[0].1.parameters, json!(2));
+    let step = apply(&mut exec, &d, succeed_task(calls[0].0, json!(20)), 11);
+    let calls = invocations(&step);
+    assert_eq!(calls[0].1.parameters, json!(3));
+    apply(&mut exec, &d, succeed_task(calls[0].0, json!(30)), 12);
+    assert_eq!(exec.output, Some(json!([10, 20, 30])));
+}
+
+#[test]
+fn redrive_reenters_a_fail_state_and_fails_again() {
+    let d = def(json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Next": "F"},
+        "F": {"Type": "Fail", "Error": "E", "Cause": "C"}}}));
+    let (mut exec, _) = Execution::start(&d, info(json!({})), 0);
+    assert_eq!(exec.status, Status::Failed);
+    let step = redrive(&mut exec, &d, 10);
+    assert_eq!(
+        types(&step.events),
+        ["ExecutionRedriven", "FailStateEntered", "ExecutionFailed"]
+    );
+    assert_eq!(exec.status, Status::Failed);
+    assert_eq!(exec.redrive_count, 1);
+    let step = redrive(&mut exec, &d, 20);
+    assert_eq!(step.events[0].details, json!({"redriveCount": 2}));
+}
+
+#[test]
+fn redrive_of_a_timed_out_execution_restarts_its_clock_and_the_open_states() {
+    let d = def(json!({"StartAt": "T", "TimeoutSeconds": 5, "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+              "Parameters": {"token.$": "$$.Task.Token"}, "End": true}}}));
+    let (mut exec, step) = Execution::start(&d, info(json!({})), 0);
+    let (timer, due) = timers(&step)[0];
+    assert_eq!(due, 5_000);
+    let old = invocations(&step)[0].clone();
+    apply(&mut exec, &d, Command::Timer { timer_id: timer }, due);
+    assert_eq!(exec.status, Status::TimedOut);
+    assert_eq!(exec.redrive_refusal(due + 1), None);
+
+    let step = redrive(&mut exec, &d, 60_000);
+    let t = timers(&step);
+    assert_eq!(t.len(), 1);
+    assert_eq!(
+        t[0].1, 65_000,
+        "the execution timeout counts from the redrive"
+    );
+    let new = invocations(&step)[0].clone();
+    assert_ne!(new.1.task_token, old.1.task_token, "a new task token");
+    assert!(!exec.has_task(old.0), "the old token stays dead");
+    apply(&mut exec, &d, succeed_task(new.0, json!("ok")), 61_000);
+    assert_eq!(exec.status, Status::Succeeded);
+}
+
+#[test]
+fn redrive_of_an_aborted_execution_reenters_its_wait() {
+    let d =
+        def(json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "End": true}}}));
+    let (mut exec, _) = Execution::start(&d, info(json!({"k": 1})), 0);
+    apply(
+        &mut exec,
+        &d,
+        Command::Stop {
+            error: None,
+            cause: None,
+        },
+        1,
+    );
+    assert_eq!(exec.status, Status::Aborted);
+    let step = redrive(&mut exec, &d, 100);
+    assert_eq!(entered(&step), ["W"]);
+    assert_eq!(
+        timers(&step),
+        [(2, 5_100)],
+        "the Wait waits its full time again"
+    );
+}
+
+#[test]
+fn redrive_is_refused_after_14_days_and_past_the_event_limit() {
+    let d = def(json!({"StartAt": "F", "States": {"F": {"Type": "Fail"}}}));
+    let (exec, _) = Execution::start(&d, info(json!({})), 0);
+    let stop = exec.stop_ms.unwrap_or_default();
+    assert_eq!(exec.redrive_refusal(stop + REDRIVE_PERIOD_MS), None);
+    assert_eq!(
+        exec.redrive_refusal(stop + REDRIVE_PERIOD_MS + 1),
+        Some(reason::PERIOD)
+    );
+    let looping = def(json!({"StartAt": "Loop", "States": {
+        "Loop": {"Type": "Pass", "Next": "Check"},
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$.spin", "BooleanEquals": true, "Next": "Loop"}], "Default": "Done"},
+        "Done": {"Type": "Succeed"}}}));
+    let (mut exec, _) = Execution::start(&looping, info(json!({"spin": true})), 0);
+    assert_eq!(exec.status, Status::Failed);
+    assert_eq!(exec.redrive_refusal(1), Some(reason::EVENT_LIMIT));
+    assert_eq!(exec.redrive(&looping, 1), Err(reason::EVENT_LIMIT));
+}
+
+#[test]
+fn a_redrive_point_survives_a_snapshot_round_trip() {
+    let d = def(json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": LAMBDA, "End": true}}}));
+    let (mut exec, step) = Execution::start(&d, info(json!({"in": 1})), 0);
+    let id = invocations(&step)[0].0;
+    apply(&mut exec, &d, fail_task(id), 1);
+    let text = serde_json::to_string(&exec).unwrap_or_default();
+    let mut back: Execution = match serde_json::from_str(&text) {
+        Ok(e) => e,
+        Err(e) => panic!("{e}"),
+    };
+    let step = redrive(&mut back, &d, 5);
+    assert_eq!(invocations(&step)[0].1.parameters, json!({"in": 1}));
+    // Snapshots written before redrive existed still read.
+    let mut old: Value = serde_json::from_str(&text).unwrap_or_default();
+    if let Some(o) = old.as_object_mut() {
+        o.remove("redrive");
+        o.remove("redrive_count");
+        o.remove("redrive_ms");
+    }
+    let old: Execution = match serde_json::from_value(old) {
+        Ok(e) => e,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(old.redrive_refusal(5), Some(reason::BEFORE_LAUNCH));
+}

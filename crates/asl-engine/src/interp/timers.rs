@@ -8,6 +8,7 @@ use serde_json::json;
 impl Run<'_> {
     pub(super) fn on_timer(&mut self, timer_id: u64) {
         if self.exec.exec_timer == Some(timer_id) {
+            self.redrive_mark_all();
             self.finish_event(
                 "ExecutionTimedOut",
                 "executionTimedOutEventDetails",

@@ -219,6 +219,35 @@ impl LocalMode {
         let _ = self.child.wait();
     }
 
+    /// Stops `hitl local` as a user does (SIGTERM, so it stops its function
+    /// processes); SIGKILL if it hangs.
+    pub(crate) fn stop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status();
+            let deadline = Instant::now() + STOP_TIMEOUT;
+            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if matches!(self.child.try_wait(), Ok(None)) {
+                eprintln!("hitl local did not stop within {STOP_TIMEOUT:?} of SIGTERM: killing it");
+                self.kill();
+            }
+        }
+    }
+
+    /// Changes the template copy of [`LocalMode::start_with_template`] with
+    /// `edit`; a [`LocalMode::restart`] then runs it.
+    pub(crate) fn edit_template(&self, edit: impl FnOnce(String) -> String) {
+        let template = self
+            .template
+            .as_ref()
+            .expect("started with start_with_template");
+        let text = std::fs::read_to_string(template).expect("the template copy");
+        std::fs::write(template, edit(text)).expect("the template copy is written");
+    }
+
     /// Starts `hitl local` again on the same state directory and port.
     pub(crate) fn restart(&mut self) {
         let (child, endpoint) = spawn(
@@ -240,21 +269,9 @@ impl LocalMode {
 
 impl Drop for LocalMode {
     fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            // SIGTERM: hitl local stops its function processes (in their own
-            // process groups, out of reach of a kill of this child) and exits.
-            let _ = Command::new("kill")
-                .args(["-TERM", &self.child.id().to_string()])
-                .status();
-            let deadline = Instant::now() + STOP_TIMEOUT;
-            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            if matches!(self.child.try_wait(), Ok(None)) {
-                eprintln!("hitl local did not stop within {STOP_TIMEOUT:?} of SIGTERM: killing it");
-                self.kill();
-            }
-        }
+        // SIGTERM: hitl local stops its function processes (in their own
+        // process groups, out of reach of a kill of this child) and exits.
+        self.stop();
         let keep = std::thread::panicking() || std::env::var_os("HITL_E2E_KEEP").is_some();
         if keep && let Some(dir) = self.dir.take() {
             eprintln!(
@@ -503,6 +520,20 @@ impl Sdk {
             .filter_map(|event| event.state_exited_event_details())
             .filter(|exited| exited.name() == state)
             .count()
+    }
+
+    /// DescribeExecution's `redriveCount`.
+    pub(crate) fn redrive_count(&self, execution_arn: &str) -> i32 {
+        self.runtime
+            .block_on(
+                self.client
+                    .describe_execution()
+                    .execution_arn(execution_arn)
+                    .send(),
+            )
+            .unwrap_or_else(|error| panic!("DescribeExecution {execution_arn}: {error:?}"))
+            .redrive_count()
+            .unwrap_or(-1)
     }
 
     /// The errors of the execution's failed task attempts (`TaskFailed` events), oldest first.
