@@ -5,7 +5,7 @@ use open_review::{ColdStart, handler};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    lambda_log::init();
     let config = aws_https::lambda_config()?;
     let store = DynamoReviewStore::from_env(&config)?;
     let topic = SnsReviewerMailer::from_env(&config)?;

@@ -3,7 +3,7 @@ use process_rejection::{RejectionAction, handler};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    lambda_log::init();
     let config = aws_https::lambda_config()?;
     let publisher = hitl_lambda::SnsPublisher::from_env(&config)?;
     let action = hitl_lambda::FailureDrill::from_env(RejectionAction);

@@ -3,7 +3,7 @@ use lambda_runtime::{Error, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    lambda_log::init();
     let config = aws_https::lambda_config()?;
     let store = DynamoReviewStore::from_env(&config)?;
     lambda_runtime::run(service_fn(|event| {

@@ -3,7 +3,7 @@ use review_page::{SfnClient, handler, store_from_env};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    lambda_log::init();
     let config = aws_https::lambda_config()?;
     let sfn = SfnClient::new(&config);
     let store = store_from_env(&config);

@@ -3,7 +3,7 @@ use review_tick::{Ports, handler};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    lambda_log::init();
     let config = aws_https::lambda_config()?;
     let ports = Ports::from_env(&config)?;
     lambda_runtime::run(service_fn(|event| handler(&ports, event))).await
