@@ -24,7 +24,7 @@ pub mod ports;
 pub mod test_state;
 pub mod token;
 
-pub use definition::{Definition, DefinitionError};
+pub use definition::{Definition, DefinitionError, Diagnostic, MachineType, Report, Severity};
 pub use history::HistoryEvent;
 pub use interp::{Command, CommandError, Effect, ExecInfo, Execution, Pending, Status, Step};
 pub use ports::{

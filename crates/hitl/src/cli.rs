@@ -81,8 +81,18 @@ pub(crate) enum Command {
         #[arg(long)]
         execution: String,
     },
-    /// Check that every reviewer is subscribed to the review topic and confirmed.
+    /// Validate the template's state machine definitions as AWS would (before `sam deploy`),
+    /// then, for a deployed stack (or local mode), check that every reviewer is subscribed
+    /// to the review topic and confirmed.
     Check {
+        /// The SAM template whose state machines to validate (default: template.yaml, when
+        /// there is one).
+        #[arg(long)]
+        template: Option<PathBuf>,
+        /// Template parameters, as `sam deploy` takes them (Key=Value ...): the values
+        /// `DefinitionSubstitutions` put into the definition.
+        #[arg(long, num_args = 1..)]
+        parameter_overrides: Vec<String>,
         /// The review topic (default: the stack's ReviewTopicArn output; in local mode, or
         /// with no stack named, the only topic named after the template's ReviewTopic).
         #[arg(long)]

@@ -34,6 +34,15 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
     {
         bail!(NO_TOKEN);
     }
+    if let Command::Check {
+        template,
+        parameter_overrides,
+        ..
+    } = &cli.command
+        && !check_definitions(template.as_deref(), parameter_overrides, &cli.target)?
+    {
+        return Ok(());
+    }
     let connection = Connection::new(&cli.target).await?;
     match cli.command {
         Command::Local(_) => Ok(()),
@@ -47,6 +56,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         Command::Check {
             topic_arn,
             reviewers,
+            ..
         } => check(&connection, topic_arn, reviewers).await,
     }
 }
@@ -826,6 +836,54 @@ async fn status(connection: &Connection, execution: &str) -> Result<()> {
         say!("  {}  {}", when(last.timestamp), last.kind);
     }
     Ok(())
+}
+
+/// `hitl check`'s first half: the template's definitions, as ValidateStateMachineDefinition
+/// would answer for them. Returns whether to go on to the deployed stack's subscriptions:
+/// yes when one is named (an endpoint, a stack, a topic or a state machine), or when there
+/// is no template here to check (the subscription check then says what it needs).
+fn check_definitions(
+    template: Option<&Path>,
+    overrides: &[String],
+    target: &crate::cli::Target,
+) -> Result<bool> {
+    let path = template.unwrap_or(Path::new("template.yaml"));
+    if template.is_none() && !path.is_file() {
+        return Ok(true);
+    }
+    let stack_name = crate::local::stack_name(target)?;
+    let overrides = crate::local::local_overrides(path, overrides);
+    let findings = crate::definition::check(path, &overrides, &stack_name)?;
+    for line in &findings.lines {
+        say!("{line}");
+    }
+    findings.refuse_errors(
+        "run `hitl check` again (before `sam deploy`, or `hitl local`, which refuses to start on them)",
+    )?;
+    let warnings = findings.lines.len();
+    say!(
+        "ok: {} state machine definition(s) in {} validate{}",
+        findings.machines,
+        path.display(),
+        if warnings > 0 {
+            format!(" ({warnings} warning(s) above: they do not stop a deploy)")
+        } else {
+            String::new()
+        }
+    );
+    let deployed = target.endpoint_url.is_some()
+        || target.stack_name.is_some()
+        || target.state_machine.is_some()
+        || crate::connect::SamConfig::read(&target.config_file)?
+            .stack_name
+            .is_some();
+    if !deployed {
+        say!(
+            "No deployed stack named (--stack-name, stack_name in samconfig.toml, or \
+             --endpoint-url for local mode): reviewer subscriptions not checked."
+        );
+    }
+    Ok(deployed)
 }
 
 async fn check(

@@ -59,6 +59,7 @@ fn say_line(line: std::fmt::Arguments<'_>) {
 mod cli;
 mod commands;
 mod connect;
+mod definition;
 mod local;
 mod review;
 mod subscriptions;

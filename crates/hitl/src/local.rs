@@ -39,6 +39,28 @@ pub(crate) const LOCAL_REVIEWER: &str = "reviewer@example.com";
 /// The stack name when neither --stack-name nor samconfig.toml gives one.
 const DEFAULT_STACK: &str = "human-review";
 
+/// The stack name local mode uses: --stack-name, else samconfig.toml's, else the default.
+pub(crate) fn stack_name(target: &Target) -> Result<String> {
+    Ok(match &target.stack_name {
+        Some(name) => name.clone(),
+        None => SamConfig::read(&target.config_file)?
+            .stack_name
+            .unwrap_or_else(|| DEFAULT_STACK.to_owned()),
+    })
+}
+
+/// The overrides local mode runs `template` with: `given`, plus its reviewer when none is
+/// named (see [`reviewer_fill`]).
+pub(crate) fn local_overrides(template: &Path, given: &[String]) -> Vec<String> {
+    let mut overrides = given.to_vec();
+    if let Some(fill) =
+        declared_parameters(template).and_then(|declared| reviewer_fill(&declared, given))
+    {
+        overrides.push(fill);
+    }
+    overrides
+}
+
 pub(crate) async fn run(args: &LocalArgs, target: &Target) -> Result<()> {
     let mut parameter_overrides = args.parameter_overrides.clone();
     if let Some(declared) = declared_parameters(&args.template) {
@@ -56,12 +78,20 @@ pub(crate) async fn run(args: &LocalArgs, target: &Target) -> Result<()> {
             )
         })?;
     }
-    let stack_name = match &target.stack_name {
-        Some(name) => name.clone(),
-        None => SamConfig::read(&target.config_file)?
-            .stack_name
-            .unwrap_or_else(|| DEFAULT_STACK.to_owned()),
-    };
+    let stack_name = stack_name(target)?;
+    // The definitions as AWS would validate them: an ERROR stops local mode here, with
+    // the same lines as `hitl check`. A template that cannot be read is left to
+    // local-stack, whose error names the resource and property.
+    if let Ok(findings) =
+        crate::definition::check(&args.template, &parameter_overrides, &stack_name)
+    {
+        for line in &findings.lines {
+            eprintln!("{line}");
+        }
+        findings
+            .refuse_errors("start `hitl local` again (`hitl check` checks without starting)")
+            .context("local mode did not start")?;
+    }
     if !args.host.is_loopback() {
         eprintln!(
             "warning: listening on {}: local mode has no authentication; anyone who reaches \

@@ -397,3 +397,133 @@ fn local_refuses_task_tokens_longer_than_aws_allows_and_says_why() {
         "{help}"
     );
 }
+
+/// A copy of the repository's template and state machines in a temporary directory, the
+/// template's definition (human_in_the_loop.asl.json) passed through `edit` first.
+fn project_copy(edit: impl Fn(String) -> String) -> tempfile::TempDir {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(root.join("template.yaml"), dir.path().join("template.yaml")).unwrap();
+    let machines = dir.path().join("statemachine");
+    std::fs::create_dir(&machines).unwrap();
+    for entry in std::fs::read_dir(root.join("statemachine")).unwrap() {
+        let path = entry.unwrap().path();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        if path.ends_with("human_in_the_loop.asl.json") {
+            text = edit(text);
+        }
+        std::fs::write(machines.join(path.file_name().unwrap()), text).unwrap();
+    }
+    dir
+}
+
+/// The first state's `Next` misspelt, and a payload-template value that reads as a path
+/// but has no `.$`: one error AWS would refuse the definition for, one warning.
+fn broken(text: String) -> String {
+    assert!(
+        text.contains("\"Next\": \"Open Review\""),
+        "the fixture changed"
+    );
+    assert!(
+        text.contains("\"request.$\": \"$\","),
+        "the fixture changed"
+    );
+    text.replacen("\"Next\": \"Open Review\"", "\"Next\": \"Open Reviw\"", 1)
+        .replacen(
+            "\"request.$\": \"$\",",
+            "\"request.$\": \"$\", \"note\": \"$.note\",",
+            1,
+        )
+}
+
+/// The lines `hitl check` and `hitl local` print for [`broken`]: AWS's code, location and
+/// message for each (MISSING_TRANSITION_TARGET as in AWS CLI output quoted in localstack
+/// PR #12487; NO_DOLLAR as in the ValidateStateMachineDefinition API reference's example).
+const MISSPELT_NEXT: &str = "error: HumanReviewStateMachine (./statemachine/human_in_the_loop.asl.json): \
+     MISSING_TRANSITION_TARGET at /States/Prepare Review/Next: Missing 'Next' target: Open Reviw";
+const NO_DOLLAR: &str = "warning: HumanReviewStateMachine (./statemachine/human_in_the_loop.asl.json): \
+     NO_DOLLAR at /States/Prepare Review/Parameters: The value of 'note' looks like a JSONPath. \
+     Instead of 'note', use 'note.$' to evaluate it as a JSONPath at runtime.";
+
+#[test]
+fn check_validates_the_templates_definition_without_a_stack() {
+    let dir = project_copy(|text| text);
+    let output = hitl()
+        .current_dir(dir.path())
+        .arg("check")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", stderr(&output));
+    assert!(
+        stdout.contains("ok: 1 state machine definition(s) in template.yaml validate\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("reviewer subscriptions not checked"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_prints_aws_diagnostics_and_fails_on_an_error() {
+    let dir = project_copy(broken);
+    let output = hitl()
+        .current_dir(dir.path())
+        .arg("check")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stdout.lines().any(|l| l == MISSPELT_NEXT), "{stdout}");
+    assert!(stdout.lines().any(|l| l == NO_DOLLAR), "{stdout}");
+    assert!(
+        stderr.contains("Fix ./statemachine/human_in_the_loop.asl.json at the locations shown")
+            && stderr.contains("hitl check"),
+        "{stderr}"
+    );
+
+    // A warning alone does not fail.
+    let dir = project_copy(|text| {
+        text.replacen(
+            "\"request.$\": \"$\",",
+            "\"request.$\": \"$\", \"note\": \"$.note\",",
+            1,
+        )
+    });
+    let output = hitl()
+        .current_dir(dir.path())
+        .arg("check")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.lines().any(|l| l == NO_DOLLAR), "{stdout}");
+    assert!(stdout.contains("(1 warning(s) above"), "{stdout}");
+}
+
+#[test]
+fn local_refuses_to_start_on_a_definition_error() {
+    let dir = project_copy(broken);
+    let started = std::time::Instant::now();
+    let output = hitl()
+        .current_dir(dir.path())
+        .args(["local", "--no-build", "--port", "0", "--state-dir"])
+        .arg(dir.path().join("state"))
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.lines().any(|l| l == MISSPELT_NEXT), "{stderr}");
+    assert!(stderr.lines().any(|l| l == NO_DOLLAR), "{stderr}");
+    assert!(stderr.contains("local mode did not start"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("Starting local mode"), "{stdout}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+}

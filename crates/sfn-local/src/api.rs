@@ -200,6 +200,7 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
                     "1 validation error detected: Value '{ty}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [EXPRESS, STANDARD]"
                 )));
             }
+            refuse_for_type(definition, ty)?;
             let row = svc.create_state_machine(name, definition, role, ty).await?;
             Ok(json!({"stateMachineArn": row.arn, "creationDate": secs(row.created_ms)}))
         }
@@ -252,6 +253,10 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
                     "Either the definition, the roleArn or the loggingConfiguration must be specified".into(),
                 ));
             }
+            if let Some(text) = def {
+                let ty = svc.state_machine(arn)?.row.sm_type;
+                refuse_for_type(text, &ty)?;
+            }
             let updated = svc.update_state_machine(arn, def, role).await?;
             Ok(json!({"updateDate": secs(updated)}))
         }
@@ -261,36 +266,7 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
             Ok(json!({}))
         }
         "TestState" => test_state(svc, req),
-        "ValidateStateMachineDefinition" => {
-            let def = req_str(req, "definition")?;
-            crate::service::check_definition_size(def)?;
-            Ok(match asl_engine::Definition::parse_str(def) {
-                Ok(_) => json!({"result": "OK", "diagnostics": [], "truncated": false}),
-                Err(e) => {
-                    // Each problem reads `CODE: what at /location`.
-                    let diagnostics: Vec<Value> = e
-                        .problems
-                        .iter()
-                        .map(|p| {
-                            let (code, rest) = p
-                                .split_once(": ")
-                                .unwrap_or(("SCHEMA_VALIDATION_FAILED", p));
-                            let (message, location) = match rest.rsplit_once(" at /") {
-                                Some((m, l)) => (m.to_owned(), Some(format!("/{l}"))),
-                                None => (rest.to_owned(), None),
-                            };
-                            let mut d =
-                                json!({"severity": "ERROR", "code": code, "message": message});
-                            if let (Some(l), Some(o)) = (location, d.as_object_mut()) {
-                                o.insert("location".into(), Value::from(l));
-                            }
-                            d
-                        })
-                        .collect();
-                    json!({"result": "FAIL", "diagnostics": diagnostics, "truncated": false})
-                }
-            })
-        }
+        "ValidateStateMachineDefinition" => validate(req),
         "StartExecution" => {
             let sm = req_str(req, "stateMachineArn")?;
             let name = opt_str(req, "name")?;
@@ -525,6 +501,82 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
 }
 
 const MAX_OUTPUT: usize = 256 * 1024;
+
+/// What a machine of this type cannot run (EXPRESS: `.sync`, `.waitForTaskToken`,
+/// activities), refused with AWS's `InvalidDefinition` before the service parses the
+/// definition as for any machine. Only EXPRESS has such refusals, so only it pays for
+/// the second parse.
+fn refuse_for_type(definition: &str, ty: &str) -> Result<(), ApiError> {
+    if ty != "EXPRESS" {
+        return Ok(());
+    }
+    crate::service::check_definition_size(definition)?;
+    asl_engine::Definition::parse_str_as(definition, asl_engine::MachineType::Express)
+        .map(drop)
+        .map_err(|e| ApiError::InvalidDefinition(e.message))
+}
+
+/// ValidateStateMachineDefinition (API reference): `type` (default STANDARD),
+/// `severity` (default ERROR; WARNING adds the warnings), `maxResults` (0 to 100, 0
+/// meaning 100). The answer is AWS's even for definitions this engine cannot run.
+fn validate(req: &Value) -> Result<Value, ApiError> {
+    let def = req_str(req, "definition")?;
+    crate::service::check_definition_size(def)?;
+    let enum_error = |value: &str, member: &str, set: &str| {
+        ApiError::Validation(format!(
+            "1 validation error detected: Value '{value}' at '{member}' failed to satisfy \
+             constraint: Member must satisfy enum value set: [{set}]"
+        ))
+    };
+    let ty = match opt_str(req, "type")?.unwrap_or("STANDARD") {
+        "STANDARD" => asl_engine::MachineType::Standard,
+        "EXPRESS" => asl_engine::MachineType::Express,
+        other => return Err(enum_error(other, "type", "EXPRESS, STANDARD")),
+    };
+    let severity = match opt_str(req, "severity")?.unwrap_or("ERROR") {
+        "ERROR" => asl_engine::Severity::Error,
+        "WARNING" => asl_engine::Severity::Warning,
+        other => return Err(enum_error(other, "severity", "ERROR, WARNING")),
+    };
+    let max = match req.get("maxResults") {
+        None | Some(Value::Null) => 0,
+        Some(v) => v.as_i64().ok_or_else(|| {
+            ApiError::Serialization("Field 'maxResults' must be an integer".into())
+        })?,
+    };
+    let max = usize::try_from(max)
+        .ok()
+        .filter(|n| *n <= 100)
+        .ok_or_else(|| {
+            let bound = if max < 0 {
+                "greater than or equal to 0"
+            } else {
+                "less than or equal to 100"
+            };
+            ApiError::Validation(format!(
+                "1 validation error detected: Value '{max}' at 'maxResults' failed to satisfy \
+                 constraint: Member must have value {bound}"
+            ))
+        })?;
+    let report = asl_engine::Report::new(asl_engine::Definition::validate(def, ty), severity, max);
+    let diagnostics: Vec<Value> = report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let mut v =
+                json!({"severity": d.severity.as_str(), "code": d.code, "message": d.message});
+            if let (Some(l), Some(o)) = (&d.location, v.as_object_mut()) {
+                o.insert("location".into(), Value::from(l.as_str()));
+            }
+            v
+        })
+        .collect();
+    Ok(json!({
+        "result": if report.ok { "OK" } else { "FAIL" },
+        "diagnostics": diagnostics,
+        "truncated": report.truncated,
+    }))
+}
 
 /// TestState: the request members read as AWS's model types them, the rest done by the
 /// engine.

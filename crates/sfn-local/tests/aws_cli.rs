@@ -194,6 +194,120 @@ fn token_from(history: &Value) -> String {
     s(&params["token"]).to_owned()
 }
 
+/// ValidateStateMachineDefinition's members through the CLI, with AWS's answers: the
+/// recorded ones (LocalStack's AWS-validated snapshot test_sfn_api_validation, keys
+/// `..._not_a_definition[EMPTY_DICT]` and `..._type_express[ILLEGAL_WFTT]`) and the API
+/// reference's warning example
+/// (https://docs.aws.amazon.com/step-functions/latest/apireference/API_ValidateStateMachineDefinition.html).
+#[test]
+fn validate_state_machine_definition_through_the_cli() {
+    let Some((aws, _server)) = setup("cli-validate") else {
+        return;
+    };
+    let v = aws.ok(&["validate-state-machine-definition", "--definition", "{}"]);
+    assert_eq!(
+        v,
+        json!({"result": "FAIL", "truncated": false, "diagnostics": [{"severity": "ERROR",
+            "code": "SCHEMA_VALIDATION_FAILED", "location": "/",
+            "message": "These fields are required: [States, StartAt]"}]})
+    );
+
+    let wftt = json!({"StartAt": "SendMessageWithWait", "States": {"SendMessageWithWait": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl.$": "$.QueueUrl", "MessageBody": {"Message.$": "$.Message",
+            "TaskToken.$": "$$.Task.Token"}}, "End": true}}})
+    .to_string();
+    let v = aws.ok(&["validate-state-machine-definition", "--definition", &wftt]);
+    assert_eq!(
+        v,
+        json!({"result": "OK", "diagnostics": [], "truncated": false})
+    );
+    let v = aws.ok(&[
+        "validate-state-machine-definition",
+        "--definition",
+        &wftt,
+        "--type",
+        "EXPRESS",
+    ]);
+    assert_eq!(
+        v,
+        json!({"result": "FAIL", "truncated": false, "diagnostics": [{"severity": "ERROR",
+            "code": "SCHEMA_VALIDATION_FAILED", "location": "/States/SendMessageWithWait/Resource",
+            "message": "Express state machine does not support '.waitForTaskToken' service integration "}]})
+    );
+
+    let warned = json!({"StartAt": "HelloWorld", "States": {
+        "HelloWorld": {"Type": "Pass", "Parameters": {"a": "$.x"}, "Result": {"c.$": "$.y"},
+            "Next": "FailState"},
+        "FailState": {"Type": "Fail", "Error": "$.e", "Cause": "$.c"}}})
+    .to_string();
+    let v = aws.ok(&["validate-state-machine-definition", "--definition", &warned]);
+    assert_eq!(
+        v,
+        json!({"result": "OK", "diagnostics": [], "truncated": false})
+    );
+    let v = aws.ok(&[
+        "validate-state-machine-definition",
+        "--definition",
+        &warned,
+        "--severity",
+        "WARNING",
+    ]);
+    assert_eq!(v["result"], "OK");
+    assert_eq!(v["truncated"], false);
+    let codes: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .map(|d| d.iter().filter_map(|d| d["code"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        codes,
+        ["NO_DOLLAR", "PASS_RESULT_IS_STATIC", "NO_PATH", "NO_PATH"]
+    );
+    assert_eq!(
+        v["diagnostics"][0],
+        json!({"severity": "WARNING", "code": "NO_DOLLAR", "location": "/States/HelloWorld/Parameters",
+            "message": "The value of 'a' looks like a JSONPath. Instead of 'a', use 'a.$' to evaluate it as a JSONPath at runtime."})
+    );
+    let v = aws.ok(&[
+        "validate-state-machine-definition",
+        "--definition",
+        &warned,
+        "--severity",
+        "WARNING",
+        "--max-results",
+        "1",
+    ]);
+    assert_eq!(v["diagnostics"].as_array().map(Vec::len), Some(1));
+    assert_eq!(v["truncated"], true);
+    aws.fails(
+        "ValidationException",
+        "ValidateStateMachineDefinition",
+        &[
+            "validate-state-machine-definition",
+            "--definition",
+            &warned,
+            "--max-results",
+            "101",
+        ],
+    );
+    // An EXPRESS machine cannot be created with it either.
+    aws.fails(
+        "InvalidDefinition",
+        "CreateStateMachine",
+        &[
+            "create-state-machine",
+            "--name",
+            "express-wftt",
+            "--type",
+            "EXPRESS",
+            "--definition",
+            &wftt,
+            "--role-arn",
+            ROLE,
+        ],
+    );
+}
+
 #[test]
 fn state_machine_operations_through_the_cli() {
     let Some((aws, _server)) = setup("cli-sm") else {

@@ -21,6 +21,19 @@ impl Parser {
             }
             Some(_) => {}
         }
+        // AWS-validated snapshot test_credentials_base
+        // `test_invalid_credentials_field[EMPTY_CREDENTIALS]`: `Credentials: {}`.
+        if let Some(c) = obj.get("Credentials") {
+            let role = c
+                .as_object()
+                .is_some_and(|c| c.contains_key("RoleArn") || c.contains_key("RoleArn.$"));
+            if !role {
+                self.schema(
+                    "The field 'RoleArn' is required but was missing",
+                    &format!("{at}/Credentials"),
+                );
+            }
+        }
         let timeout = self.num_or_path(obj, "TimeoutSeconds", at, true);
         let heartbeat = self.num_or_path(obj, "HeartbeatSeconds", at, true);
         self.at_least(&timeout, "TimeoutSeconds", 1.0, at);
@@ -138,10 +151,16 @@ impl Parser {
         } else if let Some(s) = self.string(obj, "Timestamp", at) {
             match asl_eval::timestamp::parse(&s) {
                 Some(t) => found.push(WaitFor::Timestamp(t)),
-                None => self.schema(
-                    "The value for the field 'Timestamp' must be a valid ISO-8601 timestamp",
-                    &format!("{at}/Timestamp"),
-                ),
+                // AWS-validated snapshot test_base_scenarios `test_wait_timestamp_invalid[*]`.
+                None => {
+                    self.schema(
+                        "String does not match RFC3339 timestamp",
+                        &format!("{at}/Timestamp"),
+                    );
+                    // The field is there, only wrong: one problem, not a second one
+                    // saying the state waits for nothing. The definition is refused anyway.
+                    found.push(WaitFor::Seconds(0.0));
+                }
             }
         }
         if let Some(s) = self.string(obj, "TimestampPath", at)

@@ -2,19 +2,27 @@
 //!
 //! Contract: [`Definition::parse`] either returns a definition in which every transition
 //! target exists, every state has exactly one way out, and every field has the right JSON
-//! type, or a [`DefinitionError`] whose message follows AWS's `InvalidDefinition` wording:
-//! `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: <what> at /States/X/Field'`.
-//! Several problems are joined with `, ` as AWS does. Expressions (paths, templates, Choice
-//! rules) are kept as raw JSON here and compiled once by [`crate::expr`].
+//! type, or a [`DefinitionError`] listing each problem as a structured [`Diagnostic`]
+//! (code, message, location) and carrying AWS's `InvalidDefinition` message:
+//! `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: <what> at /States/X/Field'`,
+//! several problems joined with `, ` inside the one pair of quotes, as AWS does.
+//! [`Definition::validate`] gives ValidateStateMachineDefinition's diagnostics (`validate`).
+//! Expressions (paths, templates, Choice rules) are kept as raw JSON here and compiled
+//! once by [`crate::expr`].
 //!
 //! Layout: this module is the model; `parser` reads a states block and the
 //! fields every state shares (paths, templates, Retry, Catch, Assign); `kinds`
-//! reads what each state type adds (Task, Choice, Wait, Fail, Parallel, Map).
+//! reads what each state type adds (Task, Choice, Wait, Fail, Parallel, Map);
+//! `json` reads the text with AWS's (Jackson's) syntax errors; `validate` adds what
+//! only ValidateStateMachineDefinition reports (warnings, `severity`, `maxResults`).
 
+mod json;
 mod kinds;
 mod parser;
+mod validate;
 
 use parser::Parser;
+pub use validate::{MachineType, Report};
 
 use std::collections::BTreeMap;
 
@@ -26,26 +34,101 @@ use asl_eval::template::Template;
 use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
+/// How serious a [`Diagnostic`] is: ValidateStateMachineDefinition's `severity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The definition cannot be created.
+    Error,
+    /// The definition can be created but probably does not do what its author meant.
+    Warning,
+}
+
+impl Severity {
+    /// The wire name (`ERROR`, `WARNING`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "ERROR",
+            Severity::Warning => "WARNING",
+        }
+    }
+}
+
+/// One problem in a definition, as ValidateStateMachineDefinition lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// AWS's code: `SCHEMA_VALIDATION_FAILED`, `MISSING_TRANSITION_TARGET`, `NO_DOLLAR`, ...
+    pub code: &'static str,
+    pub message: String,
+    /// A JSON pointer (`/States/X/Next`, `/` for the root), Jackson's source snippet for
+    /// a JSON syntax error, or nothing (AWS sends no `location` for some problems).
+    pub location: Option<String>,
+}
+
+impl Diagnostic {
+    pub(crate) fn error(code: &'static str, message: impl Into<String>, at: &str) -> Self {
+        Self {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            location: Some(pointer(at)),
+        }
+    }
+
+    pub(crate) fn warning(code: &'static str, message: impl Into<String>, at: &str) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(code, message, at)
+        }
+    }
+}
+
+/// `CODE: message at location`, the form each problem takes inside AWS's
+/// `InvalidDefinition` message.
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)?;
+        match &self.location {
+            Some(l) => write!(f, " at {l}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The root's pointer is `/`, not the empty string.
+fn pointer(at: &str) -> String {
+    if at.is_empty() {
+        "/".to_owned()
+    } else {
+        at.to_owned()
+    }
+}
+
 /// A definition AWS would reject, with AWS's message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct DefinitionError {
     /// The full message, starting with `Invalid State Machine Definition: `.
     pub message: String,
-    /// Each problem as `CODE: what at /location` (ValidateStateMachineDefinition lists them).
-    pub problems: Vec<String>,
+    /// Each problem (all of severity ERROR).
+    pub problems: Vec<Diagnostic>,
 }
 
 impl DefinitionError {
-    fn from_problems(problems: &[String]) -> Self {
+    /// AWS puts one pair of quotes around the whole comma-joined list, not one per
+    /// problem: `'MISSING_TRANSITION_TARGET: Missing 'Next' target: pass3 at
+    /// /States/pass1/Next, MISSING_TRANSITION_TARGET: State "pass2" is not reachable. at
+    /// /States/pass2'` (AWS CLI output quoted in localstack PR #12487; the same form in
+    /// serverless-step-functions issue #250).
+    fn from_problems(problems: Vec<Diagnostic>) -> Self {
         let joined = problems
             .iter()
-            .map(|p| format!("'{p}'"))
+            .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(", ");
         Self {
-            message: format!("Invalid State Machine Definition: {joined}"),
-            problems: problems.to_vec(),
+            message: format!("Invalid State Machine Definition: '{joined}'"),
+            problems,
         }
     }
 }
@@ -253,18 +336,53 @@ impl State {
 }
 
 impl Definition {
-    /// Parses and validates a definition given as JSON text.
+    /// Parses and validates a definition given as JSON text (a STANDARD machine).
     pub fn parse_str(text: &str) -> Result<Self, DefinitionError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| {
-            DefinitionError::from_problems(&[format!("INVALID_JSON_DESCRIPTION: {e}")])
-        })?;
-        Self::parse(&value)
+        Self::parse_str_as(text, MachineType::Standard)
+    }
+
+    /// Parses and validates a definition for a machine of type `ty`: an EXPRESS machine
+    /// also refuses what only STANDARD machines run (`.sync`, `.waitForTaskToken`,
+    /// activities), as CreateStateMachine does.
+    pub fn parse_str_as(text: &str, ty: MachineType) -> Result<Self, DefinitionError> {
+        let value = json::read(text).map_err(|d| DefinitionError::from_problems(vec![d]))?;
+        let (def, mut problems) = Self::check(&value);
+        problems.extend(validate::type_problems(&value, ty));
+        match def {
+            Some(d) if problems.is_empty() => Ok(d),
+            _ => Err(DefinitionError::from_problems(problems)),
+        }
     }
 
     /// Parses and validates a definition given as a JSON value.
     pub fn parse(value: &Value) -> Result<Self, DefinitionError> {
+        match Self::check(value) {
+            (Some(d), problems) if problems.is_empty() => Ok(d),
+            (_, problems) => Err(DefinitionError::from_problems(problems)),
+        }
+    }
+
+    /// The definition if it is valid, and every problem found, including what AWS
+    /// accepts but this engine does not run (never empty when the definition is `None`).
+    fn check(value: &Value) -> (Option<Self>, Vec<Diagnostic>) {
+        let (def, mut p) = Self::read(value);
+        p.problems.append(&mut p.unsupported);
+        if def.is_none() && p.problems.is_empty() {
+            p.problems.push(Diagnostic::error(
+                "SCHEMA_VALIDATION_FAILED",
+                "invalid definition",
+                "",
+            ));
+        }
+        (def, p.problems)
+    }
+
+    /// The parser's findings, AWS's problems and this engine's limits kept apart:
+    /// ValidateStateMachineDefinition reports only the former.
+    fn read(value: &Value) -> (Option<Self>, Parser) {
         let mut p = Parser {
             problems: Vec::new(),
+            unsupported: Vec::new(),
             jsonata_default: value.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata"),
         };
         let def = p.block(value, "", true);
@@ -273,29 +391,22 @@ impl Definition {
             let mut seen = std::collections::BTreeSet::new();
             d.duplicate_names("", &mut seen, &mut p.problems);
         }
-        match def {
-            Some(d) if p.problems.is_empty() => Ok(d),
-            _ => {
-                if p.problems.is_empty() {
-                    p.problems
-                        .push("SCHEMA_VALIDATION_FAILED: invalid definition at /".to_owned());
-                }
-                Err(DefinitionError::from_problems(&p.problems))
-            }
-        }
+        (def, p)
     }
 
     fn duplicate_names(
         &self,
         at: &str,
         seen: &mut std::collections::BTreeSet<String>,
-        problems: &mut Vec<String>,
+        problems: &mut Vec<Diagnostic>,
     ) {
         for (name, st) in &self.states {
             let sat = format!("{at}/States/{name}");
             if !seen.insert(name.clone()) {
-                problems.push(format!(
-                    "DUPLICATE_STATE_NAME: Duplicate State name: {name} at {sat}"
+                problems.push(Diagnostic::error(
+                    "DUPLICATE_STATE_NAME",
+                    format!("Duplicate State name: {name}"),
+                    &sat,
                 ));
             }
             match &st.kind {

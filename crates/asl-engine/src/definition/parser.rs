@@ -10,8 +10,8 @@ use asl_eval::template::Template;
 use serde_json::{Map, Value};
 
 use super::{
-    Assign, Catcher, Definition, Io, JsonataRule, Kind, NumOrPath, PathField, ResultPathField,
-    Retrier, State, Transition,
+    Assign, Catcher, Definition, Diagnostic, Io, JsonataRule, Kind, NumOrPath, PathField,
+    ResultPathField, Retrier, State, Transition,
 };
 
 pub(super) const STATE_TYPES: &[&str] = &[
@@ -19,15 +19,21 @@ pub(super) const STATE_TYPES: &[&str] = &[
 ];
 
 pub(super) struct Parser {
-    pub(super) problems: Vec<String>,
+    pub(super) problems: Vec<Diagnostic>,
+    /// What AWS accepts but this engine does not run: CreateStateMachine refuses it
+    /// here, ValidateStateMachineDefinition (which answers as AWS) does not.
+    pub(super) unsupported: Vec<Diagnostic>,
     /// The machine's top-level `QueryLanguage` is JSONata.
     pub(super) jsonata_default: bool,
 }
 
 impl Parser {
     pub(super) fn schema(&mut self, what: impl std::fmt::Display, at: &str) {
-        self.problems
-            .push(format!("SCHEMA_VALIDATION_FAILED: {what} at {at}"));
+        self.problems.push(Diagnostic::error(
+            "SCHEMA_VALIDATION_FAILED",
+            what.to_string(),
+            at,
+        ));
     }
 
     /// An optional array field (`Retry`, `Catch`), each element read by `read` at
@@ -58,10 +64,11 @@ impl Parser {
 
     /// Something AWS accepts but this engine does not run (S3 item readers and result writers).
     pub(super) fn unsupported_here(&mut self, field: &str, what: &str, at: &str) {
-        self.schema(
+        self.unsupported.push(Diagnostic::error(
+            "SCHEMA_VALIDATION_FAILED",
             format!("Field '{field}' ({what}) is not supported by sfn-local yet"),
             at,
-        );
+        ));
     }
 
     /// AWS refuses fields a state type does not support: "Field 'X' is not supported".
@@ -406,19 +413,36 @@ impl Parser {
     /// Parses a `{StartAt, States}` block. `at` is the JSON pointer prefix of the block.
     pub(super) fn block(&mut self, value: &Value, at: &str, top: bool) -> Option<Definition> {
         let Some(obj) = value.as_object() else {
-            self.schema(
-                "The definition must be a JSON object",
-                if at.is_empty() { "/" } else { at },
-            );
+            if top {
+                // AWS: no location (LocalStack's AWS-validated snapshot
+                // test_sfn_api_validation `test_validate_state_machine_definition_not_a_definition[EMPTY_STRING]`).
+                self.problems.push(Diagnostic {
+                    location: None,
+                    ..Diagnostic::error(
+                        "SCHEMA_VALIDATION_FAILED",
+                        "Definition must be a valid JSON object",
+                        at,
+                    )
+                });
+            } else {
+                self.schema("The value must be a JSON object", at);
+            }
             return None;
         };
-        let start_at = self.string(obj, "StartAt", at);
-        if start_at.is_none() && !obj.contains_key("StartAt") {
+        // One problem naming every missing field, States first (AWS-validated snapshot
+        // test_sfn_api_validation `..._not_a_definition[EMPTY_DICT]`: `{}` gives
+        // `These fields are required: [States, StartAt]` at `/`).
+        let missing: Vec<&str> = ["States", "StartAt"]
+            .into_iter()
+            .filter(|k| !obj.contains_key(*k))
+            .collect();
+        if !missing.is_empty() {
             self.schema(
-                "The field 'StartAt' should be non-null",
-                if at.is_empty() { "/" } else { at },
+                format!("These fields are required: [{}]", missing.join(", ")),
+                at,
             );
         }
+        let start_at = self.string(obj, "StartAt", at);
         let comment = self.string(obj, "Comment", at);
         let allowed: &[&str] = if top {
             &[
@@ -472,8 +496,10 @@ impl Parser {
                 for (name, sv) in raw {
                     let sat = format!("{states_at}/{name}");
                     if name.is_empty() || name.chars().count() > 80 {
-                        self.problems.push(format!(
-                            "INVALID_STATE_NAME: State name '{name}' is invalid at {sat}"
+                        self.problems.push(Diagnostic::error(
+                            "INVALID_STATE_NAME",
+                            format!("State name '{name}' is invalid"),
+                            &sat,
                         ));
                     }
                     if let Some(st) = self.state(name, sv, &sat) {
@@ -482,20 +508,14 @@ impl Parser {
                 }
             }
             Some(_) => self.schema("The field 'States' must be an OBJECT", &states_at),
-            None => self.schema(
-                "The field 'States' should be non-null",
-                if at.is_empty() { "/" } else { at },
-            ),
+            None => {}
         }
         let start_at = start_at.unwrap_or_default();
         if !states.is_empty() && !start_at.is_empty() && !states.contains_key(&start_at) {
-            self.problems.push(format!(
-                "MISSING_TRANSITION_TARGET: Missing 'Next' target: {start_at} at {}",
-                if at.is_empty() {
-                    "/StartAt".to_owned()
-                } else {
-                    format!("{at}/StartAt")
-                }
+            self.problems.push(Diagnostic::error(
+                "MISSING_TRANSITION_TARGET",
+                format!("Missing 'Next' target: {start_at}"),
+                &format!("{at}/StartAt"),
             ));
         }
         // Transition targets must exist within the same block.
@@ -526,8 +546,10 @@ impl Parser {
             }
             for (t, tat) in targets {
                 if !states.contains_key(&t) {
-                    self.problems.push(format!(
-                        "MISSING_TRANSITION_TARGET: Missing 'Next' target: {t} at {tat}"
+                    self.problems.push(Diagnostic::error(
+                        "MISSING_TRANSITION_TARGET",
+                        format!("Missing 'Next' target: {t}"),
+                        &tat,
                     ));
                 }
             }
@@ -559,8 +581,10 @@ impl Parser {
             }
             for name in states.keys() {
                 if !seen.contains(name) {
-                    self.problems.push(format!(
-                        "MISSING_TRANSITION_TARGET: State \"{name}\" is not reachable. at {states_at}/{name}"
+                    self.problems.push(Diagnostic::error(
+                        "MISSING_TRANSITION_TARGET",
+                        format!("State \"{name}\" is not reachable."),
+                        &format!("{states_at}/{name}"),
                     ));
                 }
             }
@@ -571,8 +595,10 @@ impl Parser {
                     || s.transition == Some(Transition::End)
             })
         {
-            self.problems.push(format!(
-                "MISSING_END_STATE: Workflow has no terminal state at {states_at}"
+            self.problems.push(Diagnostic::error(
+                "MISSING_END_STATE",
+                "Workflow has no terminal state",
+                &states_at,
             ));
         }
         Some(Definition {
@@ -596,11 +622,11 @@ impl Parser {
             return None;
         };
         if !STATE_TYPES.contains(&ty.as_str()) {
+            // AWS's wording and order (AWS-validated snapshot
+            // test_test_state_machine_scenarios `test_state_name_invalid_state_definition`).
             self.schema(
-                format!(
-                    "The value for the field 'Type' must be one of [{}]",
-                    STATE_TYPES.join(", ")
-                ),
+                "The field 'Type' should have one of these values: \
+                 [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]",
                 &format!("{at}/Type"),
             );
             return None;
@@ -610,6 +636,17 @@ impl Parser {
         // "Transforming data with JSONata": QueryLanguage at the top level and per state).
         let jsonata = match obj.get("QueryLanguage").and_then(Value::as_str) {
             Some("JSONata") => true,
+            // A machine that is JSONata as a whole has no JSONPath state; a JSONPath
+            // state inside a JSONata Map of a JSONPath machine is fine (AWS-validated
+            // snapshot test_sfn_api_validation `[INVALID_DOWNGRADE_QUERY_LANGUAGE]` and
+            // `[VALID_QUERY_LANGUAGE_PASS]`).
+            Some("JSONPath") if self.jsonata_default => {
+                self.schema(
+                    "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
+                    at,
+                );
+                false
+            }
             Some("JSONPath") => false,
             _ => self.jsonata_default,
         };
