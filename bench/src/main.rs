@@ -104,6 +104,10 @@ struct Args {
     /// Only the `--local-start` measurement.
     #[arg(long, conflicts_with = "smoke")]
     local_start_only: bool,
+    /// Time the optimised start (`cargo run --release -p hitl -- local`) instead of the
+    /// README's quick start (cargo's dev profile).
+    #[arg(long)]
+    local_start_release: bool,
     /// The `hitl` binary whose `hitl local` runs the template for the policy table;
     /// default: the one beside this executable.
     #[arg(long)]
@@ -247,7 +251,8 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
     if args.local_start || args.local_start_only {
         let repo = startup::repository()?;
         let work = work.clone();
-        let figures = tokio::task::spawn_blocking(move || startup::measure(&repo, &work))
+        let release = args.local_start_release;
+        let figures = tokio::task::spawn_blocking(move || startup::measure(&repo, &work, release))
             .await
             .context("the local start measurement stopped")??;
         println!("## Local mode: first start of a fresh clone, and a restart\n");

@@ -1,7 +1,8 @@
 //! How long `hitl local` takes to be ready: the first start of a fresh clone (empty
 //! `target/`, everything compiled: hitl and the functions it runs) and a restart with
 //! nothing changed, each timed from `cargo run` to the "Ready:" line, as a user runs
-//! the README's quick start.
+//! the README's quick start (`cargo run -p hitl -- local`: cargo's dev profile) or, with
+//! `--local-start-release`, its optimised form (`cargo run --release -p hitl -- local`).
 //!
 //! The fresh clone is `git clone` of this repository's committed HEAD into the work
 //! directory, built in its own `target/` (`CARGO_TARGET_DIR` is cleared), so nothing
@@ -36,6 +37,8 @@ pub(crate) struct Startup {
     pub(crate) warm: Start,
     pub(crate) commit: String,
     pub(crate) cores: usize,
+    /// The command timed.
+    pub(crate) command: String,
 }
 
 fn load_average() -> String {
@@ -63,7 +66,7 @@ fn run(command: &mut Command) -> anyhow::Result<String> {
 }
 
 /// Clones `repo` into `work/clone`, starts `hitl local` there twice and times both.
-pub(crate) fn measure(repo: &Path, work: &Path) -> anyhow::Result<Startup> {
+pub(crate) fn measure(repo: &Path, work: &Path, release: bool) -> anyhow::Result<Startup> {
     let clone = work.join("clone");
     let _ = std::fs::remove_dir_all(&clone);
     eprintln!(
@@ -84,12 +87,12 @@ pub(crate) fn measure(repo: &Path, work: &Path) -> anyhow::Result<Startup> {
     eprintln!(
         "hitl-bench: local start: first start of a fresh clone (compiles everything; minutes)"
     );
-    let cold = start(&clone, &state, &log, COLD_TIMEOUT)?;
+    let cold = start(&clone, &state, &log, COLD_TIMEOUT, release)?;
     eprintln!(
         "hitl-bench: local start: cold {:.0} s; restarting with nothing changed",
         cold.ready.as_secs_f64()
     );
-    let warm = start(&clone, &state, &log, Duration::from_secs(120))?;
+    let warm = start(&clone, &state, &log, Duration::from_secs(120), release)?;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     // The clone's target/ is gigabytes.
     let _ = std::fs::remove_dir_all(&clone);
@@ -98,11 +101,28 @@ pub(crate) fn measure(repo: &Path, work: &Path) -> anyhow::Result<Startup> {
         warm,
         commit,
         cores,
+        command: cargo_run(release).join(" "),
     })
 }
 
-/// `cargo run --release -p hitl -- local` in `clone` until its Ready line, then stops it.
-fn start(clone: &Path, state: &Path, log: &Path, timeout: Duration) -> anyhow::Result<Start> {
+/// `cargo run [--release] -p hitl -- local`, as the README gives it.
+fn cargo_run(release: bool) -> Vec<&'static str> {
+    let mut args = vec!["cargo", "run"];
+    if release {
+        args.push("--release");
+    }
+    args.extend(["-p", "hitl", "--", "local"]);
+    args
+}
+
+/// `cargo run [--release] -p hitl -- local` in `clone` until its Ready line, then stops it.
+fn start(
+    clone: &Path,
+    state: &Path,
+    log: &Path,
+    timeout: Duration,
+    release: bool,
+) -> anyhow::Result<Start> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -121,7 +141,9 @@ fn start(clone: &Path, state: &Path, log: &Path, timeout: Duration) -> anyhow::R
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("CARGO_BUILD_TARGET_DIR")
         .env("CARGO_TERM_COLOR", "never")
-        .args(["run", "--release", "--locked", "-p", "hitl", "--"])
+        .args(["run", "--locked"])
+        .args(release.then_some("--release"))
+        .args(["-p", "hitl", "--"])
         .args(["--config-file", "/nonexistent/samconfig.toml", "local"])
         .args(["--port", &port.to_string(), "--state-dir"])
         .arg(state)
@@ -189,9 +211,9 @@ pub(crate) fn render(startup: &Startup) -> String {
         )
     };
     let mut text = format!(
-        "Commit {}, {} cores; from `cargo run --release -p hitl -- local` to its Ready line.\n\n\
+        "Commit {}, {} cores; from `{}` to its Ready line.\n\n\
          | start | s | load average at start (1/5/15 min) | at Ready |\n|---|---:|---|---|\n",
-        startup.commit, startup.cores
+        startup.commit, startup.cores, startup.command
     );
     text.push_str(&row(
         "first start of a fresh clone (empty target/)",

@@ -10,7 +10,7 @@ use local_stack::TokenLength;
     name = "hitl",
     version,
     about = "Review and operate the human-review workflow (AWS or local mode)",
-    after_help = "Local mode: start it with `cargo run --release -p hitl -- local`, then pass \
+    after_help = "Local mode: start it with `cargo run -p hitl -- local`, then pass \
                   --endpoint-url http://127.0.0.1:8083 (or export AWS_ENDPOINT_URL)."
 )]
 pub(crate) struct Cli {
@@ -152,8 +152,13 @@ pub(crate) struct LocalArgs {
     #[arg(long)]
     pub(crate) no_build: bool,
     /// Build and run the functions in cargo's dev profile (quicker to build, slower to run).
-    #[arg(long)]
+    /// The default is the profile hitl itself was built in, so that the functions reuse
+    /// hitl's compiled dependencies: `cargo run -p hitl` dev, `cargo run --release` release.
+    #[arg(long, conflicts_with = "release")]
     pub(crate) debug: bool,
+    /// Build and run the functions in the release profile (optimised; slower to build).
+    #[arg(long)]
+    pub(crate) release: bool,
     /// Pad the task tokens local mode issues to this many characters (732 to 2048, a multiple
     /// of 4), to test an integration with the longest tokens AWS may send (2048).
     #[arg(long, value_name = "CHARS", default_value_t = TokenLength::default())]

@@ -310,7 +310,7 @@ impl Connection {
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => match &self.endpoint {
                 Some(endpoint) => anyhow!(
                     "cannot {doing}: nothing answers at {endpoint}; is local mode running? \
-                     (cargo run --release -p hitl -- local)"
+                     (cargo run -p hitl -- local)"
                 ),
                 None => {
                     anyhow!("cannot {doing}: AWS did not answer; check your network and --region")

@@ -99,7 +99,7 @@ pub(crate) async fn run(args: &LocalArgs, target: &Target) -> Result<()> {
             args.host
         );
     }
-    let profile = if args.debug { "debug" } else { "release" };
+    let release = functions_in_release(args.debug, args.release);
     let options = Options {
         template: args.template.clone(),
         parameter_overrides,
@@ -107,7 +107,7 @@ pub(crate) async fn run(args: &LocalArgs, target: &Target) -> Result<()> {
         state_dir: args.state_dir.clone(),
         stack_name: stack_name.clone(),
         build: !args.no_build,
-        release: !args.debug,
+        release,
         // The reviewer is filled above, as an override: the template gives
         // both reviewer parameters a default (''), so a "no default" fill
         // would never apply.
@@ -127,7 +127,7 @@ pub(crate) async fn run(args: &LocalArgs, target: &Target) -> Result<()> {
     let stack = LocalStack::start(options, |line| note!("{line}"), |line| note!("{line}"))
         .await
         .with_context(|| format!("local mode could not start {}", args.template.display()))?;
-    print_summary(&stack_name, stack.summary(), profile);
+    print_summary(&stack_name, stack.summary(), &this_command());
     note!(
         "Ready: local mode answers on {} (started in {:.1} s)",
         stack.summary().endpoint_url,
@@ -258,7 +258,31 @@ fn check_policy(declared: &BTreeMap<String, Option<String>>, given: &[String]) -
     })
 }
 
-fn print_summary(stack_name: &str, summary: &local_stack::Summary, profile: &str) {
+/// Whether the functions are built in the release profile: as asked, else the profile this
+/// hitl was built in. Cargo's dev profile has debug assertions on and its release profile
+/// off, which is all a program can see of its profile; the same profile is what lets the
+/// nested build reuse hitl's compiled dependencies (crates/local-stack/src/build.rs).
+fn functions_in_release(debug: bool, release: bool) -> bool {
+    match (debug, release) {
+        (true, _) => false,
+        (_, true) => true,
+        _ => !cfg!(debug_assertions),
+    }
+}
+
+/// How to run this hitl again from the current directory (`target/debug/hitl` after
+/// `cargo run -p hitl`), for the hints printed at start-up.
+fn this_command() -> String {
+    let Ok(exe) = std::env::current_exe() else {
+        return "hitl".to_owned();
+    };
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|dir| exe.strip_prefix(dir).ok().map(std::path::Path::to_path_buf));
+    relative.unwrap_or(exe).display().to_string()
+}
+
+fn print_summary(stack_name: &str, summary: &local_stack::Summary, hitl: &str) {
     note!();
     note!(
         "Local stack {stack_name} is running on {} (state in {})",
@@ -290,10 +314,10 @@ fn print_summary(stack_name: &str, summary: &local_stack::Summary, profile: &str
     note!();
     note!("Try it in another terminal:");
     note!("  export AWS_ENDPOINT_URL={}", summary.endpoint_url);
-    note!("  target/{profile}/hitl start --input events/start_execution.json");
-    note!("  target/{profile}/hitl pending");
-    note!("  target/{profile}/hitl approve --execution <NAME> --reviewer \"Your Name\"");
-    note!("  target/{profile}/hitl status <NAME>");
+    note!("  {hitl} start --input events/start_execution.json");
+    note!("  {hitl} pending");
+    note!("  {hitl} approve --execution <NAME> --reviewer \"Your Name\"");
+    note!("  {hitl} status <NAME>");
     note!(
         "The review emails are .eml files in {}. Ctrl-C stops local mode.",
         summary.outbox.display()
@@ -342,6 +366,15 @@ mod tests {
             ("DecisionOnTimeout", Some("reject")),
             ("ReviewTimeoutSeconds", Some("259200")),
         ])
+    }
+
+    #[test]
+    fn the_functions_follow_hitls_profile_unless_asked() {
+        // GIVEN neither flag, --debug, or --release
+        // THEN the default is hitl's own profile (this test binary's), the flags override it
+        assert_eq!(functions_in_release(false, false), !cfg!(debug_assertions));
+        assert!(!functions_in_release(true, false));
+        assert!(functions_in_release(false, true));
     }
 
     fn args(list: &[&str]) -> Vec<String> {
