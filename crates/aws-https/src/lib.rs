@@ -2,11 +2,12 @@
 //!
 //! **One HTTPS client.** The SDK's `default-https-client` feature is rustls on
 //! aws-lc-rs, a C library compiled on every cold start of `hitl local` and linked
-//! into every deployed function. rustls on `ring` speaks the same TLS 1.2 and 1.3
-//! to AWS's endpoints, so the workspace turns `default-https-client` off on every
-//! SDK crate and every client gets [`https_client`]: the same hyper connector from
-//! `aws-smithy-http-client`, the same native root certificates, ring instead of
-//! aws-lc. An SDK client built without an HTTP client fails on its first request
+//! into every deployed function, and hyper with HTTP/2, which no endpoint here
+//! needs. rustls on `ring` speaks the same TLS 1.2 and 1.3 to AWS's endpoints, so
+//! the workspace turns `default-https-client` off on every SDK crate and every
+//! client gets [`https_client`]: hyper's HTTP/1.1 client, the machine's root
+//! certificates, ring instead of aws-lc (`http1`, which says why it is written
+//! here). An SDK client built without an HTTP client fails on its first request
 //! ("No HTTP client was available to send this request"), so a missed call site
 //! shows up in the first test that uses it; `tests/one_tls_stack.rs` fails if any
 //! member turns aws-lc back on.
@@ -23,21 +24,19 @@
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_smithy_http_client::{Builder, tls};
 pub use aws_smithy_runtime_api::client::behavior_version::BehaviorVersion;
 pub use aws_smithy_runtime_api::client::http::SharedHttpClient;
 pub use aws_types::SdkConfig;
 use aws_types::region::Region;
 
+mod http1;
+
 /// A new HTTPS (and plain HTTP, for local mode's loopback endpoints) client:
-/// hyper with rustls on ring. Each call has its own connection pool; build one
-/// per process and share it, as the SDK shares a client's.
+/// HTTP/1.1 over hyper, TLS by rustls on ring, trusting the machine's root
+/// certificates. Each call has its own connection pools; build one per process and
+/// share it, as the SDK shares a client's.
 pub fn https_client() -> SharedHttpClient {
-    Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https()
+    SharedHttpClient::new(http1::Http1Client::new())
 }
 
 /// `aws_config::defaults(BehaviorVersion::latest())` with [`https_client`]: the

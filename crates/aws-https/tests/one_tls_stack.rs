@@ -2,6 +2,8 @@
 //! crate with its default features, or `default-https-client`, does). It would
 //! be linked into every deployed function beside ring, and compiled, C and all,
 //! on a cold start of `hitl local` (crates/aws-https/src/lib.rs says why ring).
+//! Nor HTTP/2: `h2` was 11% of a deployed function, for endpoints that all speak
+//! HTTP/1.1 (crates/aws-https/src/http1.rs).
 
 use std::path::Path;
 use std::process::Command;
@@ -56,4 +58,15 @@ fn the_functions_link_rustls_on_ring() {
         tree.contains("rustls v0.23") && tree.contains("process_approval v"),
         "Process Approval should reach ring through rustls:\n{tree}"
     );
+}
+
+#[test]
+fn no_member_depends_on_http2() {
+    if let Some(tree) = dependents("h2") {
+        panic!(
+            "h2 (HTTP/2) is back in the build: aws-smithy-http-client's hyper client, \
+             reqwest's default features and hyper's `http2` bring it; SDK clients get \
+             aws_https::https_client() (HTTP/1.1):\n{tree}"
+        );
+    }
 }
