@@ -10,29 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The variables cargo sets for this package's tests: `hitl local`'s nested cargo
-/// build of the functions must not see them (crates/hitl/tests/common does the same).
-fn is_package_variable(key: &str) -> bool {
-    const PREFIXES: &[&str] = &["CARGO_PKG_", "CARGO_BIN_EXE_", "CARGO_MANIFEST_"];
-    const NAMES: &[&str] = &[
-        "CARGO_CRATE_NAME",
-        "CARGO_BIN_NAME",
-        "CARGO_PRIMARY_PACKAGE",
-        "CARGO_TARGET_TMPDIR",
-        "CARGO_RUSTC_CURRENT_DIR",
-        "OUT_DIR",
-    ];
-    NAMES.contains(&key) || PREFIXES.iter().any(|prefix| key.starts_with(prefix))
-}
-
-fn clean(command: &mut Command) -> &mut Command {
-    for (key, _) in std::env::vars_os() {
-        if key.to_str().is_some_and(is_package_variable) {
-            command.env_remove(key);
-        }
-    }
-    command
-}
+use test_support::cargo_env::without_package_variables;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -42,10 +20,11 @@ fn hitl() -> PathBuf {
     let hitl = Path::new(env!("CARGO_BIN_EXE_hitl-bench")).with_file_name("hitl");
     if !hitl.is_file() {
         eprintln!("no {}: cargo build -p hitl first", hitl.display());
-        let status = clean(Command::new(env!("CARGO")).args(["build", "-p", "hitl"]))
-            .current_dir(repo())
-            .status()
-            .expect("cargo runs");
+        let status =
+            without_package_variables(Command::new(env!("CARGO")).args(["build", "-p", "hitl"]))
+                .current_dir(repo())
+                .status()
+                .expect("cargo runs");
         assert!(status.success(), "cargo build -p hitl: {status}");
     }
     hitl
@@ -54,7 +33,7 @@ fn hitl() -> PathBuf {
 #[test]
 fn every_review_costs_what_docs_scale_md_says() {
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-counts");
-    let output = clean(&mut Command::new(env!("CARGO_BIN_EXE_hitl-bench")))
+    let output = without_package_variables(&mut Command::new(env!("CARGO_BIN_EXE_hitl-bench")))
         .args(["--smoke", "--counts-only", "--hitl"])
         .arg(hitl())
         .arg("--work-dir")

@@ -2,7 +2,7 @@
 //!
 //! `hitl local` runs the stack of `template.yaml` on this machine (see the
 //! `local-stack` crate). The reviewer and operator commands use `aws-sdk-sfn`: `start`, `pending`,
-//! `approve`, `reject`, `cancel`, `status` and `check`. They work against AWS,
+//! `approve`, `reject`, `cancel`, `status`, `redrive` and `check`. They work against AWS,
 //! or against local mode with `--endpoint-url` (or `AWS_ENDPOINT_URL`).
 //! The state machine is the one given by `--state-machine`, else the stack
 //! output `StateMachineArn` of the stack named in `samconfig.toml`, else the

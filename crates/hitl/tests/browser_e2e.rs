@@ -14,14 +14,12 @@
 mod browser;
 // Each test binary uses part of the shared fixtures.
 #[allow(dead_code)]
-mod common;
-
 use std::sync::{Arc, Weak};
 
 use serde_json::{Value, json};
 
 use browser::{Browser, Fill, Page};
-use common::{
+use test_support::{
     Described, LocalMode, ReviewEmail, Sdk, SharedSlot, StepFunctions, TIMEOUT, event, http, poll,
     query_value, repo_root, shared,
 };

@@ -30,7 +30,7 @@ fn help_lists_every_command() {
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
     for command in [
-        "start", "pending", "approve", "reject", "cancel", "status", "check",
+        "local", "start", "pending", "approve", "reject", "cancel", "status", "redrive", "check",
     ] {
         assert!(help.contains(command), "{command} missing from:\n{help}");
     }

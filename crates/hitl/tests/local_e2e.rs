@@ -28,15 +28,13 @@
 
 // Each test binary uses part of the shared fixtures.
 #[allow(dead_code)]
-mod common;
-
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use chrono::DateTime;
 use serde_json::{Value, json};
 
-use common::{
+use test_support::{
     AwsCli, DECISION_EMAIL, Described, Hitl, LocalMode, REGION, REVIEWER_EMAIL, ReviewEmail, Sdk,
     SharedSlot, StepFunctions, TIMEOUT, event, event_text, http, poll, query_value, shared,
 };

@@ -15,31 +15,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use test_support::{NO_SAMCONFIG, free_port, repo_root};
+
 /// The first start compiles the functions in the dev profile.
 const START_TIMEOUT: Duration = Duration::from_secs(600);
 const TIMEOUT: Duration = Duration::from_secs(20);
-const NO_SAMCONFIG: &str = "/nonexistent/samconfig.toml";
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn poll<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = probe() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("a free port: {e}"))
+fn poll<T>(what: &str, timeout: Duration, probe: impl FnMut() -> Option<T>) -> T {
+    test_support::poll(what, timeout, probe, String::new)
 }
 
 /// A directory with a `cargo` that waits for `release` to exist before a
@@ -108,11 +91,7 @@ fn spawn(state: &Path, port: u16, log: &Path, path_first: &Path) -> Running {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hitl"));
     // Not the variables cargo sets for this test's package: a nested cargo
     // seeing them would rebuild crates whose build scripts watch them.
-    for (key, _) in std::env::vars_os() {
-        if is_package_variable(&key.to_string_lossy()) {
-            command.env_remove(key);
-        }
-    }
+    test_support::cargo_env::without_package_variables(&mut command);
     command
         .current_dir(repo_root())
         .env("PATH", path)
@@ -130,21 +109,6 @@ fn spawn(state: &Path, port: u16, log: &Path, path_first: &Path) -> Running {
         .spawn()
         .map(Running)
         .unwrap_or_else(|e| panic!("hitl starts: {e}"))
-}
-
-/// The variables cargo sets for running a package's tests, as opposed to the
-/// ones that configure cargo (CARGO_HOME, CARGO_TARGET_DIR, ...).
-fn is_package_variable(key: &str) -> bool {
-    const PREFIXES: &[&str] = &["CARGO_PKG_", "CARGO_BIN_EXE_", "CARGO_MANIFEST_"];
-    const NAMES: &[&str] = &[
-        "CARGO_CRATE_NAME",
-        "CARGO_BIN_NAME",
-        "CARGO_PRIMARY_PACKAGE",
-        "CARGO_TARGET_TMPDIR",
-        "CARGO_RUSTC_CURRENT_DIR",
-        "OUT_DIR",
-    ];
-    NAMES.contains(&key) || PREFIXES.iter().any(|prefix| key.starts_with(prefix))
 }
 
 /// A Step Functions `ListStateMachines` over plain HTTP/1.1: (status, body).

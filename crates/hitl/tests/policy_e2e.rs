@@ -6,14 +6,12 @@
 
 // Each test binary uses part of the shared fixtures.
 #[allow(dead_code)]
-mod common;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use common::{
+use test_support::{
     DECISION_EMAIL, Described, Hitl, LocalMode, ReviewEmail, Sdk, StepFunctions, TIMEOUT, http,
     poll, query_value,
 };

@@ -106,7 +106,7 @@ impl Browser {
         let stderr = std::fs::File::create(dir.path().join("stderr.log")).expect("a log file");
         let mut child = Command::new("node")
             .arg(script())
-            .current_dir(crate::common::repo_root())
+            .current_dir(test_support::repo_root())
             .env("HITL_CHROMIUM", chromium())
             .env("HITL_BROWSER_PROFILE", dir.path())
             .stdin(Stdio::piped())
@@ -248,7 +248,7 @@ fn prerequisites() -> Result<(), String> {
     if !node {
         return Err("node does not run".to_owned());
     }
-    let playwright = crate::common::repo_root().join("node_modules/playwright-core/package.json");
+    let playwright = test_support::repo_root().join("node_modules/playwright-core/package.json");
     if !playwright.is_file() {
         return Err("playwright-core is not installed in node_modules".to_owned());
     }
