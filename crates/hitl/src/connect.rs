@@ -216,8 +216,31 @@ impl Connection {
 
     /// A CloudFormation stack output, or `None` when the stack has no such output.
     pub(crate) async fn stack_output(&self, stack: &str, key: &str) -> Result<Option<String>> {
+        let stacks = self
+            .describe_stack(
+                stack,
+                "outputs",
+                "pass --stack-name with the name you deployed (default: stack_name in \
+                 samconfig.toml)",
+            )
+            .await?;
+        Ok(stacks
+            .iter()
+            .flat_map(|stack| stack.outputs())
+            .find(|output| output.output_key() == Some(key))
+            .and_then(|output| output.output_value().map(str::to_owned)))
+    }
+
+    /// `DescribeStacks` for `stack`; an error says what could not be read (`what`: the
+    /// stack's outputs or parameters) and what to do instead (`instead`).
+    async fn describe_stack(
+        &self,
+        stack: &str,
+        what: &str,
+        instead: &str,
+    ) -> Result<Vec<aws_sdk_cloudformation::types::Stack>> {
         let client = aws_sdk_cloudformation::Client::new(&self.config);
-        let stacks = client
+        let described = client
             .describe_stacks()
             .stack_name(stack)
             .send()
@@ -226,19 +249,11 @@ impl Connection {
                 let explained = self.explain(
                     error,
                     "cloudformation:DescribeStacks",
-                    &format!("read the outputs of stack {stack}"),
+                    &format!("read the {what} of stack {stack}"),
                 );
-                anyhow!(
-                    "{explained}; pass --stack-name with the name you deployed \
-                     (default: stack_name in samconfig.toml)"
-                )
+                anyhow!("{explained}; {instead}")
             })?;
-        Ok(stacks
-            .stacks()
-            .iter()
-            .flat_map(|stack| stack.outputs())
-            .find(|output| output.output_key() == Some(key))
-            .and_then(|output| output.output_value().map(str::to_owned)))
+        Ok(described.stacks.unwrap_or_default())
     }
 
     /// The deployed stack's reviewers: (`ReviewerEmails` or `ReviewerEmail`, its value),
@@ -248,24 +263,14 @@ impl Connection {
         let (None, Some(stack)) = (&self.endpoint, &self.stack_name) else {
             return Ok(None);
         };
-        let client = aws_sdk_cloudformation::Client::new(&self.config);
-        let stacks = client
-            .describe_stacks()
-            .stack_name(stack)
-            .send()
-            .await
-            .map_err(|error| {
-                anyhow!(
-                    "{}; pass --reviewers a@example.com,b@example.com instead",
-                    self.explain(
-                        error,
-                        "cloudformation:DescribeStacks",
-                        &format!("read the parameters of stack {stack}"),
-                    )
-                )
-            })?;
+        let stacks = self
+            .describe_stack(
+                stack,
+                "parameters",
+                "pass --reviewers a@example.com,b@example.com instead",
+            )
+            .await?;
         let parameters: Vec<(String, String)> = stacks
-            .stacks()
             .iter()
             .flat_map(|stack| stack.parameters())
             .filter_map(|p| {
