@@ -146,6 +146,44 @@ const DYNAMO: &[&str] = &[
 const S3: &[&str] = &["arn:{partition}:s3:::{P}", "arn:{partition}:s3:::{P}/*"];
 const KMS: &str = "arn:{partition}:kms:{region}:{account}:key/{P}";
 
+/// The object reads S3ReadPolicy and S3CrudPolicy share, in SAM's order.
+const S3_OBJECT_READ: [&str; 4] = [
+    "s3:GetObject",
+    "s3:ListBucket",
+    "s3:GetBucketLocation",
+    "s3:GetObjectVersion",
+];
+const S3_READ: [&str; 5] = join(S3_OBJECT_READ, ["s3:GetLifecycleConfiguration"]);
+const S3_CRUD: [&str; 9] = join(
+    S3_OBJECT_READ,
+    [
+        "s3:PutObject",
+        "s3:PutObjectAcl",
+        "s3:GetLifecycleConfiguration",
+        "s3:PutLifecycleConfiguration",
+        "s3:DeleteObject",
+    ],
+);
+
+/// `a` then `b`, at compile time (a length that does not add up fails the build).
+const fn join<const A: usize, const B: usize, const N: usize>(
+    a: [&'static str; A],
+    b: [&'static str; B],
+) -> [&'static str; N] {
+    assert!(A + B == N, "join: the lengths do not add up");
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < A {
+        out[i] = a[i];
+        i += 1;
+    }
+    while i < N {
+        out[i] = b[i - A];
+        i += 1;
+    }
+    out
+}
+
 const TEMPLATES: &[Template] = &[
     Template {
         name: "SNSPublishMessagePolicy",
@@ -240,34 +278,12 @@ const TEMPLATES: &[Template] = &[
     Template {
         name: "S3ReadPolicy",
         param: "BucketName",
-        statements: &[(
-            &[
-                "s3:GetObject",
-                "s3:ListBucket",
-                "s3:GetBucketLocation",
-                "s3:GetObjectVersion",
-                "s3:GetLifecycleConfiguration",
-            ],
-            S3,
-        )],
+        statements: &[(&S3_READ, S3)],
     },
     Template {
         name: "S3CrudPolicy",
         param: "BucketName",
-        statements: &[(
-            &[
-                "s3:GetObject",
-                "s3:ListBucket",
-                "s3:GetBucketLocation",
-                "s3:GetObjectVersion",
-                "s3:PutObject",
-                "s3:PutObjectAcl",
-                "s3:GetLifecycleConfiguration",
-                "s3:PutLifecycleConfiguration",
-                "s3:DeleteObject",
-            ],
-            S3,
-        )],
+        statements: &[(&S3_CRUD, S3)],
     },
 ];
 

@@ -1,10 +1,11 @@
 //! What each state type adds to the shared fields: one method per kind.
 
 use asl_eval::choice::compile_choices;
+use asl_eval::jsonata::Expr;
 use serde_json::{Map, Value};
 
 use super::parser::Parser;
-use super::{Kind, MapMode, MapState, NumOrPath, TaskState, WaitFor};
+use super::{JsonataRule, Kind, MapMode, MapState, NumOrPath, TaskState, WaitFor};
 
 impl Parser {
     /// A Task state: its resource ARN, timeout and heartbeat.
@@ -93,13 +94,8 @@ impl Parser {
                     }
                 }
                 if ok {
-                    match compile_choices(v) {
-                        Ok(rules) => rules,
-                        Err(e) => {
-                            self.schema(e.message, &format!("{at}/Choices"));
-                            Vec::new()
-                        }
-                    }
+                    self.compiled(compile_choices(v), &format!("{at}/Choices"))
+                        .unwrap_or_default()
                 } else {
                     Vec::new()
                 }
@@ -311,5 +307,50 @@ impl Parser {
             item_batcher: obj.get("ItemBatcher").cloned(),
             label: self.string(obj, "Label", at),
         })))
+    }
+
+    /// One rule of a JSONata Choice state: `Condition`, `Next`, `Assign`, `Output`.
+    pub(super) fn jsonata_rule(&mut self, v: &Value, at: &str) -> Option<JsonataRule> {
+        let Some(obj) = v.as_object() else {
+            self.schema("The Choice rule must be an OBJECT", at);
+            return None;
+        };
+        for k in obj.keys() {
+            if !["Condition", "Next", "Assign", "Output", "Comment"].contains(&k.as_str()) {
+                self.schema(format!("Field '{k}' is not supported"), at);
+            }
+        }
+        let next = self.string(obj, "Next", at);
+        if next.is_none() {
+            self.schema("The field 'Next' should be non-null", at);
+        }
+        let condition = match obj.get("Condition") {
+            // A literal boolean is a constant condition (conformance
+            // `test_choice_condition_constant_jsonata`); it compiles to `true`/`false`.
+            Some(Value::Bool(b)) => {
+                let parsed = Expr::parse(if *b { "true" } else { "false" });
+                self.compiled(parsed, &format!("{at}/Condition"))
+            }
+            Some(Value::String(s)) => match Expr::parse_field(s) {
+                Some(parsed) => self.compiled(parsed, &format!("{at}/Condition")),
+                None => {
+                    self.schema(
+                        "The value for the field 'Condition' must be a JSONata expression",
+                        &format!("{at}/Condition"),
+                    );
+                    None
+                }
+            },
+            _ => {
+                self.schema("The field 'Condition' should be non-null", at);
+                None
+            }
+        };
+        Some(JsonataRule {
+            condition: condition?,
+            next: next?,
+            assign: self.assign(obj.get("Assign"), true, &format!("{at}/Assign")),
+            output: self.payload(obj, "Output", at),
+        })
     }
 }

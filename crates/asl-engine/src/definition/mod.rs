@@ -10,15 +10,21 @@
 //! Expressions (paths, templates, Choice rules) are kept as raw JSON here and compiled
 //! once by [`crate::expr`].
 //!
-//! Layout: this module is the model; `parser` reads a states block and the
-//! fields every state shares (paths, templates, Retry, Catch, Assign); `kinds`
-//! reads what each state type adds (Task, Choice, Wait, Fail, Parallel, Map);
-//! `json` reads the text with AWS's (Jackson's) syntax errors; `validate` adds what
-//! only ValidateStateMachineDefinition reports (warnings, `severity`, `maxResults`).
+//! Layout: this module is the model; `parser` reads a states block and what every
+//! state has (type, query language, transition, I/O fields); `fields` holds the
+//! typed readers those use (strings, numbers, paths, templates, JSONata, Assign),
+//! written once for every state kind; `allowed` says which fields each state type
+//! accepts; `retry_catch` reads `Retry` and `Catch`; `kinds` reads what each state
+//! type adds (Task, Choice, Wait, Fail, Parallel, Map); `json` reads the text with
+//! AWS's (Jackson's) syntax errors; `validate` adds what only
+//! ValidateStateMachineDefinition reports (warnings, `severity`, `maxResults`).
 
+mod allowed;
+mod fields;
 mod json;
 mod kinds;
 mod parser;
+mod retry_catch;
 mod validate;
 
 use parser::Parser;

@@ -1,18 +1,14 @@
-//! Reading a states block and the fields every state shares, with AWS's
-//! `SCHEMA_VALIDATION_FAILED` messages.
+//! Reading a states block (its fields, transition targets, reachability) and what
+//! every state has whatever its type (type, query language, `Next`/`End`, I/O
+//! fields, `Assign`, `Retry`, `Catch`), with AWS's `SCHEMA_VALIDATION_FAILED`
+//! messages. The field readers are in `fields`; what each type adds, in `kinds`.
 
 use std::collections::BTreeMap;
 
-use asl_eval::fieldpath::FieldPath;
-use asl_eval::jsonata::{Expr, Payload};
-use asl_eval::jsonpath::ReferencePath;
-use asl_eval::template::Template;
+use asl_eval::DefinitionError;
 use serde_json::{Map, Value};
 
-use super::{
-    Assign, Catcher, Definition, Diagnostic, Io, JsonataRule, Kind, NumOrPath, PathField,
-    ResultPathField, Retrier, State, Transition,
-};
+use super::{Definition, Diagnostic, Io, Kind, State, Transition};
 
 pub(super) const STATE_TYPES: &[&str] = &[
     "Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map",
@@ -34,6 +30,17 @@ impl Parser {
             what.to_string(),
             at,
         ));
+    }
+
+    /// What compiled, or `None` with the compile error reported at `at`.
+    pub(super) fn compiled<T>(&mut self, r: Result<T, DefinitionError>, at: &str) -> Option<T> {
+        match r {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.schema(e.message, at);
+                None
+            }
+        }
     }
 
     /// An optional array field (`Retry`, `Catch`), each element read by `read` at
@@ -69,345 +76,6 @@ impl Parser {
             format!("Field '{field}' ({what}) is not supported by sfn-local yet"),
             at,
         ));
-    }
-
-    /// AWS refuses fields a state type does not support: "Field 'X' is not supported".
-    /// JSONata states take `Arguments`/`Output` instead of JSONPath's `InputPath`,
-    /// `Parameters`, `ResultSelector`, `ResultPath`, `OutputPath` and `*Path` fields
-    /// (developer guide, "Transforming data with JSONata": the JSONPath fields are not
-    /// allowed in JSONata states, and `Output`/`Arguments` not in JSONPath states).
-    pub(super) fn check_fields(
-        &mut self,
-        obj: &Map<String, Value>,
-        ty: &str,
-        jsonata: bool,
-        at: &str,
-    ) {
-        const COMMON_PATH: &[&str] = &[
-            "Type",
-            "Comment",
-            "QueryLanguage",
-            "InputPath",
-            "OutputPath",
-        ];
-        const COMMON_JSONATA: &[&str] = &["Type", "Comment", "QueryLanguage"];
-        const NEXT: &[&str] = &["Next", "End"];
-        const RESULT: &[&str] = &[
-            "Parameters",
-            "ResultPath",
-            "ResultSelector",
-            "Retry",
-            "Catch",
-        ];
-        const ERRORS: &[&str] = &["Retry", "Catch"];
-        const ASSIGN: &[&str] = &["Assign"];
-        const OUTPUT: &[&str] = &["Output"];
-        const MAP_COMMON: &[&str] = &["Iterator", "ItemProcessor", "ItemBatcher", "Label"];
-        let own: &[&[&str]] = match (ty, jsonata) {
-            ("Pass", false) => &[NEXT, ASSIGN, &["Parameters", "ResultPath", "Result"]],
-            ("Pass", true) => &[NEXT, ASSIGN, OUTPUT],
-            ("Task", false) => &[
-                NEXT,
-                RESULT,
-                ASSIGN,
-                &[
-                    "Resource",
-                    "TimeoutSeconds",
-                    "TimeoutSecondsPath",
-                    "HeartbeatSeconds",
-                    "HeartbeatSecondsPath",
-                    "Credentials",
-                ],
-            ],
-            ("Task", true) => &[
-                NEXT,
-                ERRORS,
-                ASSIGN,
-                OUTPUT,
-                &[
-                    "Resource",
-                    "Arguments",
-                    "TimeoutSeconds",
-                    "HeartbeatSeconds",
-                    "Credentials",
-                ],
-            ],
-            ("Choice", false) => &[ASSIGN, &["Choices", "Default"]],
-            ("Choice", true) => &[ASSIGN, OUTPUT, &["Choices", "Default"]],
-            ("Wait", false) => &[
-                NEXT,
-                ASSIGN,
-                &["Seconds", "SecondsPath", "Timestamp", "TimestampPath"],
-            ],
-            ("Wait", true) => &[NEXT, ASSIGN, OUTPUT, &["Seconds", "Timestamp"]],
-            ("Succeed", false) => &[],
-            ("Succeed", true) => &[OUTPUT],
-            ("Fail", false) => &[&["Error", "ErrorPath", "Cause", "CausePath"]],
-            ("Fail", true) => &[&["Error", "Cause"]],
-            ("Parallel", false) => &[NEXT, RESULT, ASSIGN, &["Branches"]],
-            ("Parallel", true) => &[NEXT, ERRORS, ASSIGN, OUTPUT, &["Branches", "Arguments"]],
-            ("Map", false) => &[
-                NEXT,
-                RESULT,
-                ASSIGN,
-                MAP_COMMON,
-                &[
-                    "ItemsPath",
-                    "ItemSelector",
-                    "MaxConcurrency",
-                    "MaxConcurrencyPath",
-                    "ToleratedFailureCount",
-                    "ToleratedFailureCountPath",
-                    "ToleratedFailurePercentage",
-                    "ToleratedFailurePercentagePath",
-                ],
-            ],
-            ("Map", true) => &[
-                NEXT,
-                ERRORS,
-                ASSIGN,
-                OUTPUT,
-                MAP_COMMON,
-                &[
-                    "Items",
-                    "ItemSelector",
-                    "MaxConcurrency",
-                    "ToleratedFailureCount",
-                    "ToleratedFailurePercentage",
-                ],
-            ],
-            _ => &[],
-        };
-        let common = if jsonata { COMMON_JSONATA } else { COMMON_PATH };
-        for k in obj.keys() {
-            let k = k.as_str();
-            if common.contains(&k) || own.iter().any(|group| group.contains(&k)) {
-                continue;
-            }
-            match k {
-                "ItemReader" | "ResultWriter" => self.unsupported_here(k, "S3 item sources", at),
-                // A field of the other query language: say which one the state uses.
-                "InputPath"
-                | "OutputPath"
-                | "Parameters"
-                | "ResultPath"
-                | "ResultSelector"
-                | "ItemsPath"
-                | "Result"
-                | "TimeoutSecondsPath"
-                | "HeartbeatSecondsPath"
-                | "SecondsPath"
-                | "TimestampPath"
-                | "ErrorPath"
-                | "CausePath"
-                | "MaxConcurrencyPath"
-                | "ToleratedFailureCountPath"
-                | "ToleratedFailurePercentagePath"
-                | "Arguments"
-                | "Output"
-                | "Items" => {
-                    let lang = if jsonata { "JSONata" } else { "JSONPath" };
-                    self.schema(
-                        format!("Field '{k}' is not supported in a {ty} state using {lang}"),
-                        at,
-                    )
-                }
-                _ => self.schema(format!("Field '{k}' is not supported"), at),
-            }
-        }
-    }
-
-    pub(super) fn string(
-        &mut self,
-        obj: &Map<String, Value>,
-        key: &str,
-        at: &str,
-    ) -> Option<String> {
-        match obj.get(key) {
-            None => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(other) => {
-                self.schema(
-                    format!(
-                        "The value for the field '{key}' must be a STRING but was {}",
-                        asl_eval::json_type_name(other).to_uppercase()
-                    ),
-                    &format!("{at}/{key}"),
-                );
-                None
-            }
-        }
-    }
-
-    pub(super) fn number(&mut self, obj: &Map<String, Value>, key: &str, at: &str) -> Option<f64> {
-        match obj.get(key) {
-            None => None,
-            Some(Value::Number(n)) => n.as_f64(),
-            Some(other) => {
-                self.schema(
-                    format!(
-                        "The value for the field '{key}' must be a NUMBER but was {}",
-                        asl_eval::json_type_name(other).to_uppercase()
-                    ),
-                    &format!("{at}/{key}"),
-                );
-                None
-            }
-        }
-    }
-
-    pub(super) fn field_path(
-        &mut self,
-        field: &str,
-        value: &str,
-        at: &str,
-        intrinsics: bool,
-    ) -> Option<FieldPath> {
-        let compiled = if intrinsics {
-            FieldPath::compile_with_intrinsics(field, value)
-        } else {
-            FieldPath::compile(field, value)
-        };
-        match compiled {
-            Ok(p) => Some(p),
-            Err(e) => {
-                self.schema(e.message, &format!("{at}/{field}"));
-                None
-            }
-        }
-    }
-
-    pub(super) fn path_field(
-        &mut self,
-        obj: &Map<String, Value>,
-        key: &str,
-        at: &str,
-    ) -> PathField {
-        match obj.get(key) {
-            None => PathField::Default,
-            Some(Value::Null) => PathField::Null,
-            Some(Value::String(s)) => self
-                .field_path(key, s, at, false)
-                .map_or(PathField::Default, PathField::Path),
-            Some(other) => {
-                self.schema(
-                    format!(
-                        "The value for the field '{key}' must be a STRING but was {}",
-                        asl_eval::json_type_name(other).to_uppercase()
-                    ),
-                    &format!("{at}/{key}"),
-                );
-                PathField::Default
-            }
-        }
-    }
-
-    pub(super) fn result_path(&mut self, v: Option<&Value>, at: &str) -> ResultPathField {
-        match v {
-            None => ResultPathField::Default,
-            Some(Value::Null) => ResultPathField::Null,
-            Some(Value::String(s)) => match ReferencePath::parse(s) {
-                Ok(p) => ResultPathField::Path(p),
-                Err(e) => {
-                    self.schema(e.message, at);
-                    ResultPathField::Default
-                }
-            },
-            Some(_) => {
-                self.schema("The value for the field 'ResultPath' must be a STRING", at);
-                ResultPathField::Default
-            }
-        }
-    }
-
-    pub(super) fn template(
-        &mut self,
-        obj: &Map<String, Value>,
-        key: &str,
-        at: &str,
-    ) -> Option<Template> {
-        let v = obj.get(key)?;
-        if !v.is_object() {
-            self.schema(
-                format!("The value for the field '{key}' must be an OBJECT"),
-                &format!("{at}/{key}"),
-            );
-            return None;
-        }
-        match Template::compile(v) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                self.schema(e.message, &format!("{at}/{key}"));
-                None
-            }
-        }
-    }
-
-    pub(super) fn at_least(&mut self, v: &Option<NumOrPath>, key: &str, min: f64, at: &str) {
-        if let Some(NumOrPath::Literal(n)) = v
-            && *n < min
-        {
-            self.schema(
-                format!("The value for the field '{key}' must be >= {min}"),
-                &format!("{at}/{key}"),
-            );
-        }
-    }
-
-    pub(super) fn num_or_path(
-        &mut self,
-        obj: &Map<String, Value>,
-        key: &str,
-        at: &str,
-        integer: bool,
-    ) -> Option<NumOrPath> {
-        let path_key = format!("{key}Path");
-        if let Some(e) = self.expr_field(obj, key, at) {
-            return Some(NumOrPath::Expr(e, key.to_owned()));
-        }
-        let lit = self.number(obj, key, at);
-        let path = self.string(obj, &path_key, at);
-        match (lit, path) {
-            (Some(_), Some(_)) => {
-                self.schema(
-                    format!("These fields are mutually exclusive: '{key}', '{path_key}'"),
-                    at,
-                );
-                None
-            }
-            (Some(n), None) => {
-                if integer && n.fract() != 0.0 {
-                    self.schema(
-                        format!("The value for the field '{key}' must be an INTEGER"),
-                        &format!("{at}/{key}"),
-                    );
-                }
-                Some(NumOrPath::Literal(n))
-            }
-            (None, Some(p)) => self
-                .field_path(&path_key, &p, at, false)
-                .map(NumOrPath::Path),
-            (None, None) => None,
-        }
-    }
-
-    pub(super) fn string_list(&mut self, v: Option<&Value>, at: &str) -> Vec<String> {
-        match v {
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(|i| match i {
-                    Value::String(s) => Some(s.clone()),
-                    _ => {
-                        self.schema("The value must be a STRING", at);
-                        None
-                    }
-                })
-                .collect(),
-            _ => {
-                self.schema("The field 'ErrorEquals' should be a non-empty array", at);
-                Vec::new()
-            }
-        }
     }
 
     /// Parses a `{StartAt, States}` block. `at` is the JSON pointer prefix of the block.
@@ -520,36 +188,12 @@ impl Parser {
         }
         // Transition targets must exist within the same block.
         for (name, st) in &states {
-            let sat = format!("{states_at}/{name}");
-            let mut targets: Vec<(String, String)> = Vec::new();
-            if let Some(Transition::Next(n)) = &st.transition {
-                targets.push((n.clone(), format!("{sat}/Next")));
-            }
-            for (i, c) in st.catch.iter().enumerate() {
-                targets.push((c.next.clone(), format!("{sat}/Catch[{i}]/Next")));
-            }
-            if let Kind::Choice {
-                choices,
-                jsonata_rules,
-                default,
-            } = &st.kind
-            {
-                if let Some(d) = default {
-                    targets.push((d.clone(), format!("{sat}/Default")));
-                }
-                for (i, c) in choices.iter().enumerate() {
-                    targets.push((c.next().to_owned(), format!("{sat}/Choices[{i}]/Next")));
-                }
-                for (i, c) in jsonata_rules.iter().enumerate() {
-                    targets.push((c.next.clone(), format!("{sat}/Choices[{i}]/Next")));
-                }
-            }
-            for (t, tat) in targets {
-                if !states.contains_key(&t) {
+            for (t, field) in targets(st) {
+                if !states.contains_key(t) {
                     self.problems.push(Diagnostic::error(
                         "MISSING_TRANSITION_TARGET",
                         format!("Missing 'Next' target: {t}"),
-                        &tat,
+                        &format!("{states_at}/{name}{field}"),
                     ));
                 }
             }
@@ -563,20 +207,7 @@ impl Parser {
                     continue;
                 }
                 if let Some(st) = states.get(&n) {
-                    if let Some(Transition::Next(x)) = &st.transition {
-                        todo.push(x.clone());
-                    }
-                    todo.extend(st.catch.iter().map(|c| c.next.clone()));
-                    if let Kind::Choice {
-                        choices,
-                        jsonata_rules,
-                        default,
-                    } = &st.kind
-                    {
-                        todo.extend(choices.iter().map(|c| c.next().to_owned()));
-                        todo.extend(jsonata_rules.iter().map(|c| c.next.clone()));
-                        todo.extend(default.iter().cloned());
-                    }
+                    todo.extend(targets(st).into_iter().map(|(t, _)| t.to_owned()));
                 }
             }
             for name in states.keys() {
@@ -735,189 +366,33 @@ impl Parser {
             comment,
         })
     }
+}
 
-    pub(super) fn retrier(&mut self, v: &Value, at: &str) -> Option<Retrier> {
-        let obj = v.as_object()?;
-        let error_equals = self.string_list(obj.get("ErrorEquals"), at);
-        let interval_seconds = self.number(obj, "IntervalSeconds", at).unwrap_or(1.0);
-        let max_attempts = self.number(obj, "MaxAttempts", at).unwrap_or(3.0);
-        let backoff_rate = self.number(obj, "BackoffRate", at).unwrap_or(2.0);
-        if backoff_rate < 1.0 {
-            self.schema(
-                "The value for the field 'BackoffRate' must be >= 1.0",
-                &format!("{at}/BackoffRate"),
-            );
-        }
-        if max_attempts < 0.0 {
-            self.schema(
-                "The value for the field 'MaxAttempts' must be >= 0",
-                &format!("{at}/MaxAttempts"),
-            );
-        }
-        let jitter_full = match self.string(obj, "JitterStrategy", at).as_deref() {
-            None | Some("NONE") => false,
-            Some("FULL") => true,
-            Some(_) => {
-                self.schema(
-                    "The value for the field 'JitterStrategy' must be one of [FULL, NONE]",
-                    &format!("{at}/JitterStrategy"),
-                );
-                false
-            }
-        };
-        Some(Retrier {
-            error_equals,
-            interval_seconds,
-            max_attempts: max_attempts.max(0.0) as u32,
-            backoff_rate,
-            max_delay_seconds: self.number(obj, "MaxDelaySeconds", at),
-            jitter_full,
-        })
+/// The states `st` may go to, each with the field that names it (`/Next`,
+/// `/Catch[0]/Next`, `/Default`, `/Choices[0]/Next`), in the order their problems are listed.
+fn targets(st: &State) -> Vec<(&str, String)> {
+    let mut out = Vec::new();
+    if let Some(Transition::Next(n)) = &st.transition {
+        out.push((n.as_str(), "/Next".to_owned()));
     }
-
-    pub(super) fn catcher(&mut self, v: &Value, jsonata: bool, at: &str) -> Option<Catcher> {
-        let obj = v.as_object()?;
-        let error_equals = self.string_list(obj.get("ErrorEquals"), at);
-        let next = self.string(obj, "Next", at);
-        if next.is_none() {
-            self.schema("The field 'Next' should be non-null", at);
-        }
-        Some(Catcher {
-            error_equals,
-            next: next.unwrap_or_default(),
-            result_path: self.result_path(obj.get("ResultPath"), &format!("{at}/ResultPath")),
-            output: if jsonata {
-                self.payload(obj, "Output", at)
-            } else {
-                None
-            },
-            assign: self.assign(obj.get("Assign"), jsonata, &format!("{at}/Assign")),
-        })
+    for (i, c) in st.catch.iter().enumerate() {
+        out.push((c.next.as_str(), format!("/Catch[{i}]/Next")));
     }
-
-    /// A JSONata payload field (`Arguments`, `Output`, `Items`, ...), compiled.
-    pub(super) fn payload(
-        &mut self,
-        obj: &Map<String, Value>,
-        key: &str,
-        at: &str,
-    ) -> Option<Payload> {
-        let v = obj.get(key)?;
-        match Payload::compile(v) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                self.schema(e.message, &format!("{at}/{key}"));
-                None
-            }
+    if let Kind::Choice {
+        choices,
+        jsonata_rules,
+        default,
+    } = &st.kind
+    {
+        if let Some(d) = default {
+            out.push((d.as_str(), "/Default".to_owned()));
+        }
+        for (i, c) in choices.iter().enumerate() {
+            out.push((c.next(), format!("/Choices[{i}]/Next")));
+        }
+        for (i, c) in jsonata_rules.iter().enumerate() {
+            out.push((c.next.as_str(), format!("/Choices[{i}]/Next")));
         }
     }
-
-    /// `"Field": "{% ... %}"`, compiled; `None` when the field is not an expression.
-    pub(super) fn expr_field(
-        &mut self,
-        obj: &Map<String, Value>,
-        key: &str,
-        at: &str,
-    ) -> Option<Expr> {
-        let Some(Value::String(s)) = obj.get(key) else {
-            return None;
-        };
-        match Expr::parse_field(s)? {
-            Ok(e) => Some(e),
-            Err(e) => {
-                self.schema(e.message, &format!("{at}/{key}"));
-                None
-            }
-        }
-    }
-
-    /// `Assign`: an object whose keys are variable names. AWS developer guide,
-    /// "Passing data between states with variables": names start with a letter or `_`
-    /// and hold letters, digits and `_`; `$states` is reserved.
-    pub(super) fn assign(&mut self, v: Option<&Value>, jsonata: bool, at: &str) -> Option<Assign> {
-        let v = v?;
-        let Some(obj) = v.as_object() else {
-            self.schema("The value for the field 'Assign' must be an OBJECT", at);
-            return None;
-        };
-        for k in obj.keys() {
-            let name = if jsonata {
-                k.as_str()
-            } else {
-                k.strip_suffix(".$").unwrap_or(k)
-            };
-            let valid = name
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                && name.len() <= 80;
-            if !valid || name == "states" {
-                self.schema(format!("The variable name '{name}' is invalid"), at);
-            }
-        }
-        let compiled = if jsonata {
-            Payload::compile(v).map(Assign::Jsonata)
-        } else {
-            Template::compile(v).map(Assign::Path)
-        };
-        match compiled {
-            Ok(a) => Some(a),
-            Err(e) => {
-                self.schema(e.message, at);
-                None
-            }
-        }
-    }
-
-    pub(super) fn jsonata_rule(&mut self, v: &Value, at: &str) -> Option<JsonataRule> {
-        let Some(obj) = v.as_object() else {
-            self.schema("The Choice rule must be an OBJECT", at);
-            return None;
-        };
-        for k in obj.keys() {
-            if !["Condition", "Next", "Assign", "Output", "Comment"].contains(&k.as_str()) {
-                self.schema(format!("Field '{k}' is not supported"), at);
-            }
-        }
-        let next = self.string(obj, "Next", at);
-        if next.is_none() {
-            self.schema("The field 'Next' should be non-null", at);
-        }
-        let condition = match obj.get("Condition") {
-            // A literal boolean is a constant condition (conformance
-            // `test_choice_condition_constant_jsonata`); it compiles to `true`/`false`.
-            Some(Value::Bool(b)) => match Expr::parse(if *b { "true" } else { "false" }) {
-                Ok(e) => Some(e),
-                Err(e) => {
-                    self.schema(e.message, &format!("{at}/Condition"));
-                    None
-                }
-            },
-            Some(Value::String(s)) => match Expr::parse_field(s) {
-                Some(Ok(e)) => Some(e),
-                Some(Err(e)) => {
-                    self.schema(e.message, &format!("{at}/Condition"));
-                    None
-                }
-                None => {
-                    self.schema(
-                        "The value for the field 'Condition' must be a JSONata expression",
-                        &format!("{at}/Condition"),
-                    );
-                    None
-                }
-            },
-            _ => {
-                self.schema("The field 'Condition' should be non-null", at);
-                None
-            }
-        };
-        Some(JsonataRule {
-            condition: condition?,
-            next: next?,
-            assign: self.assign(obj.get("Assign"), true, &format!("{at}/Assign")),
-            output: self.payload(obj, "Output", at),
-        })
-    }
+    out
 }

@@ -10,7 +10,50 @@ use super::run::{Run, eval_assign};
 use super::{Active, ChildKind, Children, Failure, TStatus, Wait};
 use crate::definition::{BlockStep, Kind, State, Transition};
 
+impl Children {
+    /// Children none of which has started: `items` are a Map's items or each
+    /// Parallel branch's input; no concurrency limit, no failure tolerated.
+    pub(super) fn new(kind: ChildKind, eff_input: Value, items: Vec<Value>) -> Self {
+        let n = items.len();
+        Self {
+            kind,
+            eff_input,
+            items,
+            results: vec![None; n],
+            running: Vec::new(),
+            next: 0,
+            max: 0,
+            done: 0,
+            failures: 0,
+            tolerated_count: None,
+            tolerated_pct: None,
+            preselected: false,
+        }
+    }
+}
+
 impl Run<'_> {
+    /// What a Map or Parallel state starts from: its context object, the thread's
+    /// variables, and the effective input (after `InputPath`).
+    pub(super) fn children_input(
+        &self,
+        t: u64,
+        st: &State,
+        a: &Active,
+    ) -> Result<(Value, Map<String, Value>, Value), Failure> {
+        let ctx = self.context(a, st, None, None);
+        let vars = self.vars_of(t);
+        let eff = Self::input_path(&st.io.input_path, &a.input, &ctx, &vars)
+            .map_err(|e| Self::fail_eval(a, e))?;
+        Ok((ctx, vars, eff))
+    }
+
+    /// The state now waits for `ch`; the caller spawns them (or completes at once).
+    pub(super) fn wait_for_children(&mut self, t: u64, a: &mut Active, ch: Children) {
+        a.wait = Wait::Children(Box::new(ch));
+        self.set_active(t, a.clone());
+    }
+
     /// Spawns as many children as MaxConcurrency allows; pushes them so the lowest index runs first.
     pub(super) fn spawn_children(&mut self, t: u64) {
         // Called after every finished child: return before cloning the children's items

@@ -5,7 +5,7 @@ use asl_eval::{EvalError, Scope};
 use serde_json::{Map, Value, json};
 
 use super::run::{Flow, Run};
-use super::{Active, ChildKind, Children, Wait};
+use super::{Active, ChildKind, Children};
 use crate::definition::{Kind, MapMode, State};
 use crate::history::json_text;
 
@@ -14,11 +14,9 @@ impl Run<'_> {
         let Kind::Map(m) = &st.kind else {
             return Flow::Blocked;
         };
-        let ctx = self.context(a, st, None, None);
-        let vars = self.vars_of(t);
-        let eff = match Self::input_path(&st.io.input_path, &a.input, &ctx, &vars) {
+        let (ctx, vars, eff) = match self.children_input(t, st, a) {
             Ok(v) => v,
-            Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+            Err(f) => return Flow::Fail(f),
         };
         let scope = Scope::new(&eff, &ctx).with_variables(&vars);
         let env = Env::new(&a.input, &ctx).with_variables(&vars);
@@ -167,21 +165,14 @@ impl Run<'_> {
             );
         }
         let n = items.len();
-        a.wait = Wait::Children(Box::new(Children {
-            kind,
-            eff_input: eff,
-            items,
-            results: vec![None; n],
-            running: Vec::new(),
-            next: 0,
+        let ch = Children {
             max,
-            done: 0,
-            failures: 0,
             tolerated_count,
             tolerated_pct,
             preselected,
-        }));
-        self.set_active(t, a.clone());
+            ..Children::new(kind, eff, items)
+        };
+        self.wait_for_children(t, a, ch);
         if n == 0 {
             self.children_complete(t);
         } else {

@@ -5,7 +5,7 @@ use asl_eval::jsonata::Env;
 use serde_json::Value;
 
 use super::run::{Flow, Run};
-use super::{Active, ChildKind, Children, Wait};
+use super::{Active, ChildKind, Children};
 use crate::definition::{Kind, State};
 
 impl Run<'_> {
@@ -13,11 +13,9 @@ impl Run<'_> {
         let Kind::Parallel { branches } = &st.kind else {
             return Flow::Blocked;
         };
-        let ctx = self.context(a, st, None, None);
-        let vars = self.vars_of(t);
-        let eff = match Self::input_path(&st.io.input_path, &a.input, &ctx, &vars) {
+        let (ctx, vars, eff) = match self.children_input(t, st, a) {
             Ok(v) => v,
-            Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
+            Err(f) => return Flow::Fail(f),
         };
         let n = branches.len();
         // `Parameters` (JSONata: `Arguments`) of a Parallel state shape the input of
@@ -40,21 +38,8 @@ impl Run<'_> {
             return Flow::Blocked;
         }
         self.emit(t, "ParallelStateStarted", "", Value::Null, true);
-        a.wait = Wait::Children(Box::new(Children {
-            kind: ChildKind::Parallel,
-            eff_input: eff,
-            items: vec![branch_input; n],
-            results: vec![None; n],
-            running: Vec::new(),
-            next: 0,
-            max: 0,
-            done: 0,
-            failures: 0,
-            tolerated_count: None,
-            tolerated_pct: None,
-            preselected: false,
-        }));
-        self.set_active(t, a.clone());
+        let ch = Children::new(ChildKind::Parallel, eff, vec![branch_input; n]);
+        self.wait_for_children(t, a, ch);
         self.spawn_children(t);
         Flow::Handled
     }
