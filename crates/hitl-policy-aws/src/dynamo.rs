@@ -11,6 +11,8 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::get_item::builders::GetItemFluentBuilder;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use hitl_domain::Tally;
@@ -19,8 +21,8 @@ use hitl_domain::policy_flow::{
     TimerWrite, Written,
 };
 
-use crate::ConfigError;
 use crate::attr::{to_attribute, to_json};
+use crate::{ConfigError, required_env};
 
 /// The environment variable that names the review table (set by `template.yaml`).
 pub const TABLE_ENV: &str = "REVIEW_TABLE";
@@ -44,13 +46,7 @@ impl DynamoReviewStore {
 
     /// Reads [`TABLE_ENV`] once, at cold start.
     pub fn from_env(config: &aws_https::SdkConfig) -> Result<Self, ConfigError> {
-        let table = std::env::var(TABLE_ENV)
-            .ok()
-            .filter(|t| !t.is_empty())
-            .ok_or(ConfigError::Missing {
-                variable: TABLE_ENV,
-                what: "the review table's name",
-            })?;
+        let table = required_env(TABLE_ENV, "the review table's name")?;
         Ok(Self::new(Client::new(config), table))
     }
 }
@@ -163,6 +159,25 @@ impl DynamoReviewStore {
             .await;
         conditional_write(result)
     }
+
+    /// `UpdateItem` of the review item; the caller adds the expressions.
+    fn update_review(&self, execution_arn: &str) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(review_pk(execution_arn), "REVIEW")))
+    }
+
+    /// `GetItem` of `key` with `ConsistentRead`. A builder, not an `async fn`:
+    /// one more future layer around each read overflows the compiler's layout
+    /// depth in review_page's binary.
+    fn get(&self, key: Item) -> GetItemFluentBuilder {
+        self.client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+    }
 }
 
 impl ReviewStore for DynamoReviewStore {
@@ -177,15 +192,8 @@ impl ReviewStore for DynamoReviewStore {
     }
 
     async fn get_review(&self, execution_arn: &str) -> Result<Option<StoredReview>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(review_pk(execution_arn), "REVIEW")))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|error| failed(&error))?;
+        let read = self.get(key(review_pk(execution_arn), "REVIEW")).send();
+        let output = read.await.map_err(|error| failed(&error))?;
         output.item().map(review_from).transpose()
     }
 
@@ -195,20 +203,11 @@ impl ReviewStore for DynamoReviewStore {
         seen_version: u64,
         tally: &Tally,
     ) -> Result<Written, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(review_pk(execution_arn), "REVIEW")))
+        let request = self
+            .update_review(execution_arn)
             .update_expression("SET #tally = :tally, #version = :next")
-            .condition_expression("#version = :seen")
-            .expression_attribute_names("#tally", "tally")
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_values(":tally", json_attribute(tally)?)
-            .expression_attribute_values(":seen", n(seen_version))
-            .expression_attribute_values(":next", n(seen_version + 1))
-            .send()
-            .await;
+            .condition_expression("#version = :seen");
+        let result = with_tally(request, seen_version, tally)?.send().await;
         conditional_write(result)
     }
 
@@ -218,10 +217,7 @@ impl ReviewStore for DynamoReviewStore {
         write: TimerWrite<'_>,
     ) -> Result<Written, StoreError> {
         let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(review_pk(execution_arn), "REVIEW")))
+            .update_review(execution_arn)
             .expression_attribute_names("#done", "timersDone")
             .expression_attribute_values(":seenDone", n(write.seen_done))
             .expression_attribute_values(":nextDone", n(write.seen_done + 1));
@@ -229,14 +225,12 @@ impl ReviewStore for DynamoReviewStore {
             None => request
                 .update_expression("SET #done = :nextDone")
                 .condition_expression("#done = :seenDone"),
-            Some((seen_version, tally)) => request
-                .update_expression("SET #done = :nextDone, #tally = :tally, #version = :next")
-                .condition_expression("#done = :seenDone AND #version = :seen")
-                .expression_attribute_names("#tally", "tally")
-                .expression_attribute_names("#version", "version")
-                .expression_attribute_values(":tally", json_attribute(tally)?)
-                .expression_attribute_values(":seen", n(seen_version))
-                .expression_attribute_values(":next", n(seen_version + 1)),
+            Some((seen_version, tally)) => {
+                let request = request
+                    .update_expression("SET #done = :nextDone, #tally = :tally, #version = :next")
+                    .condition_expression("#done = :seenDone AND #version = :seen");
+                with_tally(request, seen_version, tally)?
+            }
         };
         conditional_write(request.send().await)
     }
@@ -250,15 +244,8 @@ impl ReviewStore for DynamoReviewStore {
     }
 
     async fn get_link(&self, hash: &str) -> Result<Option<LinkItem>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("L#{hash}"), "LINK")))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|error| failed(&error))?;
+        let read = self.get(key(format!("L#{hash}"), "LINK")).send();
+        let output = read.await.map_err(|error| failed(&error))?;
         output
             .item()
             .map(|item| {
@@ -303,23 +290,29 @@ impl ReviewStore for DynamoReviewStore {
         execution_arn: &str,
         reviewer_key: &str,
     ) -> Result<Option<ReviewerItem>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(
-                review_pk(execution_arn),
-                format!("V#{reviewer_key}"),
-            )))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|error| failed(&error))?;
+        let sk = format!("V#{reviewer_key}");
+        let read = self.get(key(review_pk(execution_arn), sk)).send();
+        let output = read.await.map_err(|error| failed(&error))?;
         output
             .item()
             .map(|item| reviewer_from(execution_arn, item))
             .transpose()
     }
+}
+
+/// The names and values of the tally's versioned write, for an update whose
+/// expressions say `#tally = :tally, #version = :next` under `#version = :seen`.
+fn with_tally(
+    request: UpdateItemFluentBuilder,
+    seen_version: u64,
+    tally: &Tally,
+) -> Result<UpdateItemFluentBuilder, StoreError> {
+    Ok(request
+        .expression_attribute_names("#tally", "tally")
+        .expression_attribute_names("#version", "version")
+        .expression_attribute_values(":tally", json_attribute(tally)?)
+        .expression_attribute_values(":seen", n(seen_version))
+        .expression_attribute_values(":next", n(seen_version + 1)))
 }
 
 /// A conditional write's result: `Conflict` when its condition failed

@@ -27,7 +27,10 @@ pub mod testing;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use hitl_domain::policy_flow::{Clock, MessageSettings, PolicyFlowError, SecretSource};
+use hitl_domain::policy_flow::{
+    self, AskReviewerInput, AskReviewerOutput, Clock, MessageSettings, PolicyFlowError,
+    ReviewStore, ReviewerMailer, SecretSource, TickInput, TickOutput,
+};
 use hitl_domain::{Policy, PolicyError, PolicyParameters};
 use lambda_runtime::Diagnostic;
 use thiserror::Error;
@@ -59,6 +62,40 @@ impl MailingPorts<DynamoReviewStore, SnsReviewerMailer, SystemClock, RandomSecre
     }
 }
 
+impl<S, M, C, R> MailingPorts<S, M, C, R>
+where
+    S: ReviewStore,
+    M: ReviewerMailer,
+    C: Clock,
+    R: SecretSource,
+{
+    fn parts(&self) -> (&S, &M, &C, &R, &MessageSettings) {
+        let Self {
+            store,
+            mailer,
+            clock,
+            secrets,
+            settings,
+        } = self;
+        (store, mailer, clock, secrets, settings)
+    }
+
+    /// Ask Reviewer's step ([`policy_flow::ask_reviewer`]) over these ports.
+    pub async fn ask_reviewer(
+        &self,
+        input: AskReviewerInput,
+    ) -> Result<AskReviewerOutput, PolicyFlowError> {
+        let (store, mailer, clock, secrets, settings) = self.parts();
+        policy_flow::ask_reviewer(store, mailer, clock, secrets, settings, input).await
+    }
+
+    /// Tick's step ([`policy_flow::tick`]) over these ports.
+    pub async fn tick(&self, input: TickInput) -> Result<TickOutput, PolicyFlowError> {
+        let (store, mailer, clock, secrets, settings) = self.parts();
+        policy_flow::tick(store, mailer, clock, secrets, settings, input).await
+    }
+}
+
 /// The review page's base URL, for short links.
 pub const REVIEW_API_ENDPOINT_ENV: &str = "REVIEW_API_ENDPOINT";
 /// Set by Lambda; the region the CLI commands in each message name.
@@ -74,6 +111,15 @@ pub enum ConfigError {
         variable: &'static str,
         what: &'static str,
     },
+}
+
+/// The value of `variable`, which template.yaml sets to `what`; read once, at
+/// cold start. Unset or empty is [`ConfigError::Missing`].
+fn required_env(variable: &'static str, what: &'static str) -> Result<String, ConfigError> {
+    std::env::var(variable)
+        .ok()
+        .filter(|value| !value.is_empty())
+        .ok_or(ConfigError::Missing { variable, what })
 }
 
 /// A step's failure as Lambda reports it: `errorType` is the domain's stable

@@ -9,7 +9,7 @@ use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
 use hitl_domain::policy_flow::{MailError, ReviewerMailer, ReviewerMessage, TopicSubscription};
 
-use crate::ConfigError;
+use crate::{ConfigError, required_env};
 
 /// The environment variable that names the review topic (set by `template.yaml`).
 pub const REVIEW_TOPIC_ENV: &str = "REVIEW_TOPIC_ARN";
@@ -34,13 +34,7 @@ impl SnsReviewerMailer {
 
     /// Reads [`REVIEW_TOPIC_ENV`] once, at cold start.
     pub fn from_env(config: &aws_https::SdkConfig) -> Result<Self, ConfigError> {
-        let topic_arn = std::env::var(REVIEW_TOPIC_ENV)
-            .ok()
-            .filter(|arn| !arn.is_empty())
-            .ok_or(ConfigError::Missing {
-                variable: REVIEW_TOPIC_ENV,
-                what: "the review topic's ARN",
-            })?;
+        let topic_arn = required_env(REVIEW_TOPIC_ENV, "the review topic's ARN")?;
         Ok(Self::new(Client::new(config), topic_arn))
     }
 }

@@ -7,10 +7,8 @@
 //! `LinkTooLong` when the review endpoint makes a link over 200 characters.
 //! The task token is never logged.
 
-use hitl_domain::policy_flow::{
-    AskReviewerInput, AskReviewerOutput, Clock, ReviewStore, ReviewerMailer, SecretSource,
-    ask_reviewer,
-};
+use hitl_domain::policy_flow::{AskReviewerInput, AskReviewerOutput};
+use hitl_domain::policy_flow::{Clock, ReviewStore, ReviewerMailer, SecretSource};
 use hitl_policy_aws::StepError;
 use lambda_runtime::LambdaEvent;
 use tracing::{info, warn};
@@ -19,28 +17,13 @@ use tracing::{info, warn};
 pub use hitl_policy_aws::MailingPorts as Ports;
 
 /// The Lambda handler.
-pub async fn handler<S, M, C, R>(
-    ports: &Ports<S, M, C, R>,
+pub async fn handler(
+    ports: &Ports<impl ReviewStore, impl ReviewerMailer, impl Clock, impl SecretSource>,
     event: LambdaEvent<AskReviewerInput>,
-) -> Result<AskReviewerOutput, StepError>
-where
-    S: ReviewStore,
-    M: ReviewerMailer,
-    C: Clock,
-    R: SecretSource,
-{
+) -> Result<AskReviewerOutput, StepError> {
     let execution = event.payload.execution_arn.clone();
     let role = event.payload.role.as_str();
-    let result = ask_reviewer(
-        &ports.store,
-        &ports.mailer,
-        &ports.clock,
-        &ports.secrets,
-        &ports.settings,
-        event.payload,
-    )
-    .await;
-    match result {
+    match ports.ask_reviewer(event.payload).await {
         Ok(output) => {
             let (state, reviewer) = match &output {
                 AskReviewerOutput::Asked { reviewer } => ("asked", reviewer),

@@ -4,7 +4,6 @@ use lambda_runtime::{Error, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_log::init();
-    let config = aws_https::lambda_config()?;
-    let ports = Ports::from_env(&config)?;
+    let ports = Ports::from_env(&aws_https::lambda_config()?)?;
     lambda_runtime::run(service_fn(|event| handler(&ports, event))).await
 }

@@ -6,9 +6,8 @@
 //! `decided` (the expiry, or a decision made before it). A reminder goes only
 //! to reviewers who have not voted, and at most once.
 
-use hitl_domain::policy_flow::{
-    Clock, ReviewStore, ReviewerMailer, SecretSource, TickInput, TickOutput, tick,
-};
+use hitl_domain::policy_flow::{Clock, ReviewStore, ReviewerMailer, SecretSource};
+use hitl_domain::policy_flow::{TickInput, TickOutput};
 use hitl_policy_aws::StepError;
 use lambda_runtime::LambdaEvent;
 use tracing::{info, warn};
@@ -17,27 +16,12 @@ use tracing::{info, warn};
 pub use hitl_policy_aws::MailingPorts as Ports;
 
 /// The Lambda handler.
-pub async fn handler<S, M, C, R>(
-    ports: &Ports<S, M, C, R>,
+pub async fn handler(
+    ports: &Ports<impl ReviewStore, impl ReviewerMailer, impl Clock, impl SecretSource>,
     event: LambdaEvent<TickInput>,
-) -> Result<TickOutput, StepError>
-where
-    S: ReviewStore,
-    M: ReviewerMailer,
-    C: Clock,
-    R: SecretSource,
-{
+) -> Result<TickOutput, StepError> {
     let execution = event.payload.execution_arn.clone();
-    let result = tick(
-        &ports.store,
-        &ports.mailer,
-        &ports.clock,
-        &ports.secrets,
-        &ports.settings,
-        event.payload,
-    )
-    .await;
-    match result {
+    match ports.tick(event.payload).await {
         Ok(output) => {
             match &output {
                 TickOutput::Waiting {

@@ -4,7 +4,6 @@ use review_tick::{Ports, handler};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_log::init();
-    let config = aws_https::lambda_config()?;
-    let ports = Ports::from_env(&config)?;
+    let ports = Ports::from_env(&aws_https::lambda_config()?)?;
     lambda_runtime::run(service_fn(|event| handler(&ports, event))).await
 }

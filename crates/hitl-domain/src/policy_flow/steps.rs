@@ -68,6 +68,20 @@ pub async fn open_review(
     Ok(open_output(&stored, now))
 }
 
+/// The review of `execution_arn`, read consistently; `ReviewNotOpen` when
+/// Open Review has not stored it.
+async fn open_review_of(
+    store: &impl ReviewStore,
+    execution_arn: &str,
+) -> Result<StoredReview, PolicyFlowError> {
+    store
+        .get_review(execution_arn)
+        .await?
+        .ok_or_else(|| PolicyFlowError::ReviewNotOpen {
+            execution_arn: execution_arn.to_owned(),
+        })
+}
+
 fn vanished(execution_arn: &str) -> super::ports::StoreError {
     super::ports::StoreError {
         reason: format!("the review of {execution_arn} exists but could not be read back"),
@@ -128,12 +142,7 @@ pub async fn ask_reviewer(
             "taskToken must be 1 to 2048 characters: pass $$.Task.Token".into(),
         ));
     }
-    let review = store
-        .get_review(&input.execution_arn)
-        .await?
-        .ok_or_else(|| PolicyFlowError::ReviewNotOpen {
-            execution_arn: input.execution_arn.clone(),
-        })?;
+    let review = open_review_of(store, &input.execution_arn).await?;
     let eligibility = &review.snapshot.eligibility;
     let reviewer = match input.role {
         Role::Reviewer => eligibility.eligible.iter().find(|r| r.is(&input.reviewer)),
@@ -283,12 +292,7 @@ pub async fn record_vote(
         if attempt > 1 {
             clock.pause(attempt).await;
         }
-        let mut review = store
-            .get_review(&input.execution_arn)
-            .await?
-            .ok_or_else(|| PolicyFlowError::ReviewNotOpen {
-                execution_arn: input.execution_arn.clone(),
-            })?;
+        let mut review = open_review_of(store, &input.execution_arn).await?;
         let recorded = match review
             .tally
             .record(&input.reviewer, ballot.clone(), clock.now())
@@ -353,12 +357,7 @@ pub async fn tick(
             clock.pause(attempt).await;
         }
         let now = clock.now();
-        let mut review = store
-            .get_review(&input.execution_arn)
-            .await?
-            .ok_or_else(|| PolicyFlowError::ReviewNotOpen {
-                execution_arn: input.execution_arn.clone(),
-            })?;
+        let mut review = open_review_of(store, &input.execution_arn).await?;
         if let Some(record) = DecidedReview::from_tally(&review.tally) {
             return Ok(TickOutput::Decided { record });
         }

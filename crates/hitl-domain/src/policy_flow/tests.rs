@@ -146,6 +146,15 @@ fn reject() -> Value {
     json!({"result": false})
 }
 
+/// Another writer's vote, for [`MemoryStore::interleave`]: it lands between
+/// a step's read and its write, as a race would.
+fn racing_vote(reviewer: &'static str, answer: Value) -> impl FnOnce(&mut StoredReview) + Send {
+    move |review| {
+        let ballot = Ballot::from_answer(&answer).unwrap();
+        review.tally.record(reviewer, ballot, noon()).unwrap();
+    }
+}
+
 // --- Open Review ---
 
 #[tokio::test]
@@ -473,16 +482,9 @@ async fn given_two_votes_racing_when_the_first_write_loses_then_it_is_reapplied_
     let world = world();
     world.opened_and_asked().await;
     // GIVEN c's vote lands between a's read and a's write.
-    world.store.interleave(|review| {
-        review
-            .tally
-            .record(
-                "c@example.com",
-                Ballot::from_answer(&json!({"result": true})).unwrap(),
-                noon(),
-            )
-            .unwrap();
-    });
+    world
+        .store
+        .interleave(racing_vote("c@example.com", approve()));
     // WHEN a votes
     let output = world.vote("a@example.com", approve()).await.unwrap();
     // THEN a's first write fails, a re-reads, and a's vote is the deciding second approval.
@@ -514,16 +516,9 @@ async fn given_two_votes_racing_when_the_first_write_loses_then_it_is_reapplied_
 async fn given_a_racing_veto_wins_when_an_approval_is_reapplied_then_it_is_late() {
     let world = world();
     world.opened_and_asked().await;
-    world.store.interleave(|review| {
-        review
-            .tally
-            .record(
-                "c@example.com",
-                Ballot::from_answer(&json!({"result": false})).unwrap(),
-                noon(),
-            )
-            .unwrap();
-    });
+    world
+        .store
+        .interleave(racing_vote("c@example.com", reject()));
     let output = world.vote("a@example.com", approve()).await.unwrap();
     let RecordVoteOutput::Late { record } = output else {
         panic!("the veto won: {output:?}")
@@ -770,16 +765,9 @@ async fn given_a_vote_decides_while_the_expiry_is_written_then_the_vote_wins_and
             .unwrap();
     }
     world.clock.advance(100);
-    world.store.interleave(|review| {
-        review
-            .tally
-            .record(
-                "a@example.com",
-                Ballot::from_answer(&json!({"result": false})).unwrap(),
-                noon(),
-            )
-            .unwrap();
-    });
+    world
+        .store
+        .interleave(racing_vote("a@example.com", reject()));
     let output = world.tick().await.unwrap();
     let TickOutput::Decided { record } = output else {
         panic!("decided: {output:?}")
