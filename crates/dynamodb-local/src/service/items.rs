@@ -5,7 +5,7 @@
 use rusqlite::Connection;
 use serde_json::{Value as Json, json};
 
-use super::request::{Request, missing, only_expressions, parse_expressions};
+use super::request::{Expressions, Request, only_expressions, parse_expressions};
 use super::tables::{KeyAttr, TableSpec, item_table};
 use crate::error::DynamoError;
 use crate::expr::{Condition, Update};
@@ -26,6 +26,18 @@ fn key_mismatch() -> DynamoError {
     DynamoError::validation("The provided key element does not match the schema")
 }
 
+/// A key attribute may not be an empty string or binary.
+fn refuse_empty(attr: &KeyAttr, v: &Value) -> Result<(), DynamoError> {
+    if matches!(v, Value::S(s) if s.is_empty()) || matches!(v, Value::B(b) if b.is_empty()) {
+        return Err(DynamoError::validation(format!(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty {} value. Key: {}",
+            if attr.kind == "S" { "string" } else { "binary" },
+            attr.name
+        )));
+    }
+    Ok(())
+}
+
 /// The stored key of a `Key` member: exactly the key attributes, of their types.
 pub(super) fn key_of(spec: &TableSpec, key: &Item) -> Result<KeyBytes, DynamoError> {
     if key.len() != spec.key_names().len() {
@@ -36,13 +48,7 @@ pub(super) fn key_of(spec: &TableSpec, key: &Item) -> Result<KeyBytes, DynamoErr
         if v.type_name() != attr.kind {
             return Err(key_mismatch());
         }
-        if matches!(v, Value::S(s) if s.is_empty()) || matches!(v, Value::B(b) if b.is_empty()) {
-            return Err(DynamoError::validation(format!(
-                "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty {} value. Key: {}",
-                if attr.kind == "S" { "string" } else { "binary" },
-                attr.name
-            )));
-        }
+        refuse_empty(attr, v)?;
         Ok(key_bytes(v))
     };
     Ok(KeyBytes {
@@ -71,13 +77,7 @@ fn key_of_item(spec: &TableSpec, item: &Item) -> Result<KeyBytes, DynamoError> {
                 v.type_name()
             )));
         }
-        if matches!(v, Value::S(s) if s.is_empty()) || matches!(v, Value::B(b) if b.is_empty()) {
-            return Err(DynamoError::validation(format!(
-                "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty {} value. Key: {}",
-                if attr.kind == "S" { "string" } else { "binary" },
-                attr.name
-            )));
-        }
+        refuse_empty(attr, v)?;
         let bytes = key_bytes(v);
         if v.size() > limit {
             return Err(DynamoError::validation(format!(
@@ -95,6 +95,36 @@ fn key_of_item(spec: &TableSpec, item: &Item) -> Result<KeyBytes, DynamoError> {
     })
 }
 
+/// The start every single-item operation shares, in this order (which
+/// decides the error a request with several faults gets): legacy members
+/// refused, the table, the `Item` or `Key` member, the expressions (only
+/// those `expressions` names).
+fn item_request(
+    conn: &Connection,
+    req: &Request<'_>,
+    legacy: &[&str],
+    member: &str,
+    expressions: &[&str],
+) -> Result<(TableSpec, Item, Expressions), DynamoError> {
+    req.refuse_legacy(legacy)?;
+    let spec = item_table(conn, req)?;
+    let item = req.required_item(member)?;
+    let exprs = parse_expressions(req)?;
+    only_expressions(&exprs, expressions)?;
+    Ok((spec, item, exprs))
+}
+
+/// PutItem's and DeleteItem's `ReturnValues`: `NONE` or `ALL_OLD`.
+fn returns_old(req: &Request<'_>) -> Result<bool, DynamoError> {
+    match req.string("ReturnValues")? {
+        None | Some("NONE") => Ok(false),
+        Some("ALL_OLD") => Ok(true),
+        Some(_) => Err(DynamoError::validation(
+            "Return values set to invalid value",
+        )),
+    }
+}
+
 fn return_on_failure(req: &Request<'_>) -> Result<bool, DynamoError> {
     match req.string("ReturnValuesOnConditionCheckFailure")? {
         None | Some("NONE") => Ok(false),
@@ -105,19 +135,24 @@ fn return_on_failure(req: &Request<'_>) -> Result<bool, DynamoError> {
     }
 }
 
-/// Checks the condition against the current item (empty when absent).
-fn check_condition(
+/// Reads the item at `key` inside a write's transaction (so the check and
+/// the write are one) and checks the condition against it (an empty item
+/// when absent): the current item, or `ConditionalCheckFailed`.
+fn read_checked(
+    tx: &Connection,
+    spec: &TableSpec,
+    key: &KeyBytes,
     cond: Option<&Condition>,
-    current: Option<&Item>,
     return_old: bool,
-) -> Result<(), DynamoError> {
-    let Some(cond) = cond else { return Ok(()) };
+) -> Result<Option<Item>, DynamoError> {
+    let current = store::read_item(tx, &spec.name, &key.pk, &key.sk)?;
+    let Some(cond) = cond else { return Ok(current) };
     let empty = Item::new();
-    if cond.eval(current.unwrap_or(&empty)) {
-        Ok(())
+    if cond.eval(current.as_ref().unwrap_or(&empty)) {
+        Ok(current)
     } else {
         Err(DynamoError::ConditionalCheckFailed {
-            item: if return_old { current.cloned() } else { None },
+            item: if return_old { current } else { None },
         })
     }
 }
@@ -130,11 +165,13 @@ fn attributes(item: Option<Item>) -> Json {
 }
 
 pub(super) fn get_item(conn: &Connection, req: &Request<'_>) -> Result<Json, DynamoError> {
-    req.refuse_legacy(&["AttributesToGet"])?;
-    let spec = item_table(conn, req)?;
-    let key = req.item("Key")?.ok_or_else(|| missing("key"))?;
-    let exprs = parse_expressions(req)?;
-    only_expressions(&exprs, &["ProjectionExpression"])?;
+    let (spec, key, exprs) = item_request(
+        conn,
+        req,
+        &["AttributesToGet"],
+        "Key",
+        &["ProjectionExpression"],
+    )?;
     req.bool("ConsistentRead")?; // every read is consistent here
     let bytes = key_of(&spec, &key)?;
     let item = store::read_item(conn, &spec.name, &bytes.pk, &bytes.sk)?;
@@ -151,20 +188,14 @@ pub(super) fn get_item(conn: &Connection, req: &Request<'_>) -> Result<Json, Dyn
 }
 
 pub(super) fn put_item(conn: &mut Connection, req: &Request<'_>) -> Result<Json, DynamoError> {
-    req.refuse_legacy(&["Expected", "ConditionalOperator"])?;
-    let spec = item_table(conn, req)?;
-    let item = req.item("Item")?.ok_or_else(|| missing("item"))?;
-    let exprs = parse_expressions(req)?;
-    only_expressions(&exprs, &["ConditionExpression"])?;
-    let return_old = match req.string("ReturnValues")? {
-        None | Some("NONE") => false,
-        Some("ALL_OLD") => true,
-        Some(_) => {
-            return Err(DynamoError::validation(
-                "Return values set to invalid value",
-            ));
-        }
-    };
+    let (spec, item, exprs) = item_request(
+        conn,
+        req,
+        &["Expected", "ConditionalOperator"],
+        "Item",
+        &["ConditionExpression"],
+    )?;
+    let return_old = returns_old(req)?;
     let on_failure = return_on_failure(req)?;
     let bytes = key_of_item(&spec, &item)?;
     if item_size(&item) > MAX_ITEM_BYTES {
@@ -173,8 +204,7 @@ pub(super) fn put_item(conn: &mut Connection, req: &Request<'_>) -> Result<Json,
         ));
     }
     store::in_write_tx(conn, |tx| {
-        let old = store::read_item(tx, &spec.name, &bytes.pk, &bytes.sk)?;
-        check_condition(exprs.condition.as_ref(), old.as_ref(), on_failure)?;
+        let old = read_checked(tx, &spec, &bytes, exprs.condition.as_ref(), on_failure)?;
         store::write_item(tx, &spec.name, &bytes.pk, &bytes.sk, &item)?;
         Ok(if return_old {
             attributes(old)
@@ -185,25 +215,18 @@ pub(super) fn put_item(conn: &mut Connection, req: &Request<'_>) -> Result<Json,
 }
 
 pub(super) fn delete_item(conn: &mut Connection, req: &Request<'_>) -> Result<Json, DynamoError> {
-    req.refuse_legacy(&["Expected", "ConditionalOperator"])?;
-    let spec = item_table(conn, req)?;
-    let key = req.item("Key")?.ok_or_else(|| missing("key"))?;
-    let exprs = parse_expressions(req)?;
-    only_expressions(&exprs, &["ConditionExpression"])?;
-    let return_old = match req.string("ReturnValues")? {
-        None | Some("NONE") => false,
-        Some("ALL_OLD") => true,
-        Some(_) => {
-            return Err(DynamoError::validation(
-                "Return values set to invalid value",
-            ));
-        }
-    };
+    let (spec, key, exprs) = item_request(
+        conn,
+        req,
+        &["Expected", "ConditionalOperator"],
+        "Key",
+        &["ConditionExpression"],
+    )?;
+    let return_old = returns_old(req)?;
     let on_failure = return_on_failure(req)?;
     let bytes = key_of(&spec, &key)?;
     store::in_write_tx(conn, |tx| {
-        let old = store::read_item(tx, &spec.name, &bytes.pk, &bytes.sk)?;
-        check_condition(exprs.condition.as_ref(), old.as_ref(), on_failure)?;
+        let old = read_checked(tx, &spec, &bytes, exprs.condition.as_ref(), on_failure)?;
         if old.is_some() {
             store::delete_item(tx, &spec.name, &bytes.pk, &bytes.sk)?;
         }
@@ -216,11 +239,13 @@ pub(super) fn delete_item(conn: &mut Connection, req: &Request<'_>) -> Result<Js
 }
 
 pub(super) fn update_item(conn: &mut Connection, req: &Request<'_>) -> Result<Json, DynamoError> {
-    req.refuse_legacy(&["Expected", "ConditionalOperator", "AttributeUpdates"])?;
-    let spec = item_table(conn, req)?;
-    let key = req.item("Key")?.ok_or_else(|| missing("key"))?;
-    let exprs = parse_expressions(req)?;
-    only_expressions(&exprs, &["ConditionExpression", "UpdateExpression"])?;
+    let (spec, key, exprs) = item_request(
+        conn,
+        req,
+        &["Expected", "ConditionalOperator", "AttributeUpdates"],
+        "Key",
+        &["ConditionExpression", "UpdateExpression"],
+    )?;
     let return_values = req.string("ReturnValues")?.unwrap_or("NONE");
     if !matches!(
         return_values,
@@ -247,8 +272,7 @@ pub(super) fn update_item(conn: &mut Connection, req: &Request<'_>) -> Result<Js
         }
     }
     store::in_write_tx(conn, |tx| {
-        let old = store::read_item(tx, &spec.name, &bytes.pk, &bytes.sk)?;
-        check_condition(exprs.condition.as_ref(), old.as_ref(), on_failure)?;
+        let old = read_checked(tx, &spec, &bytes, exprs.condition.as_ref(), on_failure)?;
         // A missing item is created from its key.
         let base = old.clone().unwrap_or_else(|| key.clone());
         let new = match &exprs.update {

@@ -60,6 +60,34 @@ impl<'a> Request<'a> {
         item_from_json(self.get(member))
     }
 
+    /// A required item member (`Item`, `Key`), named as [`Self::required`] does.
+    pub(super) fn required_item(&self, member: &str) -> Result<Item, DynamoError> {
+        self.item(member)?
+            .ok_or_else(|| missing(&lower_first(member)))
+    }
+
+    /// A required list member, named as [`Self::required`] does.
+    pub(super) fn required_list(&self, member: &str) -> Result<&'a [Json], DynamoError> {
+        match self.get(member) {
+            Some(Json::Array(a)) => Ok(a),
+            None => Err(missing(&lower_first(member))),
+            Some(_) => Err(unexpected_field_type()),
+        }
+    }
+
+    /// `ExpressionAttributeNames` or `ExpressionAttributeValues`: absent, or
+    /// a map that is not empty.
+    fn placeholder_map(&self, member: &str) -> Result<Option<&'a Map<String, Json>>, DynamoError> {
+        match self.get(member) {
+            None => Ok(None),
+            Some(Json::Object(m)) if m.is_empty() => Err(DynamoError::validation(format!(
+                "{member} must not be empty"
+            ))),
+            Some(Json::Object(m)) => Ok(Some(m)),
+            Some(_) => Err(unexpected_field_type()),
+        }
+    }
+
     /// Legacy (pre-expression) parameters are not served: say so plainly.
     pub(super) fn refuse_legacy(&self, members: &[&str]) -> Result<(), DynamoError> {
         for m in members {
@@ -81,6 +109,10 @@ fn lower_first(s: &str) -> String {
     }
 }
 
+fn unexpected_field_type() -> DynamoError {
+    DynamoError::Serialization("Unexpected field type".to_owned())
+}
+
 pub(super) fn missing(member: &str) -> DynamoError {
     DynamoError::validation(format!(
         "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
@@ -98,67 +130,42 @@ pub(super) struct Expressions {
 }
 
 pub(super) fn parse_expressions(req: &Request<'_>) -> Result<Expressions, DynamoError> {
-    let names: BTreeMap<String, String> = match req.get("ExpressionAttributeNames") {
-        None => BTreeMap::new(),
-        Some(Json::Object(m)) => {
-            if m.is_empty() {
-                return Err(DynamoError::validation(
-                    "ExpressionAttributeNames must not be empty",
-                ));
-            }
-            let mut out = BTreeMap::new();
-            for (k, v) in m {
-                if !valid_placeholder(k, '#') {
-                    return Err(DynamoError::validation(format!(
-                        "ExpressionAttributeNames contains invalid key: Syntax error; key: \"{k}\""
-                    )));
-                }
-                let Json::String(v) = v else {
-                    return Err(DynamoError::Serialization(
-                        "Unexpected value type in ExpressionAttributeNames".to_owned(),
-                    ));
-                };
-                out.insert(k.clone(), v.clone());
-            }
-            out
+    let mut names = BTreeMap::new();
+    for (k, v) in req
+        .placeholder_map("ExpressionAttributeNames")?
+        .into_iter()
+        .flatten()
+    {
+        if !valid_placeholder(k, '#') {
+            return Err(DynamoError::validation(format!(
+                "ExpressionAttributeNames contains invalid key: Syntax error; key: \"{k}\""
+            )));
         }
-        Some(_) => {
+        let Json::String(v) = v else {
             return Err(DynamoError::Serialization(
-                "Unexpected field type".to_owned(),
+                "Unexpected value type in ExpressionAttributeNames".to_owned(),
             ));
+        };
+        names.insert(k.clone(), v.clone());
+    }
+    let mut values = Item::new();
+    if let Some(m) = req.placeholder_map("ExpressionAttributeValues")? {
+        // Every key is checked before any value.
+        if let Some(k) = m.keys().find(|k| !valid_placeholder(k, ':')) {
+            return Err(DynamoError::validation(format!(
+                "ExpressionAttributeValues contains invalid key: Syntax error; key: \"{k}\""
+            )));
         }
-    };
-    let values = match req.get("ExpressionAttributeValues") {
-        None => Item::new(),
-        Some(Json::Object(m)) => {
-            if m.is_empty() {
-                return Err(DynamoError::validation(
-                    "ExpressionAttributeValues must not be empty",
-                ));
-            }
-            if let Some(k) = m.keys().find(|k| !valid_placeholder(k, ':')) {
-                return Err(DynamoError::validation(format!(
-                    "ExpressionAttributeValues contains invalid key: Syntax error; key: \"{k}\""
-                )));
-            }
-            let mut out = Item::new();
-            for (k, v) in m {
-                let value = Value::from_json(v).map_err(|e| match e {
-                    DynamoError::Validation(msg) => DynamoError::validation(format!(
-                        "ExpressionAttributeValues contains invalid value: {msg} for key {k}"
-                    )),
-                    other => other,
-                })?;
-                out.insert(k.clone(), value);
-            }
-            out
+        for (k, v) in m {
+            let value = Value::from_json(v).map_err(|e| match e {
+                DynamoError::Validation(msg) => DynamoError::validation(format!(
+                    "ExpressionAttributeValues contains invalid value: {msg} for key {k}"
+                )),
+                other => other,
+            })?;
+            values.insert(k.clone(), value);
         }
-        Some(_) => {
-            return Err(DynamoError::Serialization(
-                "Unexpected field type".to_owned(),
-            ));
-        }
-    };
+    }
     let mut ph = Placeholders::new(names, values);
     let mut out = Expressions::default();
     let invalid =

@@ -99,24 +99,8 @@ pub(super) fn create_table(
             )));
         }
     }
-    let defs = match req.get("AttributeDefinitions") {
-        Some(Json::Array(a)) => a,
-        None => return Err(missing("attributeDefinitions")),
-        Some(_) => {
-            return Err(DynamoError::Serialization(
-                "Unexpected field type".to_owned(),
-            ));
-        }
-    };
-    let schema = match req.get("KeySchema") {
-        Some(Json::Array(a)) => a,
-        None => return Err(missing("keySchema")),
-        Some(_) => {
-            return Err(DynamoError::Serialization(
-                "Unexpected field type".to_owned(),
-            ));
-        }
-    };
+    let defs = req.required_list("AttributeDefinitions")?;
+    let schema = req.required_list("KeySchema")?;
     let mut types = BTreeMap::new();
     for (i, d) in defs.iter().enumerate() {
         let n = d["AttributeName"].as_str().ok_or_else(|| {
