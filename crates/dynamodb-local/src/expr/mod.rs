@@ -98,26 +98,31 @@ impl Placeholders {
     }
 
     fn name(&mut self, placeholder: &str) -> Result<String, String> {
-        match self.names.get(placeholder) {
-            Some(name) => {
-                self.used_names.insert(placeholder.to_owned());
-                Ok(name.clone())
-            }
-            None => Err(format!(
+        lookup(&self.names, &mut self.used_names, placeholder).ok_or_else(|| {
+            format!(
                 "An expression attribute name used in the document path is not defined; attribute name: {placeholder}"
-            )),
-        }
+            )
+        })
     }
 
     fn value(&mut self, placeholder: &str) -> Result<Value, String> {
-        match self.values.get(placeholder) {
-            Some(value) => {
-                self.used_values.insert(placeholder.to_owned());
-                Ok(value.clone())
-            }
-            None => Err(format!(
+        lookup(&self.values, &mut self.used_values, placeholder).ok_or_else(|| {
+            format!(
                 "An expression attribute value used in expression is not defined; attribute value: {placeholder}"
-            )),
-        }
+            )
+        })
     }
+}
+
+/// What `placeholder` stands for, marking it used.
+fn lookup<T: Clone>(
+    given: &BTreeMap<String, T>,
+    used: &mut BTreeSet<String>,
+    placeholder: &str,
+) -> Option<T> {
+    let found = given.get(placeholder).cloned();
+    if found.is_some() {
+        used.insert(placeholder.to_owned());
+    }
+    found
 }

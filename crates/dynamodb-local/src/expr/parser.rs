@@ -137,13 +137,7 @@ impl<'a> Parser<'a> {
                 if !is_keyword(&w) && matches!(self.peek_at(1), Tok::Sym(s) if s == "(") =>
             {
                 self.bump();
-                self.bump();
-                let mut args = vec![self.operand()?];
-                while self.is_sym(",") {
-                    self.bump();
-                    args.push(self.operand()?);
-                }
-                self.expect_sym(")")?;
+                let args = self.parenthesised_list(Self::operand)?;
                 Ok(RawOperand::Call(w, args))
             }
             Tok::Sym(s) if s == "(" => {
@@ -156,23 +150,51 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// `item (',' item)*`
+    pub(super) fn comma_list<T>(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> PResult<T>,
+    ) -> PResult<Vec<T>> {
+        let mut items = vec![item(self)?];
+        while self.is_sym(",") {
+            self.bump();
+            items.push(item(self)?);
+        }
+        Ok(items)
+    }
+
+    /// `'(' item (',' item)* ')'`: a function's arguments, an `IN` list.
+    pub(super) fn parenthesised_list<T>(
+        &mut self,
+        item: impl FnMut(&mut Self) -> PResult<T>,
+    ) -> PResult<Vec<T>> {
+        self.expect_sym("(")?;
+        let items = self.comma_list(item)?;
+        self.expect_sym(")")?;
+        Ok(items)
+    }
+
     // condition := or
     pub(super) fn or(&mut self) -> PResult<RawCond> {
-        let mut left = self.and()?;
-        while self.is_keyword("OR") {
-            self.bump();
-            let right = self.and()?;
-            left = RawCond::Or(Box::new(left), Box::new(right));
-        }
-        Ok(left)
+        self.joined("OR", Self::and, RawCond::Or)
     }
 
     fn and(&mut self) -> PResult<RawCond> {
-        let mut left = self.not()?;
-        while self.is_keyword("AND") {
+        self.joined("AND", Self::not, RawCond::And)
+    }
+
+    /// `operand (keyword operand)*`, joined from the left.
+    fn joined(
+        &mut self,
+        keyword: &str,
+        operand: fn(&mut Self) -> PResult<RawCond>,
+        join: fn(Box<RawCond>, Box<RawCond>) -> RawCond,
+    ) -> PResult<RawCond> {
+        let mut left = operand(self)?;
+        while self.is_keyword(keyword) {
             self.bump();
-            let right = self.not()?;
-            left = RawCond::And(Box::new(left), Box::new(right));
+            let right = operand(self)?;
+            left = join(Box::new(left), Box::new(right));
         }
         Ok(left)
     }
@@ -233,13 +255,7 @@ impl<'a> Parser<'a> {
         }
         if self.is_keyword("IN") {
             self.bump();
-            self.expect_sym("(")?;
-            let mut list = vec![self.operand()?];
-            while self.is_sym(",") {
-                self.bump();
-                list.push(self.operand()?);
-            }
-            self.expect_sym(")")?;
+            let list = self.parenthesised_list(Self::operand)?;
             return Ok(RawCond::In(left, list));
         }
         match left {

@@ -9,11 +9,7 @@ use crate::value::{Path, path_text};
 /// Parses a ProjectionExpression: paths separated by commas.
 pub fn parse_projection(text: &str, ph: &mut Placeholders) -> Result<Vec<Path>, String> {
     let mut p = Parser::new(text)?;
-    let mut raw = vec![p.path()?];
-    while p.is_sym(",") {
-        p.bump();
-        raw.push(p.path()?);
-    }
+    let raw = p.comma_list(Parser::path)?;
     p.expect_eof()?;
     let mut r = Resolver::default();
     let paths: Vec<Path> = raw.iter().map(|path| r.path(path, ph)).collect();

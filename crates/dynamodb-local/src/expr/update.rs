@@ -27,13 +27,7 @@ impl Parser<'_> {
             }
             Tok::Word(w) if matches!(self.peek_at(1), Tok::Sym(s) if s == "(") => {
                 self.bump();
-                self.bump();
-                let mut args = vec![self.set_operand()?];
-                while self.is_sym(",") {
-                    self.bump();
-                    args.push(self.set_operand()?);
-                }
-                self.expect_sym(")")?;
+                let args = self.parenthesised_list(Self::set_operand)?;
                 Ok(RawSetOperand::Call(w, args))
             }
             _ => Ok(RawSetOperand::Path(self.path()?)),
@@ -69,9 +63,9 @@ pub fn parse_update(text: &str, ph: &mut Placeholders) -> Result<Update, String>
                 "The \"{clause}\" section can only be used once in an update expression;"
             ));
         }
-        loop {
+        let actions = p.comma_list(|p| {
             let path = p.path()?;
-            match clause {
+            Ok(match clause {
                 "SET" => {
                     p.expect_sym("=")?;
                     let left = p.set_operand()?;
@@ -82,27 +76,23 @@ pub fn parse_update(text: &str, ph: &mut Placeholders) -> Result<Update, String>
                     } else {
                         None
                     };
-                    raw.push(RawAction::Set(path, left, arith));
+                    RawAction::Set(path, left, arith)
                 }
-                "REMOVE" => raw.push(RawAction::Remove(path)),
+                "REMOVE" => RawAction::Remove(path),
                 _ => {
                     let Tok::Val(v) = p.peek().clone() else {
                         return Err(p.error());
                     };
                     p.bump();
-                    raw.push(if clause == "ADD" {
+                    if clause == "ADD" {
                         RawAction::Add(path, v)
                     } else {
                         RawAction::Delete(path, v)
-                    });
+                    }
                 }
-            }
-            if p.is_sym(",") {
-                p.bump();
-                continue;
-            }
-            break;
-        }
+            })
+        })?;
+        raw.extend(actions);
         let at_clause =
             matches!(p.peek(), Tok::Word(w) if CLAUSES.iter().any(|c| w.eq_ignore_ascii_case(c)));
         if !at_clause && *p.peek() != Tok::Eof {

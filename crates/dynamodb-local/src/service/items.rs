@@ -206,11 +206,7 @@ pub(super) fn put_item(conn: &mut Connection, req: &Request<'_>) -> Result<Json,
     store::in_write_tx(conn, |tx| {
         let old = read_checked(tx, &spec, &bytes, exprs.condition.as_ref(), on_failure)?;
         store::write_item(tx, &spec.name, &bytes.pk, &bytes.sk, &item)?;
-        Ok(if return_old {
-            attributes(old)
-        } else {
-            json!({})
-        })
+        Ok(attributes(old.filter(|_| return_old)))
     })
 }
 
@@ -230,11 +226,7 @@ pub(super) fn delete_item(conn: &mut Connection, req: &Request<'_>) -> Result<Js
         if old.is_some() {
             store::delete_item(tx, &spec.name, &bytes.pk, &bytes.sk)?;
         }
-        Ok(if return_old {
-            attributes(old)
-        } else {
-            json!({})
-        })
+        Ok(attributes(old.filter(|_| return_old)))
     })
 }
 
