@@ -150,50 +150,36 @@ impl Value {
                     .collect::<Result<_, _>>()?,
             ),
             "SS" => {
-                let items: Vec<String> =
-                    array(inner)?.iter().map(string).collect::<Result<_, _>>()?;
-                if items.is_empty() {
-                    return Err(DynamoError::validation(
-                        "One or more parameter values were invalid: An string set  may not be empty",
-                    ));
-                }
-                if has_duplicates(&items) {
-                    return Err(DynamoError::validation(format!(
-                        "One or more parameter values were invalid: Input collection [{}] contains duplicates.",
-                        items.join(", ")
-                    )));
-                }
-                Value::Ss(items)
+                let items = array(inner)?.iter().map(string).collect::<Result<_, _>>()?;
+                Value::Ss(checked_set(
+                    items,
+                    "One or more parameter values were invalid: An string set  may not be empty",
+                    |items| {
+                        format!(
+                            "One or more parameter values were invalid: Input collection [{}] contains duplicates.",
+                            items.join(", ")
+                        )
+                    },
+                )?)
             }
             "NS" => {
-                let items: Vec<Number> =
-                    array(inner)?.iter().map(number).collect::<Result<_, _>>()?;
-                if items.is_empty() {
-                    return Err(DynamoError::validation(
-                        "One or more parameter values were invalid: An number set  may not be empty",
-                    ));
-                }
-                if has_duplicates(&items) {
-                    return Err(DynamoError::validation(
-                        "Input collection contains duplicates",
-                    ));
-                }
-                Value::Ns(items)
+                let items = array(inner)?.iter().map(number).collect::<Result<_, _>>()?;
+                Value::Ns(checked_set(
+                    items,
+                    "One or more parameter values were invalid: An number set  may not be empty",
+                    |_| "Input collection contains duplicates".to_owned(),
+                )?)
             }
             "BS" => {
-                let items: Vec<Vec<u8>> =
-                    array(inner)?.iter().map(binary).collect::<Result<_, _>>()?;
-                if items.is_empty() {
-                    return Err(DynamoError::validation(
-                        "One or more parameter values were invalid: Binary sets should not be empty",
-                    ));
-                }
-                if has_duplicates(&items) {
-                    return Err(DynamoError::validation(
-                        "One or more parameter values were invalid: Input collection contains duplicates.",
-                    ));
-                }
-                Value::Bs(items)
+                let items = array(inner)?.iter().map(binary).collect::<Result<_, _>>()?;
+                Value::Bs(checked_set(
+                    items,
+                    "One or more parameter values were invalid: Binary sets should not be empty",
+                    |_| {
+                        "One or more parameter values were invalid: Input collection contains duplicates."
+                            .to_owned()
+                    },
+                )?)
             }
             other => {
                 return Err(DynamoError::Serialization(format!(
@@ -271,6 +257,22 @@ impl Value {
             _ => None,
         }
     }
+}
+
+/// A set's members as DynamoDB accepts them: at least one, none twice, with
+/// the set type's own messages (they differ by type on AWS).
+fn checked_set<T: PartialEq>(
+    items: Vec<T>,
+    empty: &str,
+    duplicates: impl FnOnce(&[T]) -> String,
+) -> Result<Vec<T>, DynamoError> {
+    if items.is_empty() {
+        return Err(DynamoError::validation(empty));
+    }
+    if has_duplicates(&items) {
+        return Err(DynamoError::validation(duplicates(&items)));
+    }
+    Ok(items)
 }
 
 fn has_duplicates<T: PartialEq>(items: &[T]) -> bool {

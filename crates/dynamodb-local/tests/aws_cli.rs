@@ -124,7 +124,7 @@ fn aws_cli_puts_and_gets_an_item() {
         "tags": {"SS": ["a"]}
     });
     let item_text = item.to_string();
-    aws.ok(&[
+    let put = [
         "put-item",
         "--table-name",
         "Reviews",
@@ -132,7 +132,8 @@ fn aws_cli_puts_and_gets_an_item() {
         &item_text,
         "--condition-expression",
         "attribute_not_exists(pk)",
-    ]);
+    ];
+    aws.ok(&put);
     let key = json!({"pk": item["pk"], "sk": item["sk"]}).to_string();
     let got = aws.ok(&[
         "get-item",
@@ -159,15 +160,7 @@ fn aws_cli_puts_and_gets_an_item() {
     assert_eq!(got, want);
 
     // The same put again fails its condition, and the CLI says so as for AWS.
-    let out = aws.run(&[
-        "put-item",
-        "--table-name",
-        "Reviews",
-        "--item",
-        &item_text,
-        "--condition-expression",
-        "attribute_not_exists(pk)",
-    ]);
+    let out = aws.run(&put);
     let stderr = String::from_utf8_lossy(&out.stderr);
     // A service error exits 255 in AWS CLI v1 and 254 in v2.
     assert!(
