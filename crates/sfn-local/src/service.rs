@@ -447,7 +447,8 @@ impl Service {
                 .token_key()
                 .prefix_of(seq, rand::random(), self.tokens),
         };
-        let (exec, step) = Execution::start(&def, info, now);
+        let (mut exec, mut step) = Execution::start(&def, info, now);
+        self.submit_unhandled(&def, &mut exec, &mut step);
         let row = ExecutionRow {
             seq,
             arn: arn.clone(),
@@ -471,6 +472,56 @@ impl Service {
         self.act(&arn, step);
         tracing::debug!(execution = %arn, "execution started");
         Ok((arn, now))
+    }
+
+    /// A `.waitForTaskToken` task that no integration runs is submitted at once, in the
+    /// step that scheduled it: its `TaskSubmitted` (output `{}`) joins the step's events
+    /// and the task leaves its effects, so it is neither recorded in flight nor run by a
+    /// spawned task. Until this was done here, each such task cost a second commit, a
+    /// snapshot read and write and a task hop after the one that scheduled it (a third of
+    /// sfn-local's CPU per callback round trip, docs/scale.md), and a `SendTaskSuccess`
+    /// racing that hop could leave the history without `TaskSubmitted`. Tasks left in
+    /// flight by a database written before still go through [`Service::invoke`]
+    /// ([`Service::resume_inflight`]).
+    fn submit_unhandled(&self, def: &Definition, exec: &mut Execution, step: &mut Step) {
+        let unhandled = |e: &Effect| match e {
+            Effect::InvokeTask { request, .. } => {
+                request.task_token.is_some()
+                    && !self
+                        .integrations
+                        .iter()
+                        .any(|i| i.handles(&request.resource))
+            }
+            Effect::Timer { .. } => false,
+        };
+        if !step.effects.iter().any(unhandled) {
+            return;
+        }
+        let (submit, keep): (Vec<Effect>, Vec<Effect>) = std::mem::take(&mut step.effects)
+            .into_iter()
+            .partition(unhandled);
+        step.effects = keep;
+        let now = self.now();
+        for effect in submit {
+            let Effect::InvokeTask { task_id, .. } = effect else {
+                continue;
+            };
+            let cmd = Command::Task {
+                task_id,
+                outcome: TaskOutcome::Submitted(serde_json::json!({})),
+            };
+            match exec.apply(def, cmd, now) {
+                Ok(more) => {
+                    step.events.extend(more.events);
+                    step.effects.extend(more.effects);
+                }
+                // Not reachable (the task was scheduled by this very step); what
+                // invoke() would have done with it.
+                Err(e) => {
+                    tracing::debug!(execution = %exec.info.execution_arn, error = %e, "task submission dropped")
+                }
+            }
+        }
     }
 
     /// Writes the execution row, new events and timers in one batch.
@@ -705,9 +756,10 @@ impl Service {
             Command::Task { task_id, .. } => Some(*task_id),
             _ => None,
         };
-        let step = exec
+        let mut step = exec
             .apply(&def, cmd, self.now())
             .map_err(CommandFailure::Engine)?;
+        self.submit_unhandled(&def, &mut exec, &mut step);
         self.persist(row, &exec, &step, fired_timer, done_task, Vec::new())
             .await
             .map_err(CommandFailure::Api)?;
@@ -840,9 +892,10 @@ impl Service {
         let mut exec: Execution =
             read_snapshot(text).map_err(|e| ApiError::Internal(e.to_string()))?;
         let def = self.definition(row.definition_id)?;
-        let step = exec
+        let mut step = exec
             .redrive(&def, now)
             .map_err(|r| ApiError::ExecutionNotRedrivable(r.to_owned()))?;
+        self.submit_unhandled(&def, &mut exec, &mut step);
         if let Some(token) = client_token {
             tokens.push(RedriveToken {
                 token: token.to_owned(),
