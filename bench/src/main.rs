@@ -59,6 +59,9 @@ struct Args {
     /// Callback round trips per run and client count, against sfn-local.
     #[arg(long, default_value_t = 2000)]
     callbacks: usize,
+    /// Client counts of the Pass/Choice and callback workloads (closed loop).
+    #[arg(long, value_delimiter = ',', default_value = "1,32")]
+    clients: Vec<usize>,
     /// Executions parked on task tokens, against sfn-local.
     #[arg(long, default_value_t = 100_000)]
     waiting: usize,
@@ -192,6 +195,7 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
         args.waiting_runs = Some(1);
         args.executions = 200;
         args.callbacks = 100;
+        args.clients = vec![1, 32];
         args.waiting = 500;
         args.moto = None;
         args.localstack = None;
@@ -459,7 +463,7 @@ async fn engine(
     );
     let machines = workloads::create_machines(&server).await?;
     for run in 1..=args.runs {
-        for clients in [1, 32] {
+        for &clients in &args.clients {
             eprintln!(
                 "hitl-bench: {}: run {run}: {executions} Pass/Choice executions, {}",
                 kind.label(),
@@ -472,7 +476,7 @@ async fn engine(
             table.record(&format!("{what}: executions/s"), kind, r.per_second);
             record_latency_and_cpu(table, &what, kind, &r, cpu / executions as f64);
         }
-        for clients in [1, 32] {
+        for &clients in &args.clients {
             eprintln!(
                 "hitl-bench: {}: run {run}: {callbacks} callback round trips, {}",
                 kind.label(),
