@@ -59,6 +59,9 @@ struct Args {
     /// Callback round trips per run and client count, against sfn-local.
     #[arg(long, default_value_t = 2000)]
     callbacks: usize,
+    /// Client counts of the Pass/Choice and callback workloads (closed loop).
+    #[arg(long, value_delimiter = ',', default_value = "1,32")]
+    clients: Vec<usize>,
     /// Executions parked on task tokens, against sfn-local.
     #[arg(long, default_value_t = 100_000)]
     waiting: usize,
@@ -129,6 +132,10 @@ struct Args {
     /// local --debug`, two reviews of each kind).
     #[arg(long, conflicts_with_all = ["local_start", "local_start_only", "policy_only"])]
     counts_only: bool,
+    /// Only the Step Functions table (sfn-local, and moto / LocalStack when given): no
+    /// Lambda, policy or count tables. `--waiting-runs 0` leaves out the waiting rows too.
+    #[arg(long, conflicts_with_all = ["local_start_only", "policy_only", "counts_only"])]
+    engine_only: bool,
     /// Scratch directory for state directories and logs (emptied first).
     #[arg(long, default_value = "target/bench-work")]
     work_dir: PathBuf,
@@ -188,6 +195,7 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
         args.waiting_runs = Some(1);
         args.executions = 200;
         args.callbacks = 100;
+        args.clients = vec![1, 32];
         args.waiting = 500;
         args.moto = None;
         args.localstack = None;
@@ -208,7 +216,7 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
     };
     // Not in the plain --smoke: it needs hitl and every function of the template built
     // (see the README's Benchmarks section).
-    let run_policy = args.policy_only || args.counts_only || !args.smoke;
+    let run_policy = (args.policy_only || args.counts_only || !args.smoke) && !args.engine_only;
     if run_policy && !policy_plan.hitl.is_file() {
         bail!(
             "no hitl at {}: build it first (cargo build --release -p hitl) or pass --hitl",
@@ -320,9 +328,13 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
     }
     columns.sort_by_key(|(kind, _)| table::COLUMNS.iter().position(|k| k == kind));
 
-    let lambda_table = lambdas(&args, &work).await?;
+    let lambda_table = if args.engine_only {
+        None
+    } else {
+        Some(lambdas(&args, &work).await?)
+    };
     if args.smoke {
-        smoke_checks(&table, &lambda_table)?;
+        smoke_checks(&table, lambda_table.as_ref())?;
     }
 
     println!("## Step Functions: sfn-local against moto and LocalStack\n");
@@ -339,6 +351,9 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
         args.others_waiting
     );
     println!("{}", table.render(&columns));
+    let Some(lambda_table) = lambda_table else {
+        return Ok(());
+    };
     println!("## Lambda: Process Approval, Rust bootstrap against Python (awslambdaric)\n");
     println!(
         "min / median / max over {} cold starts, each followed by {} warm invocations; ratio of medians.\n",
@@ -448,29 +463,31 @@ async fn engine(
     );
     let machines = workloads::create_machines(&server).await?;
     for run in 1..=args.runs {
-        for clients in [1, 32] {
+        for &clients in &args.clients {
             eprintln!(
                 "hitl-bench: {}: run {run}: {executions} Pass/Choice executions, {}",
                 kind.label(),
                 clients_label(clients)
             );
+            let cpu = server.cpu_seconds();
             let r = workloads::pass_choice(&server.client, &machines, executions, clients).await?;
+            let cpu = server.cpu_seconds() - cpu;
             let what = format!("10-state Pass/Choice, {}", clients_label(clients));
             table.record(&format!("{what}: executions/s"), kind, r.per_second);
-            table.record(&format!("{what}: latency p50, ms"), kind, r.p50_ms);
-            table.record(&format!("{what}: latency p99, ms"), kind, r.p99_ms);
+            record_latency_and_cpu(table, &what, kind, &r, cpu / executions as f64);
         }
-        for clients in [1, 32] {
+        for &clients in &args.clients {
             eprintln!(
                 "hitl-bench: {}: run {run}: {callbacks} callback round trips, {}",
                 kind.label(),
                 clients_label(clients)
             );
+            let cpu = server.cpu_seconds();
             let r = workloads::callback(&server.client, &machines, callbacks, clients).await?;
+            let cpu = server.cpu_seconds() - cpu;
             let what = format!("callback round trip, {}", clients_label(clients));
             table.record(&format!("{what}: round trips/s"), kind, r.per_second);
-            table.record(&format!("{what}: latency p50, ms"), kind, r.p50_ms);
-            table.record(&format!("{what}: latency p99, ms"), kind, r.p99_ms);
+            record_latency_and_cpu(table, &what, kind, &r, cpu / callbacks as f64);
         }
     }
     table.record(
@@ -502,6 +519,25 @@ async fn engine(
         }
     }
     Ok(())
+}
+
+/// The rows beside a throughput row: latency mean, p50 and p99, and the server's CPU
+/// time per execution (user + system of its whole process group, [`Server::cpu_seconds`]).
+fn record_latency_and_cpu(
+    table: &mut Table,
+    what: &str,
+    kind: Kind,
+    r: &workloads::Run,
+    cpu_per_execution_s: f64,
+) {
+    table.record(&format!("{what}: latency mean, ms"), kind, r.mean_ms);
+    table.record(&format!("{what}: latency p50, ms"), kind, r.p50_ms);
+    table.record(&format!("{what}: latency p99, ms"), kind, r.p99_ms);
+    table.record(
+        &format!("{what}: server CPU per execution, ms"),
+        kind,
+        cpu_per_execution_s * 1000.0,
+    );
 }
 
 /// The Lambda table: Rust always, Python when `--python` is given.
@@ -579,12 +615,14 @@ async fn lambdas(args: &Args, work: &Path) -> anyhow::Result<Table> {
 
 /// What `--smoke` insists on beyond "every execution SUCCEEDED" (checked as it runs):
 /// each figure is there, positive and finite.
-fn smoke_checks(table: &Table, lambda_table: &Table) -> anyhow::Result<()> {
+fn smoke_checks(table: &Table, lambda_table: Option<&Table>) -> anyhow::Result<()> {
     let engine_figures = [
         "10-state Pass/Choice, 1 client: executions/s",
         "10-state Pass/Choice, 32 clients: executions/s",
         "callback round trip, 1 client: round trips/s",
         "callback round trip, 32 clients: round trips/s",
+        "10-state Pass/Choice, 32 clients: server CPU per execution, ms",
+        "callback round trip, 32 clients: server CPU per execution, ms",
         fig::WAIT_RSS,
         fig::RESTART_READY,
         fig::RESTART_LISTED,
@@ -599,7 +637,9 @@ fn smoke_checks(table: &Table, lambda_table: &Table) -> anyhow::Result<()> {
         lambda::fig::WARM,
         lambda::fig::RSS,
     ] {
-        check_figure(lambda_table, figure)?;
+        if let Some(lambda_table) = lambda_table {
+            check_figure(lambda_table, figure)?;
+        }
     }
     eprintln!("hitl-bench: smoke: every execution SUCCEEDED, every figure is a positive number");
     Ok(())

@@ -156,6 +156,19 @@ impl Server {
             .sum()
     }
 
+    /// CPU time (user + system) used so far by every process in the server's group, in
+    /// seconds: `utime + stime` of each member's `/proc/PID/stat`, plus `cutime + cstime`
+    /// (children it has waited for), so that a worker process that ended mid-workload
+    /// still counts. The difference across a workload, divided by its executions, is
+    /// the server's CPU per execution, whatever its threads and processes.
+    pub(crate) fn cpu_seconds(&self) -> f64 {
+        let ticks: u64 = group_members(self.pgid)
+            .into_iter()
+            .filter_map(cpu_ticks)
+            .sum();
+        ticks as f64 / rustix::param::clock_ticks_per_second() as f64
+    }
+
     /// SIGKILL to the whole group (what a crash or `kill -9` does), then reaps the leader.
     pub(crate) async fn kill(mut self) {
         if let Some(pid) = rustix::process::Pid::from_raw(self.pgid) {
@@ -188,6 +201,18 @@ fn group_members(pgid: i32) -> Vec<u32> {
                 == Some(pgid)
         })
         .collect()
+}
+
+/// Fields 14 to 17 of /proc/PID/stat (utime, stime, cutime, cstime), in clock ticks.
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // As in group_members: fields start after the last ')', with field 3 (state) first.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split(' ')
+        .skip(11)
+        .take(4)
+        .map(|f| f.parse::<u64>().ok())
+        .sum()
 }
 
 /// A `kB` field of /proc/PID/status (`VmRSS`, `VmHWM`), 0 if unreadable.

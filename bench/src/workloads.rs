@@ -18,6 +18,7 @@ use crate::table::{Table, quantile};
 /// What one closed-loop run measured.
 pub(crate) struct Run {
     pub(crate) per_second: f64,
+    pub(crate) mean_ms: f64,
     pub(crate) p50_ms: f64,
     pub(crate) p99_ms: f64,
 }
@@ -62,8 +63,10 @@ where
         .map_err(|_| anyhow::anyhow!("latency list poisoned"))?
         .clone();
     sorted.sort_by(f64::total_cmp);
+    let mean_ms = sorted.iter().sum::<f64>() / sorted.len().max(1) as f64;
     Ok(Run {
         per_second: n as f64 / elapsed,
+        mean_ms,
         p50_ms: quantile(&sorted, 0.5),
         p99_ms: quantile(&sorted, 0.99),
     })

@@ -24,6 +24,7 @@ pub mod api;
 pub mod cli;
 pub mod error;
 pub mod lock;
+pub mod recent;
 pub mod service;
 pub mod store;
 pub mod token;

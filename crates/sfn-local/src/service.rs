@@ -27,6 +27,7 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::error::ApiError;
+use crate::recent::Recent;
 use crate::store::{ExecutionRow, StateMachineRow, Store, Write};
 use crate::token::TokenLength;
 
@@ -86,6 +87,8 @@ pub struct Service {
     invoking: std::sync::Mutex<std::collections::HashSet<(String, u64)>>,
     /// The length of the task tokens new executions get.
     tokens: TokenLength,
+    /// The executions written last, as committed (crate::recent).
+    recent: Recent,
 }
 
 fn shard_of(arn: &str) -> usize {
@@ -209,6 +212,7 @@ impl Service {
             integrations,
             clock: Arc::new(SystemClock),
             tokens,
+            recent: Recent::default(),
         }))
     }
 
@@ -419,7 +423,7 @@ impl Service {
             self.cfg.region, self.cfg.account, sm.row.name, name
         );
         let _guard = self.shards[shard_of(&arn)].lock().await;
-        if let Some(existing) = self.store.execution(&arn)? {
+        if let Some(existing) = self.load(&arn)? {
             // API reference (StartExecution): the same name and input on a RUNNING
             // execution is idempotent and returns the original execution.
             let same_input = serde_json::from_str::<Value>(&existing.input).ok()
@@ -447,7 +451,8 @@ impl Service {
                 .token_key()
                 .prefix_of(seq, rand::random(), self.tokens),
         };
-        let (exec, step) = Execution::start(&def, info, now);
+        let (mut exec, mut step) = Execution::start(&def, info, now);
+        self.submit_unhandled(&def, &mut exec, &mut step);
         let row = ExecutionRow {
             seq,
             arn: arn.clone(),
@@ -471,6 +476,56 @@ impl Service {
         self.act(&arn, step);
         tracing::debug!(execution = %arn, "execution started");
         Ok((arn, now))
+    }
+
+    /// A `.waitForTaskToken` task that no integration runs is submitted at once, in the
+    /// step that scheduled it: its `TaskSubmitted` (output `{}`) joins the step's events
+    /// and the task leaves its effects, so it is neither recorded in flight nor run by a
+    /// spawned task. Until this was done here, each such task cost a second commit, a
+    /// snapshot read and write and a task hop after the one that scheduled it (a third of
+    /// sfn-local's CPU per callback round trip, docs/scale.md), and a `SendTaskSuccess`
+    /// racing that hop could leave the history without `TaskSubmitted`. Tasks left in
+    /// flight by a database written before still go through [`Service::invoke`]
+    /// ([`Service::resume_inflight`]).
+    fn submit_unhandled(&self, def: &Definition, exec: &mut Execution, step: &mut Step) {
+        let unhandled = |e: &Effect| match e {
+            Effect::InvokeTask { request, .. } => {
+                request.task_token.is_some()
+                    && !self
+                        .integrations
+                        .iter()
+                        .any(|i| i.handles(&request.resource))
+            }
+            Effect::Timer { .. } => false,
+        };
+        if !step.effects.iter().any(unhandled) {
+            return;
+        }
+        let (submit, keep): (Vec<Effect>, Vec<Effect>) = std::mem::take(&mut step.effects)
+            .into_iter()
+            .partition(unhandled);
+        step.effects = keep;
+        let now = self.now();
+        for effect in submit {
+            let Effect::InvokeTask { task_id, .. } = effect else {
+                continue;
+            };
+            let cmd = Command::Task {
+                task_id,
+                outcome: TaskOutcome::Submitted(serde_json::json!({})),
+            };
+            match exec.apply(def, cmd, now) {
+                Ok(more) => {
+                    step.events.extend(more.events);
+                    step.effects.extend(more.effects);
+                }
+                // Not reachable (the task was scheduled by this very step); what
+                // invoke() would have done with it.
+                Err(e) => {
+                    tracing::debug!(execution = %exec.info.execution_arn, error = %e, "task submission dropped")
+                }
+            }
+        }
     }
 
     /// Writes the execution row, new events and timers in one batch.
@@ -498,11 +553,16 @@ impl Service {
         };
         let mut writes = vec![Write::PutExecution(Box::new(row.clone()))];
         writes.extend(extra);
+        let mut chunk: Option<Arc<str>> = None;
+        // Event 1 is ExecutionStarted: this chunk begins the history.
+        let started = step.events.first().is_some_and(|e| e.id == 1);
         if let Some(first) = step.events.first() {
+            let text = asl_engine::history::aws_json_array(&step.events);
+            chunk = Some(Arc::from(text.as_str()));
             writes.push(Write::AppendEvents {
                 exec_seq: row.seq,
                 first_id: first.id,
-                chunk: asl_engine::history::aws_json_array(&step.events),
+                chunk: text,
             });
         }
         if let Some(t) = fired_timer {
@@ -540,7 +600,11 @@ impl Service {
                 exec_arn: row.arn.clone(),
             });
         }
-        self.store.write(writes).await?;
+        if let Err(e) = self.store.write(writes).await {
+            self.recent.forget(&row.arn);
+            return Err(e.into());
+        }
+        self.recent.committed(row, chunk, started);
         Ok(())
     }
 
@@ -686,8 +750,7 @@ impl Service {
     ) -> Result<(), CommandFailure> {
         let _guard = self.shards[shard_of(arn)].lock().await;
         let row = self
-            .store
-            .execution(arn)
+            .load(arn)
             .map_err(|e| CommandFailure::Api(e.into()))?
             .ok_or(CommandFailure::NoExecution)?;
         let Some(snapshot) = row.snapshot.as_deref() else {
@@ -705,9 +768,10 @@ impl Service {
             Command::Task { task_id, .. } => Some(*task_id),
             _ => None,
         };
-        let step = exec
+        let mut step = exec
             .apply(&def, cmd, self.now())
             .map_err(CommandFailure::Engine)?;
+        self.submit_unhandled(&def, &mut exec, &mut step);
         self.persist(row, &exec, &step, fired_timer, done_task, Vec::new())
             .await
             .map_err(CommandFailure::Api)?;
@@ -734,7 +798,11 @@ impl Service {
             Some((seq, prefix, task)) => (seq, prefix.to_owned(), task),
             None => parse_legacy_token(token).ok_or_else(invalid)?,
         };
-        let arn = self.store.execution_arn(seq)?.ok_or_else(|| {
+        let arn = match self.recent.arn(seq) {
+            Some(arn) => Some(arn),
+            None => self.store.execution_arn(seq)?,
+        };
+        let arn = arn.ok_or_else(|| {
             ApiError::TaskDoesNotExist(
                 "Task Does Not Exist: 'Provided task does not exist anymore'".into(),
             )
@@ -840,9 +908,10 @@ impl Service {
         let mut exec: Execution =
             read_snapshot(text).map_err(|e| ApiError::Internal(e.to_string()))?;
         let def = self.definition(row.definition_id)?;
-        let step = exec
+        let mut step = exec
             .redrive(&def, now)
             .map_err(|r| ApiError::ExecutionNotRedrivable(r.to_owned()))?;
+        self.submit_unhandled(&def, &mut exec, &mut step);
         if let Some(token) = client_token {
             tokens.push(RedriveToken {
                 token: token.to_owned(),
@@ -859,6 +928,11 @@ impl Service {
             tokens: serde_json::to_string(&tokens)
                 .map_err(|e| ApiError::Internal(e.to_string()))?,
         };
+        // Not written by PutExecution (the redrive write holds them), but read back with
+        // the row: the copy kept in `recent` must have them.
+        let mut row = row;
+        row.redrive_count = i64::from(exec.redrive_count);
+        row.redrive_ms = Some(now);
         self.persist(row, &exec, &step, None, None, vec![redrive])
             .await?;
         drop(_guard);
@@ -867,9 +941,30 @@ impl Service {
         Ok(now)
     }
 
+    /// An execution's row as last committed: from [`Recent`] when it is there.
+    fn load(&self, arn: &str) -> Result<Option<ExecutionRow>, crate::store::StoreError> {
+        match self.recent.row(arn) {
+            Some(row) => Ok(Some(row)),
+            None => self.store.execution(arn),
+        }
+    }
+
+    /// An execution's history chunks (JSON arrays of events) in order.
+    pub(crate) fn history_chunks(&self, row: &ExecutionRow) -> Result<Vec<Arc<str>>, ApiError> {
+        if let Some(chunks) = self.recent.history(&row.arn) {
+            return Ok(chunks);
+        }
+        Ok(self
+            .store
+            .event_chunks(row.seq)?
+            .into_iter()
+            .map(Arc::from)
+            .collect())
+    }
+
     pub(crate) fn execution_row(&self, arn: &str) -> Result<ExecutionRow, ApiError> {
         check_arn(arn, "execution")?;
-        self.store.execution(arn)?.ok_or_else(|| {
+        self.load(arn)?.ok_or_else(|| {
             ApiError::ExecutionDoesNotExist(format!("Execution Does Not Exist: '{arn}'"))
         })
     }

@@ -4,10 +4,17 @@
 //! A write is acknowledged only after the transaction holding it has committed to the
 //! WAL, so every acknowledged request and state transition survives a process kill
 //! (`kill -9`). It does *not* survive power loss or an OS crash (the WAL is not fsynced
-//! on every commit). One writer thread owns the write connection and commits whatever
-//! batches are queued in one transaction ("group commit"), so fsync/commit cost is shared
-//! and durability does not cap throughput. Reads use a small pool of separate connections
-//! (WAL readers never block the writer).
+//! on every commit). One write connection commits whatever batches are queued in one
+//! transaction ("group commit"), so commit cost is shared and durability does not cap
+//! throughput. A request that queues a batch and finds the write connection free commits
+//! the queue itself, on its own thread; one that finds it taken rings the writer thread,
+//! which commits the batches queued meanwhile in groups ([`writer_thread`]). Until the
+//! first was so, every commit cost two thread wake-ups (the writer's, then the
+//! request's) on the request's critical path: a quarter of the writer's CPU at one
+//! client and, on a busy machine, a scheduling delay each (docs/scale.md). Committing
+//! every batch on the requests' threads instead (no writer thread) cost more CPU under
+//! load: a worker busy committing serves no requests, so the groups stayed small.
+//! Reads use a small pool of separate connections (WAL readers never block the writer).
 //!
 //! Faults (docs/reliability.md):
 //! * **A full disk** fails the writes of that moment with [`StoreError::DiskFull`]
@@ -20,8 +27,8 @@
 //!   not silently started afresh.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, TryLockError};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tokio::sync::oneshot;
@@ -191,13 +198,52 @@ struct Batch {
     ack: oneshot::Sender<Result<(), WriteFailure>>,
 }
 
+/// Batches waiting for a commit.
+#[derive(Default)]
+struct Queue {
+    pending: Vec<Batch>,
+    /// Set by [`Store::close`]: later writes fail with [`StoreError::WriterGone`].
+    closed: bool,
+}
+
+/// The most batches one transaction takes (then the next takes the rest).
+const GROUP_MAX: usize = 512;
+
+/// What the requests and the writer thread share.
+struct Shared {
+    queue: Mutex<Queue>,
+    /// Rung when a batch is queued while the write connection is taken.
+    queued: Condvar,
+    /// The write connection; `None` once closed. Whoever holds the lock commits.
+    writer: Mutex<Option<Connection>>,
+    /// Calls to [`Store::write`] under way.
+    writing: AtomicUsize,
+}
+
+/// Counts a [`Store::write`] under way while it lives (also if its future is dropped).
+struct Writing<'a>(&'a AtomicUsize);
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Handle to the database.
 pub struct Store {
-    tx: Mutex<Option<mpsc::Sender<Batch>>>,
+    shared: Arc<Shared>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     readers: Mutex<Vec<Connection>>,
     path: PathBuf,
-    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     token_key: TokenKey,
+}
+
+/// A lock whose holder panicked still guards sound data here (the queue is a list;
+/// a transaction a panic interrupted is rolled back when the connection is next used).
+fn relock<'a, T>(
+    r: Result<MutexGuard<'a, T>, PoisonError<MutexGuard<'a, T>>>,
+) -> MutexGuard<'a, T> {
+    r.unwrap_or_else(PoisonError::into_inner)
 }
 
 const SCHEMA: &str = "
@@ -384,20 +430,28 @@ impl Store {
         let token_key = <[u8; 32]>::try_from(key.as_slice())
             .map(TokenKey::new)
             .map_err(|_| StoreError::Corrupt("the token key in the database is damaged".into()))?;
-        let (tx, rx) = mpsc::channel::<Batch>();
-        let writer = std::thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx))
-            .map_err(|source| StoreError::Io {
-                what: "could not start the writer thread for",
-                path: path.clone(),
-                source,
-            })?;
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue::default()),
+            queued: Condvar::new(),
+            writer: Mutex::new(Some(conn)),
+            writing: AtomicUsize::new(0),
+        });
+        let thread = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("sqlite-writer".into())
+                .spawn(move || writer_thread(&shared))
+                .map_err(|source| StoreError::Io {
+                    what: "could not start the writer thread for",
+                    path: path.clone(),
+                    source,
+                })?
+        };
         Ok(Self {
-            tx: Mutex::new(Some(tx)),
+            shared,
+            thread: Mutex::new(Some(thread)),
             readers: Mutex::new(Vec::new()),
             path,
-            writer: Mutex::new(Some(writer)),
             token_key,
         })
     }
@@ -413,11 +467,38 @@ impl Store {
             return Ok(());
         }
         let (ack, done) = oneshot::channel();
+        let shared = &*self.shared;
+        let alone = shared.writing.fetch_add(1, Ordering::Relaxed) == 0;
+        let _writing = Writing(&shared.writing);
         {
-            let guard = self.tx.lock().map_err(|_| StoreError::WriterGone)?;
-            let tx = guard.as_ref().ok_or(StoreError::WriterGone)?;
-            tx.send(Batch { writes, ack })
-                .map_err(|_| StoreError::WriterGone)?;
+            let mut q = relock(shared.queue.lock());
+            if q.closed {
+                return Err(StoreError::WriterGone);
+            }
+            q.pending.push(Batch { writes, ack });
+        }
+        // Alone, with the connection free: commit here, one transaction, and let go.
+        // With other writes under way, leave it to the writer thread, whose groups grow
+        // while it wakes: committing here too made the groups smaller and cost 15 % more
+        // CPU per callback round trip at 32 clients (docs/scale.md).
+        // In a block of its own: no guard may live across the await below.
+        {
+            let writer = if alone {
+                shared.writer.try_lock()
+            } else {
+                Err(TryLockError::WouldBlock)
+            };
+            match writer {
+                Ok(mut writer) => {
+                    drain_once(shared, &mut writer);
+                }
+                Err(TryLockError::Poisoned(p)) => {
+                    drain_once(shared, &mut p.into_inner());
+                }
+                // A commit is under way: the writer thread takes this batch into the next
+                // group once the connection is free.
+                Err(TryLockError::WouldBlock) => shared.queued.notify_one(),
+            }
         }
         match done.await {
             Ok(Ok(())) => Ok(()),
@@ -429,16 +510,17 @@ impl Store {
         }
     }
 
-    /// Stops the writer after it drains its queue.
+    /// Commits what is queued, stops the writer thread and closes the write
+    /// connection; later writes fail.
     pub fn close(&self) {
-        if let Ok(mut g) = self.tx.lock() {
-            g.take();
+        relock(self.shared.queue.lock()).closed = true;
+        self.shared.queued.notify_all();
+        if let Some(thread) = relock(self.thread.lock()).take() {
+            let _ = thread.join();
         }
-        if let Ok(mut g) = self.writer.lock()
-            && let Some(h) = g.take()
-        {
-            let _ = h.join();
-        }
+        let mut writer = relock(self.shared.writer.lock());
+        while drain_once(&self.shared, &mut writer) {}
+        writer.take();
     }
 
     /// Runs a read on a pooled connection.
@@ -742,44 +824,82 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<(), rusqlite::Erro
     Ok(())
 }
 
-fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Batch>) {
-    while let Ok(first) = rx.recv() {
-        let mut batches = vec![first];
-        // Group commit: take everything already queued into the same transaction.
-        while batches.len() < 512 {
-            match rx.try_recv() {
-                Ok(b) => batches.push(b),
-                Err(_) => break,
+/// Commits up to [`GROUP_MAX`] queued batches in one transaction on `writer` (held by
+/// the caller); `false` if none were queued.
+fn drain_once(shared: &Shared, writer: &mut Option<Connection>) -> bool {
+    let batches: Vec<Batch> = {
+        let mut q = relock(shared.queue.lock());
+        let n = q.pending.len().min(GROUP_MAX);
+        q.pending.drain(..n).collect()
+    };
+    if batches.is_empty() {
+        return false;
+    }
+    match writer.as_mut() {
+        Some(conn) => commit(conn, batches),
+        None => {
+            for b in batches {
+                let _ = b
+                    .ack
+                    .send(Err(WriteFailure::Other("the store is closed".into())));
             }
         }
-        let result = (|| {
-            let tx = conn.transaction()?;
-            for b in &batches {
-                for w in &b.writes {
-                    apply(&tx, w)?;
-                }
+    }
+    true
+}
+
+/// The writer thread: commits the batches queued while the connection was taken, in
+/// groups, until the store is closed and nothing is left.
+///
+/// A batch is committed by whoever holds the connection when it looks at the queue: the
+/// request that queued it, when the connection was free (no thread hop: at one client,
+/// every commit), or this thread, rung by that request otherwise (under load, where the
+/// groups form). Either way a batch is acknowledged only once its transaction committed.
+fn writer_thread(shared: &Shared) {
+    loop {
+        {
+            let mut q = relock(shared.queue.lock());
+            while q.pending.is_empty() && !q.closed {
+                q = relock(shared.queued.wait(q));
             }
-            tx.commit()
-        })();
-        match result {
-            Ok(()) => {
-                for b in batches {
-                    let _ = b.ack.send(Ok(()));
-                }
+            if q.pending.is_empty() {
+                return;
             }
-            Err(e) => {
-                // Fall back to one transaction per batch so one bad batch fails alone.
-                tracing::error!(error = %e, "group commit failed; retrying batches one by one");
-                for b in batches {
-                    let r = (|| {
-                        let tx = conn.transaction()?;
-                        for w in &b.writes {
-                            apply(&tx, w)?;
-                        }
-                        tx.commit()
-                    })();
-                    let _ = b.ack.send(r.map_err(|e| WriteFailure::of(&e)));
-                }
+        }
+        let mut writer = relock(shared.writer.lock());
+        while drain_once(shared, &mut writer) {}
+    }
+}
+
+/// Group commit: the batches in one transaction, each acknowledged once it committed.
+fn commit(conn: &mut Connection, batches: Vec<Batch>) {
+    let result = (|| {
+        let tx = conn.transaction()?;
+        for b in &batches {
+            for w in &b.writes {
+                apply(&tx, w)?;
+            }
+        }
+        tx.commit()
+    })();
+    match result {
+        Ok(()) => {
+            for b in batches {
+                let _ = b.ack.send(Ok(()));
+            }
+        }
+        Err(e) => {
+            // Fall back to one transaction per batch so one bad batch fails alone.
+            tracing::error!(error = %e, "group commit failed; retrying batches one by one");
+            for b in batches {
+                let r = (|| {
+                    let tx = conn.transaction()?;
+                    for w in &b.writes {
+                        apply(&tx, w)?;
+                    }
+                    tx.commit()
+                })();
+                let _ = b.ack.send(r.map_err(|e| WriteFailure::of(&e)));
             }
         }
     }
