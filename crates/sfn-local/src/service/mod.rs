@@ -18,10 +18,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use asl_engine::interp::reason;
 use asl_engine::{
     Clock, Command, CommandError, Definition, Effect, ExecInfo, Execution, Integration, Status,
-    Step, SystemClock, TaskOutcome, TaskRequest,
+    Step, SystemClock, TaskRequest,
 };
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -30,6 +29,9 @@ use crate::error::ApiError;
 use crate::recent::Recent;
 use crate::store::{ExecutionRow, StateMachineRow, Store, Write};
 use crate::token::TokenLength;
+
+mod effects;
+mod redrive;
 
 /// Service settings.
 #[derive(Debug, Clone)]
@@ -478,56 +480,6 @@ impl Service {
         Ok((arn, now))
     }
 
-    /// A `.waitForTaskToken` task that no integration runs is submitted at once, in the
-    /// step that scheduled it: its `TaskSubmitted` (output `{}`) joins the step's events
-    /// and the task leaves its effects, so it is neither recorded in flight nor run by a
-    /// spawned task. Until this was done here, each such task cost a second commit, a
-    /// snapshot read and write and a task hop after the one that scheduled it (a third of
-    /// sfn-local's CPU per callback round trip, docs/scale.md), and a `SendTaskSuccess`
-    /// racing that hop could leave the history without `TaskSubmitted`. Tasks left in
-    /// flight by a database written before still go through [`Service::invoke`]
-    /// ([`Service::resume_inflight`]).
-    fn submit_unhandled(&self, def: &Definition, exec: &mut Execution, step: &mut Step) {
-        let unhandled = |e: &Effect| match e {
-            Effect::InvokeTask { request, .. } => {
-                request.task_token.is_some()
-                    && !self
-                        .integrations
-                        .iter()
-                        .any(|i| i.handles(&request.resource))
-            }
-            Effect::Timer { .. } => false,
-        };
-        if !step.effects.iter().any(unhandled) {
-            return;
-        }
-        let (submit, keep): (Vec<Effect>, Vec<Effect>) = std::mem::take(&mut step.effects)
-            .into_iter()
-            .partition(unhandled);
-        step.effects = keep;
-        let now = self.now();
-        for effect in submit {
-            let Effect::InvokeTask { task_id, .. } = effect else {
-                continue;
-            };
-            let cmd = Command::Task {
-                task_id,
-                outcome: TaskOutcome::Submitted(serde_json::json!({})),
-            };
-            match exec.apply(def, cmd, now) {
-                Ok(more) => {
-                    step.events.extend(more.events);
-                    step.effects.extend(more.effects);
-                }
-                // Not reachable (the task was scheduled by this very step); what
-                // invoke() would have done with it.
-                Err(e) => {
-                    tracing::debug!(execution = %exec.info.execution_arn, error = %e, "task submission dropped")
-                }
-            }
-        }
-    }
-
     /// Writes the execution row, new events and timers in one batch.
     async fn persist(
         &self,
@@ -606,138 +558,6 @@ impl Service {
         }
         self.recent.committed(row, chunk, started);
         Ok(())
-    }
-
-    /// Carries out effects after they were persisted.
-    fn act(self: &Arc<Self>, arn: &str, step: Step) {
-        for eff in step.effects {
-            match eff {
-                Effect::Timer { timer_id, due_ms } => self.arm(arn, timer_id, due_ms),
-                Effect::InvokeTask { task_id, request } => {
-                    self.invoke(arn.to_owned(), task_id, request);
-                }
-            }
-        }
-    }
-
-    /// Puts a timer in the heap and wakes the timer loop.
-    fn arm(&self, arn: &str, timer_id: u64, due_ms: i64) {
-        if let Ok(mut h) = self.timers.lock() {
-            h.push(Reverse((due_ms, arn.to_owned(), timer_id)));
-        }
-        self.timer_wake.notify_one();
-    }
-
-    /// Runs a task on its integration and feeds the outcome back.
-    fn invoke(self: &Arc<Self>, arn: String, task_id: u64, request: TaskRequest) {
-        if !self.mark_invoking(&arn, task_id) {
-            return;
-        }
-        let svc = self.clone();
-        let integ = self
-            .integrations
-            .iter()
-            .find(|i| i.handles(&request.resource))
-            .cloned();
-        tokio::spawn(async move {
-            let outcome = match integ {
-                Some(i) => i.invoke(request).await,
-                // Without an integration, a callback task still waits for its token
-                // (visible in TaskScheduled), so approval flows work locally.
-                None if request.task_token.is_some() => {
-                    TaskOutcome::Submitted(serde_json::json!({}))
-                }
-                None => TaskOutcome::Failed {
-                    error: "States.TaskFailed".into(),
-                    cause: format!(
-                        "sfn-local has no integration for resource '{}'",
-                        request.resource
-                    ),
-                },
-            };
-            // A failed save (a full disk) must not lose the outcome: until it is saved,
-            // the task stays in `inflight` but nothing here would retry it before a
-            // restart, so the execution would hang. Retry with a capped backoff.
-            let mut delay_ms = 250;
-            loop {
-                let cmd = Command::Task {
-                    task_id,
-                    outcome: outcome.clone(),
-                };
-                match svc.command(&arn, cmd, None, None).await {
-                    // Only a temporary failure (a full disk) is worth retrying; anything
-                    // else (an unreadable snapshot) would fail the same way forever.
-                    Err(CommandFailure::Api(e @ ApiError::Unavailable(_))) => {
-                        tracing::warn!(execution = %arn, error = %e, retry_in_ms = delay_ms, "task outcome not saved");
-                        tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
-                        delay_ms = (delay_ms * 2).min(RETRY_SAVE_MAX_MS);
-                    }
-                    Err(CommandFailure::Api(e)) => {
-                        tracing::error!(execution = %arn, error = %e, "task outcome not saved");
-                        break;
-                    }
-                    // The task was cut while it ran (a sibling Map iteration or
-                    // Parallel branch failed): forget its request too, or every
-                    // restart would run it again (resume_inflight) for nothing.
-                    Err(CommandFailure::Engine(CommandError::UnknownTask)) => {
-                        let forget = vec![Write::DeleteInflight {
-                            exec_arn: arn.clone(),
-                            task_id,
-                        }];
-                        if let Err(e) = svc.store.write(forget).await {
-                            tracing::warn!(execution = %arn, error = %e, "cut task not forgotten");
-                        }
-                        break;
-                    }
-                    Err(e) => {
-                        tracing::debug!(execution = %arn, error = %e, "task outcome dropped");
-                        break;
-                    }
-                    Ok(()) => break,
-                }
-            }
-            svc.invoking
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .remove(&(arn, task_id));
-        });
-    }
-
-    /// Records that this process invokes the task; `false` when it already does.
-    fn mark_invoking(&self, arn: &str, task_id: u64) -> bool {
-        self.invoking
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert((arn.to_owned(), task_id))
-    }
-
-    /// Re-invokes tasks whose outcome was not recorded before a restart (at least once:
-    /// an integration may see a request twice if the process died after calling it).
-    /// A task this process is already invoking (a timer or an answer started it
-    /// since this start) is left alone, so it is never invoked twice.
-    pub async fn resume_inflight(self: &Arc<Self>) -> Result<usize, ApiError> {
-        let rows = self.store.inflight()?;
-        let mut n = 0;
-        for (arn, task_id, text) in rows {
-            let started_here = self
-                .invoking
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .contains(&(arn.clone(), task_id));
-            if started_here {
-                continue;
-            }
-            n += 1;
-            let v: Value = read_snapshot(&text).unwrap_or(Value::Null);
-            let request = TaskRequest {
-                resource: v["resource"].as_str().unwrap_or_default().to_owned(),
-                parameters: v["parameters"].clone(),
-                task_token: v["taskToken"].as_str().map(str::to_owned),
-                region: v["region"].as_str().unwrap_or_default().to_owned(),
-            };
-            self.invoke(arn, task_id, request);
-        }
-        Ok(n)
     }
 
     /// Applies a command to a running execution, persisting the result.
@@ -843,104 +663,6 @@ impl Service {
         Ok(row.stop_ms.unwrap_or_else(|| self.now()))
     }
 
-    /// Why RedriveExecution would refuse this execution now (DescribeExecution's
-    /// `redriveStatusReason`), or `None` when it is REDRIVABLE.
-    pub(crate) fn redrive_refusal(&self, row: &ExecutionRow) -> Result<Option<String>, ApiError> {
-        match row.status.as_str() {
-            "RUNNING" => return Ok(Some(reason::RUNNING.to_owned())),
-            "SUCCEEDED" => return Ok(Some(reason::SUCCEEDED.to_owned())),
-            _ => {}
-        }
-        let sm = self
-            .sms
-            .read()
-            .map_err(|_| ApiError::Internal("lock poisoned".into()))?
-            .get(&row.sm_arn)
-            .map(|sm| sm.row.sm_type.clone());
-        match sm.as_deref() {
-            // A deleted machine's executions are not redriven (inferred: AWS names only
-            // the DELETING status, which sfn-local passes through at once).
-            None => return Ok(Some(reason::DELETING.to_owned())),
-            // API reference (RedriveExecution): "This API action is not supported by
-            // EXPRESS state machines."
-            Some("EXPRESS") => return Ok(Some(EXPRESS_NOT_REDRIVABLE.to_owned())),
-            Some(_) => {}
-        }
-        let Some(text) = row.snapshot.as_deref() else {
-            return Ok(Some(reason::BEFORE_LAUNCH.to_owned()));
-        };
-        let exec: Execution = read_snapshot(text).map_err(|e| ApiError::Internal(e.to_string()))?;
-        Ok(exec.redrive_refusal(self.now()).map(str::to_owned))
-    }
-
-    /// RedriveExecution: restarts a FAILED, TIMED_OUT or ABORTED Standard execution
-    /// from its unsuccessful states (asl_engine's `interp::redrive`), commits, and
-    /// returns the redrive date. A `client_token` used for a successful redrive of
-    /// this execution in the last 15 minutes (one of the last 10) returns that
-    /// redrive's date again and redrives nothing (API reference, `clientToken`).
-    pub async fn redrive_execution(
-        self: &Arc<Self>,
-        arn: &str,
-        client_token: Option<&str>,
-    ) -> Result<i64, ApiError> {
-        check_arn(arn, "execution")?;
-        let _guard = self.shards[shard_of(arn)].lock().await;
-        let row = self.execution_row(arn)?;
-        let now = self.now();
-        let mut tokens: Vec<RedriveToken> = match self.store.redrive_tokens(row.seq)? {
-            Some(text) => serde_json::from_str(&text).unwrap_or_default(),
-            None => Vec::new(),
-        };
-        tokens.retain(|t| now - t.used_ms <= REDRIVE_TOKEN_MS);
-        if let Some(token) = client_token
-            && let Some(t) = tokens.iter().find(|t| t.token == token)
-        {
-            return Ok(t.redrive_ms);
-        }
-        if let Some(reason) = self.redrive_refusal(&row)? {
-            return Err(ApiError::ExecutionNotRedrivable(reason));
-        }
-        let Some(text) = row.snapshot.as_deref() else {
-            return Err(ApiError::ExecutionNotRedrivable(
-                reason::BEFORE_LAUNCH.to_owned(),
-            ));
-        };
-        let mut exec: Execution =
-            read_snapshot(text).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let def = self.definition(row.definition_id)?;
-        let mut step = exec
-            .redrive(&def, now)
-            .map_err(|r| ApiError::ExecutionNotRedrivable(r.to_owned()))?;
-        self.submit_unhandled(&def, &mut exec, &mut step);
-        if let Some(token) = client_token {
-            tokens.push(RedriveToken {
-                token: token.to_owned(),
-                used_ms: now,
-                redrive_ms: now,
-            });
-            let drop = tokens.len().saturating_sub(REDRIVE_TOKENS);
-            tokens.drain(..drop);
-        }
-        let redrive = Write::PutRedrive {
-            exec_seq: row.seq,
-            count: i64::from(exec.redrive_count),
-            redrive_ms: now,
-            tokens: serde_json::to_string(&tokens)
-                .map_err(|e| ApiError::Internal(e.to_string()))?,
-        };
-        // Not written by PutExecution (the redrive write holds them), but read back with
-        // the row: the copy kept in `recent` must have them.
-        let mut row = row;
-        row.redrive_count = i64::from(exec.redrive_count);
-        row.redrive_ms = Some(now);
-        self.persist(row, &exec, &step, None, None, vec![redrive])
-            .await?;
-        drop(_guard);
-        self.act(arn, step);
-        tracing::info!(execution = %arn, redrive_count = exec.redrive_count, "execution redriven");
-        Ok(now)
-    }
-
     /// An execution's row as last committed: from [`Recent`] when it is there.
     fn load(&self, arn: &str) -> Result<Option<ExecutionRow>, crate::store::StoreError> {
         match self.recent.row(arn) {
@@ -968,83 +690,12 @@ impl Service {
             ApiError::ExecutionDoesNotExist(format!("Execution Does Not Exist: '{arn}'"))
         })
     }
-
-    /// Fires due timers forever.
-    pub async fn run_timers(self: Arc<Self>) {
-        loop {
-            let next = {
-                let Ok(mut h) = self.timers.lock() else {
-                    return;
-                };
-                let now = self.now();
-                let mut due = Vec::new();
-                while let Some(Reverse((at, _, _))) = h.peek() {
-                    if *at > now {
-                        break;
-                    }
-                    if let Some(Reverse((_, arn, id))) = h.pop() {
-                        due.push((arn, id));
-                    }
-                }
-                let wait = h
-                    .peek()
-                    .map(|Reverse((at, _, _))| (*at - now).max(0) as u64);
-                (due, wait)
-            };
-            let (due, wait) = next;
-            for (arn, id) in due {
-                let svc = self.clone();
-                tokio::spawn(async move {
-                    match svc
-                        .command(&arn, Command::Timer { timer_id: id }, Some(id), None)
-                        .await
-                    {
-                        Ok(())
-                        | Err(CommandFailure::Engine(_))
-                        | Err(CommandFailure::NoExecution)
-                        | Err(CommandFailure::BadToken) => {}
-                        Err(CommandFailure::Api(e @ ApiError::Unavailable(_))) => {
-                            // Not saved (a full disk): the timer is still in the table but
-                            // no longer in the heap, so arm it again or the execution
-                            // would wait until the next restart.
-                            tracing::error!(execution = %arn, error = %e, "timer not saved; retrying in 1 s");
-                            svc.arm(&arn, id, svc.now() + 1_000);
-                        }
-                        Err(CommandFailure::Api(e)) => {
-                            // A permanent failure: retrying cannot help; the timer stays in
-                            // the table and fires again at the next start.
-                            tracing::error!(execution = %arn, error = %e, "timer failed");
-                        }
-                    }
-                });
-            }
-            let sleep = std::time::Duration::from_millis(wait.unwrap_or(60_000).min(60_000));
-            tokio::select! {
-                () = tokio::time::sleep(sleep) => {}
-                () = self.timer_wake.notified() => {}
-            }
-        }
-    }
 }
 
 /// RedriveExecution's answer for an Express execution (API reference,
 /// RedriveExecution).
 pub(crate) const EXPRESS_NOT_REDRIVABLE: &str =
     "This API action is not supported by EXPRESS state machines.";
-
-/// API reference (RedriveExecution, `clientToken`): "idempotent responses for the
-/// last 10 client tokens used to successfully redrive the execution. These client
-/// tokens are valid for up to 15 minutes after they are first used."
-const REDRIVE_TOKENS: usize = 10;
-const REDRIVE_TOKEN_MS: i64 = 15 * 60 * 1000;
-
-/// A client token of a successful redrive.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct RedriveToken {
-    token: String,
-    used_ms: i64,
-    redrive_ms: i64,
-}
 
 /// Why a command was not applied.
 #[derive(Debug, thiserror::Error)]
