@@ -12,9 +12,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use aws_config::retry::RetryConfig;
 use aws_sdk_sfn::Client;
-use aws_sdk_sfn::config::{Credentials, Region};
 use aws_sdk_sfn::operation::send_task_failure::SendTaskFailureError;
 use aws_sdk_sfn::operation::send_task_heartbeat::SendTaskHeartbeatError;
 use aws_sdk_sfn::operation::send_task_success::SendTaskSuccessError;
@@ -24,13 +22,7 @@ use serde_json::{Value, json};
 
 /// A client for the local endpoint only: fixed region, dummy credentials, no retries.
 async fn sdk(server: &LocalServer) -> Client {
-    let conf = aws_https::defaults()
-        .endpoint_url(&server.url)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .retry_config(RetryConfig::disabled())
-        .load()
-        .await;
+    let conf = test_support::loopback_sdk_config(&server.url).await;
     Client::new(&conf)
 }
 

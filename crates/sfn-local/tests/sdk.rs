@@ -6,9 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use aws_config::retry::RetryConfig;
 use aws_sdk_sfn::Client;
-use aws_sdk_sfn::config::{Credentials, Region};
 use aws_sdk_sfn::error::ProvideErrorMetadata;
 use aws_sdk_sfn::operation::create_state_machine::CreateStateMachineError;
 use aws_sdk_sfn::operation::describe_execution::{DescribeExecutionError, DescribeExecutionOutput};
@@ -34,13 +32,7 @@ const ROLE: &str = "arn:aws:iam::123456789012:role/r";
 /// A client for the local endpoint only: fixed region and dummy credentials (nothing
 /// from the environment can point it at AWS), and no retries so every error surfaces.
 async fn sdk(server: &LocalServer) -> Client {
-    let conf = aws_https::defaults()
-        .endpoint_url(&server.url)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .retry_config(RetryConfig::disabled())
-        .load()
-        .await;
+    let conf = test_support::loopback_sdk_config(&server.url).await;
     Client::new(&conf)
 }
 

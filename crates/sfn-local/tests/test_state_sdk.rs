@@ -10,10 +10,9 @@ mod common;
 
 use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
 use aws_sdk_sfn::Client;
 use aws_sdk_sfn::config::interceptors::BeforeTransmitInterceptorContextMut;
-use aws_sdk_sfn::config::{ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
+use aws_sdk_sfn::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_sfn::error::{BoxError, ProvideErrorMetadata};
 use aws_sdk_sfn::types::{InspectionLevel, MockErrorOutput, MockInput, TestExecutionStatus};
 use common::LocalServer;
@@ -46,13 +45,7 @@ impl Intercept for NoHostPrefix {
 }
 
 async fn client(server: &LocalServer, strip_prefix: bool) -> Client {
-    let conf = aws_https::defaults()
-        .endpoint_url(&server.url)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .retry_config(RetryConfig::disabled())
-        .load()
-        .await;
+    let conf = test_support::loopback_sdk_config(&server.url).await;
     let mut b = aws_sdk_sfn::config::Builder::from(&conf);
     if strip_prefix {
         b = b.interceptor(NoHostPrefix);
