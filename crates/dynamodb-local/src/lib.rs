@@ -127,26 +127,7 @@ pub async fn serve(opts: ServerOptions) -> Result<(), ServeError> {
     }
     tracing::info!(%addr, state_dir = %opts.state_dir.display(), "dynamodb-local listening");
     axum::serve(listener, router(Arc::new(service)))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(local_server::shutdown_signal())
         .await
         .map_err(ServeError::Serve)
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
 }

@@ -23,7 +23,6 @@
 pub mod api;
 pub mod cli;
 pub mod error;
-pub mod lock;
 pub mod recent;
 pub mod service;
 pub mod store;
@@ -37,7 +36,7 @@ pub use asl_engine::ports::BoxFuture;
 pub use asl_engine::{Integration, TaskOutcome, TaskRequest};
 
 pub use error::ApiError;
-pub use lock::{LockError, StateDirLock};
+pub use local_server::{LockError, StateDirLock, lock};
 pub use service::{Config, Service};
 
 /// How to run the server.
@@ -146,29 +145,10 @@ pub async fn bind_with(
 
 /// Runs the server until Ctrl-C / SIGTERM.
 pub async fn serve(opts: ServerOptions) -> Result<(), ServeError> {
-    let (addr, fut) = bind(opts, shutdown_signal()).await?;
+    let (addr, fut) = bind(opts, local_server::shutdown_signal()).await?;
     if !addr.ip().is_loopback() {
         tracing::warn!(%addr, "listening beyond loopback: sfn-local checks no signatures");
     }
     tracing::info!(%addr, "sfn-local listening");
     fut.await
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
 }

@@ -10,7 +10,7 @@
 //! restart: only a live holder does. The file is opened close-on-exec (std
 //! does so), so processes the holder spawns never inherit the lock.
 //!
-//! Both `sfn-local` ([`crate::bind_with`]) and local mode (`local-stack`,
+//! Both `sfn-local` (`sfn_local::bind_with`) and local mode (`local-stack`,
 //! before it builds anything) take it.
 
 use std::fs::{File, TryLockError};
