@@ -38,7 +38,6 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector as TcpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Pool = Client<HttpsConnector<TcpConnector>, SdkBody>;
 
 /// The machine's root certificates, read once per process (the first client built).
@@ -181,9 +180,9 @@ impl HttpConnector for Http1Connector {
 fn classify(error: hyper_util::client::legacy::Error) -> ConnectorError {
     let chain: &(dyn std::error::Error + 'static) = &error;
     let hyper_error = find::<hyper::Error>(chain);
+    let io_kind = find::<std::io::Error>(chain).map(std::io::Error::kind);
     let timed_out = hyper_error.is_some_and(hyper::Error::is_timeout)
-        || find::<std::io::Error>(chain)
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
+        || io_kind == Some(std::io::ErrorKind::TimedOut);
     if timed_out {
         return ConnectorError::timeout(error.into());
     }
@@ -202,10 +201,10 @@ fn classify(error: hyper_util::client::legacy::Error) -> ConnectorError {
             );
         }
     }
-    if error.is_connect() || find::<std::io::Error>(chain).is_some() {
+    if error.is_connect() || io_kind.is_some() {
         return ConnectorError::io(error.into());
     }
-    ConnectorError::other(Box::new(error) as BoxError, None)
+    ConnectorError::other(error.into(), None)
 }
 
 /// The first error of type `E` in `error`'s chain.
