@@ -168,15 +168,20 @@ fn noise(len: usize) -> Vec<u8> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_aws_cli_makes_buckets_copies_both_ways_lists_and_removes() {
+/// Local mode on a fresh state directory, the AWS CLI on it, and a work directory.
+async fn setup() -> Option<(tempfile::TempDir, Running, Aws)> {
     let dir = tempfile::tempdir().expect("temp dir");
     let running = Running::start(dir.path()).await;
-    let Some(aws) = aws(&running) else { return };
-    let work = dir.path().join("work");
-    std::fs::create_dir_all(&work).expect("work dir");
-    let path = |name: &str| work.join(name).display().to_string();
+    let aws = aws(&running)?;
+    std::fs::create_dir_all(dir.path().join("work")).expect("work dir");
+    Some((dir, running, aws))
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_template_buckets_exist_and_the_aws_cli_makes_and_removes_buckets() {
+    let Some((_dir, running, aws)) = setup().await else {
+        return;
+    };
     // GIVEN the template's buckets, THEN the summary and `aws s3 ls` list them.
     let [(inputs_id, inputs), (results_id, results)] = &running.summary.buckets[..] else {
         panic!("two buckets: {:?}", running.summary.buckets);
@@ -211,10 +216,47 @@ async fn the_aws_cli_makes_buckets_copies_both_ways_lists_and_removes() {
         .await;
     assert!(again.contains("(BucketAlreadyOwnedByYou)"), "{again}");
     let invalid = aws.fails(&["s3", "mb", "s3://Not_Valid"]).await;
+    assert!(invalid.contains("(InvalidBucketName)"), "{invalid}");
+    let no_bucket = aws.fails(&["s3", "ls", "s3://no-such-bucket"]).await;
+    assert!(no_bucket.contains("(NoSuchBucket)"), "{no_bucket}");
+
+    // rb: a non-empty bucket is refused, an empty one goes.
+    let piped = aws
+        .with_stdin(&["s3", "cp", "-", "s3://made-by-cli/k"], b"x")
+        .await;
     assert!(
-        invalid.contains("(InvalidBucketName)") || invalid.contains("Invalid bucket name"),
-        "{invalid}"
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
     );
+    let not_empty = aws.fails(&["s3", "rb", "s3://made-by-cli"]).await;
+    assert!(not_empty.contains("(BucketNotEmpty)"), "{not_empty}");
+    aws.ok(&["s3", "rb", "s3://in-ireland"]).await;
+    let listed = aws.ok(&["s3", "ls"]).await;
+    assert!(
+        listed.contains(" made-by-cli\n") && !listed.contains("in-ireland"),
+        "{listed}"
+    );
+
+    // An unsigned request on the same port is not S3: `GET /` stays where it went.
+    let url = format!("{}/", running.endpoint);
+    let unsigned = tokio::task::spawn_blocking(move || test_support::http("GET", &url, None))
+        .await
+        .expect("joined");
+    assert!(
+        !unsigned.1.contains("ListAllMyBucketsResult"),
+        "{unsigned:?}"
+    );
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_copies_both_ways_lists_and_removes_and_objects_survive_a_restart() {
+    let Some((dir, running, aws)) = setup().await else {
+        return;
+    };
+    let path = |name: &str| dir.path().join("work").join(name).display().to_string();
+    let bucket = "inputs-123456789012";
 
     // cp a file up and down.
     let text = "id,name\n1,Ada\n2,Grace\n";
@@ -224,14 +266,14 @@ async fn the_aws_cli_makes_buckets_copies_both_ways_lists_and_removes() {
             "s3",
             "cp",
             &path("rows.csv"),
-            "s3://made-by-cli/dir/rows.csv",
+            &format!("s3://{bucket}/dir/rows.csv"),
         ])
         .await;
     assert!(up.contains("upload: "), "{up}");
     aws.ok(&[
         "s3",
         "cp",
-        "s3://made-by-cli/dir/rows.csv",
+        &format!("s3://{bucket}/dir/rows.csv"),
         &path("back.csv"),
     ])
     .await;
@@ -243,7 +285,7 @@ async fn the_aws_cli_makes_buckets_copies_both_ways_lists_and_removes() {
     // cp from stdin and to stdout.
     let piped = aws
         .with_stdin(
-            &["s3", "cp", "-", "s3://made-by-cli/piped.txt"],
+            &["s3", "cp", "-", &format!("s3://{bucket}/piped.txt")],
             b"from stdin\n",
         )
         .await;
@@ -253,14 +295,14 @@ async fn the_aws_cli_makes_buckets_copies_both_ways_lists_and_removes() {
         String::from_utf8_lossy(&piped.stderr)
     );
     assert_eq!(
-        aws.ok(&["s3", "cp", "s3://made-by-cli/piped.txt", "-"])
+        aws.ok(&["s3", "cp", &format!("s3://{bucket}/piped.txt"), "-"])
             .await,
         "from stdin\n"
     );
     // A key and keys under it are separate objects, as on S3.
     let dir_object = aws
         .with_stdin(
-            &["s3", "cp", "-", "s3://made-by-cli/dir"],
+            &["s3", "cp", "-", &format!("s3://{bucket}/dir")],
             b"a file named dir",
         )
         .await;
@@ -271,7 +313,7 @@ async fn the_aws_cli_makes_buckets_copies_both_ways_lists_and_removes() {
     );
 
     // ls: the bucket's top level (PRE for the prefix), a prefix, recursive.
-    let top = aws.ok(&["s3", "ls", "s3://made-by-cli/"]).await;
+    let top = aws.ok(&["s3", "ls", &format!("s3://{bucket}/")]).await;
     let lines: Vec<&str> = top.lines().map(str::trim).collect();
     assert_eq!(lines.len(), 3, "{top}");
     assert_eq!(lines[0], "PRE dir/", "{top}");
@@ -279,7 +321,7 @@ async fn the_aws_cli_makes_buckets_copies_both_ways_lists_and_removes() {
         lines[1].ends_with(" 16 dir") && lines[2].ends_with(" 11 piped.txt"),
         "{top}"
     );
-    let under = aws.ok(&["s3", "ls", "s3://made-by-cli/dir/"]).await;
+    let under = aws.ok(&["s3", "ls", &format!("s3://{bucket}/dir/")]).await;
     assert!(
         under
             .trim_end()
@@ -288,17 +330,17 @@ async fn the_aws_cli_makes_buckets_copies_both_ways_lists_and_removes() {
     );
     assert_eq!(under.lines().count(), 1, "{under}");
     let all = aws
-        .ok(&["s3", "ls", "s3://made-by-cli", "--recursive"])
+        .ok(&["s3", "ls", &format!("s3://{bucket}"), "--recursive"])
         .await;
     assert_eq!(all.lines().count(), 3, "{all}");
 
-    // head-object: the ETag is the MD5 of the bytes, the type as sent.
+    // head-object: the ETag is the MD5 of the bytes, the type as the CLI guessed it.
     let head = aws
         .ok(&[
             "s3api",
             "head-object",
             "--bucket",
-            "made-by-cli",
+            bucket,
             "--key",
             "dir/rows.csv",
         ])
@@ -312,14 +354,7 @@ async fn the_aws_cli_makes_buckets_copies_both_ways_lists_and_removes() {
 
     // Errors as the CLI shows them.
     let missing = aws
-        .fails(&[
-            "s3api",
-            "head-object",
-            "--bucket",
-            "made-by-cli",
-            "--key",
-            "nope",
-        ])
+        .fails(&["s3api", "head-object", "--bucket", bucket, "--key", "nope"])
         .await;
     assert!(
         missing.contains("(404)") && missing.contains("Not Found"),
@@ -330,55 +365,42 @@ async fn the_aws_cli_makes_buckets_copies_both_ways_lists_and_removes() {
             "s3api",
             "get-object",
             "--bucket",
-            "made-by-cli",
+            bucket,
             "--key",
             "nope",
             &path("nope"),
         ])
         .await;
     assert!(missing.contains("(NoSuchKey)"), "{missing}");
-    let no_bucket = aws.fails(&["s3", "ls", "s3://no-such-bucket"]).await;
-    assert!(no_bucket.contains("(NoSuchBucket)"), "{no_bucket}");
-    let not_empty = aws.fails(&["s3", "rb", "s3://made-by-cli"]).await;
-    assert!(not_empty.contains("(BucketNotEmpty)"), "{not_empty}");
 
     // rm, then the key is gone.
-    let removed = aws.ok(&["s3", "rm", "s3://made-by-cli/piped.txt"]).await;
+    let removed = aws
+        .ok(&["s3", "rm", &format!("s3://{bucket}/piped.txt")])
+        .await;
     assert!(
-        removed.contains("delete: s3://made-by-cli/piped.txt"),
+        removed.contains(&format!("delete: s3://{bucket}/piped.txt")),
         "{removed}"
     );
-    let top = aws.ok(&["s3", "ls", "s3://made-by-cli/"]).await;
-    assert!(!top.contains("piped.txt"), "{top}");
-    aws.ok(&["s3", "rb", "s3://in-ireland"]).await;
 
-    // An unsigned request on the same port is not S3: `GET /` stays where it went.
-    let url = format!("{}/", running.endpoint);
-    let unsigned = tokio::task::spawn_blocking(move || test_support::http("GET", &url, None))
-        .await
-        .expect("joined");
-    assert!(
-        !unsigned.1.contains("ListAllMyBucketsResult"),
-        "{unsigned:?}"
-    );
-
-    // WHEN local mode restarts on the same state directory, THEN the objects
-    // and buckets are still there.
+    // WHEN local mode restarts on the same state directory, THEN the objects are still there.
     running.stop().await;
     let running = Running::start(dir.path()).await;
     let aws = Aws {
         endpoint: running.endpoint.clone(),
         ..aws
     };
+    let all = aws
+        .ok(&["s3", "ls", &format!("s3://{bucket}"), "--recursive"])
+        .await;
+    let keys: Vec<&str> = all
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .collect();
+    assert_eq!(keys, ["dir", "dir/rows.csv"], "{all}");
     assert_eq!(
-        aws.ok(&["s3", "cp", "s3://made-by-cli/dir/rows.csv", "-"])
+        aws.ok(&["s3", "cp", &format!("s3://{bucket}/dir/rows.csv"), "-"])
             .await,
         text
-    );
-    let listed = aws.ok(&["s3", "ls"]).await;
-    assert!(
-        listed.contains(" made-by-cli\n") && !listed.contains("in-ireland"),
-        "{listed}"
     );
     running.stop().await;
 }
