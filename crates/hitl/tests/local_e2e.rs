@@ -505,6 +505,41 @@ fn aws_cli_the_commands_in_the_email_work_as_pasted() {
     }
 }
 
+#[test]
+fn aws_cli_s3_works_on_the_same_endpoint_as_step_functions() {
+    let Some((local, cli)) = aws_cli() else {
+        return;
+    };
+    // GIVEN local mode's one endpoint, WHEN `aws s3` makes a bucket and copies
+    // from stdin, THEN the object reads back to stdout and is listed.
+    let made = cli.run(&["s3", "mb", "s3://e2e-inputs"]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let piped = cli.shell(&format!(
+        "printf 'row 1\\nrow 2\\n' | aws s3 cp - s3://e2e-inputs/rows.txt --endpoint-url {}",
+        local.endpoint()
+    ));
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    let back = cli.run(&["s3", "cp", "s3://e2e-inputs/rows.txt", "-"]);
+    assert_eq!(String::from_utf8_lossy(&back.stdout), "row 1\nrow 2\n");
+    let listed = cli.run(&["s3", "ls", "s3://e2e-inputs/"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.trim_end().ends_with(" 12 rows.txt"), "{listed}");
+    // AND Step Functions still answers on the same endpoint.
+    assert!(
+        cli.run(&["stepfunctions", "list-state-machines"])
+            .status
+            .success()
+    );
+}
+
 // ---- the review email ----
 
 #[test]

@@ -165,7 +165,10 @@ async fn route(service: &S3Service, ctx: &Ctx, body: Body) -> Result<Response, S
     };
     let Some(key) = ctx.key.as_deref() else {
         return match ctx.method {
-            Method::PUT if ctx.query.is_empty() => create_bucket(store, bucket, body).await,
+            // `x-id` names the operation (the Rust SDK adds it); it changes nothing.
+            Method::PUT if ctx.query.keys().all(|k| k == "x-id") => {
+                create_bucket(store, bucket, body).await
+            }
             Method::PUT => Err(not_served(ctx, "PUT on a bucket")),
             Method::HEAD => {
                 let region = store.bucket_region(bucket)?;
@@ -204,7 +207,7 @@ async fn route(service: &S3Service, ctx: &Ctx, body: Body) -> Result<Response, S
         Method::PUT if ctx.header("x-amz-copy-source").is_some() => {
             copy_object(store, ctx, bucket, key).await
         }
-        Method::PUT if ctx.query.is_empty() || ctx.has("x-id") => {
+        Method::PUT if ctx.query.keys().all(|k| k == "x-id") => {
             put_object(store, ctx, bucket, key, body).await
         }
         Method::PUT => Err(not_served(ctx, "this PUT on an object")),
@@ -423,9 +426,19 @@ fn list_objects(store: &Store, ctx: &Ctx, bucket: &str) -> Result<Response, S3Er
             _ => None,
         }
     } else {
+        // A marker that ends with the delimiter is a common prefix we gave as
+        // NextMarker: the next page starts after every key under it, or the
+        // prefix would come back on every page.
+        let prefix = ctx.q("prefix").unwrap_or_default();
+        let delimiter = ctx.q("delimiter").filter(|d| !d.is_empty());
         ctx.q("marker")
             .filter(|m| !m.is_empty())
-            .map(|m| Resume::After(m.to_owned()))
+            .map(|m| match delimiter {
+                Some(d) if m.len() > prefix.len() && m.starts_with(prefix) && m.ends_with(d) => {
+                    Resume::PastPrefix(m.to_owned())
+                }
+                _ => Resume::After(m.to_owned()),
+            })
     };
     let query = list::Query {
         prefix: ctx.q("prefix").unwrap_or_default().to_owned(),

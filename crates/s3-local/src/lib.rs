@@ -53,7 +53,7 @@
 //!   as a file path, so `dir` and `dir/a.txt` cannot both exist (a `PutObject`
 //!   of `dir` after `dir/a.txt` failed with `InternalError` under the AWS
 //!   CLI), and its errors carry no message (the CLI prints "Unknown").
-//! - It adds 27 crates to `hitl`'s dependency tree, h2 among them (which
+//! - It adds 28 crates to `hitl`'s dependency tree, h2 among them (which
 //!   docs/build-profile.md took out): 61 s of compile units in a cold dev
 //!   build, s3s alone 23 s on the critical path of `cargo run -p hitl -- local`.
 //!

@@ -226,4 +226,40 @@ async fn list_objects_v2_encodes_keys_for_url_encoding_and_pages_with_tokens() {
             && !body.contains("dir/"),
         "{body}"
     );
+
+    // ListObjects (v1) pages with NextMarker, past a common prefix too.
+    let mut marker = String::new();
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let (_, _, body) = call(
+            &s3,
+            Method::GET,
+            &format!("/bkt?delimiter=%2F&max-keys=1&marker={marker}"),
+            &[],
+            Body::empty(),
+        )
+        .await;
+        for (open, close) in [("<Key>", "</Key>"), ("<Prefix>", "</Prefix>")] {
+            for piece in body.split(open).skip(1) {
+                if let Some((value, _)) = piece.split_once(close)
+                    && !value.is_empty()
+                {
+                    seen.push(value.to_owned());
+                }
+            }
+        }
+        match body
+            .split_once("<NextMarker>")
+            .and_then(|(_, rest)| rest.split_once('<'))
+        {
+            Some((next, _)) => {
+                marker = next
+                    .replace('/', "%2F")
+                    .replace(' ', "%20")
+                    .replace('+', "%2B")
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["a b+c", "dir/", "z"]);
 }
