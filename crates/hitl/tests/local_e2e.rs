@@ -540,6 +540,62 @@ fn aws_cli_s3_works_on_the_same_endpoint_as_step_functions() {
     );
 }
 
+#[test]
+fn a_template_bucket_exists_at_start_is_listed_in_the_summary_and_keeps_its_objects() {
+    let Some(program) = AwsCli::find() else {
+        return;
+    };
+    // GIVEN template.yaml with an AWS::S3::Bucket added (no BucketName: the
+    // name CloudFormation would generate)
+    let mut local = LocalMode::start_with_template(
+        |text| {
+            assert!(
+                text.contains("\nResources:\n"),
+                "template.yaml has Resources"
+            );
+            text.replacen(
+                "\nResources:\n",
+                "\nResources:\n  InputBucket:\n    Type: AWS::S3::Bucket\n",
+                1,
+            )
+        },
+        &[],
+    );
+    // THEN the start-up summary lists it, and `aws s3 ls` finds it
+    let log = local.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("s3 bucket") && l.contains("InputBucket"))
+        .unwrap_or_else(|| panic!("no bucket in the summary:\n{log}"));
+    let bucket = line
+        .rsplit_once("s3://")
+        .map(|(_, name)| name.trim().to_owned())
+        .expect("s3://NAME");
+    assert!(bucket.contains("-inputbucket-"), "{line}");
+    let cli = AwsCli::connect(program.clone(), &local);
+    let listed = cli.run(&["s3", "ls"]);
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains(&format!(" {bucket}\n")),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    // WHEN an object is put there and local mode restarts, THEN it is still there
+    let put = cli.shell(&format!(
+        "printf kept | aws s3 cp - s3://{bucket}/kept.txt --endpoint-url {}",
+        local.endpoint()
+    ));
+    assert!(
+        put.status.success(),
+        "{}",
+        String::from_utf8_lossy(&put.stderr)
+    );
+    local.stop();
+    local.restart();
+    let cli = AwsCli::connect(program, &local);
+    let back = cli.run(&["s3", "cp", &format!("s3://{bucket}/kept.txt"), "-"]);
+    assert_eq!(String::from_utf8_lossy(&back.stdout), "kept");
+}
+
 // ---- the review email ----
 
 #[test]
