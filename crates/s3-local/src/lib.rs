@@ -36,6 +36,10 @@
 //! - Signatures are not checked (no local service checks them): any
 //!   credentials work. Checksums other than `Content-MD5` (`x-amz-checksum-*`,
 //!   trailers) are accepted and not verified, and not given back.
+//! - [`S3Service::get_object`], [`S3Service::put_object`] and
+//!   [`S3Service::list_objects`] are the same operations in process, for
+//!   code in local mode's own process; [`S3Service::ensure_bucket`] creates a
+//!   template's bucket at start.
 //! - [`is_s3_request`] tells an S3 client's request from the other services'
 //!   on a shared port: its SigV4 credential scope names the service `s3`
 //!   (`Authorization: AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/s3/aws4_request`,
@@ -107,6 +111,75 @@ impl S3Service {
             });
         }
         Ok(self.store.create_bucket(bucket, region)?.is_ok())
+    }
+
+    /// `GetObject`, in process: the object's metadata and bytes (for a
+    /// caller in local mode's process, such as an engine integration, that
+    /// needs no HTTP round trip).
+    pub fn get_object(&self, bucket: &str, key: &str) -> Result<(ObjectMeta, Vec<u8>), S3Error> {
+        use std::io::Read as _;
+        let (meta, mut file) = self.store.open_object(bucket, key)?;
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.size).unwrap_or(0));
+        file.read_to_end(&mut bytes)
+            .map_err(|e| S3Error::io("reading the object", e))?;
+        Ok((meta, bytes))
+    }
+
+    /// `PutObject`, in process, with an optional `Content-Type`: the same
+    /// object (ETag, metadata, files) an HTTP `PutObject` stores.
+    pub fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: &[u8],
+        content_type: Option<&str>,
+    ) -> Result<ObjectMeta, S3Error> {
+        use sha2::Digest as _;
+        if key.is_empty() || key.len() > store::MAX_KEY_BYTES {
+            return Err(S3Error::KeyTooLong);
+        }
+        self.store.bucket_region(bucket)?;
+        let path = self.store.temp_path();
+        std::fs::write(&path, bytes).map_err(|e| S3Error::io("writing the object", e))?;
+        let md5: [u8; 16] = md5::Md5::digest(bytes).into();
+        let mut new = store::NewObject::default();
+        if let Some(content_type) = content_type {
+            new.headers
+                .insert("content-type".to_owned(), content_type.to_owned());
+        }
+        let received = store::Received {
+            path: path.clone(),
+            size: bytes.len() as u64,
+            md5,
+        };
+        self.store
+            .put_object(bucket, key, received, store::hex(&md5), new)
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(&path);
+            })
+    }
+
+    /// Every object whose key starts with `prefix`, in key order (what
+    /// paging through `ListObjectsV2` without a delimiter gives).
+    pub fn list_objects(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectMeta>, S3Error> {
+        let mut objects = Vec::new();
+        let mut query = list::Query {
+            prefix: prefix.to_owned(),
+            delimiter: None,
+            max_keys: 1000,
+            resume: None,
+        };
+        loop {
+            let page = self.store.list(bucket, &query)?;
+            objects.extend(page.entries.into_iter().filter_map(|entry| match entry {
+                list::Entry::Object(meta) => Some(meta),
+                list::Entry::CommonPrefix(_) => None,
+            }));
+            match page.next {
+                Some(next) => query.resume = Some(next),
+                None => return Ok(objects),
+            }
+        }
     }
 
     /// The bucket names, in order.
@@ -182,6 +255,47 @@ pub fn unavailable(message: &str, head: bool) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_process_calls_store_what_http_reads_and_list_every_page() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let s3 = S3Service::open(dir.path()).expect("open");
+        assert!(matches!(
+            s3.put_object("nope", "k", b"x", None),
+            Err(S3Error::NoSuchBucket { .. })
+        ));
+        assert_eq!(s3.ensure_bucket("results", "us-east-1"), Ok(true));
+        assert_eq!(s3.ensure_bucket("results", "us-east-1"), Ok(false));
+        assert!(s3.ensure_bucket("Bad_Name", "us-east-1").is_err());
+        for i in 0..2500 {
+            s3.put_object("results", &format!("run/{i:05}.json"), b"{}", None)
+                .expect("put");
+        }
+        let meta = s3
+            .put_object(
+                "results",
+                "manifest.json",
+                b"{\"a\":1}",
+                Some("application/json"),
+            )
+            .expect("put");
+        // The ETag is the MD5 of the bytes, as over HTTP.
+        assert_eq!(meta.etag, "bb6cb5c68df4652941caf652a366f2d8");
+        let (read, bytes) = s3.get_object("results", "manifest.json").expect("get");
+        assert_eq!(bytes, b"{\"a\":1}");
+        assert_eq!(
+            read.headers.get("content-type").map(String::as_str),
+            Some("application/json")
+        );
+        let listed = s3.list_objects("results", "run/").expect("list");
+        assert_eq!(listed.len(), 2500);
+        assert_eq!(listed[0].key, "run/00000.json");
+        assert_eq!(listed[2499].key, "run/02499.json");
+        assert!(matches!(
+            s3.get_object("results", "missing"),
+            Err(S3Error::NoSuchKey { .. })
+        ));
+    }
 
     #[test]
     fn the_credential_scope_names_the_service_from_either_place() {

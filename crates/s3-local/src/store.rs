@@ -16,7 +16,9 @@
 //! keys could hold (this is where a file-per-key store like s3s-fs fails).
 //! The metadata file is the commit point: bytes land under a fresh name,
 //! then the metadata is renamed into place, then the old bytes are removed,
-//! so a crash leaves either the old object or the new one. An index of every
+//! so a killed server (even `kill -9`) leaves either the old object or the
+//! new one. Nothing is fsynced: this is a development store, and a power
+//! loss may lose the last writes (as the page cache would). An index of every
 //! bucket's keys is kept in memory (read once at open) for listings.
 
 use std::collections::BTreeMap;
@@ -136,7 +138,6 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4().simple()));
     let mut file = fs::File::create(&tmp)?;
     file.write_all(bytes)?;
-    file.sync_all()?;
     fs::rename(&tmp, path)
 }
 
