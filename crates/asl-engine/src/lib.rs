@@ -26,7 +26,10 @@ pub mod token;
 
 pub use definition::{Definition, DefinitionError, Diagnostic, MachineType, Report, Severity};
 pub use history::HistoryEvent;
-pub use interp::{Command, CommandError, Effect, ExecInfo, Execution, Pending, Status, Step};
+pub use interp::{
+    Command, CommandError, Effect, ExecInfo, Execution, MapRun, MapRunCounts, MapRunStatus,
+    Pending, Status, Step,
+};
 pub use ports::{
     Clock, FakeClock, Integration, MemoryStore, Store, SystemClock, TaskOutcome, TaskRequest,
 };

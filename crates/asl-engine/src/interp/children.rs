@@ -255,10 +255,10 @@ impl Run<'_> {
                         ch.tolerated_count,
                         ch.tolerated_pct,
                     ) {
-                        self.abort_children(&mut ch, &a, child_cursor);
                         if let Some(arn) = ch.map_run.clone() {
                             self.end_map_run(&arn, super::MapRunStatus::Failed, Some(&ch), None);
                         }
+                        self.abort_children(&mut ch, &a, child_cursor);
                         self.emit(
                             p,
                             "MapRunFailed",

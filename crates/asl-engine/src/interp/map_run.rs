@@ -67,6 +67,11 @@ pub struct MapRun {
 }
 
 impl Execution {
+    /// Whether this execution started a distributed Map run.
+    pub fn has_map_runs(&self) -> bool {
+        !self.map_runs.is_empty()
+    }
+
     /// The distributed Map runs this execution started, oldest first, with live counts
     /// for the running ones.
     pub fn map_runs(&self) -> Vec<MapRun> {
