@@ -404,7 +404,12 @@ impl Run<'_> {
         let read = items.len();
         let (items, preselected) = match self.select_and_batch(t, st, &a, m, items, &ch.eff_input) {
             Ok(v) => v,
-            Err(f) => return self.state_failed(t, st, a, f),
+            Err(f) => {
+                if let Some(arn) = &ch.map_run {
+                    self.end_map_run(arn, MapRunStatus::Failed, None, None);
+                }
+                return self.state_failed(t, st, a, f);
+            }
         };
         let n = items.len();
         if m.result_writer.is_some() {

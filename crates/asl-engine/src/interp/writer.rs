@@ -99,7 +99,7 @@ impl Run<'_> {
         w: &ResultWriter,
     ) {
         let arn = ch.map_run.clone().unwrap_or_default();
-        let (succeeded, failed) = self.entries(st, &arn, &ch, results, w.transformation);
+        let (succeeded, failed) = self.entries(&arn, &ch, results, w.transformation);
         if !w.exports {
             let mut all = succeeded;
             all.extend(failed);
@@ -121,6 +121,7 @@ impl Run<'_> {
             Ok(v) => v,
             Err(e) => {
                 let f = Self::fail_eval(&a, e);
+                self.end_map_run(&arn, MapRunStatus::Failed, Some(&ch), None);
                 return self.state_failed(p, st, a, f);
             }
         };
@@ -217,7 +218,6 @@ impl Run<'_> {
     /// The succeeded and failed entries, shaped by `transformation` (module doc).
     fn entries(
         &mut self,
-        st: &State,
         arn: &str,
         ch: &Children,
         results: Vec<Value>,
@@ -233,7 +233,6 @@ impl Run<'_> {
             .unwrap_or_else(|| info.state_machine_name.clone());
         let base = format!("arn:aws:states:{}:{}", info.region(), info.account());
         let sm_arn = format!("{base}:stateMachine:{machine_part}");
-        let _ = st;
         let records = ch.records.clone().unwrap_or_default();
         let (mut ok, mut bad) = (Vec::new(), Vec::new());
         for (i, result) in results.into_iter().enumerate() {
