@@ -576,3 +576,44 @@ fn definitions_are_validated() {
 }
 
 mod writer;
+
+#[test]
+fn jsonata_reader_arguments_and_max_items() {
+    // LocalStack's AWS recording `test_map_item_reader_base_json_max_items_jsonata`.
+    let d = def(
+        json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {
+        "Type": "Map", "MaxConcurrency": 1,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "JSON", "MaxItems": "{% $maxItems := 2 %}"},
+            "Arguments": {"Bucket": "{% $states.input.Bucket %}", "Key": "{% $states.input.Key %}"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+        "End": true}}}),
+    );
+    let body = r#"[{"verdict": "true"}, {"verdict": "false"}, {"verdict": "mostly-true"}]"#;
+    let mut s3 = FakeS3::with(&[("in", "f.json", body)]);
+    let (exec, _) = s3.run(&d, input("f.json"));
+    assert_eq!(
+        exec.output,
+        Some(json!([{"verdict": "true"}, {"verdict": "false"}]))
+    );
+}
+
+#[test]
+fn csv_header_row_with_an_empty_header() {
+    // LocalStack's AWS recording `test_map_item_reader_csv_first_row_extra_fields`.
+    let body = "H1,\nValue4,Value5,Value6\n,,,\nNull,None,\n";
+    let mut s3 = FakeS3::with(&[("in", "f.csv", body)]);
+    let (exec, _) = s3.run(
+        &map_machine(get_object("CSV", json!({})), json!({}), pass()),
+        input("f.csv"),
+    );
+    assert_eq!(
+        exec.output,
+        Some(json!([
+            {"H1": "Value4", "": "Value5"},
+            {"H1": "", "": ""},
+            {"H1": "Null", "": "None"}
+        ]))
+    );
+}
