@@ -38,7 +38,8 @@
 //!   whatever else the definition's `Parameters` gave, such as `VersionId`) →
 //!   `Succeeded({"Body": "<the object as UTF-8 text>", ...})`.
 //! * `arn:aws:states:::aws-sdk:s3:listObjectsV2`, parameters `{"Bucket", "Prefix"?,
-//!   "ContinuationToken"?}` → `Succeeded({"Contents": [{"Key", "Size", "ETag",
+//!   "ContinuationToken"?}` (the definition's `Parameters` as given, plus the token
+//!   from the second page on) → `Succeeded({"Contents": [{"Key", "Size", "ETag",
 //!   "LastModified", "StorageClass"}], "IsTruncated": bool, "NextContinuationToken"?})`;
 //!   `LastModified` as an ISO-8601 string or epoch seconds; the engine asks for the next
 //!   page while `IsTruncated` is true. A bucket with no object may omit `Contents`.

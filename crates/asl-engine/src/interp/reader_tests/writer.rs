@@ -297,3 +297,25 @@ fn update_map_run_raises_concurrency() {
     );
     assert_eq!(unknown.err(), Some(CommandError::UnknownMapRun));
 }
+
+#[test]
+fn a_retried_read_starts_a_new_map_run() {
+    let d = def(json!({"StartAt": "M", "States": {"M": {"Type": "Map",
+        "ItemReader": get_object("JSON", json!({})),
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "C", "States": {"C": pass()}},
+        "Retry": [{"ErrorEquals": ["States.ItemReaderFailed"], "MaxAttempts": 1, "IntervalSeconds": 0}],
+        "End": true}}}));
+    let mut s3 = FakeS3::default();
+    let (exec, events) = s3.run(&d, input("missing.json"));
+    assert_eq!(exec.error.as_deref(), Some("States.ItemReaderFailed"));
+    let started = types(&events)
+        .iter()
+        .filter(|t| **t == "MapRunStarted")
+        .count();
+    assert_eq!(started, 2);
+    let runs = exec.map_runs();
+    assert_eq!(runs.len(), 2);
+    assert!(runs.iter().all(|r| r.status == MapRunStatus::Failed));
+    assert_ne!(runs[0].arn, runs[1].arn);
+    assert_eq!(s3.calls.len(), 2);
+}
