@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the AWS-recorded Step Functions conformance cases (conformance/cases) against a
-# freshly built sfn-local with the project's runner (crates/sfn-conformance), and fails if
-# a core JSONPath, JSONata or Variables score drops below its floor in
-# scripts/conformance-floor.txt (the floors only ever rise).
+# Runs the AWS-recorded Step Functions conformance cases (conformance/cases) with the
+# project's runner (crates/sfn-conformance): every case against a freshly built sfn-local,
+# but the one that needs SNS, which runs against local mode (`hitl local`). Fails if a core
+# JSONPath, JSONata or Variables score drops below its floor in
+# scripts/conformance-floor.txt (the floors only ever rise), or if any case fails.
 #
 # Environment:
 #   CONFORMANCE_ARGS extra runner arguments (e.g. "--category base --verbose")
@@ -21,11 +22,12 @@ bin="$target/release"
 
 state_dir="$(mktemp -d)"
 server_pid=""
+local_pid=""
 cleanup() {
-  if [[ -n "$server_pid" ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  for pid in $server_pid $local_pid; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$state_dir"
 }
 trap cleanup EXIT INT TERM
@@ -48,10 +50,56 @@ if [[ -z "$addr" ]]; then
 fi
 
 mkdir -p "$(dirname "$results")"
-# Every case runs; the runner scores core JSONPath, JSONata and Variables against the
-# floors, one line per subset and score. The one case that needs SNS (callbacks) is in none
-# of them: it fails here, with sfn-local alone, and its path runs in the local-mode
-# end-to-end tests.
+# Every case but those that need SNS runs against sfn-local alone; the runner scores core
+# JSONPath, JSONata and Variables against the floors, one line per subset and score.
 # shellcheck disable=SC2086
+categories="$(find "$repo/conformance/cases" -name '*.jsonl' -printf '%f\n' | sed 's/\.jsonl$//' \
+  | grep -vx callbacks | sort | paste -sd, -)"
 "$bin/sfn-conformance" --endpoint "http://$addr" --cases-dir "$repo/conformance/cases" \
-  --floors "$floor_file" --json "$results" ${CONFORMANCE_ARGS:-}
+  --category "$categories" --floors "$floor_file" --json "$results" ${CONFORMANCE_ARGS:-} \
+  | tee "$state_dir/main.out"
+
+# The case that needs SNS (callbacks: publish with .waitForTaskToken, then the callback)
+# runs against local mode, which serves Step Functions and SNS on one port: `hitl local`
+# over a stack with nothing but a placeholder topic (no functions to build). Debug build:
+# the test stage has built it already, and one case needs no speed.
+cargo build --locked --manifest-path "$repo/Cargo.toml" -p hitl --bin hitl
+local_dir="$state_dir/local"
+mkdir -p "$local_dir"
+NO_COLOR=1 "$target/debug/hitl" local --template "$repo/scripts/conformance-stack.yaml" \
+  --port 0 --state-dir "$local_dir/state" --no-build >"$local_dir/log" 2>&1 &
+local_pid=$!
+local_addr=""
+for _ in $(seq 1 300); do
+  local_addr="$(grep -oE 'Ready: local mode answers on http://127\.0\.0\.1:[0-9]+' "$local_dir/log" \
+    | grep -oE '127\.0\.0\.1:[0-9]+' | head -n 1 || true)"
+  [[ -n "$local_addr" ]] && break
+  if ! kill -0 "$local_pid" 2>/dev/null; then break; fi
+  sleep 0.1
+done
+if [[ -z "$local_addr" ]]; then
+  echo "conformance: hitl local did not start; its log:" >&2
+  cat "$local_dir/log" >&2
+  kill "$local_pid" 2>/dev/null || true
+  exit 2
+fi
+set +e
+"$bin/sfn-conformance" --endpoint "http://$local_addr" --cases-dir "$repo/conformance/cases" \
+  --category callbacks --json "$state_dir/callbacks.json" | tee "$state_dir/callbacks.out"
+set -e
+kill "$local_pid" 2>/dev/null || true
+wait "$local_pid" 2>/dev/null || true
+
+# One line for the whole suite; every case must pass (the floors above guard the scores
+# of the subsets; a case outside them that fails still fails the stage).
+read -r main_passed main_failed < <(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$state_dir/main.out" \
+  | tail -n 1 | sed -E 's/^([0-9]+) passed, ([0-9]+) failed$/\1 \2/')
+read -r sns_passed sns_failed < <(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$state_dir/callbacks.out" \
+  | tail -n 1 | sed -E 's/^([0-9]+) passed, ([0-9]+) failed$/\1 \2/')
+passed=$((main_passed + sns_passed))
+total=$((passed + main_failed + sns_failed))
+echo "conformance: $passed of $total cases passed ($main_passed of $((main_passed + main_failed)) against sfn-local, $sns_passed of $((sns_passed + sns_failed)) that need SNS against local mode)"
+if (( main_failed + sns_failed > 0 )); then
+  echo "conformance: $((main_failed + sns_failed)) case(s) failed; rerun with CONFORMANCE_ARGS=--verbose to see why" >&2
+  exit 1
+fi

@@ -8,7 +8,11 @@
 //!   Variables live in the snapshot per thread: a Parallel branch or Map iteration
 //!   starts with a copy of its parent's, so what it assigns stays inside it.
 //! * [`history`]: history events with AWS's types, ids and details.
-//! * [`invocation`]: a Task state's request and outcome as plain data.
+//! * [`invocation`]: a Task state's request and outcome as plain data. A distributed
+//!   Map's `ItemReader` and `ResultWriter` ask for S3 the same way, with
+//!   `arn:aws:states:::aws-sdk:s3:{getObject,listObjectsV2,putObject}` requests (the
+//!   contract is in `interp/reader.rs`); its map runs are in the snapshot
+//!   ([`Execution::map_runs`]).
 //! * [`test_state`]: TestState, one state run by the same interpreter, with AWS's
 //!   validation and inspection data.
 //! * [`ports`]: the clock, store and integration traits, with in-memory / fake versions
@@ -26,7 +30,10 @@ pub mod token;
 
 pub use definition::{Definition, DefinitionError, Diagnostic, MachineType, Report, Severity};
 pub use history::HistoryEvent;
-pub use interp::{Command, CommandError, Effect, ExecInfo, Execution, Pending, Status, Step};
+pub use interp::{
+    Command, CommandError, Effect, ExecInfo, Execution, MapRun, MapRunCounts, MapRunStatus,
+    Pending, Status, Step,
+};
 pub use ports::{
     Clock, FakeClock, Integration, MemoryStore, Store, SystemClock, TaskOutcome, TaskRequest,
 };

@@ -299,7 +299,7 @@ pub fn test_state(
     }
     if req.state_configuration.map_item_reader_data.is_some() {
         return Err(invalid(
-            "mapItemReaderData is not supported by sfn-local: its engine does not run a Map state's ItemReader",
+            "mapItemReaderData is not supported by sfn-local's TestState yet: run the Map state in an execution to read its ItemReader",
         ));
     }
     let execution_arn = format!(

@@ -403,13 +403,13 @@ fn jsonata_states_get_no_path_warnings() {
     );
 }
 
-/// AWS accepts a Distributed Map reading from S3; local mode cannot run it and says so at
-/// CreateStateMachine, but Validate answers as AWS: OK.
+/// AWS accepts a Distributed Map reading Parquet from S3; local mode cannot run it and says
+/// so at CreateStateMachine, but Validate answers as AWS: OK.
 #[test]
 fn what_only_this_engine_cannot_run_validates_ok() {
     let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map",
         "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
-            "ReaderConfig": {"InputType": "JSON"},
+            "ReaderConfig": {"InputType": "PARQUET"},
             "Parameters": {"Bucket": "b", "Key": "k"}},
         "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
             "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},

@@ -281,6 +281,7 @@ fn lookup<'a>(path: &JsonPath, scope: &Scope<'a>) -> Option<Cow<'a, Value>> {
 }
 
 fn eval_test(variable: &JsonPath, test: &Test, scope: &Scope<'_>) -> Result<bool, EvalError> {
+    variable.usable()?;
     let value = lookup(variable, scope);
     if let Test::Is(TypeTest::Present, want) = test {
         return Ok(value.is_some() == *want);
@@ -315,6 +316,7 @@ fn eval_test(variable: &JsonPath, test: &Test, scope: &Scope<'_>) -> Result<bool
                 }
                 Operand::Literal(lit) => compare(*family, value, lit),
                 Operand::Path(p) => {
+                    p.usable()?;
                     other = lookup(p, scope).ok_or_else(|| invalid_path(p))?;
                     compare(*family, value, other.as_ref())
                 }

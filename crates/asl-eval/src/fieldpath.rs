@@ -141,12 +141,14 @@ impl FieldPath {
     /// Checking that ItemsPath selected an array is the interpreter's job.
     pub fn select_input(&self, scope: &Scope<'_>) -> Result<Value, EvalError> {
         match &self.expr {
-            PathExpr::Path(p) => p
-                .select(scope)
-                .map(std::borrow::Cow::into_owned)
-                .map_err(|e| {
-                    EvalError::runtime(format!("Invalid path '{}' : {}", p.as_str(), e.message))
-                }),
+            PathExpr::Path(p) => {
+                p.usable()?;
+                p.select(scope)
+                    .map(std::borrow::Cow::into_owned)
+                    .map_err(|e| {
+                        EvalError::runtime(format!("Invalid path '{}' : {}", p.as_str(), e.message))
+                    })
+            }
             PathExpr::Reference(r) => r.get(scope).cloned(),
             PathExpr::Intrinsic(i) => i.evaluate(scope, &self.field),
         }
@@ -155,10 +157,12 @@ impl FieldPath {
     /// ErrorPath / CausePath semantics ("could not be found in the input" on a miss).
     pub fn resolve(&self, scope: &Scope<'_>) -> Result<Value, EvalError> {
         match &self.expr {
-            PathExpr::Path(p) => p
-                .select(scope)
-                .map(std::borrow::Cow::into_owned)
-                .map_err(|_| path_not_found(p, &self.field, scope)),
+            PathExpr::Path(p) => {
+                p.usable()?;
+                p.select(scope)
+                    .map(std::borrow::Cow::into_owned)
+                    .map_err(|_| path_not_found(p, &self.field, scope))
+            }
             PathExpr::Reference(r) => r.get(scope).cloned(),
             PathExpr::Intrinsic(i) => i.evaluate(scope, &self.field),
         }

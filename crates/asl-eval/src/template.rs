@@ -156,10 +156,12 @@ fn eval(node: &Node, scope: &Scope<'_>) -> Result<Value, EvalError> {
             .map(|n| eval(n, scope))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array),
-        Node::Path { field, path } => path
-            .select(scope)
-            .map(std::borrow::Cow::into_owned)
-            .map_err(|_| path_not_found(path, field, scope)),
+        Node::Path { field, path } => {
+            path.usable()?;
+            path.select(scope)
+                .map(std::borrow::Cow::into_owned)
+                .map_err(|_| path_not_found(path, field, scope))
+        }
         Node::Call { field, call } => call.evaluate(scope, field),
     }
 }

@@ -15,8 +15,6 @@ use std::sync::Arc;
 mod common;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::retry::RetryConfig;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::primitives::Blob;
@@ -60,7 +58,7 @@ async fn start() -> Local {
             .await;
     });
     Local {
-        client: client(&format!("http://{addr}")),
+        client: client(&format!("http://{addr}")).await,
         _stop: stop,
         _dir: dir,
     }
@@ -68,16 +66,8 @@ async fn start() -> Local {
 
 /// A client for the local endpoint only: dummy credentials, a fixed region,
 /// no retries (a retried conditional write would hide what happened).
-fn client(endpoint: &str) -> Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .http_client(aws_https::https_client())
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "dummy"))
-        .endpoint_url(endpoint)
-        .retry_config(RetryConfig::disabled())
-        .build();
-    Client::from_conf(config)
+async fn client(endpoint: &str) -> Client {
+    Client::new(&test_support::loopback_sdk_config(endpoint).await)
 }
 
 fn s(v: &str) -> AttributeValue {
@@ -680,7 +670,7 @@ async fn items_survive_a_killed_process() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     {
         let server = Binary::start(dir.path());
-        let c = client(&server.endpoint);
+        let c = client(&server.endpoint).await;
         create_table(&c).await;
         let mut item = key("R#1", "REVIEW");
         item.insert("version".to_owned(), n("7"));
@@ -688,7 +678,7 @@ async fn items_survive_a_killed_process() {
         // Dropped here: SIGKILL, no graceful shutdown.
     }
     let server = Binary::start(dir.path());
-    let c = client(&server.endpoint);
+    let c = client(&server.endpoint).await;
     let item = get(&c, "R#1", "REVIEW")
         .await
         .unwrap_or_else(|| panic!("the item did not survive the restart"));

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use aws_sdk_sns::config::{BehaviorVersion, Credentials, Region};
 use hitl_domain::policy_flow::{ReviewerMailer, ReviewerMessage, check_review_subscriptions};
 use hitl_policy_aws::SnsReviewerMailer;
 use sns_local::{SnsConfig, SnsService, TopicSpec, list_outbox, read_eml, router};
@@ -17,6 +16,12 @@ fn filtered(address: &str) -> BTreeMap<String, String> {
         "FilterPolicy".to_owned(),
         format!(r#"{{"reviewer": ["{address}"]}}"#),
     )])
+}
+
+/// aws-sdk-sns on sns-local at `addr`, in the topic's region.
+async fn sns_client(addr: std::net::SocketAddr) -> aws_sdk_sns::Client {
+    let config = test_support::loopback_sdk_config_in(&format!("http://{addr}"), "eu-west-1").await;
+    aws_sdk_sns::Client::new(&config)
 }
 
 #[tokio::test]
@@ -35,14 +40,7 @@ async fn each_reviewers_message_lands_only_in_their_own_outbox_file() {
     let addr = listener.local_addr().unwrap();
     let app = router(Arc::clone(&service));
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let config = aws_sdk_sns::Config::builder()
-        .http_client(aws_https::https_client())
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "local"))
-        .endpoint_url(format!("http://{addr}"))
-        .build();
-    let mailer = SnsReviewerMailer::new(aws_sdk_sns::Client::from_conf(config), TOPIC);
+    let mailer = SnsReviewerMailer::new(sns_client(addr).await, TOPIC);
 
     for (to, token) in [("a@example.com", "token-A"), ("B@Example.com", "token-B")] {
         mailer
@@ -91,15 +89,7 @@ async fn each_reviewers_message_lands_only_in_their_own_outbox_file() {
     );
     assert_eq!(check_review_subscriptions(&subscriptions), Ok(()));
     // …until someone subscribes without a filter.
-    let client = aws_sdk_sns::Client::from_conf(
-        aws_sdk_sns::Config::builder()
-            .http_client(aws_https::https_client())
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("eu-west-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "local"))
-            .endpoint_url(format!("http://{addr}"))
-            .build(),
-    );
+    let client = sns_client(addr).await;
     client
         .subscribe()
         .topic_arn(TOPIC)
@@ -118,15 +108,7 @@ async fn each_reviewers_message_lands_only_in_their_own_outbox_file() {
 
     // A topic that does not exist is a typed error naming SNS's code.
     let lost = SnsReviewerMailer::new(
-        aws_sdk_sns::Client::from_conf(
-            aws_sdk_sns::Config::builder()
-                .http_client(aws_https::https_client())
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new("eu-west-1"))
-                .credentials_provider(Credentials::new("test", "test", None, None, "local"))
-                .endpoint_url(format!("http://{addr}"))
-                .build(),
-        ),
+        sns_client(addr).await,
         "arn:aws:sns:eu-west-1:123456789012:Gone",
     );
     let error = lost

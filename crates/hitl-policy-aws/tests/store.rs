@@ -6,8 +6,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::retry::RetryConfig;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType,
@@ -50,15 +48,8 @@ async fn start() -> Local {
             .await;
     });
     // No SDK retries: a retried conditional write would hide what happened.
-    let config = aws_sdk_dynamodb::Config::builder()
-        .http_client(aws_https::https_client())
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "local"))
-        .endpoint_url(format!("http://{addr}"))
-        .retry_config(RetryConfig::disabled())
-        .build();
-    let client = Client::from_conf(config);
+    let config = test_support::loopback_sdk_config_in(&format!("http://{addr}"), "eu-west-1").await;
+    let client = Client::new(&config);
     let key = |name: &str, kind: KeyType| {
         KeySchemaElement::builder()
             .attribute_name(name)

@@ -37,6 +37,7 @@ mod build;
 mod gate;
 mod http_api;
 mod integrations;
+mod s3_tasks;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -245,6 +246,12 @@ impl LocalStack {
             Arc::new(integrations::SnsIntegration {
                 sns: Arc::clone(&sns),
             }),
+            // aws-sdk:s3 tasks (and a distributed Map's ItemReader/ResultWriter)
+            // go to the S3 this port serves.
+            Arc::new(s3_tasks::S3Integration::new(s3_tasks::local_client(
+                &endpoint_url,
+                LOCAL_REGION,
+            ))),
         ];
         let sfn = sfn_local::Service::open_with_tokens(
             sfn_local::Config {

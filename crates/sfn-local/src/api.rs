@@ -134,7 +134,7 @@ async fn handle(
     respond_text(result)
 }
 
-fn secs(ms: i64) -> Value {
+pub(crate) fn secs(ms: i64) -> Value {
     Value::from(ms as f64 / 1000.0)
 }
 
@@ -148,7 +148,7 @@ fn opt_str<'a>(req: &'a Value, key: &str) -> Result<Option<&'a str>, ApiError> {
     }
 }
 
-fn req_str<'a>(req: &'a Value, key: &str) -> Result<&'a str, ApiError> {
+pub(crate) fn req_str<'a>(req: &'a Value, key: &str) -> Result<&'a str, ApiError> {
     opt_str(req, key)?.ok_or_else(|| {
         ApiError::Validation(format!(
             "1 validation error detected: Value null at '{key}' failed to satisfy constraint: Member must not be null"
@@ -168,7 +168,7 @@ fn opt_bool(req: &Value, key: &str) -> Result<Option<bool>, ApiError> {
     }
 }
 
-fn max_results(req: &Value, default: usize) -> Result<usize, ApiError> {
+pub(crate) fn max_results(req: &Value, default: usize) -> Result<usize, ApiError> {
     let n = match req.get("maxResults") {
         None | Some(Value::Null) => None,
         Some(v) => Some(v.as_i64().ok_or_else(|| {
@@ -188,7 +188,7 @@ fn max_results(req: &Value, default: usize) -> Result<usize, ApiError> {
 /// callers add to it with `saturating_add`: `off + max` overflowed for
 /// `"nextToken": "18446744073709551615"` (found while writing the `api_request` fuzz
 /// target, by reading this arithmetic: docs/fuzzing.md, bug 3).
-fn page_offset(req: &Value) -> Result<usize, ApiError> {
+pub(crate) fn page_offset(req: &Value) -> Result<usize, ApiError> {
     match opt_str(req, "nextToken")? {
         None => Ok(0),
         Some(t) => t.parse().map_err(|_| invalid_next_token()),
@@ -280,6 +280,9 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
             Ok(json!({}))
         }
         "TestState" => test_state(svc, req),
+        "DescribeMapRun" | "ListMapRuns" | "UpdateMapRun" => {
+            crate::service::map_runs::dispatch(svc, op, req).await
+        }
         "ValidateStateMachineDefinition" => validate(req),
         "StartExecution" => {
             let sm = req_str(req, "stateMachineArn")?;

@@ -17,6 +17,9 @@ pub enum ApiError {
     InvalidArn(String),
     #[error("{0}")]
     InvalidName(String),
+    /// DescribeMapRun / UpdateMapRun: no map run has the ARN.
+    #[error("{0}")]
+    ResourceNotFound(String),
     #[error("{0}")]
     InvalidDefinition(String),
     #[error("{0}")]
@@ -66,6 +69,7 @@ impl ApiError {
         match self {
             ApiError::InvalidArn(_) => "InvalidArn",
             ApiError::InvalidName(_) => "InvalidName",
+            ApiError::ResourceNotFound(_) => "ResourceNotFound",
             ApiError::InvalidDefinition(_) => "InvalidDefinition",
             ApiError::InvalidExecutionInput(_) => "InvalidExecutionInput",
             ApiError::InvalidOutput(_) => "InvalidOutput",

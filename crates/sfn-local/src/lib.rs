@@ -18,7 +18,13 @@
 //!
 //! Task resources run through [`Integration`]s passed to [`bind_with`]. Without one, a
 //! `.waitForTaskToken` task just waits for its token (read it from the `TaskScheduled`
-//! event) and any other resource fails with `States.TaskFailed`.
+//! event) and any other resource fails with `States.TaskFailed`. A distributed Map's
+//! `ItemReader` and `ResultWriter` reach S3 through the integration that serves
+//! `arn:aws:states:::aws-sdk:s3:*` (the request/response contract is in asl-engine's
+//! `interp/reader.rs`); without one they fail with `States.ItemReaderFailed` /
+//! `States.ResultWriterFailed`. DescribeMapRun, ListMapRuns and UpdateMapRun report and
+//! steer those map runs (`service/map_runs.rs`); their children run inside the parent
+//! execution and are not listed by ListExecutions.
 
 pub mod api;
 pub mod cli;

@@ -48,7 +48,13 @@ pub struct Sdk {
 }
 
 impl Sdk {
+    /// On the only state machine of `local`.
     pub fn connect(local: &LocalMode) -> Self {
+        Self::connect_to(local, "")
+    }
+
+    /// On the one state machine of `local` whose name contains `name`.
+    pub fn connect_to(local: &LocalMode, name: &str) -> Self {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -58,8 +64,13 @@ impl Sdk {
         let machines = runtime
             .block_on(client.list_state_machines().send())
             .expect("ListStateMachines");
-        let [machine] = machines.state_machines() else {
-            panic!("one state machine expected: {machines:?}");
+        let named: Vec<_> = machines
+            .state_machines()
+            .iter()
+            .filter(|m| m.name().contains(name))
+            .collect();
+        let [machine] = named.as_slice() else {
+            panic!("one state machine named like '{name}' expected: {machines:?}");
         };
         let state_machine = machine.state_machine_arn().to_owned();
         Self {
@@ -244,11 +255,17 @@ impl AwsCli {
         found.clone()
     }
 
+    /// On the only state machine of `local`.
     pub fn connect(program: PathBuf, local: &LocalMode) -> Self {
+        Self::connect_to(program, local, "")
+    }
+
+    /// On the one state machine of `local` whose name contains `name`.
+    pub fn connect_to(program: PathBuf, local: &LocalMode, name: &str) -> Self {
         Self {
             program,
             endpoint: local.endpoint().to_owned(),
-            sdk: Sdk::connect(local),
+            sdk: Sdk::connect_to(local, name),
         }
     }
 

@@ -90,9 +90,14 @@ pub fn free_port() -> u16 {
 /// client, region [`REGION`], dummy credentials, no retries (a test sees the
 /// first error) and no profile read.
 pub async fn loopback_sdk_config(endpoint: &str) -> aws_https::SdkConfig {
+    loopback_sdk_config_in(endpoint, REGION).await
+}
+
+/// [`loopback_sdk_config`] in another region (a server whose ARNs name one).
+pub async fn loopback_sdk_config_in(endpoint: &str, region: &str) -> aws_https::SdkConfig {
     aws_https::defaults()
         .endpoint_url(endpoint)
-        .region(aws_types::region::Region::new(REGION))
+        .region(aws_types::region::Region::new(region.to_owned()))
         .credentials_provider(aws_credential_types::Credentials::new(
             "test", "test", None, None, "tests",
         ))

@@ -77,6 +77,25 @@ impl LocalMode {
         Self::start_in(dir, Some(template), &[], overrides)
     }
 
+    /// `hitl local` on a template of the test's own (a fixture that does not
+    /// take the review stack's parameters), with these `Key=Value` parameters.
+    pub fn start_with_template_file(template: &Path, overrides: &[&str]) -> Self {
+        let dir = temp_dir();
+        let overrides: Vec<String> = overrides.iter().map(|o| (*o).to_owned()).collect();
+        let template = template.to_owned();
+        let (child, endpoint) = spawn(dir.path(), 0, &[], &overrides, Some(&template));
+        let port = port_of(&endpoint);
+        Self {
+            dir: Some(dir),
+            overrides,
+            options: Vec::new(),
+            template: Some(template),
+            child,
+            endpoint,
+            port,
+        }
+    }
+
     fn start_in(
         dir: tempfile::TempDir,
         template: Option<PathBuf>,
@@ -239,7 +258,7 @@ fn spawn(
         .arg(dir.join("state"))
         .args(template.iter().flat_map(|t| [Path::new("--template"), t]))
         .args(options)
-        .arg("--parameter-overrides")
+        .args((!overrides.is_empty()).then_some("--parameter-overrides"))
         .args(overrides)
         .stdin(Stdio::null())
         .stdout(log.try_clone().expect("the log file"))

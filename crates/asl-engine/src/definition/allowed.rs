@@ -37,7 +37,14 @@ impl Parser {
         const ERRORS: &[&str] = &["Retry", "Catch"];
         const ASSIGN: &[&str] = &["Assign"];
         const OUTPUT: &[&str] = &["Output"];
-        const MAP_COMMON: &[&str] = &["Iterator", "ItemProcessor", "ItemBatcher", "Label"];
+        const MAP_COMMON: &[&str] = &[
+            "Iterator",
+            "ItemProcessor",
+            "ItemBatcher",
+            "Label",
+            "ItemReader",
+            "ResultWriter",
+        ];
         let own: &[&[&str]] = match (ty, jsonata) {
             ("Pass", false) => &[NEXT, ASSIGN, &["Parameters", "ResultPath", "Result"]],
             ("Pass", true) => &[NEXT, ASSIGN, OUTPUT],
@@ -120,7 +127,6 @@ impl Parser {
                 continue;
             }
             match k {
-                "ItemReader" | "ResultWriter" => self.unsupported_here(k, "S3 item sources", at),
                 // A field of the other query language: say which one the state uses.
                 "InputPath"
                 | "OutputPath"

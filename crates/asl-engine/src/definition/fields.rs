@@ -106,7 +106,15 @@ impl Parser {
         at: &str,
     ) -> Option<Template> {
         let v = obj.get(key)?;
-        if !v.is_object() {
+        // `Parameters` may be any JSON value: the Step Functions team "validated that
+        // customers are able to create and execute state machines with Parameters values
+        // of type number, array, object, boolean, string, and null" and changed AWS's
+        // own ASL schema to match (aws/amazon-states-language-service#83, 2022-05-16;
+        // asl-validator followed in 3.0.1, issue #101). An array or other value is a
+        // payload template like a nested one: `.$` keys of objects inside it are
+        // evaluated. `ResultSelector` and `ItemSelector` were not part of that change
+        // and stay objects.
+        if !v.is_object() && key != "Parameters" {
             self.schema(
                 format!("The value for the field '{key}' must be an OBJECT"),
                 &format!("{at}/{key}"),

@@ -260,7 +260,25 @@ impl Parser {
                 at,
             );
         }
+        let item_reader = self.item_reader(obj, jsonata, at);
+        let result_writer = self.result_writer(obj, jsonata, at);
+        if mode != MapMode::Distributed {
+            for k in ["ItemReader", "ResultWriter"] {
+                if obj.contains_key(k) {
+                    self.schema(
+                        format!("Field '{k}' is supported only in DISTRIBUTED mode (ProcessorConfig.Mode)"),
+                        at,
+                    );
+                }
+            }
+        }
+        let label = self.string(obj, "Label", at);
+        if let Some(l) = &label {
+            self.check_label(l, at);
+        }
         Some(Kind::Map(Box::new(MapState {
+            item_reader,
+            result_writer,
             processor: Box::new(processor),
             mode,
             items_path: self.path_field(obj, "ItemsPath", at),
@@ -305,7 +323,7 @@ impl Parser {
                 v
             },
             item_batcher: obj.get("ItemBatcher").cloned(),
-            label: self.string(obj, "Label", at),
+            label,
         })))
     }
 

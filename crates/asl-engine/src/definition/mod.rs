@@ -20,6 +20,7 @@
 //! ValidateStateMachineDefinition reports (warnings, `severity`, `maxResults`).
 
 mod allowed;
+mod distributed;
 mod fields;
 mod json;
 mod kinds;
@@ -27,6 +28,9 @@ mod parser;
 mod retry_catch;
 mod validate;
 
+pub use distributed::{
+    InputType, ItemReader, MAX_ITEMS_LIMIT, ReaderSource, ResultWriter, Transformation,
+};
 use parser::Parser;
 pub use validate::{MachineType, Report};
 
@@ -262,6 +266,10 @@ pub struct MapState {
     pub items: Option<Payload>,
     /// JSONata: `ItemSelector`.
     pub item_selector_jsonata: Option<Payload>,
+    /// Distributed mode: where the items come from (S3) instead of the input.
+    pub item_reader: Option<ItemReader>,
+    /// Distributed mode: where and how the children's results go.
+    pub result_writer: Option<ResultWriter>,
 }
 
 #[derive(Debug, Clone)]
@@ -542,7 +550,7 @@ mod field_tests {
     #[test]
     fn says_plainly_what_this_engine_does_not_run() {
         let m = message(
-            json!({"StartAt": "A", "States": {"A": {"Type": "Map", "ItemReader": {}, "ItemProcessor": {"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}, "End": true}}}),
+            json!({"StartAt": "A", "States": {"A": {"Type": "Map", "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b", "Key": "k"}, "ReaderConfig": {"InputType": "PARQUET"}}, "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "B", "States": {"B": {"Type": "Succeed"}}}, "End": true}}}),
         );
         assert!(m.contains("not supported by sfn-local"), "{m}");
     }

@@ -28,6 +28,9 @@ impl Children {
             tolerated_count: None,
             tolerated_pct: None,
             preselected: false,
+            map_run: None,
+            records: None,
+            items_read: None,
         }
     }
 }
@@ -102,6 +105,8 @@ impl Run<'_> {
         let eff = ch.eff_input.clone();
         let kind = ch.kind.clone();
         let preselected = ch.preselected;
+        let keep_records = ch.records.is_some();
+        let mut spawned_inputs = Vec::new();
         let items: Vec<(u64, usize, Value)> = spawned
             .iter()
             .map(|(c, i)| (*c, *i, ch.items.get(*i).cloned().unwrap_or(Value::Null)))
@@ -152,12 +157,18 @@ impl Run<'_> {
                 }
                 None => item,
             };
+            if keep_records {
+                spawned_inputs.push((idx, input.clone()));
+            }
             if let Some(th) = self.exec.threads.get_mut(&c) {
                 th.status = TStatus::Ready {
                     state: start_at,
                     input,
                 };
             }
+        }
+        if keep_records {
+            self.record_spawned(t, spawned_inputs);
         }
         // Lowest index on top of the stack.
         for (c, _, _) in items.iter().rev() {
@@ -219,6 +230,7 @@ impl Run<'_> {
                 if let Some(r) = ch.results.get_mut(slot) {
                     *r = Some(v);
                 }
+                Self::record_finished(&mut ch, slot, false, self.now);
                 ch.done += 1;
             }
             Err(f) => {
@@ -236,12 +248,16 @@ impl Run<'_> {
                     if let Some(r) = ch.results.get_mut(slot) {
                         *r = Some(Value::Object(failed));
                     }
+                    Self::record_finished(&mut ch, slot, true, self.now);
                     if over_tolerance(
                         ch.failures,
                         ch.items.len(),
                         ch.tolerated_count,
                         ch.tolerated_pct,
                     ) {
+                        if let Some(arn) = ch.map_run.clone() {
+                            self.end_map_run(&arn, super::MapRunStatus::Failed, Some(&ch), None);
+                        }
                         self.abort_children(&mut ch, &a, child_cursor);
                         self.emit(
                             p,
@@ -387,14 +403,13 @@ impl Run<'_> {
     }
 
     pub(super) fn children_complete(&mut self, p: u64) {
-        let Some((a, ch)) = self.take_children(p) else {
+        let Some((a, mut ch)) = self.take_children(p) else {
             return;
         };
         let Some(st) = self.state_of(p, &a.state) else {
             return;
         };
-        let results: Vec<Value> = ch
-            .results
+        let results: Vec<Value> = std::mem::take(&mut ch.results)
             .into_iter()
             .map(|r| r.unwrap_or(Value::Null))
             .collect();
@@ -403,8 +418,14 @@ impl Run<'_> {
                 self.emit(p, "MapStateSucceeded", "", Value::Null, false);
             }
             ChildKind::Distributed => {
-                self.emit(p, "MapRunSucceeded", "", Value::Null, true);
-                self.emit(p, "MapStateSucceeded", "", Value::Null, false);
+                let arn = ch.map_run.clone().unwrap_or_default();
+                return match super::writer::writer_of(&st) {
+                    Some(w) => {
+                        let w = w.clone();
+                        self.write_results(p, &st, a, ch, results, &w)
+                    }
+                    None => self.map_run_succeeded(p, &st, a, &arn, &ch, Value::Array(results)),
+                };
             }
             ChildKind::Parallel => {
                 self.emit(p, "ParallelStateSucceeded", "", Value::Null, false);

@@ -5,8 +5,9 @@ use asl_eval::{EvalError, Scope};
 use serde_json::{Map, Value, json};
 
 use super::run::{Flow, Run};
-use super::{Active, ChildKind, Children};
-use crate::definition::{Kind, MapMode, State};
+use super::writer::ChildRecord;
+use super::{Active, ChildKind, Children, Failure};
+use crate::definition::{Kind, MapMode, MapState, State};
 use crate::history::json_text;
 
 impl Run<'_> {
@@ -29,6 +30,15 @@ impl Run<'_> {
             Ok(v) => v.unwrap_or(0.0).max(0.0) as usize,
             Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
         };
+        if m.mode == MapMode::Distributed
+            && let Some(reader) = &m.item_reader
+        {
+            let ch = Children {
+                max,
+                ..Children::new(ChildKind::Distributed, eff, Vec::new())
+            };
+            return self.start_reader(t, st, a, m, reader, &ctx, &vars, ch);
+        }
         let selected_items = match &m.items {
             // `"Items": "{% ... %}"` must give an array (conformance
             // `test_map_state_items_eval_jsonata_fail`); a literal array may hold
@@ -64,32 +74,9 @@ impl Run<'_> {
             Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
         };
         // ItemBatcher groups the items after ItemSelector shaped each of them.
-        let (items, preselected) = match &m.item_batcher {
-            Some(b) if m.mode == MapMode::Distributed => {
-                let mut selected = Vec::with_capacity(items.len());
-                for (i, item) in items.iter().enumerate() {
-                    match (&m.item_selector, &m.item_selector_jsonata) {
-                        (Some(sel), _) => {
-                            let ctx = self.context(a, st, None, Some((i, item)));
-                            match sel.evaluate(&Scope::new(&eff, &ctx).with_variables(&vars)) {
-                                Ok(v) => selected.push(v),
-                                Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
-                            }
-                        }
-                        (None, Some(sel)) => {
-                            let ctx = self.context(a, st, None, Some((i, item)));
-                            let env = Env::new(&a.input, &ctx).with_variables(&vars);
-                            match sel.evaluate("ItemSelector", &env) {
-                                Ok(v) => selected.push(v),
-                                Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
-                            }
-                        }
-                        (None, None) => selected.push(item.clone()),
-                    }
-                }
-                (batch(selected, b), true)
-            }
-            _ => (items, false),
+        let (items, preselected) = match self.select_and_batch(t, st, a, m, items, &eff) {
+            Ok(v) => v,
+            Err(f) => return Flow::Fail(f),
         };
         self.emit(
             t,
@@ -99,30 +86,7 @@ impl Run<'_> {
             true,
         );
         // AWS evaluates the tolerance fields only after MapStateStarted.
-        let tolerated = (|| {
-            let c = m
-                .tolerated_failure_count
-                .as_ref()
-                .map(|n| self.num(n, &scope, &env))
-                .transpose()?;
-            let p = m
-                .tolerated_failure_percentage
-                .as_ref()
-                .map(|n| self.num(n, &scope, &env))
-                .transpose()?;
-            if c.is_some_and(|c| c < 0.0) {
-                return Err(EvalError::runtime(
-                    "ToleratedFailureCount cannot be negative.",
-                ));
-            }
-            if p.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
-                return Err(EvalError::runtime(
-                    "ToleratedFailurePercentage must be between 0 and 100.",
-                ));
-            }
-            Ok((c.map(|c| c as u64), p))
-        })();
-        let (tolerated_count, tolerated_pct) = match tolerated {
+        let (tolerated_count, tolerated_pct) = match self.tolerance(m, &scope, &env) {
             Ok(v) => v,
             Err(e) => return Flow::Fail(Self::fail_eval(a, e)),
         };
@@ -145,31 +109,19 @@ impl Run<'_> {
             MapMode::Inline => ChildKind::Inline,
             MapMode::Distributed => ChildKind::Distributed,
         };
-        if kind == ChildKind::Distributed {
-            let label = m.label.clone().unwrap_or_else(|| a.state.clone());
-            let uuid = self.uuid();
-            let arn = format!(
-                "arn:aws:states:{}:{}:mapRun:{}/{}:{}",
-                self.exec.info.region(),
-                self.exec.info.account(),
-                self.exec.info.state_machine_name,
-                label,
-                uuid
-            );
-            self.emit(
-                t,
-                "MapRunStarted",
-                "mapRunStartedEventDetails",
-                json!({ "mapRunArn": arn }),
-                true,
-            );
-        }
+        let map_run = (kind == ChildKind::Distributed).then(|| {
+            self.start_map_run(t, m.label.as_deref(), max, tolerated_count, tolerated_pct)
+        });
+        let records = (map_run.is_some() && m.result_writer.is_some())
+            .then(|| vec![ChildRecord::default(); items.len()]);
         let n = items.len();
         let ch = Children {
             max,
             tolerated_count,
             tolerated_pct,
             preselected,
+            map_run,
+            records,
             ..Children::new(kind, eff, items)
         };
         self.wait_for_children(t, a, ch);
@@ -179,6 +131,75 @@ impl Run<'_> {
             self.spawn_children(t);
         }
         Flow::Handled
+    }
+
+    /// ToleratedFailureCount / ToleratedFailurePercentage, evaluated.
+    pub(super) fn tolerance(
+        &self,
+        m: &MapState,
+        scope: &Scope<'_>,
+        env: &Env<'_>,
+    ) -> Result<(Option<u64>, Option<f64>), EvalError> {
+        let c = m
+            .tolerated_failure_count
+            .as_ref()
+            .map(|n| self.num(n, scope, env))
+            .transpose()?;
+        let p = m
+            .tolerated_failure_percentage
+            .as_ref()
+            .map(|n| self.num(n, scope, env))
+            .transpose()?;
+        if c.is_some_and(|c| c < 0.0) {
+            return Err(EvalError::runtime(
+                "ToleratedFailureCount cannot be negative.",
+            ));
+        }
+        if p.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
+            return Err(EvalError::runtime(
+                "ToleratedFailurePercentage must be between 0 and 100.",
+            ));
+        }
+        Ok((c.map(|c| c as u64), p))
+    }
+
+    /// A distributed Map's ItemBatcher: each item through ItemSelector, then grouped.
+    /// Without a batcher the items stay as they are (ItemSelector applies at spawn);
+    /// the flag says whether they were selected here.
+    pub(super) fn select_and_batch(
+        &mut self,
+        t: u64,
+        st: &State,
+        a: &Active,
+        m: &MapState,
+        items: Vec<Value>,
+        eff: &Value,
+    ) -> Result<(Vec<Value>, bool), Failure> {
+        let Some(b) = m
+            .item_batcher
+            .as_ref()
+            .filter(|_| m.mode == MapMode::Distributed)
+        else {
+            return Ok((items, false));
+        };
+        let vars = self.vars_of(t);
+        let mut selected = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let v = match (&m.item_selector, &m.item_selector_jsonata) {
+                (Some(sel), _) => {
+                    let ctx = self.context(a, st, None, Some((i, item)));
+                    sel.evaluate(&Scope::new(eff, &ctx).with_variables(&vars))
+                }
+                (None, Some(sel)) => {
+                    let ctx = self.context(a, st, None, Some((i, item)));
+                    let env = Env::new(&a.input, &ctx).with_variables(&vars);
+                    sel.evaluate("ItemSelector", &env)
+                }
+                (None, None) => Ok(item.clone()),
+            };
+            selected.push(v.map_err(|e| Self::fail_eval(a, e))?);
+        }
+        Ok((batch(selected, b), true))
     }
 
     pub(super) fn uuid(&mut self) -> String {
@@ -195,23 +216,48 @@ impl Run<'_> {
     }
 }
 
-/// ItemBatcher: groups items into `{"Items": [...]}` objects (plus `BatchInput`).
+/// ItemBatcher: groups items into `{"Items": [...]}` objects (plus `BatchInput`), at most
+/// `MaxItemsPerBatch` items and `MaxInputBytesPerBatch` bytes of JSON each (developer
+/// guide, "ItemBatcher (Map)"). An item larger than the byte limit still makes a batch
+/// of one (how AWS treats that case is not documented).
 pub(super) fn batch(items: Vec<Value>, batcher: &Value) -> Vec<Value> {
     let per = batcher
         .get("MaxItemsPerBatch")
         .and_then(Value::as_u64)
         .unwrap_or(u64::MAX)
         .max(1) as usize;
+    let max_bytes = batcher
+        .get("MaxInputBytesPerBatch")
+        .and_then(Value::as_u64)
+        .map(|b| b as usize);
     let batch_input = batcher.get("BatchInput").cloned();
-    items
-        .chunks(per)
-        .map(|chunk| {
-            let mut m = Map::new();
-            if let Some(b) = &batch_input {
-                m.insert("BatchInput".into(), b.clone());
-            }
-            m.insert("Items".into(), Value::Array(chunk.to_vec()));
-            Value::Object(m)
-        })
-        .collect()
+    let make = |chunk: Vec<Value>| {
+        let mut m = Map::new();
+        if let Some(b) = &batch_input {
+            m.insert("BatchInput".into(), b.clone());
+        }
+        m.insert("Items".into(), Value::Array(chunk));
+        Value::Object(m)
+    };
+    let Some(max_bytes) = max_bytes else {
+        return items.chunks(per).map(|c| make(c.to_vec())).collect();
+    };
+    // The batch object without items, then each item and the comma before it.
+    let overhead = json_text(&make(Vec::new())).len();
+    let mut out = Vec::new();
+    let mut chunk = Vec::new();
+    let mut size = overhead;
+    for item in items {
+        let len = json_text(&item).len();
+        if !chunk.is_empty() && (chunk.len() >= per || size + 1 + len > max_bytes) {
+            out.push(make(std::mem::take(&mut chunk)));
+            size = overhead;
+        }
+        size += len + usize::from(!chunk.is_empty());
+        chunk.push(item);
+    }
+    if !chunk.is_empty() {
+        out.push(make(chunk));
+    }
+    out
 }

@@ -46,8 +46,12 @@ mod children;
 mod failure;
 mod jsonata;
 mod map;
+mod map_run;
 mod parallel;
 mod pass;
+mod reader;
+#[cfg(test)]
+mod reader_tests;
 mod redrive;
 mod run;
 pub(crate) mod single;
@@ -56,6 +60,7 @@ mod task;
 mod tests;
 mod timers;
 mod wait;
+mod writer;
 
 use std::collections::BTreeMap;
 
@@ -65,6 +70,8 @@ use serde_json::{Map, Value, json};
 use crate::definition::{BlockStep, Definition, Kind, PathField, State, WaitFor};
 use crate::history::{HistoryEvent, json_text, not_truncated};
 use crate::invocation::{TaskOutcome, TaskRequest};
+pub use map_run::{MapRun, MapRunCounts, MapRunStatus};
+use reader::MapRunWait;
 use redrive::RedrivePoint;
 pub use redrive::{MAX_EXECUTION_MS, REDRIVE_MAX_EVENTS, REDRIVE_PERIOD_MS, reason};
 use run::Run;
@@ -180,6 +187,14 @@ pub enum Command {
     Task { task_id: u64, outcome: TaskOutcome },
     /// SendTaskHeartbeat.
     Heartbeat { task_id: u64 },
+    /// UpdateMapRun: new limits for a running distributed Map's children (absent fields
+    /// keep their value).
+    UpdateMapRun {
+        map_run_arn: String,
+        max_concurrency: Option<u64>,
+        tolerated_failure_count: Option<u64>,
+        tolerated_failure_percentage: Option<f64>,
+    },
     /// StopExecution.
     Stop {
         error: Option<String>,
@@ -194,6 +209,8 @@ pub enum CommandError {
     NotRunning,
     #[error("no task with this id is waiting")]
     UnknownTask,
+    #[error("no running map run has this ARN")]
+    UnknownMapRun,
 }
 
 /// What one call produced.
@@ -284,6 +301,15 @@ struct Children {
     /// Items already went through ItemSelector (before ItemBatcher grouped them).
     #[serde(default)]
     preselected: bool,
+    /// A distributed Map's run ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    map_run: Option<String>,
+    /// Per child, what a ResultWriter writes about it (kept only with a ResultWriter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    records: Option<Vec<writer::ChildRecord>>,
+    /// Items an ItemReader read, when an ItemBatcher grouped them into fewer children.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    items_read: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -306,6 +332,8 @@ enum Wait {
     RetryDelay(u64),
     Task(TaskWait),
     Children(Box<Children>),
+    /// A distributed Map reading its items from S3 or writing its results there.
+    MapRun(Box<MapRunWait>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -375,6 +403,9 @@ pub struct Execution {
     /// ([`Execution::redrive`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     redrive: Option<Box<RedrivePoint>>,
+    /// The distributed Map runs this execution started ([`Execution::map_runs`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    map_runs: Vec<MapRun>,
 }
 
 /// Something the snapshot still waits on; used to re-arm after a restart.
@@ -449,6 +480,7 @@ impl Execution {
             redrive_count: 0,
             redrive_ms: None,
             redrive: None,
+            map_runs: Vec::new(),
         }
     }
 
@@ -467,6 +499,17 @@ impl Execution {
             Command::Timer { timer_id } => run.on_timer(timer_id),
             Command::Task { task_id, outcome } => run.on_task(task_id, outcome)?,
             Command::Heartbeat { task_id } => run.on_heartbeat(task_id)?,
+            Command::UpdateMapRun {
+                map_run_arn,
+                max_concurrency,
+                tolerated_failure_count,
+                tolerated_failure_percentage,
+            } => run.update_map_run(
+                &map_run_arn,
+                max_concurrency,
+                tolerated_failure_count,
+                tolerated_failure_percentage,
+            )?,
             Command::Stop { error, cause } => {
                 run.redrive_mark_all();
                 let mut d = Map::new();
@@ -519,6 +562,11 @@ impl Execution {
                                 .then(|| self.token(tw.task_id)),
                         });
                     }
+                    // The S3 call of an ItemReader or ResultWriter (no token).
+                    Wait::MapRun(w) => out.push(Pending::Task {
+                        task_id: w.task_id,
+                        token: None,
+                    }),
                     Wait::Nothing | Wait::Children(_) => {}
                 }
             }
@@ -534,7 +582,11 @@ impl Execution {
     /// Whether a task with this id is waiting.
     pub fn has_task(&self, task_id: u64) -> bool {
         self.threads.values().any(|th| match &th.status {
-            TStatus::Active(a) => matches!(&a.wait, Wait::Task(tw) if tw.task_id == task_id),
+            TStatus::Active(a) => match &a.wait {
+                Wait::Task(tw) => tw.task_id == task_id,
+                Wait::MapRun(w) => w.task_id == task_id,
+                _ => false,
+            },
             _ => false,
         })
     }

@@ -196,6 +196,10 @@ impl Run<'_> {
     }
 
     pub(super) fn close(&mut self) {
+        // A map run still running when its execution ends is aborted with it.
+        if !self.exec.map_runs.is_empty() {
+            self.abort_map_runs(super::MapRunStatus::Aborted);
+        }
         self.exec.threads.clear();
         self.exec.ready.clear();
         self.exec.exec_timer = None;

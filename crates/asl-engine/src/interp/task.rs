@@ -131,9 +131,15 @@ impl Run<'_> {
         task_id: u64,
         outcome: TaskOutcome,
     ) -> Result<(), CommandError> {
-        let t = self
-            .find_active(|a| matches!(&a.wait, Wait::Task(tw) if tw.task_id == task_id))
-            .ok_or(CommandError::UnknownTask)?;
+        let Some(t) =
+            self.find_active(|a| matches!(&a.wait, Wait::Task(tw) if tw.task_id == task_id))
+        else {
+            // A distributed Map's S3 call, or no task at all.
+            return match self.on_map_run_io(task_id, outcome) {
+                true => Ok(()),
+                false => Err(CommandError::UnknownTask),
+            };
+        };
         let (mut a, st) = self.take_active(t).ok_or(CommandError::UnknownTask)?;
         let Wait::Task(tw) = std::mem::replace(&mut a.wait, Wait::Nothing) else {
             return Err(CommandError::UnknownTask);

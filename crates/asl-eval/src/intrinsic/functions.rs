@@ -26,7 +26,10 @@ fn eval_arg<'a>(arg: &'a Arg, scope: &Scope<'a>, field: &str) -> Result<Cow<'a, 
     match arg {
         Arg::Literal(v) => Ok(Cow::Borrowed(v)),
         Arg::Str { value, .. } => Ok(Cow::Owned(Value::String(value.clone()))),
-        Arg::Path(p) => p.select(scope).map_err(|_| path_not_found(p, field, scope)),
+        Arg::Path(p) => {
+            p.usable()?;
+            p.select(scope).map_err(|_| path_not_found(p, field, scope))
+        }
         Arg::Call(c) => eval_call(c, scope, field).map(Cow::Owned),
     }
 }

@@ -73,6 +73,9 @@ pub struct JsonPath {
     variable: Option<String>,
     segments: Vec<Segment>,
     definite: bool,
+    /// Jayway's compile failure, for a path Step Functions accepts in a definition
+    /// but cannot evaluate (a filter comparing with a bare word).
+    jayway_failure: Option<String>,
 }
 
 /// Jayway's "path not found" failure for a definite path; `message` is Jayway's text,
@@ -96,7 +99,28 @@ impl JsonPath {
             variable,
             segments,
             definite,
+            jayway_failure: p.jayway_failure(),
         })
+    }
+
+    /// `Ok` unless the path is one Step Functions accepts in a definition but
+    /// Jayway cannot compile (a filter comparing with an unquoted word,
+    /// `$[?(@.kind==es)]`): evaluating it then fails with `States.Runtime` and
+    /// Jayway's text after AWS's `Invalid path '...' : ` prefix.
+    pub fn usable(&self) -> Result<(), EvalError> {
+        match &self.jayway_failure {
+            None => Ok(()),
+            Some(m) => Err(EvalError::runtime(format!(
+                "Invalid path '{}' : {m}",
+                self.text
+            ))),
+        }
+    }
+
+    /// Jayway's compile failure, when [`JsonPath::usable`] fails (for linting a
+    /// definition: Step Functions accepts it).
+    pub fn jayway_failure(&self) -> Option<&str> {
+        self.jayway_failure.as_deref()
     }
 
     /// The path as written in the definition.
@@ -162,6 +186,7 @@ impl JsonPath {
 
     /// Like [`JsonPath::select`] but `None` when nothing is found.
     pub fn find<'a>(&self, scope: &Scope<'a>) -> Option<Cow<'a, Value>> {
+        self.usable().ok()?;
         self.select(scope).ok()
     }
 }
@@ -261,6 +286,44 @@ mod tests {
         // A trailing '.' and '.' followed by '.' then a name are still refused.
         assert!(JsonPath::parse("$.").is_err());
         assert!(JsonPath::parse("$.items.").is_err());
+    }
+
+    #[test]
+    fn a_filter_comparing_with_a_bare_word_parses_and_fails_when_evaluated() {
+        // Jayway never compiles `@.kind==es` (the bare word is read as a number);
+        // Step Functions accepts the definition and fails at run time (see
+        // Parser::literal for the sources).
+        let p = JsonPath::parse("$.items[?(@.kind==es)].id").unwrap();
+        let e = p.usable().unwrap_err();
+        assert_eq!(e.error, "States.Runtime");
+        assert_eq!(
+            e.cause,
+            "Invalid path '$.items[?(@.kind==es)].id' : Failed to parse filter: \
+             [?(@.kind==es)], error on position: 12, char: s"
+        );
+        // Jayway stops at the first character that cannot be in a number.
+        let p = JsonPath::parse("$.a[?(@.name==ecs.availability-zone)].value").unwrap();
+        assert_eq!(
+            p.jayway_failure(),
+            Some(
+                "Failed to parse filter: [?(@.name==ecs.availability-zone)], error on position: 12, char: c"
+            )
+        );
+        let input = json!({"items": [{"kind": "es", "id": 1}]});
+        let ctx = json!({});
+        assert!(p.find(&Scope::new(&input, &ctx)).is_none());
+        // Quoted, numbers, true/false/null: ordinary filters.
+        for ok in [
+            "$[?(@.kind=='es')]",
+            "$[?(@.n==1e3)]",
+            "$[?(@.b==true)]",
+            "$[?(@.n==null)]",
+        ] {
+            let p = JsonPath::parse(ok).unwrap();
+            assert!(p.usable().is_ok(), "{ok}");
+        }
+        // Other malformed filters stay definition errors.
+        assert!(JsonPath::parse("$[?(@.kind==)]").is_err());
     }
 
     #[test]

@@ -11,6 +11,11 @@ pub(super) struct Parser<'s> {
     src: &'s str,
     pos: usize,
     depth: usize,
+    /// Where the `[` of the filter being parsed is.
+    filter_start: usize,
+    /// The first bare word met where a filter literal goes, as
+    /// (filter start, position of the character Jayway stops at).
+    bare_word: Option<(usize, usize)>,
 }
 
 impl<'s> Parser<'s> {
@@ -19,7 +24,24 @@ impl<'s> Parser<'s> {
             src,
             pos: 0,
             depth: 0,
+            filter_start: 0,
+            bare_word: None,
         }
+    }
+
+    /// Jayway's compile failure for a filter that compares with a bare word
+    /// (`[?(@.kind==es)]`), once the whole path is parsed. See [`Parser::literal`].
+    pub(super) fn jayway_failure(&self) -> Option<String> {
+        let (start, at) = self.bare_word?;
+        let end = self.src[start..]
+            .find(")]")
+            .map_or(self.src.len(), |i| start + i + 2);
+        let filter = &self.src[start..end];
+        let c = self.src[at..].chars().next().unwrap_or(' ');
+        Some(format!(
+            "Failed to parse filter: {filter}, error on position: {}, char: {c}",
+            at - start
+        ))
     }
 
     fn err(&self, what: &str) -> DefinitionError {
@@ -183,6 +205,7 @@ impl<'s> Parser<'s> {
                 Selector::Wildcard
             }
             Some('?') => {
+                self.filter_start = self.src[..self.pos].rfind('[').unwrap_or(0);
                 self.bump();
                 self.skip_ws();
                 if !self.eat('(') {
@@ -466,9 +489,33 @@ impl<'s> Parser<'s> {
                     "true" => Ok(Value::Bool(true)),
                     "false" => Ok(Value::Bool(false)),
                     "null" => Ok(Value::Null),
-                    _ => serde_json::from_str::<serde_json::Number>(word)
-                        .map(Value::Number)
-                        .map_err(|_| self.err("expected a literal")),
+                    "" => Err(self.err("expected a literal")),
+                    _ => match serde_json::from_str::<serde_json::Number>(word) {
+                        Ok(n) => Ok(Value::Number(n)),
+                        // A bare word (`@.kind==es`): Jayway's FilterCompiler reads it as a
+                        // number literal, taking the number characters it finds (digits,
+                        // '-', '.', 'e', 'E'), and `new BigDecimal(...)` of those fails, so
+                        // the path never compiles (FilterCompiler.readLiteral ->
+                        // readNumberLiteral; compile() turns the exception into
+                        // "Failed to parse filter: ..."). Step Functions accepts such a
+                        // definition and fails when the path is evaluated (aws-samples/
+                        // aws-batch-runtime-monitoring#6: a deployed sample with
+                        // `[?(@.name==ecs.availability-zone)]` failed its states at run time).
+                        // So the path parses, remembers Jayway's failure, and every
+                        // evaluation of it fails with States.Runtime (JsonPath::usable).
+                        Err(_) if word.starts_with(|c: char| c.is_ascii_alphabetic()) => {
+                            let stop = word
+                                .find(|c: char| {
+                                    !(c.is_ascii_digit() || matches!(c, '-' | '.' | 'e' | 'E'))
+                                })
+                                .unwrap_or(word.len());
+                            if self.bare_word.is_none() {
+                                self.bare_word = Some((self.filter_start, start + stop));
+                            }
+                            Ok(Value::Null)
+                        }
+                        Err(_) => Err(self.err("expected a literal")),
+                    },
                 }
             }
         }

@@ -31,6 +31,7 @@ use crate::store::{ExecutionRow, StateMachineRow, Store, Write};
 use crate::token::TokenLength;
 
 mod effects;
+pub(crate) mod map_runs;
 mod redrive;
 
 /// Service settings.
@@ -496,8 +497,9 @@ impl Service {
         row.error = exec.error.clone();
         row.cause = exec.cause.clone();
         let running = exec.status == Status::Running;
-        // A stopped execution keeps its snapshot while a redrive can restart it.
-        let keep = running || !matches!(exec.status, Status::Succeeded);
+        // A stopped execution keeps its snapshot while a redrive can restart it, and
+        // while DescribeMapRun may ask about its map runs.
+        let keep = running || !matches!(exec.status, Status::Succeeded) || exec.has_map_runs();
         row.snapshot = if keep {
             Some(serde_json::to_string(exec).map_err(|e| ApiError::Internal(e.to_string()))?)
         } else {
