@@ -1,7 +1,9 @@
 //! Local S3 on local mode's one endpoint, driven by the real AWS CLI (v1,
 //! botocore's defaults: SigV4, `Expect: 100-continue`, flexible checksums,
 //! multipart above 8 MB): `aws s3 mb/cp/ls/rm/rb` and `aws s3api`, against
-//! local mode started in process on a template with two `AWS::S3::Bucket`s.
+//! local mode started in process on a template with two `AWS::S3::Bucket`s;
+//! and a distributed Map that reads a CSV the CLI put there and writes its
+//! results back (the engine's aws-sdk-s3 client on the same local S3).
 //! Skipped, with a message, without the AWS CLI (scripts/test.sh installs it
 //! and sets HITL_REQUIRE_AWS_CLI, so CI never skips).
 
@@ -489,4 +491,164 @@ async fn a_file_over_8_mb_goes_up_and_down_in_parts_and_copies_in_parts() {
     .await;
     assert_eq!(std::fs::read(&range).expect("range"), &big[100..200]);
     running.stop().await;
+}
+
+/// A template with a bucket and a state machine whose distributed Map reads a
+/// CSV from it and writes its results back.
+const MAP_TEMPLATE: &str = r#"
+Resources:
+  Inputs:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: rows-123456789012
+  Rows:
+    Type: AWS::StepFunctions::StateMachine
+    Properties:
+      StateMachineName: rows
+      RoleArn: arn:aws:iam::123456789012:role/rows
+      DefinitionString: >-
+        {"StartAt": "Each", "States": {"Each": {"Type": "Map",
+          "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+            "Parameters": {"Bucket": "rows-123456789012", "Key": "in/rows.csv"}},
+          "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+            "StartAt": "Echo", "States": {"Echo": {"Type": "Pass",
+              "Parameters": {"id.$": "$.id", "shout.$": "States.Format('{}!', $.name)"},
+              "End": true}}},
+          "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+            "Parameters": {"Bucket": "rows-123456789012", "Prefix": "out"}},
+          "End": true}}}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_distributed_map_reads_a_csv_the_aws_cli_put_and_writes_results_it_reads_back() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut options = options(dir.path());
+    std::fs::write(&options.template, MAP_TEMPLATE).expect("template written");
+    options.stack_name = "rows".to_owned();
+    let stack = LocalStack::start(options, |_| {}, |_| {})
+        .await
+        .expect("local mode starts");
+    let machine = stack.summary().state_machines[0].1.clone();
+    let endpoint = stack.summary().endpoint_url.clone();
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(stack.serve(async {
+        let _ = stopped.await;
+    }));
+    let Some(program) = test_support::AwsCli::find() else {
+        return;
+    };
+    let aws = Aws { program, endpoint };
+
+    // GIVEN a CSV of 1,000 rows put with `aws s3 cp` from stdin
+    let rows = 1000;
+    let mut csv = String::from("id,name\n");
+    for i in 0..rows {
+        // A quoted field with quotes in it, as RFC 4180 writes them.
+        csv.push_str(&format!("{i},\"row \"\"{i}\"\"\"\n"));
+    }
+    let put = aws
+        .with_stdin(
+            &["s3", "cp", "-", "s3://rows-123456789012/in/rows.csv"],
+            csv.as_bytes(),
+        )
+        .await;
+    assert!(
+        put.status.success(),
+        "{}",
+        String::from_utf8_lossy(&put.stderr)
+    );
+
+    // WHEN the machine runs
+    let started = aws
+        .ok(&[
+            "stepfunctions",
+            "start-execution",
+            "--state-machine-arn",
+            &machine,
+        ])
+        .await;
+    let started: serde_json::Value = serde_json::from_str(&started).expect("JSON");
+    let execution = started["executionArn"].as_str().expect("an ARN").to_owned();
+    let mut described = serde_json::Value::Null;
+    for _ in 0..60 {
+        let text = aws
+            .ok(&[
+                "stepfunctions",
+                "describe-execution",
+                "--execution-arn",
+                &execution,
+            ])
+            .await;
+        described = serde_json::from_str(&text).expect("JSON");
+        if described["status"] != "RUNNING" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(described["status"], "SUCCEEDED", "{described}");
+
+    // THEN the ResultWriter's manifest and result file are in the bucket, and
+    // every row came through the child executions.
+    let output: serde_json::Value =
+        serde_json::from_str(described["output"].as_str().unwrap_or_default()).expect("JSON");
+    let details = &output["ResultWriterDetails"];
+    assert_eq!(details["Bucket"], "rows-123456789012", "{output}");
+    let manifest_key = details["Key"].as_str().expect("a manifest key");
+    assert!(
+        manifest_key.starts_with("out/") && manifest_key.ends_with("/manifest.json"),
+        "{manifest_key}"
+    );
+    let listed = aws
+        .ok(&["s3", "ls", "s3://rows-123456789012/out/", "--recursive"])
+        .await;
+    assert!(
+        listed.contains("manifest.json") && listed.contains("SUCCEEDED_0.json"),
+        "{listed}"
+    );
+    let manifest = aws
+        .ok(&[
+            "s3",
+            "cp",
+            &format!("s3://rows-123456789012/{manifest_key}"),
+            "-",
+        ])
+        .await;
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).expect("JSON");
+    let succeeded = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a SUCCEEDED file: {manifest}"))
+        .to_owned();
+    let results = aws
+        .ok(&[
+            "s3",
+            "cp",
+            &format!("s3://rows-123456789012/{succeeded}"),
+            "-",
+        ])
+        .await;
+    let results: Vec<serde_json::Value> = serde_json::from_str(&results).expect("a JSON array");
+    assert_eq!(results.len(), rows);
+    let mut outputs: Vec<(u64, String)> = results
+        .iter()
+        .map(|r| {
+            let out: serde_json::Value =
+                serde_json::from_str(r["Output"].as_str().unwrap_or_default()).expect("JSON");
+            let id = out["id"]
+                .as_str()
+                .and_then(|i| i.parse().ok())
+                .expect("an id");
+            (id, out["shout"].as_str().unwrap_or_default().to_owned())
+        })
+        .collect();
+    outputs.sort();
+    for (i, (id, shout)) in outputs.iter().enumerate() {
+        assert_eq!(
+            (*id, shout.as_str()),
+            (i as u64, format!("row \"{i}\"!").as_str())
+        );
+    }
+
+    let _ = shutdown.send(());
+    served.await.expect("joined").expect("served");
 }
