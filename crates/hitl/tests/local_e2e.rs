@@ -21,7 +21,8 @@
 //!
 //! Instances: one shared by the flows that need nothing special (distinct
 //! execution names), one with `ReviewTimeoutSeconds=2`, one the restart test
-//! kills, one whose decision topic is deleted and created again, and one running
+//! kills, one whose decision topic is deleted and created again, one whose
+//! template has an `AWS::S3::Bucket` added, and one running
 //! the JSONata example machine (`statemachine/human_in_the_loop.jsonata.asl.json`)
 //! through the same approve, reject, invalid-answer and expiry flows. The
 //! CLI-driven tests are skipped, with a message, without the AWS CLI.
