@@ -221,6 +221,19 @@ async fn the_template_buckets_exist_and_the_aws_cli_makes_and_removes_buckets() 
     assert!(invalid.contains("(InvalidBucketName)"), "{invalid}");
     let no_bucket = aws.fails(&["s3", "ls", "s3://no-such-bucket"]).await;
     assert!(no_bucket.contains("(NoSuchBucket)"), "{no_bucket}");
+    // A put into no bucket is refused before its body is read (the CLI sends
+    // `Expect: 100-continue` and gets the error instead of the 100).
+    let up = aws
+        .with_stdin(
+            &["s3", "cp", "-", "s3://no-such-bucket/k"],
+            &[b'x'; 2 << 20],
+        )
+        .await;
+    let stderr = String::from_utf8_lossy(&up.stderr);
+    assert!(
+        !up.status.success() && stderr.contains("(NoSuchBucket)"),
+        "{stderr}"
+    );
 
     // rb: a non-empty bucket is refused, an empty one goes.
     let piped = aws
