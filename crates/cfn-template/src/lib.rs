@@ -17,9 +17,9 @@
 //!   false is left out. `Globals` are merged as SAM merges them.
 //! - Resources of the types local mode runs become typed values
 //!   ([`Function`], [`StateMachine`], [`Topic`], [`Subscription`],
-//!   [`HttpApi`]); every other resource is listed in [`Stack::skipped`] with a
-//!   one-line [`Notice`], and `!Ref`/`!GetAtt` on it give a plausible
-//!   placeholder (a KMS key ARN, a log group name, ...).
+//!   [`HttpApi`], [`Table`], [`Bucket`]); every other resource is listed in
+//!   [`Stack::skipped`] with a one-line [`Notice`], and `!Ref`/`!GetAtt` on
+//!   it give a plausible placeholder (a KMS key ARN, a log group name, ...).
 //! - `Policies` (SAM policy templates, inline statements) are expanded into
 //!   a [`Policy`] that answers "may this role call X on Y" like IAM would,
 //!   so local mode can fail where AWS would answer AccessDenied.
@@ -80,7 +80,7 @@ mod yaml;
 pub use env::{DEFAULT_ACCOUNT_ID, DEFAULT_HTTP_API_URL, DEFAULT_REGION, LocalEnvironment};
 pub use error::TemplateError;
 pub use model::{
-    Function, FunctionCode, FunctionEvent, HttpApi, HttpRoute, KeyElement, Notice, Output,
+    Bucket, Function, FunctionCode, FunctionEvent, HttpApi, HttpRoute, KeyElement, Notice, Output,
     SkippedResource, Stack, StateMachine, StateMachineType, Subscription, Table, Topic,
     TopicSubscription,
 };

@@ -41,6 +41,8 @@ pub struct Stack {
     pub http_apis: Vec<HttpApi>,
     /// `AWS::DynamoDB::Table`s, in template order.
     pub tables: Vec<Table>,
+    /// `AWS::S3::Bucket`s, in template order.
+    pub buckets: Vec<Bucket>,
     /// Resources of types local mode does not run.
     pub skipped: Vec<SkippedResource>,
     /// `Outputs`, resolved, in template order (those whose condition is false
@@ -274,6 +276,19 @@ pub struct Table {
     pub billing_mode: String,
     /// `TimeToLiveSpecification.AttributeName` when enabled.
     pub ttl_attribute: Option<String>,
+    /// All properties after intrinsics.
+    pub properties: Map<String, Value>,
+}
+
+/// An `AWS::S3::Bucket`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bucket {
+    /// Logical id in the template.
+    pub logical_id: String,
+    /// `BucketName`, or the generated lower-case `stack-logicalid-suffix`. `!Ref` gives it.
+    pub name: String,
+    /// `arn:PARTITION:s3:::NAME`: `!GetAtt B.Arn`.
+    pub arn: String,
     /// All properties after intrinsics.
     pub properties: Map<String, Value>,
 }

@@ -307,6 +307,9 @@ fn print_summary(stack_name: &str, summary: &local_stack::Summary, hitl: &str) {
     for (id, name) in &summary.tables {
         note!("  dynamodb table {id}  {name}");
     }
+    for (id, name) in &summary.buckets {
+        note!("  s3 bucket      {id}  s3://{name}");
+    }
     for route in &summary.routes {
         note!("  http route     {route}");
     }

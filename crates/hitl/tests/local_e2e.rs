@@ -21,7 +21,8 @@
 //!
 //! Instances: one shared by the flows that need nothing special (distinct
 //! execution names), one with `ReviewTimeoutSeconds=2`, one the restart test
-//! kills, one whose decision topic is deleted and created again, and one running
+//! kills, one whose decision topic is deleted and created again, one whose
+//! template has an `AWS::S3::Bucket` added, and one running
 //! the JSONata example machine (`statemachine/human_in_the_loop.jsonata.asl.json`)
 //! through the same approve, reject, invalid-answer and expiry flows. The
 //! CLI-driven tests are skipped, with a message, without the AWS CLI.
@@ -503,6 +504,97 @@ fn aws_cli_the_commands_in_the_email_work_as_pasted() {
             &json!({ "result": result }),
         );
     }
+}
+
+#[test]
+fn aws_cli_s3_works_on_the_same_endpoint_as_step_functions() {
+    let Some((local, cli)) = aws_cli() else {
+        return;
+    };
+    // GIVEN local mode's one endpoint, WHEN `aws s3` makes a bucket and copies
+    // from stdin, THEN the object reads back to stdout and is listed.
+    let made = cli.run(&["s3", "mb", "s3://e2e-inputs"]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let piped = cli.shell(&format!(
+        "printf 'row 1\\nrow 2\\n' | aws s3 cp - s3://e2e-inputs/rows.txt --endpoint-url {}",
+        local.endpoint()
+    ));
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    let back = cli.run(&["s3", "cp", "s3://e2e-inputs/rows.txt", "-"]);
+    assert_eq!(String::from_utf8_lossy(&back.stdout), "row 1\nrow 2\n");
+    let listed = cli.run(&["s3", "ls", "s3://e2e-inputs/"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.trim_end().ends_with(" 12 rows.txt"), "{listed}");
+    // AND Step Functions still answers on the same endpoint.
+    assert!(
+        cli.run(&["stepfunctions", "list-state-machines"])
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn a_template_bucket_exists_at_start_is_listed_in_the_summary_and_keeps_its_objects() {
+    let Some(program) = AwsCli::find() else {
+        return;
+    };
+    // GIVEN template.yaml with an AWS::S3::Bucket added (no BucketName: the
+    // name CloudFormation would generate)
+    let mut local = LocalMode::start_with_template(
+        |text| {
+            assert!(
+                text.contains("\nResources:\n"),
+                "template.yaml has Resources"
+            );
+            text.replacen(
+                "\nResources:\n",
+                "\nResources:\n  InputBucket:\n    Type: AWS::S3::Bucket\n",
+                1,
+            )
+        },
+        &[],
+    );
+    // THEN the start-up summary lists it, and `aws s3 ls` finds it
+    let log = local.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("s3 bucket") && l.contains("InputBucket"))
+        .unwrap_or_else(|| panic!("no bucket in the summary:\n{log}"));
+    let bucket = line
+        .rsplit_once("s3://")
+        .map(|(_, name)| name.trim().to_owned())
+        .expect("s3://NAME");
+    assert!(bucket.contains("-inputbucket-"), "{line}");
+    let cli = AwsCli::connect(program.clone(), &local);
+    let listed = cli.run(&["s3", "ls"]);
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains(&format!(" {bucket}\n")),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    // WHEN an object is put there and local mode restarts, THEN it is still there
+    let put = cli.shell(&format!(
+        "printf kept | aws s3 cp - s3://{bucket}/kept.txt --endpoint-url {}",
+        local.endpoint()
+    ));
+    assert!(
+        put.status.success(),
+        "{}",
+        String::from_utf8_lossy(&put.stderr)
+    );
+    local.stop();
+    local.restart();
+    let cli = AwsCli::connect(program, &local);
+    let back = cli.run(&["s3", "cp", &format!("s3://{bucket}/kept.txt"), "-"]);
+    assert_eq!(String::from_utf8_lossy(&back.stdout), "kept");
 }
 
 // ---- the review email ----

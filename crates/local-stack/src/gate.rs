@@ -13,6 +13,10 @@
 //!   retry it, then show the message.
 //! - SNS (query protocol): `<ErrorResponse><Error><Type>Receiver</Type>
 //!   <Code>ServiceUnavailable</Code>...`, the same common error in SNS's XML.
+//! - S3 (a SigV4 credential scope naming `s3`, any method and path): S3's
+//!   `<Error><Code>ServiceUnavailable</Code><Message>...` (S3's 503 code for
+//!   "reduce your request rate" and service trouble, which the SDKs and the
+//!   CLI retry), with no body for HEAD as S3 sends none.
 //! - Lambda `Invoke` (`/2015-03-31/functions/...`, REST JSON): header
 //!   `x-amzn-ErrorType: ServiceException` (Lambda's own "service error"
 //!   type) and `{"Type":"Service","message":...}`.
@@ -170,7 +174,9 @@ fn not_ready(phase: &str, request: &Request) -> Response {
         .get("x-amz-target")
         .and_then(|target| target.to_str().ok())
         .is_some_and(|target| target.starts_with("AWSStepFunctions."));
-    let mut response = if is_sfn {
+    let mut response = if s3_local::is_s3_request(headers, request.uri()) {
+        s3_local::unavailable(&message, request.method() == axum::http::Method::HEAD)
+    } else if is_sfn {
         (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::CONTENT_TYPE, "application/x-amz-json-1.0")],
@@ -298,6 +304,25 @@ mod tests {
         assert_eq!(content_type, "text/xml");
         assert!(
             body.contains("<Code>ServiceUnavailable</Code>") && body.contains("12 of ~300"),
+            "{body}"
+        );
+
+        let (status, content_type, body) = answer(
+            &gate,
+            request(
+                "/inputs/rows.csv",
+                &[(
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=test/20261208/us-east-1/s3/aws4_request, \
+                     SignedHeaders=host, Signature=0",
+                )],
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(content_type, "application/xml");
+        assert!(
+            body.contains("<Error><Code>ServiceUnavailable</Code>") && body.contains("12 of ~300"),
             "{body}"
         );
 

@@ -8,8 +8,14 @@
 //! | `POST /` with `X-Amz-Target: AWSStepFunctions.*` | the Step Functions API (`sfn-local`, on the `asl-engine` interpreter) |
 //! | `POST /` from an SNS client (query protocol) | SNS (`sns-local`): email lands in `<state-dir>/outbox/`; each `AWS::SNS::Subscription`'s `FilterPolicy` applies |
 //! | `POST /` with `X-Amz-Target: DynamoDB_20120810.*` | DynamoDB (`dynamodb-local`): the template's `AWS::DynamoDB::Table`s, in `<state-dir>/dynamodb/` |
+//! | any method and path whose SigV4 credential scope names `s3` (`Authorization: ... Credential=AKID/DATE/REGION/s3/aws4_request`, or a presigned URL's `X-Amz-Credential`) | S3, path-style (`s3-local`): the template's `AWS::S3::Bucket`s and any bucket a client creates, objects as files in `<state-dir>/s3/` |
 //! | `POST /2015-03-31/functions/{name}/invocations` | the Lambda `Invoke` API (`lambda-local`) |
 //! | the routes of the template's HTTP APIs (e.g. `GET /review`) | their functions, as API Gateway HTTP API (payload 2.0) would call them |
+//!
+//! The S3 check comes first: an S3 request may have any method and path
+//! (`GET /` is `ListBuckets`, `PUT /bucket/key` is `PutObject`), and an
+//! unsigned request (a browser on a review link) never names `s3`, so it
+//! keeps going where it went before.
 //!
 //! The state machines of the template are created (or updated when the
 //! template changed) with the ARNs the template gives them; their Lambda tasks
@@ -112,6 +118,8 @@ pub enum LocalError {
     StateMachine { name: String, detail: String },
     #[error("table {name}: {detail}")]
     Table { name: String, detail: String },
+    #[error("bucket {name}: {detail}")]
+    Bucket { name: String, detail: String },
     #[error("the server stopped: {0}")]
     Serve(std::io::Error),
 }
@@ -130,6 +138,8 @@ pub struct Summary {
     pub functions: Vec<(String, String)>,
     /// (logical id, table name) of the DynamoDB tables.
     pub tables: Vec<(String, String)>,
+    /// (logical id, bucket name) of the S3 buckets.
+    pub buckets: Vec<(String, String)>,
     /// "METHOD URL -> function logical id" for each HTTP API route.
     pub routes: Vec<String>,
     /// One line per skipped resource or other notice from the template.
@@ -186,6 +196,7 @@ impl LocalStack {
             topics(&stack)?,
         ));
         let dynamodb = Arc::new(open_tables(&options.state_dir, &stack)?);
+        let s3 = open_buckets(&options.state_dir, &stack)?;
 
         gate.set_phase(if options.build {
             "building the functions"
@@ -273,11 +284,14 @@ impl LocalStack {
             routes: Arc::new(routes(&stack)),
             lambda: lambda.clone(),
         };
-        let app = Router::new()
+        let services = Router::new()
             .route("/", post(dispatch))
             .with_state(shared)
             .merge(lambda.router())
             .fallback_service(Router::new().fallback(http_api::handle).with_state(apis));
+        let app = Router::new()
+            .fallback(s3_or_services)
+            .with_state(Front { s3, services });
         gate.ready(app);
         // Tasks in flight at the last stop are invoked again before the timers
         // run: an overdue timer would otherwise schedule a task that this call
@@ -323,6 +337,11 @@ impl LocalStack {
                 .tables
                 .iter()
                 .map(|table| (table.logical_id.clone(), table.name.clone()))
+                .collect(),
+            buckets: stack
+                .buckets
+                .iter()
+                .map(|bucket| (bucket.logical_id.clone(), bucket.name.clone()))
                 .collect(),
             routes: stack
                 .http_apis
@@ -378,6 +397,26 @@ impl LocalStack {
         // Released only once the store is closed.
         drop(lock);
         served
+    }
+}
+
+/// What the port serves once ready: S3, or everything else.
+#[derive(Clone)]
+struct Front {
+    s3: s3_local::S3Service,
+    services: Router,
+}
+
+/// Sends S3 clients' requests (their credential scope names `s3`) to S3,
+/// whatever their method and path, and every other request where it went
+/// before S3 was served.
+async fn s3_or_services(State(front): State<Front>, request: Request) -> Response {
+    if s3_local::is_s3_request(request.headers(), request.uri()) {
+        return front.s3.handle(request).await;
+    }
+    match front.services.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
     }
 }
 
@@ -586,6 +625,28 @@ fn open_tables(
         }
     }
     Ok(service)
+}
+
+/// Opens local S3 in `<state-dir>/s3` and creates the template's buckets
+/// that do not exist yet; one that exists keeps its objects (CloudFormation
+/// keeps a bucket across updates unless its name changes).
+fn open_buckets(
+    state_dir: &std::path::Path,
+    stack: &Stack,
+) -> Result<s3_local::S3Service, LocalError> {
+    let dir = state_dir.join("s3");
+    let s3 = s3_local::S3Service::open(&dir).map_err(|error| LocalError::State {
+        dir: dir.clone(),
+        detail: error.to_string(),
+    })?;
+    for bucket in &stack.buckets {
+        s3.ensure_bucket(&bucket.name, LOCAL_REGION)
+            .map_err(|error| LocalError::Bucket {
+                name: bucket.logical_id.clone(),
+                detail: format!("{} ({}: {error})", bucket.name, error.code()),
+            })?;
+    }
+    Ok(s3)
 }
 
 /// Creates a template's state machine, or updates it when the template's

@@ -3,6 +3,7 @@
 //! `function`, `state_machine`, `sns` (topics and subscriptions), `table`
 //! (DynamoDB) and `http_api`.
 
+mod bucket;
 mod function;
 mod http_api;
 mod sns;
@@ -20,6 +21,7 @@ use crate::params::{self, ParamValue, ParameterOverrides, scalar_string};
 use crate::resolve::{Resolver, check_references};
 use crate::{TemplateError, globals, known, yaml};
 
+use bucket::bucket;
 use sns::{sns_event_subscriptions, subscription, topic};
 use table::table;
 
@@ -168,6 +170,7 @@ impl<'a> Loader<'a> {
             subscriptions: Vec::new(),
             http_apis: Vec::new(),
             tables: Vec::new(),
+            buckets: Vec::new(),
             skipped: Vec::new(),
             outputs: Vec::new(),
             notices: self
@@ -201,6 +204,7 @@ impl<'a> Loader<'a> {
                     | "AWS::SNS::Subscription"
                     | "AWS::Serverless::HttpApi"
                     | "AWS::DynamoDB::Table"
+                    | "AWS::S3::Bucket"
             );
             if !understood {
                 stack.skipped.push(SkippedResource {
@@ -245,6 +249,7 @@ impl<'a> Loader<'a> {
                 "AWS::SNS::Topic" => stack.topics.push(topic(&r, &res)?),
                 "AWS::SNS::Subscription" => stack.subscriptions.push(subscription(&res)?),
                 "AWS::DynamoDB::Table" => stack.tables.push(table(&r, &res)?),
+                "AWS::S3::Bucket" => stack.buckets.push(bucket(&r, &res)?),
                 _ => stack.http_apis.push(self.http_api(&r, &res)?),
             }
         }
