@@ -29,8 +29,8 @@ use asl_eval::jsonata::Payload;
 use asl_eval::template::Template;
 use serde_json::{Map, Value};
 
-use super::NumOrPath;
 use super::parser::Parser;
+use super::{ItemBatcher, NumOrPath};
 
 /// What an `ItemReader` asks S3 for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +103,58 @@ const WRITER_FIELDS: &[&str] = &["Resource", "Parameters", "Arguments", "WriterC
 pub const MAX_ITEMS_LIMIT: f64 = 100_000_000.0;
 
 impl Parser {
+    /// `ItemBatcher`, when present.
+    pub(super) fn item_batcher(
+        &mut self,
+        obj: &Map<String, Value>,
+        jsonata: bool,
+        at: &str,
+    ) -> Option<ItemBatcher> {
+        let v = obj.get("ItemBatcher")?;
+        let at = format!("{at}/ItemBatcher");
+        let Some(b) = v.as_object() else {
+            self.schema(
+                "The value for the field 'ItemBatcher' must be an OBJECT",
+                &at,
+            );
+            return None;
+        };
+        self.only_fields(
+            b,
+            &[
+                "MaxItemsPerBatch",
+                "MaxItemsPerBatchPath",
+                "MaxInputBytesPerBatch",
+                "MaxInputBytesPerBatchPath",
+                "BatchInput",
+            ],
+            &at,
+        );
+        let max_items_per_batch = self.num_or_path(b, "MaxItemsPerBatch", &at, true);
+        self.at_least(&max_items_per_batch, "MaxItemsPerBatch", 1.0, &at);
+        let max_input_bytes_per_batch = self.num_or_path(b, "MaxInputBytesPerBatch", &at, true);
+        self.at_least(
+            &max_input_bytes_per_batch,
+            "MaxInputBytesPerBatch",
+            1.0,
+            &at,
+        );
+        Some(ItemBatcher {
+            max_items_per_batch,
+            max_input_bytes_per_batch,
+            batch_input: if jsonata {
+                None
+            } else {
+                self.template(b, "BatchInput", &at)
+            },
+            batch_input_jsonata: if jsonata {
+                self.payload(b, "BatchInput", &at)
+            } else {
+                None
+            },
+        })
+    }
+
     /// `ItemReader`, when present.
     pub(super) fn item_reader(
         &mut self,

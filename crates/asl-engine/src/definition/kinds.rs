@@ -322,7 +322,7 @@ impl Parser {
                 }
                 v
             },
-            item_batcher: obj.get("ItemBatcher").cloned(),
+            item_batcher: self.item_batcher(obj, jsonata, at),
             label,
         })))
     }

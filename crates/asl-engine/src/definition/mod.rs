@@ -250,6 +250,19 @@ pub enum MapMode {
     Distributed,
 }
 
+/// A distributed Map's `ItemBatcher` (developer guide, "ItemBatcher (Map)"): the
+/// limits are numbers, `...Path` fields or, in JSONata, expressions; `BatchInput` is
+/// a payload template (JSONPath) or holds `{% %}` expressions (JSONata, as AWS
+/// recorded in LocalStack's `map_item_batcher_base_max_per_batch_jsonata`), evaluated
+/// once against the Map state's effective input.
+#[derive(Debug, Clone)]
+pub struct ItemBatcher {
+    pub max_items_per_batch: Option<NumOrPath>,
+    pub max_input_bytes_per_batch: Option<NumOrPath>,
+    pub batch_input: Option<Template>,
+    pub batch_input_jsonata: Option<Payload>,
+}
+
 #[derive(Debug, Clone)]
 pub struct MapState {
     pub processor: Box<Definition>,
@@ -260,7 +273,7 @@ pub struct MapState {
     pub max_concurrency: Option<NumOrPath>,
     pub tolerated_failure_count: Option<NumOrPath>,
     pub tolerated_failure_percentage: Option<NumOrPath>,
-    pub item_batcher: Option<Value>,
+    pub item_batcher: Option<ItemBatcher>,
     pub label: Option<String>,
     /// JSONata: `Items` (an array, or an expression giving one; default `$states.input`).
     pub items: Option<Payload>,

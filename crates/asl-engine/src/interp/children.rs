@@ -495,14 +495,41 @@ impl Run<'_> {
 }
 
 /// Whether `failures` failed iterations out of `total` exceed a Map state's
-/// `ToleratedFailureCount` / `ToleratedFailurePercentage` (none given: any failure does).
+/// `ToleratedFailureCount` / `ToleratedFailurePercentage`: none given, any failure
+/// does; both given, exceeding either does ("If you specify both values, the
+/// workflow fails when it exceeds either value": developer guide, "Tolerated failure
+/// threshold for Distributed Map state").
 pub(super) fn over_tolerance(
     failures: u64,
     total: usize,
     count: Option<u64>,
     pct: Option<f64>,
 ) -> bool {
-    let over_count = count.is_none_or(|n| failures > n);
-    let over_pct = pct.is_none_or(|pct| (failures as f64) * 100.0 / (total as f64) > pct);
-    over_count && over_pct
+    let over_count = |n: u64| failures > n;
+    let over_pct = |pct: f64| (failures as f64) * 100.0 / (total as f64) > pct;
+    match (count, pct) {
+        (None, None) => failures > 0,
+        (Some(n), None) => over_count(n),
+        (None, Some(p)) => over_pct(p),
+        (Some(n), Some(p)) => over_count(n) || over_pct(p),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::over_tolerance;
+
+    #[test]
+    fn a_map_run_fails_past_either_threshold() {
+        // 13 failures of 200 (6.5%).
+        assert!(over_tolerance(13, 200, None, None));
+        assert!(!over_tolerance(0, 200, None, None));
+        assert!(!over_tolerance(13, 200, Some(13), None));
+        assert!(over_tolerance(13, 200, Some(12), None));
+        assert!(!over_tolerance(13, 200, None, Some(7.0)));
+        assert!(over_tolerance(13, 200, None, Some(6.0)));
+        assert!(!over_tolerance(13, 200, Some(13), Some(7.0)));
+        assert!(over_tolerance(13, 200, Some(13), Some(6.0)));
+        assert!(over_tolerance(13, 200, Some(12), Some(7.0)));
+    }
 }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::run::{Flow, Run};
 use super::writer::ChildRecord;
 use super::{Active, ChildKind, Children, Failure};
-use crate::definition::{Kind, MapMode, MapState, State};
+use crate::definition::{Kind, MapMode, MapState, NumOrPath, State};
 use crate::history::json_text;
 
 impl Run<'_> {
@@ -199,7 +199,26 @@ impl Run<'_> {
             };
             selected.push(v.map_err(|e| Self::fail_eval(a, e))?);
         }
-        Ok((batch(selected, b), true))
+        // The limits and BatchInput are evaluated once, against the Map state's
+        // effective input.
+        let ctx = self.context(a, st, None, None);
+        let scope = Scope::new(eff, &ctx).with_variables(&vars);
+        let env = Env::new(&a.input, &ctx).with_variables(&vars);
+        let limit = |n: &Option<NumOrPath>| {
+            n.as_ref()
+                .map(|n| self.num(n, &scope, &env).map(|v| v.max(1.0) as usize))
+                .transpose()
+        };
+        let per = limit(&b.max_items_per_batch).map_err(|e| Self::fail_eval(a, e))?;
+        let bytes = limit(&b.max_input_bytes_per_batch).map_err(|e| Self::fail_eval(a, e))?;
+        let input = match (&b.batch_input, &b.batch_input_jsonata) {
+            (Some(t), _) => Some(t.evaluate(&scope)),
+            (None, Some(p)) => Some(p.evaluate("BatchInput", &env)),
+            (None, None) => None,
+        }
+        .transpose()
+        .map_err(|e| Self::fail_eval(a, e))?;
+        Ok((batch(selected, per, bytes, input.as_ref()), true))
     }
 
     pub(super) fn uuid(&mut self) -> String {
@@ -220,20 +239,16 @@ impl Run<'_> {
 /// `MaxItemsPerBatch` items and `MaxInputBytesPerBatch` bytes of JSON each (developer
 /// guide, "ItemBatcher (Map)"). An item larger than the byte limit still makes a batch
 /// of one (how AWS treats that case is not documented).
-pub(super) fn batch(items: Vec<Value>, batcher: &Value) -> Vec<Value> {
-    let per = batcher
-        .get("MaxItemsPerBatch")
-        .and_then(Value::as_u64)
-        .unwrap_or(u64::MAX)
-        .max(1) as usize;
-    let max_bytes = batcher
-        .get("MaxInputBytesPerBatch")
-        .and_then(Value::as_u64)
-        .map(|b| b as usize);
-    let batch_input = batcher.get("BatchInput").cloned();
+pub(super) fn batch(
+    items: Vec<Value>,
+    per: Option<usize>,
+    max_bytes: Option<usize>,
+    batch_input: Option<&Value>,
+) -> Vec<Value> {
+    let per = per.unwrap_or(usize::MAX).max(1);
     let make = |chunk: Vec<Value>| {
         let mut m = Map::new();
-        if let Some(b) = &batch_input {
+        if let Some(b) = batch_input {
             m.insert("BatchInput".into(), b.clone());
         }
         m.insert("Items".into(), Value::Array(chunk));
