@@ -233,3 +233,57 @@ fn rows_are_batched() {
         .collect();
     assert_eq!(counts, want);
 }
+
+#[test]
+fn one_human_review_per_csv_row() {
+    let Some((local, program)) = start() else {
+        return;
+    };
+    let cli = AwsCli::connect_to(program, &local, "ReviewRowsMachine");
+    let dir = tempfile::tempdir().expect("a directory");
+    upload(
+        &cli,
+        dir.path(),
+        "in/claims.csv",
+        "id,amount\nC-1,120\nC-2,80\nC-3,4500\n",
+    );
+    let arn = cli.start("claims", &json!({"key": "in/claims.csv"}).to_string());
+
+    // Each row's request reaches the reviewer with its own token; they approve
+    // two and reject the large one, with the AWS CLI as the email says.
+    let outbox = local.outbox();
+    for (id, amount, approve) in [("C-1", 120, true), ("C-2", 80, true), ("C-3", 4500, false)] {
+        let email = outbox.wait_for(&format!("Review claim {id}"));
+        let (text, token) = email
+            .body
+            .split_once("Task token: ")
+            .unwrap_or_else(|| panic!("no token in {:?}", email.body));
+        assert!(
+            text.contains(&format!("Claim {id} asks for {amount} EUR")),
+            "{text}"
+        );
+        let token = token.split_whitespace().next().expect("a token");
+        cli.send_task_success(token, &json!({"result": approve}).to_string())
+            .unwrap_or_else(|code| panic!("send-task-success for {id}: {code}"));
+    }
+
+    let done = cli.wait_until_done(&arn);
+    assert_eq!(done.status, "SUCCEEDED", "{done:?}");
+    let output = done.output.expect("the Map's output");
+    let (_, approved) = results(&cli, &output, "SUCCEEDED");
+    let mut ids: Vec<Value> = approved
+        .iter()
+        .map(|e| output_of(e)["id"].clone())
+        .collect();
+    ids.sort_by_key(Value::to_string);
+    assert_eq!(ids, [json!("C-1"), json!("C-2")]);
+    for entry in &approved {
+        assert_eq!(output_of(entry)["decision"], "approved", "{entry}");
+    }
+    let (_, rejected) = results(&cli, &output, "FAILED");
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert_eq!(rejected[0]["Error"], "Rejected", "{rejected:?}");
+    let input: Value =
+        serde_json::from_str(rejected[0]["Input"].as_str().expect("Input")).expect("JSON Input");
+    assert_eq!(input["id"], "C-3", "{input}");
+}
