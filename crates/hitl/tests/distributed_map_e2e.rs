@@ -239,7 +239,7 @@ fn one_human_review_per_csv_row() {
     let Some((local, program)) = start() else {
         return;
     };
-    let cli = AwsCli::connect_to(program, &local, "ReviewRowsMachine");
+    let cli = AwsCli::connect_to(program, &local, "ClaimReviewMachine");
     let dir = tempfile::tempdir().expect("a directory");
     upload(
         &cli,
