@@ -1,17 +1,17 @@
 //! Distributed Maps over S3 in local mode, driven as a user drives them: the real
-//! `hitl local` on a template with a bucket and two machines
-//! (tests/fixtures/distributed_map/template.yaml), the real AWS CLI for S3 and Step
-//! Functions. Each test puts a CSV with `aws s3 cp`, starts an execution, and reads
-//! the ResultWriter's files back with `aws s3 cp ... -`.
+//! `hitl local` on examples/distributed-map/template.yaml (a bucket and three
+//! machines; docs/distributed-map.md walks through it), the real AWS CLI for S3 and
+//! Step Functions. Each test puts a CSV with `aws s3 cp`, starts an execution, and
+//! reads the ResultWriter's files back with `aws s3 cp ... -`.
 
 use serde_json::{Value, json};
 use test_support::{AwsCli, LocalMode, StepFunctions, repo_root};
 
-const BUCKET: &str = "hitl-e2e-rows";
+const BUCKET: &str = "hitl-example-rows";
 
 fn start() -> Option<(LocalMode, std::path::PathBuf)> {
     let program = AwsCli::find()?;
-    let template = repo_root().join("crates/hitl/tests/fixtures/distributed_map/template.yaml");
+    let template = repo_root().join("examples/distributed-map/template.yaml");
     Some((LocalMode::start_with_template_file(&template, &[]), program))
 }
 
