@@ -87,24 +87,12 @@ struct Aws {
 
 impl Aws {
     fn command(&self, args: &[&str]) -> tokio::process::Command {
-        let mut command = tokio::process::Command::new(&self.program);
+        let mut command = test_support::cli_command(&self.program);
         command
             .args(args)
             .args(["--endpoint-url", &self.endpoint])
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_ENDPOINT_URL")
-            .envs([
-                ("AWS_ACCESS_KEY_ID", "any-key"),
-                ("AWS_SECRET_ACCESS_KEY", "any-secret"),
-                ("AWS_DEFAULT_REGION", test_support::REGION),
-                ("AWS_MAX_ATTEMPTS", "1"),
-                ("AWS_EC2_METADATA_DISABLED", "true"),
-                ("AWS_CONFIG_FILE", "/nonexistent"),
-                ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"),
-            ])
             .stdin(Stdio::null());
-        command
+        tokio::process::Command::from(command)
     }
 
     /// Runs `aws ARGS`, whatever its outcome.

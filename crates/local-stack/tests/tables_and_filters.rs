@@ -64,30 +64,12 @@ async fn start(dir: &Path, template: &str) -> Result<LocalStack, LocalError> {
     LocalStack::start(options(dir, template), |_| {}, |_| {}).await
 }
 
-fn credentials() -> aws_sdk_dynamodb::config::Credentials {
-    aws_sdk_dynamodb::config::Credentials::new("AKIDLOCAL", "local-secret", None, None, "tests")
+async fn dynamodb(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&test_support::loopback_sdk_config(endpoint).await)
 }
 
-fn dynamodb(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .http_client(aws_https::https_client())
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-        .credentials_provider(credentials())
-        .endpoint_url(endpoint)
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
-}
-
-fn sns(endpoint: &str) -> aws_sdk_sns::Client {
-    let config = aws_sdk_sns::Config::builder()
-        .http_client(aws_https::https_client())
-        .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
-        .region(aws_sdk_sns::config::Region::new("us-east-1"))
-        .credentials_provider(credentials())
-        .endpoint_url(endpoint)
-        .build();
-    aws_sdk_sns::Client::from_conf(config)
+async fn sns(endpoint: &str) -> aws_sdk_sns::Client {
+    aws_sdk_sns::Client::new(&test_support::loopback_sdk_config(endpoint).await)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,7 +92,7 @@ async fn the_templates_table_is_served_and_kept_and_filters_pick_the_reviewer() 
 
     // GIVEN the template's table, WHEN an item is written through the
     // DynamoDB API on the shared port, THEN it reads back.
-    let ddb = dynamodb(&endpoint);
+    let ddb = dynamodb(&endpoint).await;
     ddb.put_item()
         .table_name(&table)
         .item("pk", AttributeValue::S("R#run-1".into()))
@@ -135,6 +117,7 @@ async fn the_templates_table_is_served_and_kept_and_filters_pick_the_reviewer() 
     // GIVEN one filtered subscription per reviewer, WHEN a message names b,
     // THEN only b's email is written.
     sns(&endpoint)
+        .await
         .publish()
         .topic_arn(&topic)
         .subject("Review requested: run-1")
@@ -166,6 +149,7 @@ async fn the_templates_table_is_served_and_kept_and_filters_pick_the_reviewer() 
         let _ = stopped.await;
     }));
     let item = dynamodb(&endpoint)
+        .await
         .get_item()
         .table_name(&table)
         .key("pk", AttributeValue::S("R#run-1".into()))

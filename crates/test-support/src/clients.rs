@@ -269,23 +269,10 @@ impl AwsCli {
         }
     }
 
-    /// `program` with the environment the tests allow: dummy credentials, no
-    /// profile, no retries, no instance metadata.
+    /// `program` with the environment the tests allow (see [`cli_command`]).
     fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut command = Command::new(program);
-        command
-            .current_dir(repo_root())
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .envs([
-                ("AWS_ACCESS_KEY_ID", "test"),
-                ("AWS_SECRET_ACCESS_KEY", "test"),
-                ("AWS_DEFAULT_REGION", REGION),
-                ("AWS_MAX_ATTEMPTS", "1"),
-                ("AWS_EC2_METADATA_DISABLED", "true"),
-                ("AWS_CONFIG_FILE", "/nonexistent"),
-                ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"),
-            ]);
+        let mut command = cli_command(program);
+        command.current_dir(repo_root());
         command
     }
 
@@ -333,6 +320,28 @@ impl AwsCli {
         ));
         std::env::join_paths(dirs).expect("a PATH")
     }
+}
+
+/// `program` (the AWS CLI, or a shell that runs it) with the environment the
+/// tests allow: dummy credentials, region [`REGION`], no profile, no endpoint
+/// from the environment (each call passes `--endpoint-url`), no retries, no
+/// instance metadata. Async tests turn it into `tokio::process::Command::from`.
+pub fn cli_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut command = Command::new(program);
+    command
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_ENDPOINT_URL")
+        .envs([
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_DEFAULT_REGION", REGION),
+            ("AWS_MAX_ATTEMPTS", "1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_CONFIG_FILE", "/nonexistent"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"),
+        ]);
+    command
 }
 
 /// The error code in the AWS CLI's message: `An error occurred (CODE) when calling ...`.

@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub use clients::{AwsCli, Described, Hitl, Sdk, StepFunctions};
+pub use clients::{AwsCli, Described, Hitl, Sdk, StepFunctions, cli_command};
 pub use local_mode::{LocalMode, SharedSlot, shared};
 pub use outbox::{Outbox, ReviewEmail};
 pub use web::{http, query_value};
