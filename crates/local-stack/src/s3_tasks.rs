@@ -176,6 +176,21 @@ fn metadata(m: Option<&std::collections::HashMap<String, String>>) -> Value {
     json!(m.cloned().unwrap_or_default())
 }
 
+/// The fields `getObject` and `headObject` share: two SDK output types with the
+/// same accessors, hence a macro rather than a function.
+macro_rules! object_metadata {
+    ($output:expr) => {
+        vec![
+            ("AcceptRanges", json!($output.accept_ranges())),
+            ("ContentLength", json!($output.content_length())),
+            ("ContentType", json!($output.content_type())),
+            ("ETag", json!($output.e_tag())),
+            ("LastModified", timestamp($output.last_modified())),
+            ("Metadata", metadata($output.metadata())),
+        ]
+    };
+}
+
 async fn get_object(client: &Client, p: &Value) -> Outcome {
     let output = client
         .get_object()
@@ -186,15 +201,8 @@ async fn get_object(client: &Client, p: &Value) -> Outcome {
         .send()
         .await
         .map_err(failed)?;
-    let fields = vec![
-        ("AcceptRanges", json!(output.accept_ranges())),
-        ("ContentLength", json!(output.content_length())),
-        ("ContentType", json!(output.content_type())),
-        ("ETag", json!(output.e_tag())),
-        ("LastModified", timestamp(output.last_modified())),
-        ("Metadata", metadata(output.metadata())),
-        ("VersionId", json!(output.version_id())),
-    ];
+    let mut fields = object_metadata!(output);
+    fields.push(("VersionId", json!(output.version_id())));
     let mut value = object(fields);
     let body = output
         .body
@@ -311,14 +319,7 @@ async fn head_object(client: &Client, p: &Value) -> Outcome {
         .send()
         .await
         .map_err(failed)?;
-    Ok(object(vec![
-        ("AcceptRanges", json!(output.accept_ranges())),
-        ("ContentLength", json!(output.content_length())),
-        ("ContentType", json!(output.content_type())),
-        ("ETag", json!(output.e_tag())),
-        ("LastModified", timestamp(output.last_modified())),
-        ("Metadata", metadata(output.metadata())),
-    ]))
+    Ok(object(object_metadata!(output)))
 }
 
 async fn delete_object(client: &Client, p: &Value) -> Outcome {

@@ -98,6 +98,13 @@ const READER_CONFIG_FIELDS: &[&str] = &[
     "ItemsPointer",
 ];
 const WRITER_FIELDS: &[&str] = &["Resource", "Parameters", "Arguments", "WriterConfig"];
+const BATCHER_FIELDS: &[&str] = &[
+    "MaxItemsPerBatch",
+    "MaxItemsPerBatchPath",
+    "MaxInputBytesPerBatch",
+    "MaxInputBytesPerBatchPath",
+    "BatchInput",
+];
 
 /// The largest `MaxItems` AWS accepts: a distributed Map reads no more items.
 pub const MAX_ITEMS_LIMIT: f64 = 100_000_000.0;
@@ -110,26 +117,7 @@ impl Parser {
         jsonata: bool,
         at: &str,
     ) -> Option<ItemBatcher> {
-        let v = obj.get("ItemBatcher")?;
-        let at = format!("{at}/ItemBatcher");
-        let Some(b) = v.as_object() else {
-            self.schema(
-                "The value for the field 'ItemBatcher' must be an OBJECT",
-                &at,
-            );
-            return None;
-        };
-        self.only_fields(
-            b,
-            &[
-                "MaxItemsPerBatch",
-                "MaxItemsPerBatchPath",
-                "MaxInputBytesPerBatch",
-                "MaxInputBytesPerBatchPath",
-                "BatchInput",
-            ],
-            &at,
-        );
+        let (b, at) = self.sub_object(obj, "ItemBatcher", BATCHER_FIELDS, at)?;
         let max_items_per_batch = self.num_or_path(b, "MaxItemsPerBatch", &at, true);
         self.at_least(&max_items_per_batch, "MaxItemsPerBatch", 1.0, &at);
         let max_input_bytes_per_batch = self.num_or_path(b, "MaxInputBytesPerBatch", &at, true);
@@ -162,16 +150,7 @@ impl Parser {
         jsonata: bool,
         at: &str,
     ) -> Option<ItemReader> {
-        let v = obj.get("ItemReader")?;
-        let at = format!("{at}/ItemReader");
-        let Some(r) = v.as_object() else {
-            self.schema(
-                "The value for the field 'ItemReader' must be an OBJECT",
-                &at,
-            );
-            return None;
-        };
-        self.only_fields(r, READER_FIELDS, &at);
+        let (r, at) = self.sub_object(obj, "ItemReader", READER_FIELDS, at)?;
         let source = match r.get("Resource").and_then(Value::as_str) {
             Some("arn:aws:states:::s3:getObject") => ReaderSource::GetObject,
             Some("arn:aws:states:::s3:listObjectsV2") => ReaderSource::ListObjectsV2,
@@ -297,16 +276,7 @@ impl Parser {
         jsonata: bool,
         at: &str,
     ) -> Option<ResultWriter> {
-        let v = obj.get("ResultWriter")?;
-        let at = format!("{at}/ResultWriter");
-        let Some(w) = v.as_object() else {
-            self.schema(
-                "The value for the field 'ResultWriter' must be an OBJECT",
-                &at,
-            );
-            return None;
-        };
-        self.only_fields(w, WRITER_FIELDS, &at);
+        let (w, at) = self.sub_object(obj, "ResultWriter", WRITER_FIELDS, at)?;
         let exports = match w.get("Resource").and_then(Value::as_str) {
             Some("arn:aws:states:::s3:putObject") => true,
             Some(other) => {
@@ -401,6 +371,28 @@ impl Parser {
             (false, ..) => (self.template(obj, "Parameters", at), None),
             (true, ..) => (None, self.payload(obj, "Arguments", at)),
         }
+    }
+
+    /// The object in field `key` of `obj` and its location, with every field not in
+    /// `allowed` refused; `None` when absent, or (refused) when not an object.
+    fn sub_object<'v>(
+        &mut self,
+        obj: &'v Map<String, Value>,
+        key: &str,
+        allowed: &[&str],
+        at: &str,
+    ) -> Option<(&'v Map<String, Value>, String)> {
+        let v = obj.get(key)?;
+        let at = format!("{at}/{key}");
+        let Some(o) = v.as_object() else {
+            self.schema(
+                format!("The value for the field '{key}' must be an OBJECT"),
+                &at,
+            );
+            return None;
+        };
+        self.only_fields(o, allowed, &at);
+        Some((o, at))
     }
 
     fn only_fields(&mut self, obj: &Map<String, Value>, allowed: &[&str], at: &str) {
