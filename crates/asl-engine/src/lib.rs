@@ -22,6 +22,7 @@
 
 pub mod definition;
 pub mod history;
+mod inspection;
 pub mod interp;
 pub mod invocation;
 pub mod ports;

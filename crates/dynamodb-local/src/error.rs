@@ -10,8 +10,6 @@
 //! message, as dynalite answers to match the service). The SDKs and the CLI
 //! keep only what follows `#`.
 
-use crate::value::Item;
-
 /// An error a DynamoDB operation returns.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum DynamoError {
@@ -28,9 +26,10 @@ pub enum DynamoError {
     #[error("{0}")]
     ResourceInUse(String),
     /// `ConditionalCheckFailedException`, with the item as it was when
-    /// `ReturnValuesOnConditionCheckFailure` is `ALL_OLD` (and there was one).
+    /// `ReturnValuesOnConditionCheckFailure` is `ALL_OLD` (and there was one),
+    /// already in its wire form (so this module needs none of `value`'s types).
     #[error("The conditional request failed")]
-    ConditionalCheckFailed { item: Option<Item> },
+    ConditionalCheckFailed { item: Option<serde_json::Value> },
     /// `UnknownOperationException`: an operation this service does not serve.
     #[error("")]
     UnknownOperation(String),
@@ -97,7 +96,7 @@ impl DynamoError {
             Self::ConditionalCheckFailed { item } => {
                 body.insert("message".to_owned(), self.to_string().into());
                 if let Some(item) = item {
-                    body.insert("Item".to_owned(), crate::value::item_to_json(item));
+                    body.insert("Item".to_owned(), item.clone());
                 }
             }
             _ => {

@@ -191,18 +191,3 @@ pub(super) fn jsonata_whole(
         )),
     }
 }
-
-/// The field a JSONata failure happened in, from its cause: "... specified for the field
-/// 'Output/result' ..." or "The Timestamp field cannot be parsed ...".
-pub(super) fn query_location(cause: &str) -> String {
-    if let Some(rest) = cause.split("specified for the field '").nth(1)
-        && let Some(end) = rest.find('\'')
-    {
-        return rest[..end].to_owned();
-    }
-    cause
-        .strip_prefix("The ")
-        .and_then(|r| r.split(' ').next())
-        .unwrap_or_default()
-        .to_owned()
-}

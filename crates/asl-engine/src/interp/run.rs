@@ -5,7 +5,6 @@ use asl_eval::jsonata::Env;
 use asl_eval::{EvalError, Scope};
 use serde_json::{Map, Value, json};
 
-use super::jsonata::query_location;
 use super::{
     Active, Effect, Execution, Failure, HISTORY_LIMIT_CAUSE, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES,
     MAX_PAYLOAD_DEPTH, Status, Step, TStatus, Thread, Wait, iso, needs_context, nested_deeper_than,
@@ -626,7 +625,7 @@ impl Run<'_> {
 
     /// Records into TestState's inspection data; does nothing (and clones nothing)
     /// in an execution.
-    pub(super) fn inspect(&mut self, f: impl FnOnce(&mut crate::test_state::Inspection)) {
+    pub(super) fn inspect(&mut self, f: impl FnOnce(&mut crate::inspection::Inspection)) {
         if let Some(single) = self.single.as_deref_mut() {
             f(&mut single.inspection);
         }
@@ -699,4 +698,19 @@ pub(super) fn variables_too_large(vars: &Map<String, Value>) -> Option<Failure> 
             "The variables assigned by one state are larger than the limit of 256 KiB together.",
         )
     })
+}
+
+/// The field a JSONata failure happened in, from its cause: "... specified for the field
+/// 'Output/result' ..." or "The Timestamp field cannot be parsed ...".
+fn query_location(cause: &str) -> String {
+    if let Some(rest) = cause.split("specified for the field '").nth(1)
+        && let Some(end) = rest.find('\'')
+    {
+        return rest[..end].to_owned();
+    }
+    cause
+        .strip_prefix("The ")
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or_default()
+        .to_owned()
 }

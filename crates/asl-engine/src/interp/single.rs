@@ -14,8 +14,8 @@ use super::children::over_tolerance;
 use super::run::Run;
 use super::{ExecInfo, Execution, Failure, Status, TStatus};
 use crate::definition::Definition;
+use crate::inspection::{Inspection, TestStateError};
 use crate::invocation::TaskOutcome;
-use crate::test_state::{Inspection, TestStateError};
 
 /// What a TestState run records besides the execution snapshot.
 #[derive(Debug, Default)]

@@ -152,7 +152,9 @@ fn read_checked(
         Ok(current)
     } else {
         Err(DynamoError::ConditionalCheckFailed {
-            item: if return_old { current } else { None },
+            item: current
+                .filter(|_| return_old)
+                .map(|item| item_to_json(&item)),
         })
     }
 }
