@@ -148,15 +148,14 @@ impl S3Service {
                 .insert("content-type".to_owned(), content_type.to_owned());
         }
         let received = store::Received {
-            path: path.clone(),
+            path,
             size: bytes.len() as u64,
             md5,
         };
-        self.store
-            .put_object(bucket, key, received, store::hex(&md5), new)
-            .inspect_err(|_| {
-                let _ = std::fs::remove_file(&path);
-            })
+        received.give_to(|received| {
+            self.store
+                .put_object(bucket, key, received, store::hex(&md5), new)
+        })
     }
 
     /// Every object whose key starts with `prefix`, in key order (what

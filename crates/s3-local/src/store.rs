@@ -88,6 +88,20 @@ pub(crate) struct Received {
     pub(crate) md5: [u8; 16],
 }
 
+impl Received {
+    /// Hands the file to `take` (a store method that moves it into place);
+    /// when that fails the file is removed, as nothing else would remove it.
+    pub(crate) fn give_to<T>(
+        self,
+        take: impl FnOnce(Self) -> Result<T, S3Error>,
+    ) -> Result<T, S3Error> {
+        let path = self.path.clone();
+        take(self).inspect_err(|_| {
+            let _ = fs::remove_file(&path);
+        })
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct BucketInfo {
     created: DateTime<Utc>,
@@ -344,11 +358,7 @@ impl Store {
         new: NewObject,
     ) -> Result<ObjectMeta, S3Error> {
         let mut state = self.lock();
-        let objects = &mut state
-            .buckets
-            .get_mut(bucket)
-            .ok_or_else(|| no_such_bucket(bucket))?
-            .objects;
+        let objects = objects_mut(&mut state, bucket)?;
         let dir = self.bucket_dir(bucket).join("objects");
         let hash = key_hash(key);
         let data = format!("{hash}.{}", uuid::Uuid::new_v4().simple());
@@ -411,11 +421,7 @@ impl Store {
     /// Deletes an object; deleting one that is not there succeeds, as on S3.
     pub(crate) fn delete_object(&self, bucket: &str, key: &str) -> Result<(), S3Error> {
         let mut state = self.lock();
-        let objects = &mut state
-            .buckets
-            .get_mut(bucket)
-            .ok_or_else(|| no_such_bucket(bucket))?
-            .objects;
+        let objects = objects_mut(&mut state, bucket)?;
         if let Some(old) = objects.remove(key) {
             let dir = self.bucket_dir(bucket).join("objects");
             fs::remove_file(dir.join(format!("{}.json", key_hash(key))))
@@ -574,6 +580,18 @@ impl Store {
         let _ = fs::remove_dir_all(self.upload_dir(upload_id));
         Ok(())
     }
+}
+
+/// The bucket's objects, to change, or `NoSuchBucket`.
+fn objects_mut<'s>(
+    state: &'s mut State,
+    bucket: &str,
+) -> Result<&'s mut BTreeMap<String, ObjectMeta>, S3Error> {
+    state
+        .buckets
+        .get_mut(bucket)
+        .map(|b| &mut b.objects)
+        .ok_or_else(|| no_such_bucket(bucket))
 }
 
 fn no_such_bucket(bucket: &str) -> S3Error {
