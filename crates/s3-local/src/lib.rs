@@ -169,7 +169,9 @@ impl S3Service {
             resume: None,
         };
         loop {
-            let page = self.store.list(bucket, &query)?;
+            let page = self
+                .store
+                .read_objects(bucket, |objects| list::page(objects, &query))?;
             objects.extend(page.entries.into_iter().filter_map(|entry| match entry {
                 list::Entry::Object(meta) => Some(meta),
                 list::Entry::CommonPrefix(_) => None,

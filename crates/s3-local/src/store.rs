@@ -32,7 +32,6 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
 use crate::error::{OpenError, S3Error};
-use crate::list;
 
 /// Keys longer than this are `KeyTooLongError` (S3's limit, in UTF-8 bytes).
 pub(crate) const MAX_KEY_BYTES: usize = 1024;
@@ -431,14 +430,19 @@ impl Store {
         Ok(())
     }
 
-    /// One page of the bucket's keys.
-    pub(crate) fn list(&self, bucket: &str, query: &list::Query) -> Result<list::Page, S3Error> {
+    /// `read` of the bucket's objects, by key, under the store's lock (a listing
+    /// reads one consistent state).
+    pub(crate) fn read_objects<R>(
+        &self,
+        bucket: &str,
+        read: impl FnOnce(&BTreeMap<String, ObjectMeta>) -> R,
+    ) -> Result<R, S3Error> {
         let state = self.lock();
         let bucket = state
             .buckets
             .get(bucket)
             .ok_or_else(|| no_such_bucket(bucket))?;
-        Ok(list::page(&bucket.objects, query))
+        Ok(read(&bucket.objects))
     }
 
     /// Starts a multipart upload; gives its id.

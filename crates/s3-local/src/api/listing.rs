@@ -67,7 +67,7 @@ pub(super) fn list_objects(store: &Store, ctx: &Ctx, bucket: &str) -> Result<Res
         max_keys,
         resume,
     };
-    let page = store.list(bucket, &query)?;
+    let page = store.read_objects(bucket, |objects| list::page(objects, &query))?;
     let enc = |text: &str| -> String {
         if url {
             utf8_percent_encode(text, URL_KEEP).to_string()
