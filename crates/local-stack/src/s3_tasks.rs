@@ -1,7 +1,8 @@
 //! The `aws-sdk:s3` Task integration: `arn:aws:states:::aws-sdk:s3:<action>` for
 //! `getObject`, `putObject`, `listObjectsV2`, `headObject` and `deleteObject`, run
-//! through aws-sdk-s3 against an S3 endpoint: local mode's own (crates/s3-local, on
-//! the same port) unless the user points it at another S3-compatible server.
+//! through aws-sdk-s3 against local mode's own S3 (crates/s3-local, on the same
+//! port). The client is an ordinary SDK client with an endpoint, so pointing it at
+//! another S3-compatible server is a matter of configuration (not offered yet).
 //!
 //! A distributed Map's `ItemReader` and `ResultWriter` reach S3 through the same
 //! resources (the contract is in crates/asl-engine/src/interp/reader.rs), so a

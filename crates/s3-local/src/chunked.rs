@@ -68,9 +68,16 @@ pub(crate) fn decode(
     }
 }
 
-/// Reads one `\r\n`-terminated line into `line`, without its terminator.
+/// The longest chunk-header or trailer line read: a chunk size and its
+/// signature, or a checksum trailer, are well under it.
+const MAX_LINE: u64 = 8192;
+
+/// Reads one `\r\n`-terminated line into `line`, without its terminator; a
+/// longer line than [`MAX_LINE`] is a malformed body, not a reason to hold it all.
 fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> Result<(), Option<std::io::Error>> {
-    let read = input.read_until(b'\n', line).map_err(Some)?;
+    let read = std::io::Read::take(&mut *input, MAX_LINE)
+        .read_until(b'\n', line)
+        .map_err(Some)?;
     if read == 0 || !line.ends_with(b"\r\n") {
         return Err(None);
     }
@@ -86,6 +93,12 @@ mod tests {
         let mut out = Vec::new();
         decode(raw, &mut out).ok()?;
         Some(out)
+    }
+
+    #[test]
+    fn a_header_line_without_an_end_is_refused_without_reading_it_all() {
+        let raw = vec![b'1'; 1 << 20];
+        assert_eq!(decoded(&raw), None);
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub enum S3Error {
     /// 400 `InvalidRequest`.
     #[error("{0}")]
     InvalidRequest(String),
+    /// 403 `AccessDenied`.
+    #[error("{0}")]
+    AccessDenied(String),
     /// 400 `MalformedXML`.
     #[error(
         "The XML you provided was not well-formed or did not validate against our published schema"
@@ -101,6 +104,7 @@ impl S3Error {
             Self::KeyTooLong => "KeyTooLongError",
             Self::InvalidArgument(_) => "InvalidArgument",
             Self::InvalidRequest(_) => "InvalidRequest",
+            Self::AccessDenied(_) => "AccessDenied",
             Self::MalformedXml => "MalformedXML",
             Self::InvalidDigest => "InvalidDigest",
             Self::BadDigest => "BadDigest",
@@ -130,6 +134,7 @@ impl S3Error {
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::NotModified => StatusCode::NOT_MODIFIED,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::AccessDenied(_) => StatusCode::FORBIDDEN,
             Self::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,

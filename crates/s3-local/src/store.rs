@@ -208,14 +208,22 @@ impl Store {
             {
                 let path = file.path();
                 if path.extension().is_some_and(|e| e == "json") {
-                    let text = fs::read(&path).map_err(failed(&path))?;
-                    let meta: ObjectMeta =
-                        serde_json::from_slice(&text).map_err(|e| OpenError {
-                            path: path.clone(),
-                            source: std::io::Error::other(e),
-                        })?;
-                    referenced.insert(meta.data.clone());
-                    objects.insert(meta.key.clone(), meta);
+                    // Metadata is written without fsync (see the module doc): after a
+                    // power loss one file may be empty or cut. That object is lost,
+                    // not the store: it is skipped, said, and its bytes removed below.
+                    let meta = fs::read(&path).map_err(|e| e.to_string()).and_then(|text| {
+                        serde_json::from_slice::<ObjectMeta>(&text).map_err(|e| e.to_string())
+                    });
+                    match meta {
+                        Ok(meta) => {
+                            referenced.insert(meta.data.clone());
+                            objects.insert(meta.key.clone(), meta);
+                        }
+                        Err(error) => {
+                            tracing::warn!(file = %path.display(), %error, "local S3: skipping an object whose metadata cannot be read");
+                            let _ = fs::remove_file(&path);
+                        }
+                    }
                 } else {
                     data_files.push(path);
                 }
@@ -421,11 +429,14 @@ impl Store {
     pub(crate) fn delete_object(&self, bucket: &str, key: &str) -> Result<(), S3Error> {
         let mut state = self.lock();
         let objects = objects_mut(&mut state, bucket)?;
-        if let Some(old) = objects.remove(key) {
+        // The metadata file first: if its removal fails, the object stays, in
+        // memory as on disk, instead of coming back at the next start.
+        if let Some(old) = objects.get(key) {
             let dir = self.bucket_dir(bucket).join("objects");
             fs::remove_file(dir.join(format!("{}.json", key_hash(key))))
                 .map_err(internal("deleting the object"))?;
-            let _ = fs::remove_file(dir.join(old.data));
+            let _ = fs::remove_file(dir.join(&old.data));
+            objects.remove(key);
         }
         Ok(())
     }
@@ -519,7 +530,36 @@ impl Store {
         upload_id: &str,
         parts: &[(u32, String)],
     ) -> Result<ObjectMeta, S3Error> {
-        let upload = Self::upload(&self.lock(), bucket, key, upload_id)?;
+        // Taken out of the uploads while it completes: a second Complete (an SDK
+        // retry) or an Abort meanwhile gets NoSuchUpload instead of finding the
+        // parts half gone. Put back if it fails, so the client may try again.
+        let upload = {
+            let mut state = self.lock();
+            let upload = Self::upload(&state, bucket, key, upload_id)?;
+            state.uploads.remove(upload_id);
+            upload
+        };
+        match self.join_parts(bucket, key, upload_id, parts, upload.clone()) {
+            Ok(meta) => {
+                let _ = fs::remove_dir_all(self.upload_dir(upload_id));
+                Ok(meta)
+            }
+            Err(error) => {
+                self.lock().uploads.insert(upload_id.to_owned(), upload);
+                Err(error)
+            }
+        }
+    }
+
+    /// The object the upload's `parts` make, stored under `key`.
+    fn join_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[(u32, String)],
+        upload: Upload,
+    ) -> Result<ObjectMeta, S3Error> {
         if parts.is_empty() {
             return Err(S3Error::MalformedXml);
         }
@@ -565,10 +605,7 @@ impl Store {
             size,
             md5: [0; 16],
         };
-        let meta = self.put_object(bucket, key, received, etag, upload.new)?;
-        self.lock().uploads.remove(upload_id);
-        let _ = fs::remove_dir_all(&dir);
-        Ok(meta)
+        self.put_object(bucket, key, received, etag, upload.new)
     }
 
     /// Ends an upload without an object.

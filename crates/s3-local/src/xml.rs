@@ -56,18 +56,30 @@ impl Element {
     }
 }
 
+/// The deepest request document [`parse`] accepts.
+const MAX_DEPTH: usize = 16;
+
 /// Parses a document into its root element (namespaces dropped, entities
-/// resolved). `None` when it is not well-formed.
+/// resolved). `None` when it is not well-formed or nested deeper than
+/// [`MAX_DEPTH`].
 pub(crate) fn parse(text: &str) -> Option<Element> {
     use xmlparser::{ElementEnd, Token};
     let mut stack: Vec<Element> = Vec::new();
     let mut root = None;
     for token in xmlparser::Tokenizer::from(text) {
         match token.ok()? {
-            Token::ElementStart { local, .. } => stack.push(Element {
-                name: local.as_str().to_owned(),
-                ..Element::default()
-            }),
+            Token::ElementStart { local, .. } => {
+                // S3's request documents are three levels deep; a deeper one is
+                // refused, so no tree is deep enough for its recursive drop to
+                // overflow a thread's stack.
+                if stack.len() >= MAX_DEPTH {
+                    return None;
+                }
+                stack.push(Element {
+                    name: local.as_str().to_owned(),
+                    ..Element::default()
+                });
+            }
             Token::ElementEnd { end, .. } => match end {
                 ElementEnd::Open => {}
                 ElementEnd::Close(_, local) => {
@@ -143,6 +155,14 @@ fn unescape(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deeply_nested_documents_are_refused_not_dropped_recursively() {
+        let deep = format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000));
+        assert!(parse(&deep).is_none());
+        let ok = format!("{}{}", "<a>".repeat(16), "</a>".repeat(16));
+        assert!(parse(&ok).is_some());
+    }
 
     #[test]
     fn a_delete_document_reads_back_with_entities_and_namespaces() {

@@ -263,3 +263,44 @@ async fn list_objects_v2_encodes_keys_for_url_encoding_and_pages_with_tokens() {
     }
     assert_eq!(seen, ["a b+c", "dir/", "z"]);
 }
+
+#[tokio::test]
+async fn writes_from_web_pages_and_unchecksummed_multi_deletes_are_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let s3 = S3Service::open(dir.path()).expect("open");
+    let (status, _, _) = call(&s3, Method::PUT, "/bkt", &[], Body::empty()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = call(&s3, Method::PUT, "/bkt/k", &[], "v").await;
+    assert_eq!(status, StatusCode::OK);
+    let delete = "<Delete><Object><Key>k</Key></Object></Delete>";
+
+    // A page's cross-origin "simple" POST carries Origin: refused, nothing deleted.
+    let (status, _, body) = call(
+        &s3,
+        Method::POST,
+        "/bkt?delete",
+        &[("origin", "https://example.com"), ("content-md5", "x")],
+        delete,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
+    // DeleteObjects needs Content-MD5 or x-amz-checksum-* (as on S3).
+    let (status, _, body) = call(&s3, Method::POST, "/bkt?delete", &[], delete).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("<Code>InvalidRequest</Code>"), "{body}");
+    let (status, _, body) = call(&s3, Method::GET, "/bkt/k", &[], Body::empty()).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "v"));
+
+    // With a checksum header, as the SDKs send it, the delete goes through.
+    let (status, _, body) = call(
+        &s3,
+        Method::POST,
+        "/bkt?delete",
+        &[("x-amz-checksum-crc32", "AAAAAA==")],
+        delete,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("<Deleted><Key>k</Key></Deleted>"), "{body}");
+}

@@ -165,6 +165,15 @@ pub(crate) async fn handle(service: &S3Service, request: Request) -> Response {
 }
 
 async fn route(service: &S3Service, ctx: &Ctx, body: Body) -> Result<Response, S3Error> {
+    // A web page can send a "simple" cross-origin request to loopback with no
+    // preflight, and S3 clients never send `Origin`: a write that carries one is
+    // refused, so a page the developer opens cannot delete or overwrite objects.
+    if !matches!(ctx.method, Method::GET | Method::HEAD) && ctx.header("origin").is_some() {
+        return Err(S3Error::AccessDenied(
+            "local mode's S3 takes no writes from web pages (the request has an Origin header)"
+                .to_owned(),
+        ));
+    }
     if let Some(name) = UNSERVED.iter().find(|name| ctx.has(name)) {
         return Err(S3Error::NotImplemented(format!("The ?{name} sub-resource")));
     }
@@ -189,7 +198,9 @@ async fn route(service: &S3Service, ctx: &Ctx, body: Body) -> Result<Response, S
                 Err(not_served(ctx, "this GET on a bucket"))
             }
             Method::GET => listing::list_objects(store, ctx, bucket),
-            Method::POST if ctx.has("delete") => objects::delete_objects(store, bucket, body).await,
+            Method::POST if ctx.has("delete") => {
+                objects::delete_objects(store, ctx, bucket, body).await
+            }
             _ => Err(S3Error::MethodNotAllowed),
         };
     };

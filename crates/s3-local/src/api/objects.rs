@@ -167,8 +167,11 @@ pub(super) async fn copy_object(request: ObjectRequest<'_>) -> Result<Response, 
             metadata: source.metadata.clone(),
         }
     };
-    // A copy keeps the source's ETag (a multipart one included): same bytes.
-    let etag = source.etag.clone();
+    // The copy is a new single-part object: its ETag is the MD5 of its bytes, even
+    // when the source's was a multipart one (S3 API Reference, Object: objects
+    // "created by the PUT Object, POST Object, or Copy operation ... have ETags that
+    // are an MD5 digest of their object data").
+    let etag = hex(&received.md5);
     let meta = received.give_to(|received| store.put_object(bucket, key, received, etag, new))?;
     Ok(xml_response(format!(
         "<CopyObjectResult>{}{}</CopyObjectResult>",
@@ -352,9 +355,21 @@ pub(super) fn delete_object(store: &Store, bucket: &str, key: &str) -> Result<Re
 
 pub(super) async fn delete_objects(
     store: &Store,
+    ctx: &Ctx,
     bucket: &str,
     body: Body,
 ) -> Result<Response, S3Error> {
+    // DeleteObjects: "The Content-MD5 or x-amz-checksum-* header is required for all
+    // Multi-Object Delete requests" (the SDKs and the CLI send one).
+    let checksummed = ctx.header("content-md5").is_some()
+        || ctx.headers.keys().any(|name| {
+            name.as_str().starts_with("x-amz-checksum-") || name == "x-amz-sdk-checksum-algorithm"
+        });
+    if !checksummed {
+        return Err(S3Error::InvalidRequest(
+            "Missing required header for this request: Content-MD5 OR x-amz-checksum-*".to_owned(),
+        ));
+    }
     let body = small_body(body).await?;
     let doc = document(&body, "Delete")?;
     let keys: Vec<&str> = doc.all("Object").filter_map(|o| o.text_of("Key")).collect();
