@@ -548,30 +548,20 @@ impl Run<'_> {
         }
         // Depth first, without recursion: serialising (and later dropping) a value nested
         // tens of thousands of levels deep overflows the stack.
-        if nested_deeper_than(&out, MAX_PAYLOAD_DEPTH) {
+        let over_limit = if nested_deeper_than(&out, MAX_PAYLOAD_DEPTH) {
+            Some(format!("nested deeper than {MAX_PAYLOAD_DEPTH} levels"))
+        } else if json_text(&out).len() > MAX_PAYLOAD_BYTES {
+            Some("with a size exceeding the maximum number of bytes service limit".to_owned())
+        } else {
+            None
+        };
+        if let Some(what) = over_limit {
             self.redrive_mark(t, &a.state, &a.input);
             self.thread_fail(
                 t,
                 Failure::new(
                     "States.DataLimitExceeded",
-                    format!(
-                        "The state/task '{}' returned a result nested deeper than {MAX_PAYLOAD_DEPTH} levels.",
-                        a.state
-                    ),
-                ),
-            );
-            return;
-        }
-        if json_text(&out).len() > MAX_PAYLOAD_BYTES {
-            self.redrive_mark(t, &a.state, &a.input);
-            self.thread_fail(
-                t,
-                Failure::new(
-                    "States.DataLimitExceeded",
-                    format!(
-                        "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
-                        a.state
-                    ),
+                    format!("The state/task '{}' returned a result {what}.", a.state),
                 ),
             );
             return;
