@@ -37,6 +37,11 @@ impl Sfn {
         })
     }
 
+    /// The endpoint, `http://127.0.0.1:PORT`.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
     /// One API call; a non-2xx answer is an error naming the operation and the body.
     pub(crate) async fn call(&self, op: &str, body: Value) -> anyhow::Result<Value> {
         let response = self

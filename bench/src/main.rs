@@ -12,6 +12,9 @@
 //! The last table is approval policies on the real template in local mode: single and
 //! 2 of 3 reviews per second, and bytes per waiting review (`--policy-only` runs just
 //! that; `--smoke --policy-only` is its seconds-long check).
+//! Then a distributed Map of `--dmap-items` (100,000) items read from local mode's S3
+//! with a Pass-only ItemProcessor: items per second and `hitl local`'s memory
+//! (`--dmap-only`; `--smoke` runs 1,000 items and checks every one came back).
 //! Then what one review costs in billed units (transitions, Lambda invocations, emails,
 //! history events), counted from real reviews and checked against docs/scale.md
 //! (`--counts-only`; `--smoke --counts-only` is the CI check).
@@ -20,6 +23,7 @@
 
 mod client;
 mod counts;
+mod dmap;
 mod lambda;
 mod outbox;
 mod policy;
@@ -136,6 +140,13 @@ struct Args {
     /// Lambda, policy or count tables. `--waiting-runs 0` leaves out the waiting rows too.
     #[arg(long, conflicts_with_all = ["local_start_only", "policy_only", "counts_only"])]
     engine_only: bool,
+    /// Items of the distributed Map workload (--smoke: 1,000).
+    #[arg(long, default_value_t = 100_000)]
+    dmap_items: usize,
+    /// Only the distributed Map workload (with --smoke: 1,000 items), on `hitl local`
+    /// (--hitl).
+    #[arg(long, conflicts_with_all = ["local_start", "local_start_only", "policy_only", "counts_only", "engine_only"])]
+    dmap_only: bool,
     /// Scratch directory for state directories and logs (emptied first).
     #[arg(long, default_value = "target/bench-work")]
     work_dir: PathBuf,
@@ -202,6 +213,7 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
         args.reviews = 3;
         args.waiting_reviews = 5;
         args.counted_reviews = 2;
+        args.dmap_items = 1000;
     }
     let policy_plan = policy::Plan {
         hitl: match args.hitl.clone() {
@@ -217,7 +229,27 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
     // Not in the plain --smoke: it needs hitl and every function of the template built
     // (see the README's Benchmarks section).
     let run_policy = (args.policy_only || args.counts_only || !args.smoke) && !args.engine_only;
-    if run_policy && !policy_plan.hitl.is_file() {
+    let dmap_plan = dmap::Plan {
+        hitl: policy_plan.hitl.clone(),
+        items: args.dmap_items,
+    };
+    // In the plain --smoke only when hitl is built: scripts/test.sh's bench-smoke stage
+    // builds sfn-local, Process Approval and hitl-bench (hitl is built by the cargo-test
+    // stage before it); bench/tests/dmap.rs always runs it.
+    let run_dmap = args.dmap_only
+        || (!args.engine_only
+            && !args.policy_only
+            && !args.counts_only
+            && !args.local_start_only
+            && (!args.smoke || dmap_plan.hitl.is_file()));
+    if args.smoke && !run_dmap && !args.engine_only && !args.policy_only && !args.counts_only {
+        eprintln!(
+            "hitl-bench: smoke: the distributed Map workload is not run: no hitl at {} \
+             (cargo build -p hitl, then hitl-bench --smoke --dmap-only runs it)",
+            dmap_plan.hitl.display()
+        );
+    }
+    if (run_policy || run_dmap) && !policy_plan.hitl.is_file() {
         bail!(
             "no hitl at {}: build it first (cargo build --release -p hitl) or pass --hitl",
             policy_plan.hitl.display()
@@ -227,7 +259,12 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
         Some(p) => p,
         None => beside_me("sfn-local")?,
     };
-    if !sfn_local.is_file() && !args.local_start_only && !args.policy_only && !args.counts_only {
+    if !sfn_local.is_file()
+        && !args.local_start_only
+        && !args.policy_only
+        && !args.counts_only
+        && !args.dmap_only
+    {
         bail!(
             "no sfn-local at {}: build it first (cargo build --release -p sfn-local) or pass --sfn-local",
             sfn_local.display()
@@ -275,6 +312,9 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
     }
     if args.counts_only {
         return counts::measure(args.smoke, &policy_plan.hitl, args.counted_reviews, &work).await;
+    }
+    if args.dmap_only {
+        return distributed_map(&args, &dmap_plan, &work).await;
     }
 
     let mut table = Table::default();
@@ -387,6 +427,35 @@ async fn run(mut args: Args) -> anyhow::Result<()> {
         policies(&args, &policy_plan, &work).await?;
         counts::measure(args.smoke, &policy_plan.hitl, args.counted_reviews, &work).await?;
     }
+    if run_dmap {
+        distributed_map(&args, &dmap_plan, &work).await?;
+    }
+    Ok(())
+}
+
+/// The distributed Map table: `hitl local` on bench/dmap/template.yaml.
+async fn distributed_map(args: &Args, plan: &dmap::Plan, work: &Path) -> anyhow::Result<()> {
+    let table = dmap::measure(plan, work).await?;
+    if args.smoke {
+        for figure in dmap::smoke_figures() {
+            check_figure(&table, &figure)?;
+        }
+        eprintln!(
+            "hitl-bench: smoke: both distributed Maps SUCCEEDED with all {} items, every figure is a positive number",
+            table::num(plan.items as f64)
+        );
+    }
+    let items = table::num(plan.items as f64);
+    println!("\n## Distributed Map: {items} items from local mode's S3\n");
+    println!(
+        "One execution per row group, each on a fresh `hitl local` ({}) running \
+         bench/dmap/template.yaml: a distributed Map reads {items} JSONL items from local mode's \
+         S3 and runs a Pass-only ItemProcessor on each, with a ResultWriter (results \
+         written back to S3) and without (the count kept). Items/s is N over StartExecution \
+         until DescribeExecution says SUCCEEDED.\n",
+        plan.hitl.display(),
+    );
+    println!("{}", table.render(&[(Kind::Ours, "local mode")]));
     Ok(())
 }
 

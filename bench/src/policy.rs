@@ -194,6 +194,23 @@ impl LocalMode {
         dir: &Path,
         parameters: &[&str],
     ) -> anyhow::Result<Self> {
+        let mut all = vec![DECISION_EMAIL];
+        all.extend_from_slice(parameters);
+        Self::with_template(debug, hitl, repo, &repo.join("template.yaml"), dir, &all).await
+    }
+
+    /// Starts `hitl local` (`--debug`: the functions in the dev profile) on `template`,
+    /// in `repo`, with these parameter overrides (none: no `--parameter-overrides`), a
+    /// free port and `dir/state`, and waits until it serves; `machine` is the first
+    /// state machine it lists.
+    pub(crate) async fn with_template(
+        debug: bool,
+        hitl: &Path,
+        repo: &Path,
+        template: &Path,
+        dir: &Path,
+        parameters: &[&str],
+    ) -> anyhow::Result<Self> {
         let state_dir = dir.join("state");
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let log = dir.join("hitl-local.log");
@@ -208,12 +225,12 @@ impl LocalMode {
         command
             .args(["--config-file", "/nonexistent/samconfig.toml", "local"])
             .arg("--template")
-            .arg(repo.join("template.yaml"))
+            .arg(template)
             .args(["--port", &port.to_string(), "--state-dir"])
-            .arg(&state_dir)
-            .arg("--parameter-overrides")
-            .arg(DECISION_EMAIL)
-            .args(parameters);
+            .arg(&state_dir);
+        if !parameters.is_empty() {
+            command.arg("--parameter-overrides").args(parameters);
+        }
         if debug {
             command.arg("--debug");
         }
@@ -271,6 +288,11 @@ impl LocalMode {
     /// `hitl local`'s own resident set, KiB: the engine, DynamoDB and SNS live in it.
     fn rss_kib(&self) -> u64 {
         status_kib(self.pid, "VmRSS")
+    }
+
+    /// A field of `hitl local`'s own /proc/PID/status, KiB (`VmRSS`, `VmHWM`).
+    pub(crate) fn status_kib(&self, field: &str) -> u64 {
+        status_kib(self.pid, field)
     }
 
     /// With the function processes it started (each function's warm instances).
@@ -484,7 +506,7 @@ pub(crate) async fn asked(
 }
 
 /// Bytes under `dir`: file lengths and allocated blocks.
-fn dir_size(dir: &Path) -> (u64, u64) {
+pub(crate) fn dir_size(dir: &Path) -> (u64, u64) {
     use std::os::unix::fs::MetadataExt as _;
     let mut total = (0, 0);
     let Ok(entries) = std::fs::read_dir(dir) else {
