@@ -141,7 +141,7 @@ stage cargo-test 1200 env HITL_REQUIRE_BROWSER=1 HITL_REQUIRE_AWS_CLI=1 cargo te
 # and the Process Approval function's cold start. It fails unless every execution ended
 # SUCCEEDED; it checks no speed (timed checks on 2 shared cores would be flaky).
 bench_smoke() {
-  cargo build --locked -p sfn-local -p process_approval -p hitl-bench &&
+  cargo build --locked -p sfn-local -p process_approval -p hitl-bench -p hitl &&
     target/debug/hitl-bench --smoke --work-dir target/bench-smoke
 }
 export -f bench_smoke
