@@ -20,7 +20,7 @@ impl Children {
             eff_input,
             items,
             results: vec![None; n],
-            running: Vec::new(),
+            running: std::collections::BTreeSet::new(),
             next: 0,
             max: 0,
             done: 0,
@@ -99,7 +99,7 @@ impl Run<'_> {
             if let Some(th) = self.exec.threads.get_mut(&c) {
                 th.vars = parent_vars.clone();
             }
-            ch.running.push(c);
+            ch.running.insert(c);
             spawned.push((c, idx));
         }
         let eff = ch.eff_input.clone();
@@ -206,7 +206,7 @@ impl Run<'_> {
             Some(th) => (th.slot, th.cursor),
             None => return,
         };
-        ch.running.retain(|x| *x != c);
+        ch.running.remove(&c);
         let iter_details = json!({"index": slot, "name": a.state});
         match result {
             Ok(v) => {
@@ -344,7 +344,7 @@ impl Run<'_> {
     /// ([`Run::abort_thread`]), all following event `prev`, lowest index first. Their
     /// threads go, so their task tokens answer `TaskTimedOut` and their timers are stale.
     pub(super) fn abort_children(&mut self, ch: &mut Children, a: &Active, prev: u64) {
-        let mut running = std::mem::take(&mut ch.running);
+        let mut running: Vec<u64> = std::mem::take(&mut ch.running).into_iter().collect();
         running.sort_by_key(|c| self.exec.threads.get(c).map_or(0, |th| th.slot));
         for c in running {
             if let Some(th) = self.exec.threads.get_mut(&c) {

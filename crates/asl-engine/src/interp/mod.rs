@@ -62,7 +62,7 @@ mod timers;
 mod wait;
 mod writer;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -291,7 +291,10 @@ struct Children {
     /// Map items still to spawn, or Parallel branch inputs.
     items: Vec<Value>,
     results: Vec<Option<Value>>,
-    running: Vec<u64>,
+    /// The threads of the children running now. A set: a distributed Map may run
+    /// 100,000 at once, and each one that finishes leaves it (a list scan made that
+    /// quadratic). Serialised as an array, as the list it replaced was.
+    running: BTreeSet<u64>,
     next: usize,
     max: usize,
     done: usize,
