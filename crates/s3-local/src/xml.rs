@@ -6,7 +6,9 @@
 /// The namespace of every S3 response document.
 pub(crate) const NAMESPACE: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
-/// Escapes text for an element's content.
+/// Escapes text for an element's content. Not sns-local's `xml_escape`, on
+/// purpose: an S3 key keeps its control characters (as character references,
+/// as S3 writes them), where SNS replaces the ones XML cannot carry.
 pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
