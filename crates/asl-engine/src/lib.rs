@@ -31,8 +31,8 @@ pub mod token;
 pub use definition::{Definition, DefinitionError, Diagnostic, MachineType, Report, Severity};
 pub use history::HistoryEvent;
 pub use interp::{
-    Command, CommandError, Effect, ExecInfo, Execution, MapRun, MapRunCounts, MapRunStatus,
-    Pending, Status, Step,
+    ChildExecution, Command, CommandError, Effect, ExecInfo, Execution, MapRun, MapRunCounts,
+    MapRunStatus, Pending, Status, Step, child_execution_arn,
 };
 pub use ports::{
     Clock, FakeClock, Integration, MemoryStore, Store, SystemClock, TaskOutcome, TaskRequest,

@@ -315,6 +315,11 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
             if let Some(c) = &row.cause {
                 out.insert("cause".into(), Value::from(c.clone()));
             }
+            // API reference (DescribeExecution): `mapRunArn`, "the Map Run, which
+            // dispatched this execution".
+            if let Some(run) = svc.map_run_of(&row)? {
+                out.insert("mapRunArn".into(), Value::from(run));
+            }
             out.insert("redriveCount".into(), Value::from(row.redrive_count));
             if let Some(ms) = row.redrive_ms {
                 out.insert("redriveDate".into(), secs(ms));
@@ -348,14 +353,17 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
             Ok(json!({"redriveDate": secs(date)}))
         }
         "ListExecutions" => {
-            let sm = req_str(req, "stateMachineArn")?;
-            svc.state_machine(sm)?;
             let status = opt_str(req, "statusFilter")?;
             let max = max_results(req, 100)?;
             let before = match opt_str(req, "nextToken")? {
                 None => i64::MAX,
                 Some(t) => t.parse().map_err(|_| invalid_next_token())?,
             };
+            if opt_str(req, "mapRunArn")?.is_some() {
+                return crate::service::map_runs::list_children(svc, req, status, max, before);
+            }
+            let sm = req_str(req, "stateMachineArn")?;
+            svc.state_machine(sm)?;
             // API reference (ListExecutions): REDRIVEN or NOT_REDRIVEN; absent lists both.
             let redriven = match opt_str(req, "redriveFilter")? {
                 None => None,

@@ -12,17 +12,25 @@
 //! describable. A map run ARN does not name its execution: DescribeMapRun and
 //! UpdateMapRun look through the executions of the state machine the ARN names, newest
 //! first, reading only snapshots that contain the ARN (a local service holds few).
-//! Children run inside the parent execution: they are not listed by ListExecutions.
+//!
+//! Children run inside the parent execution, and each is also stored as an execution
+//! of its own ([`asl_engine::ChildExecution`], written with the parent's step): a row
+//! whose state machine is the map run's `...:stateMachine:<machine>/<label>`, linked
+//! to its map run, with its history. So DescribeExecution and GetExecutionHistory
+//! serve a child like any execution, ListExecutions lists a map run's children with
+//! `mapRunArn` ([`list_children`]), and a plain ListExecutions of the parent's state
+//! machine does not list them (API reference, ExecutionListItem `mapRunArn`: "returned
+//! only if mapRunArn was specified in the ListExecutions API action").
 
 use std::sync::Arc;
 
-use asl_engine::{Command, CommandError, MapRun, MapRunCounts};
+use asl_engine::{ChildExecution, Command, CommandError, MapRun, MapRunCounts};
 use serde_json::{Value, json};
 
 use super::{CommandFailure, Service, check_arn, read_snapshot};
 use crate::api::{max_results, page_offset, req_str, secs};
 use crate::error::ApiError;
-use crate::store::ExecutionRow;
+use crate::store::{ExecutionRow, Write};
 
 /// Serves the three map run operations.
 pub(crate) async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, ApiError> {
@@ -129,6 +137,54 @@ pub(crate) async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Resul
     }
 }
 
+/// ListExecutions with `mapRunArn`: the map run's child executions, newest first,
+/// paged and filtered by status like ListExecutions of a state machine. API reference
+/// (ListExecutions): "You can specify either a mapRunArn or a stateMachineArn, but
+/// not both" (ValidationException); an unknown map run is ResourceNotFound. Each item
+/// has `mapRunArn` and `itemCount` ("returned only if mapRunArn was specified").
+pub(crate) fn list_children(
+    svc: &Arc<Service>,
+    req: &Value,
+    status: Option<&str>,
+    max: usize,
+    before: i64,
+) -> Result<Value, ApiError> {
+    let arn = req_str(req, "mapRunArn")?;
+    if req.get("stateMachineArn").is_some_and(|v| !v.is_null()) {
+        return Err(ApiError::Validation(
+            "You can specify either a mapRunArn or a stateMachineArn, but not both".into(),
+        ));
+    }
+    svc.find_map_run(arn)?;
+    let rows = svc.store.map_run_children(arn, status, before, max + 1)?;
+    let more = rows.len() > max;
+    let items: Vec<Value> = rows
+        .iter()
+        .take(max)
+        .map(|(r, items)| {
+            let mut m = json!({
+                "executionArn": r.arn,
+                "stateMachineArn": r.sm_arn,
+                "name": r.name,
+                "status": r.status,
+                "startDate": secs(r.start_ms),
+                "mapRunArn": arn,
+                "itemCount": items,
+                "redriveCount": 0,
+            });
+            if let Some(s) = r.stop_ms {
+                m["stopDate"] = secs(s);
+            }
+            m
+        })
+        .collect();
+    let mut out = json!({ "executions": items });
+    if more && let Some((r, _)) = rows.get(max - 1) {
+        out["nextToken"] = Value::from(r.seq.to_string());
+    }
+    Ok(out)
+}
+
 /// A non-negative integer member.
 fn opt_int(req: &Value, key: &str) -> Result<Option<u64>, ApiError> {
     match req.get(key) {
@@ -161,6 +217,86 @@ fn counts(c: &MapRunCounts) -> Value {
 }
 
 impl Service {
+    /// The write that stores child `c` of the parent execution `parent`.
+    pub(super) fn child_write(&self, parent: &ExecutionRow, c: &ChildExecution) -> Write {
+        let row = ExecutionRow {
+            // Only used when the row is new: an update keeps the row's seq.
+            seq: self
+                .next_exec
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+            arn: c.arn.clone(),
+            sm_arn: c.state_machine_arn.clone(),
+            name: c.name.clone(),
+            definition_id: parent.definition_id,
+            status: c.status.as_str().to_owned(),
+            start_ms: c.start_ms,
+            stop_ms: c.stop_ms,
+            // A child that failed before it started (in ItemSelector) has no input.
+            input: c.input.clone().unwrap_or_else(|| "{}".into()),
+            output: c.output.clone(),
+            error: c.error.clone(),
+            cause: c.cause.clone(),
+            snapshot: None,
+            redrive_count: 0,
+            redrive_ms: None,
+        };
+        Write::PutChild {
+            row: Box::new(row),
+            map_run_arn: c.map_run_arn.clone(),
+            item_count: i64::try_from(c.item_count).unwrap_or(i64::MAX),
+        }
+    }
+
+    /// A child's history (JSON array of events), built from its row
+    /// ([`ChildExecution::history`]); `None` when `row` is not a map run's child.
+    pub(crate) fn child_history(&self, row: &ExecutionRow) -> Result<Option<String>, ApiError> {
+        let Some(map_run_arn) = self.map_run_of(row)? else {
+            return Ok(None);
+        };
+        // The role of the parent's machine: `stateMachine:<machine>/<label>` → `<machine>`.
+        let machine = row
+            .sm_arn
+            .split_once('/')
+            .map_or(row.sm_arn.as_str(), |(m, _)| m);
+        let role = self
+            .state_machine(machine)
+            .map(|sm| sm.row.role_arn)
+            .unwrap_or_default();
+        let status = match row.status.as_str() {
+            "SUCCEEDED" => asl_engine::Status::Succeeded,
+            "FAILED" => asl_engine::Status::Failed,
+            "TIMED_OUT" => asl_engine::Status::TimedOut,
+            "ABORTED" => asl_engine::Status::Aborted,
+            _ => asl_engine::Status::Running,
+        };
+        let child = ChildExecution {
+            arn: row.arn.clone(),
+            name: row.name.clone(),
+            map_run_arn,
+            state_machine_arn: row.sm_arn.clone(),
+            status,
+            start_ms: row.start_ms,
+            stop_ms: row.stop_ms,
+            input: Some(row.input.clone()),
+            output: row.output.clone(),
+            error: row.error.clone(),
+            cause: row.cause.clone(),
+            item_count: 1,
+        };
+        Ok(Some(asl_engine::history::aws_json_array(
+            &child.history(&role),
+        )))
+    }
+
+    /// The map run that started execution `row`, when it is a distributed Map's child
+    /// (whose state machine ARN, `<machine>/<label>`, is the only kind with a `/`).
+    pub(crate) fn map_run_of(&self, row: &ExecutionRow) -> Result<Option<String>, ApiError> {
+        if !row.sm_arn.contains('/') {
+            return Ok(None);
+        }
+        Ok(self.store.map_run_of(row.seq)?)
+    }
+
     /// The map runs of one execution (none once a snapshot is gone).
     fn map_runs_of(&self, row: &ExecutionRow) -> Result<Vec<MapRun>, ApiError> {
         let Some(text) = row.snapshot.as_deref() else {
@@ -175,7 +311,7 @@ impl Service {
     }
 
     /// A map run by ARN, with its execution's row.
-    fn find_map_run(&self, arn: &str) -> Result<(ExecutionRow, MapRun), ApiError> {
+    pub(crate) fn find_map_run(&self, arn: &str) -> Result<(ExecutionRow, MapRun), ApiError> {
         check_arn(arn, "mapRun")?;
         let not_found = || ApiError::ResourceNotFound(format!("Map Run Does Not Exist: '{arn}'"));
         // `arn:<partition>:states:<region>:<account>:mapRun:<machine>/<label>:<uuid>`.

@@ -507,6 +507,11 @@ impl Service {
         };
         let mut writes = vec![Write::PutExecution(Box::new(row.clone()))];
         writes.extend(extra);
+        // In the same batch as the parent's snapshot: a crash never leaves a child
+        // RUNNING that the parent's snapshot no longer runs.
+        for c in &step.children {
+            writes.push(self.child_write(&row, c));
+        }
         let mut chunk: Option<Arc<str>> = None;
         // Event 1 is ExecutionStarted: this chunk begins the history.
         let started = step.events.first().is_some_and(|e| e.id == 1);
@@ -677,6 +682,9 @@ impl Service {
     pub(crate) fn history_chunks(&self, row: &ExecutionRow) -> Result<Vec<Arc<str>>, ApiError> {
         if let Some(chunks) = self.recent.history(&row.arn) {
             return Ok(chunks);
+        }
+        if let Some(chunk) = self.child_history(row)? {
+            return Ok(vec![Arc::from(chunk)]);
         }
         Ok(self
             .store
