@@ -32,7 +32,7 @@ pub use definition::{Definition, DefinitionError, Diagnostic, MachineType, Repor
 pub use history::HistoryEvent;
 pub use interp::{
     ChildExecution, Command, CommandError, Effect, ExecInfo, Execution, MapRun, MapRunCounts,
-    MapRunStatus, Pending, Status, Step, child_execution_arn,
+    MapRunStatus, Pending, Status, Step, child_execution_arn, child_index,
 };
 pub use ports::{
     Clock, FakeClock, Integration, MemoryStore, Store, SystemClock, TaskOutcome, TaskRequest,

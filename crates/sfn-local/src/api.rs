@@ -459,18 +459,32 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
             let arn = req_str(req, "executionArn")?;
             let row = svc.execution_row(arn)?;
             let definition = svc.store.definition(row.definition_id)?.unwrap_or_default();
-            let name = row.sm_arn.rsplit(':').next().unwrap_or_default().to_owned();
+            // A map run's child: its machine is `<machine>/<label>`, run with the
+            // parent machine's role. API reference (DescribeStateMachineForExecution):
+            // `mapRunArn` and `label` are "returned only if the executionArn is a child
+            // workflow execution that was started by a Distributed Map state". The
+            // definition is the parent's whole one, not only the ItemProcessor.
+            let (machine, label) = match row.sm_arn.split_once('/') {
+                Some((m, l)) => (m, Some(l)),
+                None => (row.sm_arn.as_str(), None),
+            };
+            let name = machine.rsplit(':').next().unwrap_or_default().to_owned();
             let role = svc
-                .state_machine(&row.sm_arn)
+                .state_machine(machine)
                 .map(|sm| sm.row.role_arn)
                 .unwrap_or_default();
-            Ok(json!({
+            let mut out = json!({
                 "stateMachineArn": row.sm_arn,
                 "name": name,
                 "definition": definition,
                 "roleArn": role,
                 "updateDate": secs(row.start_ms),
-            }))
+            });
+            if let (Some(run), Some(label)) = (svc.map_run_of(&row)?, label) {
+                out["mapRunArn"] = Value::from(run);
+                out["label"] = Value::from(label);
+            }
+            Ok(out)
         }
         // Tags are accepted and not stored: nothing in the local service reads them.
         "TagResource" | "UntagResource" => {

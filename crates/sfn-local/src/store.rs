@@ -35,6 +35,9 @@ use tokio::sync::oneshot;
 
 use crate::token::TokenKey;
 
+mod children;
+pub use children::ChildRow;
+
 /// The database file's name inside the state directory.
 pub const DB_FILE: &str = "sfn-local.sqlite3";
 
@@ -148,14 +151,10 @@ pub enum Write {
     DeleteAllInflight {
         exec_arn: String,
     },
-    /// A distributed Map's child execution (`asl_engine::ChildExecution`): its row
-    /// (inserted with `row.seq`, or updated by ARN like [`Write::PutExecution`]) and
-    /// its map run. Its history is built from the row when asked for.
-    PutChild {
-        row: Box<ExecutionRow>,
-        map_run_arn: String,
-        item_count: i64,
-    },
+    /// A distributed Map's child execution, inserted or, when its map run already has
+    /// it, updated (status, stop date, output, error, cause), with the definition of
+    /// its parent.
+    PutChild(Box<(asl_engine::ChildExecution, i64)>),
     /// An execution was redriven: its count, date and recent client tokens (JSON).
     PutRedrive {
         exec_seq: i64,
@@ -280,12 +279,17 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WIT
 CREATE TABLE IF NOT EXISTS redrives (
   exec_seq INTEGER PRIMARY KEY, count INTEGER NOT NULL, redrive_ms INTEGER NOT NULL,
   tokens TEXT NOT NULL);
--- A distributed Map's child executions (rows in `executions`, whose `sm_arn` is the
--- map run's `stateMachine:<machine>/<label>`): their map run, for ListExecutions
--- with mapRunArn and DescribeExecution's mapRunArn.
+-- A distributed Map's child executions: one row each, keyed by map run and item
+-- index (their names and ARNs derive from those: asl_engine::child_execution_arn).
+CREATE TABLE IF NOT EXISTS map_run_ids (
+  id INTEGER PRIMARY KEY, arn TEXT NOT NULL UNIQUE, sm_arn TEXT NOT NULL,
+  definition_id INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS map_run_ids_sm ON map_run_ids (sm_arn);
 CREATE TABLE IF NOT EXISTS map_run_children (
-  seq INTEGER PRIMARY KEY, map_run_arn TEXT NOT NULL, item_count INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS map_run_children_run ON map_run_children (map_run_arn, seq);
+  run INTEGER NOT NULL, idx INTEGER NOT NULL, status TEXT NOT NULL,
+  start_ms INTEGER NOT NULL, stop_ms INTEGER, input TEXT NOT NULL, output TEXT,
+  error TEXT, cause TEXT, item_count INTEGER NOT NULL,
+  PRIMARY KEY (run, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS timers (
   exec_arn TEXT NOT NULL, timer_id INTEGER NOT NULL, due_ms INTEGER NOT NULL,
   PRIMARY KEY (exec_arn, timer_id)) WITHOUT ROWID;
@@ -673,57 +677,6 @@ impl Store {
         })
     }
 
-    /// The child executions of a map run, newest first, before `before_seq` (paging),
-    /// with their item counts.
-    pub fn map_run_children(
-        &self,
-        map_run_arn: &str,
-        status: Option<&str>,
-        before_seq: i64,
-        limit: usize,
-    ) -> Result<Vec<(ExecutionRow, i64)>, StoreError> {
-        self.read(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT e.seq, e.arn, e.sm_arn, e.name, e.definition_id, e.status, e.start_ms, e.stop_ms, m.item_count
-                 FROM map_run_children m JOIN executions e ON e.seq = m.seq
-                 WHERE m.map_run_arn = ?1 AND m.seq < ?2 AND (?3 IS NULL OR e.status = ?3)
-                 ORDER BY m.seq DESC LIMIT ?4",
-            )?;
-            let rows = st.query_map(params![map_run_arn, before_seq, status, limit as i64], |r| {
-                Ok((
-                    ExecutionRow {
-                        seq: r.get(0)?,
-                        arn: r.get(1)?,
-                        sm_arn: r.get(2)?,
-                        name: r.get(3)?,
-                        definition_id: r.get(4)?,
-                        status: r.get(5)?,
-                        start_ms: r.get(6)?,
-                        stop_ms: r.get(7)?,
-                        input: String::new(),
-                        output: None,
-                        error: None,
-                        cause: None,
-                        snapshot: None,
-                        redrive_count: 0,
-                        redrive_ms: None,
-                    },
-                    r.get(8)?,
-                ))
-            })?;
-            rows.collect()
-        })
-    }
-
-    /// The map run that started execution `seq`, when it is a distributed Map's child.
-    pub fn map_run_of(&self, seq: i64) -> Result<Option<String>, StoreError> {
-        self.read(|c| {
-            c.prepare_cached("SELECT map_run_arn FROM map_run_children WHERE seq = ?1")?
-                .query_row([seq], |r| r.get(0))
-                .optional()
-        })
-    }
-
     /// The client tokens of an execution's recent redrives (JSON), if it was redriven.
     pub fn redrive_tokens(&self, exec_seq: i64) -> Result<Option<String>, StoreError> {
         self.read(|c| {
@@ -828,21 +781,7 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<(), rusqlite::Erro
                 e.output, e.error, e.cause, e.snapshot, e.seq
             ])?;
         }
-        Write::PutChild {
-            row,
-            map_run_arn,
-            item_count,
-        } => {
-            apply(tx, &Write::PutExecution(row.clone()))?;
-            // The row keeps the seq it was first inserted with.
-            let seq: i64 = tx
-                .prepare_cached("SELECT seq FROM executions WHERE arn = ?1")?
-                .query_row([&row.arn], |r| r.get(0))?;
-            tx.prepare_cached(
-                "INSERT OR IGNORE INTO map_run_children (seq, map_run_arn, item_count) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![seq, map_run_arn, item_count])?;
-        }
+        Write::PutChild(c) => children::put(tx, &c.0, c.1)?,
         Write::AppendEvents {
             exec_seq,
             first_id,

@@ -503,6 +503,18 @@ async fn a_map_runs_children_are_listed_described_and_have_a_history() {
         f.input
     );
 
+    let m = c
+        .describe_state_machine_for_execution()
+        .execution_arn(&failed[0].execution_arn)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeStateMachineForExecution of a child: {e:?}"));
+    assert_eq!(
+        (m.map_run_arn.as_deref(), m.label.as_deref()),
+        (Some(run.as_str()), Some("Rows"))
+    );
+    assert_eq!(m.role_arn, "arn:aws:iam::123456789012:role/r");
+
     // A succeeded one has its output.
     let s = c
         .describe_execution()

@@ -17,10 +17,11 @@
 //!   result entries `"ExecutionArn": "arn:aws:states:us-east-2:123456789012:execution:
 //!   csvProcess/Map:..."` beside `"StateMachineArn": "...:stateMachine:csvProcess/Map"`;
 //!   "Viewing a Distributed Map Run execution": the labelled state machine ARN).
-//! * The name is a UUID derived from the map run ARN and the item's index, so the
-//!   ResultWriter's files and ListExecutions name the same child without storing names.
-//!   AWS's are name-based too (version 3, e.g. `ad9b5f27-090b-3ac6-9beb-243cd77144a7`
-//!   in the guide); these use a 64-bit hash, not MD5, with the same version digit.
+//! * The name has a UUID's shape, derived from the map run ARN and the item's index,
+//!   so the ResultWriter's files and ListExecutions name the same child without
+//!   storing names. AWS's are name-based too (version 3, e.g.
+//!   `ad9b5f27-090b-3ac6-9beb-243cd77144a7` in the guide); these keep the version
+//!   digit but end with the index rather than an MD5 hash (see `child_name`).
 //!
 //! History ([`ChildExecution::history`]): ExecutionStarted, then ExecutionSucceeded,
 //! ExecutionFailed (error and cause) or ExecutionAborted when it ends. The states in
@@ -28,6 +29,8 @@
 //! costs the snapshot nothing per finished child and only its start time per
 //! running one (`Thread::child_start`, about 25 bytes of JSON); the driver stores
 //! one row per child (input, output or error and cause, dates), not events.
+
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
@@ -44,31 +47,45 @@ pub fn child_execution_arn(map_run_arn: &str, index: usize) -> Option<(String, S
     Some((format!("{head}:execution:{machine_label}:{name}"), name))
 }
 
-/// A version-3-looking UUID from the map run ARN and the index (FNV-1a, then
-/// splitmix64 for two well-mixed words).
+/// The item index in a child's name (module docs), whichever run it belongs to.
+pub fn child_index(name: &str) -> Option<usize> {
+    let mut groups = name.rsplit('-');
+    let low = u64::from_str_radix(groups.next()?, 16).ok()?;
+    let high = u64::from_str_radix(groups.next()?, 16).ok()? & 0x3fff;
+    usize::try_from(high << 48 | low).ok()
+}
+
+/// A UUID-shaped name: the first three groups from the map run ARN (FNV-1a), the
+/// last two the item's index, so a run's children sort in item order and are stored
+/// in that order (random names made each child's index insert a random page write).
 fn child_name(map_run_arn: &str, index: usize) -> String {
     let h = map_run_arn.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
-    let mix = |mut z: u64| {
-        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
-    let a = mix(h ^ (index as u64));
-    let b = mix(a ^ 0x5851_f42d_4c95_7f2d);
+    let i = index as u64;
     format!(
         "{:08x}-{:04x}-3{:03x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0xfff,
-        (b >> 48) & 0x3fff | 0x8000,
-        b & 0xffff_ffff_ffff
+        h >> 32,
+        (h >> 16) & 0xffff,
+        h & 0xfff,
+        0x8000 | ((i >> 48) & 0x3fff),
+        i & 0xffff_ffff_ffff
     )
 }
 
 impl ChildExecution {
+    /// The child's name (module docs).
+    pub fn name(&self) -> String {
+        child_name(&self.map_run_arn, self.index)
+    }
+
+    /// The child's execution ARN (module docs).
+    pub fn arn(&self) -> String {
+        child_execution_arn(&self.map_run_arn, self.index)
+            .map(|(a, _)| a)
+            .unwrap_or_default()
+    }
+
     /// The child's history: ExecutionStarted (id 1) with its input, then, once it
     /// ended, ExecutionSucceeded with its output, ExecutionFailed with its error and
     /// cause, or ExecutionAborted (id 2). Built from the record rather than kept, so
@@ -129,27 +146,34 @@ impl ChildExecution {
 }
 
 impl Run<'_> {
-    /// The record of child `index` of map run `arn`.
+    /// The record of child `index` of map run `arn`; the run's two ARNs are shared
+    /// by all its records.
     fn child_record(
-        &self,
+        &mut self,
         arn: &str,
         index: usize,
         status: Status,
         start_ms: i64,
-    ) -> Option<ChildExecution> {
-        let (child_arn, name) = child_execution_arn(arn, index)?;
-        let state_machine_arn = self
-            .exec
-            .map_runs
-            .iter()
-            .find(|r| r.arn == arn)
-            .map(|r| r.state_machine_arn.clone())
-            .unwrap_or_default();
-        Some(ChildExecution {
-            arn: child_arn,
-            name,
-            map_run_arn: arn.to_owned(),
-            state_machine_arn,
+    ) -> ChildExecution {
+        let (run, machine) = match self.child_arns.iter().find(|(r, _)| &**r == arn) {
+            Some((r, m)) => (r.clone(), m.clone()),
+            None => {
+                let machine: Arc<str> = self
+                    .exec
+                    .map_runs
+                    .iter()
+                    .find(|r| r.arn == arn)
+                    .map(|r| Arc::from(r.state_machine_arn.as_str()))
+                    .unwrap_or_else(|| Arc::from(""));
+                let run: Arc<str> = Arc::from(arn);
+                self.child_arns.push((run.clone(), machine.clone()));
+                (run, machine)
+            }
+        };
+        ChildExecution {
+            index,
+            map_run_arn: run,
+            state_machine_arn: machine,
             status,
             start_ms,
             stop_ms: None,
@@ -158,7 +182,7 @@ impl Run<'_> {
             error: None,
             cause: None,
             item_count: 1,
-        })
+        }
     }
 
     /// Child thread `c` (item `index` of map run `arn`) started with `input`: record
@@ -171,9 +195,7 @@ impl Run<'_> {
         input: &Value,
         batched: bool,
     ) {
-        let Some(mut rec) = self.child_record(arn, index, Status::Running, self.now) else {
-            return;
-        };
+        let mut rec = self.child_record(arn, index, Status::Running, self.now);
         if let Some(th) = self.exec.threads.get_mut(&c) {
             th.child_start = Some(self.now);
         }
@@ -206,9 +228,7 @@ impl Run<'_> {
             None => {
                 // Started in an earlier step (or failed before it started, in its
                 // ItemSelector): a record of the end alone; the driver keeps the start.
-                let Some(rec) = self.child_record(arn, index, status, start) else {
-                    return;
-                };
+                let rec = self.child_record(arn, index, status, start);
                 self.child_pos.insert(c, self.out.children.len());
                 self.out.children.push(rec);
                 self.out.children.len() - 1
@@ -313,10 +333,10 @@ mod tests {
         );
         for (i, c) in step.children.iter().enumerate() {
             let (arn, name) = child_execution_arn(&run, i).unwrap_or_default();
-            assert_eq!((&c.arn, &c.name), (&arn, &name));
-            assert_eq!(c.map_run_arn, run);
+            assert_eq!((c.arn(), c.name()), (arn, name));
+            assert_eq!(&*c.map_run_arn, run);
             assert_eq!(
-                c.state_machine_arn,
+                &*c.state_machine_arn,
                 "arn:aws:states:us-east-1:123456789012:stateMachine:sm/L"
             );
             assert_eq!(c.input.as_deref(), Some(items[i].to_string().as_str()));
@@ -377,7 +397,7 @@ mod tests {
             )
             .unwrap_or_else(|e| panic!("apply: {e}"));
         let [c]: [ChildExecution; 1] = step.children.try_into().unwrap_or_else(|c| panic!("{c:?}"));
-        assert_eq!(c.arn, step_arn(&exec, 0));
+        assert_eq!(c.arn(), step_arn(&exec, 0));
         assert_eq!(
             (c.status, c.start_ms, c.stop_ms),
             (Status::Succeeded, 10, Some(20))
@@ -395,11 +415,8 @@ mod tests {
                 30,
             )
             .unwrap_or_else(|e| panic!("apply: {e}"));
-        let aborted: Vec<(String, Status)> = step
-            .children
-            .iter()
-            .map(|c| (c.arn.clone(), c.status))
-            .collect();
+        let aborted: Vec<(String, Status)> =
+            step.children.iter().map(|c| (c.arn(), c.status)).collect();
         assert_eq!(aborted, [(step_arn(&exec, 1), Status::Aborted)]);
         assert_eq!(
             types(&step.children[0].history("r")),

@@ -71,7 +71,7 @@ use serde_json::{Map, Value, json};
 use crate::definition::{BlockStep, Definition, Kind, PathField, State, WaitFor};
 use crate::history::{HistoryEvent, json_text, not_truncated};
 use crate::invocation::{TaskOutcome, TaskRequest};
-pub use child_exec::child_execution_arn;
+pub use child_exec::{child_execution_arn, child_index};
 pub use map_run::{MapRun, MapRunCounts, MapRunStatus};
 use reader::MapRunWait;
 use redrive::RedrivePoint;
@@ -231,11 +231,12 @@ pub struct Step {
 /// started in an earlier call has no `input`; the driver keeps what it stored before.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChildExecution {
-    pub arn: String,
-    pub name: String,
-    pub map_run_arn: String,
+    /// The item's index in the map run ([`ChildExecution::name`], [`ChildExecution::arn`]).
+    pub index: usize,
+    /// Shared by the run's records.
+    pub map_run_arn: std::sync::Arc<str>,
     /// The map run's `...:stateMachine:<machine>/<label>`.
-    pub state_machine_arn: String,
+    pub state_machine_arn: std::sync::Arc<str>,
     pub status: Status,
     pub start_ms: i64,
     pub stop_ms: Option<i64>,

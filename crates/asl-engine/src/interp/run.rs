@@ -37,6 +37,8 @@ pub(super) struct Run<'a> {
     pub(super) redrive_point: Option<Box<super::RedrivePoint>>,
     /// Distributed children recorded in `out.children` this call: thread → position.
     pub(super) child_pos: std::collections::HashMap<u64, usize>,
+    /// Map run ARN and its state machine ARN, shared by that run's child records.
+    pub(super) child_arns: Vec<(std::sync::Arc<str>, std::sync::Arc<str>)>,
 }
 
 /// How many zero-delay retries run recursively within one call before the
@@ -73,6 +75,7 @@ impl<'a> Run<'a> {
             single: None,
             redrive_point: None,
             child_pos: std::collections::HashMap::new(),
+            child_arns: Vec::new(),
         }
     }
 }

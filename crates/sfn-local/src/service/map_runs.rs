@@ -14,23 +14,26 @@
 //! first, reading only snapshots that contain the ARN (a local service holds few).
 //!
 //! Children run inside the parent execution, and each is also stored as an execution
-//! of its own ([`asl_engine::ChildExecution`], written with the parent's step): a row
-//! whose state machine is the map run's `...:stateMachine:<machine>/<label>`, linked
-//! to its map run, with its history. So DescribeExecution and GetExecutionHistory
-//! serve a child like any execution, ListExecutions lists a map run's children with
+//! of its own ([`asl_engine::ChildExecution`], written with the parent's step; the
+//! store's `map_run_children`) whose state machine is the map run's
+//! `...:stateMachine:<machine>/<label>`. DescribeExecution and GetExecutionHistory
+//! find a child by its ARN ([`Service::child_row`]) and serve it like any execution
+//! (its history built from its row), ListExecutions lists a map run's children with
 //! `mapRunArn` ([`list_children`]), and a plain ListExecutions of the parent's state
 //! machine does not list them (API reference, ExecutionListItem `mapRunArn`: "returned
 //! only if mapRunArn was specified in the ListExecutions API action").
 
 use std::sync::Arc;
 
-use asl_engine::{ChildExecution, Command, CommandError, MapRun, MapRunCounts};
+use asl_engine::{
+    ChildExecution, Command, CommandError, MapRun, MapRunCounts, child_execution_arn, child_index,
+};
 use serde_json::{Value, json};
 
 use super::{CommandFailure, Service, check_arn, read_snapshot};
 use crate::api::{max_results, page_offset, req_str, secs};
 use crate::error::ApiError;
-use crate::store::{ExecutionRow, Write};
+use crate::store::{ChildRow, ExecutionRow};
 
 /// Serves the three map run operations.
 pub(crate) async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, ApiError> {
@@ -161,15 +164,17 @@ pub(crate) fn list_children(
     let items: Vec<Value> = rows
         .iter()
         .take(max)
-        .map(|(r, items)| {
+        .map(|r| {
+            let index = usize::try_from(r.index).unwrap_or_default();
+            let (child_arn, name) = child_execution_arn(arn, index).unwrap_or_default();
             let mut m = json!({
-                "executionArn": r.arn,
+                "executionArn": child_arn,
                 "stateMachineArn": r.sm_arn,
-                "name": r.name,
+                "name": name,
                 "status": r.status,
                 "startDate": secs(r.start_ms),
                 "mapRunArn": arn,
-                "itemCount": items,
+                "itemCount": r.item_count,
                 "redriveCount": 0,
             });
             if let Some(s) = r.stop_ms {
@@ -179,8 +184,8 @@ pub(crate) fn list_children(
         })
         .collect();
     let mut out = json!({ "executions": items });
-    if more && let Some((r, _)) = rows.get(max - 1) {
-        out["nextToken"] = Value::from(r.seq.to_string());
+    if more && let Some(r) = rows.get(max - 1) {
+        out["nextToken"] = Value::from(r.index.to_string());
     }
     Ok(out)
 }
@@ -217,75 +222,51 @@ fn counts(c: &MapRunCounts) -> Value {
 }
 
 impl Service {
-    /// The write that stores child `c` of the parent execution `parent`.
-    pub(super) fn child_write(&self, parent: &ExecutionRow, c: &ChildExecution) -> Write {
-        let row = ExecutionRow {
-            // Only used when the row is new: an update keeps the row's seq.
-            seq: self
-                .next_exec
-                .fetch_add(1, std::sync::atomic::Ordering::SeqCst),
-            arn: c.arn.clone(),
-            sm_arn: c.state_machine_arn.clone(),
-            name: c.name.clone(),
-            definition_id: parent.definition_id,
-            status: c.status.as_str().to_owned(),
-            start_ms: c.start_ms,
-            stop_ms: c.stop_ms,
-            // A child that failed before it started (in ItemSelector) has no input.
-            input: c.input.clone().unwrap_or_else(|| "{}".into()),
-            output: c.output.clone(),
-            error: c.error.clone(),
-            cause: c.cause.clone(),
-            snapshot: None,
-            redrive_count: 0,
-            redrive_ms: None,
-        };
-        Write::PutChild {
-            row: Box::new(row),
-            map_run_arn: c.map_run_arn.clone(),
-            item_count: i64::try_from(c.item_count).unwrap_or(i64::MAX),
-        }
-    }
-
-    /// A child's history (JSON array of events), built from its row
-    /// ([`ChildExecution::history`]); `None` when `row` is not a map run's child.
-    pub(crate) fn child_history(&self, row: &ExecutionRow) -> Result<Option<String>, ApiError> {
-        let Some(map_run_arn) = self.map_run_of(row)? else {
+    /// A map run's child by execution ARN, `...:execution:<machine>/<label>:<name>`
+    /// (asl_engine's `child_exec` module), as an execution row, with its map run.
+    pub(crate) fn child_row(
+        &self,
+        arn: &str,
+    ) -> Result<Option<(ExecutionRow, ChildRow)>, ApiError> {
+        let parts: Vec<&str> = arn.split(':').collect();
+        let (Some(head), Some(machine), Some(name)) = (parts.get(..5), parts.get(6), parts.get(7))
+        else {
             return Ok(None);
         };
-        // The role of the parent's machine: `stateMachine:<machine>/<label>` → `<machine>`.
-        let machine = row
-            .sm_arn
-            .split_once('/')
-            .map_or(row.sm_arn.as_str(), |(m, _)| m);
-        let role = self
-            .state_machine(machine)
-            .map(|sm| sm.row.role_arn)
-            .unwrap_or_default();
-        let status = match row.status.as_str() {
-            "SUCCEEDED" => asl_engine::Status::Succeeded,
-            "FAILED" => asl_engine::Status::Failed,
-            "TIMED_OUT" => asl_engine::Status::TimedOut,
-            "ABORTED" => asl_engine::Status::Aborted,
-            _ => asl_engine::Status::Running,
+        if parts.len() != 8 || !machine.contains('/') {
+            return Ok(None);
+        }
+        let Some(index) = child_index(name) else {
+            return Ok(None);
         };
-        let child = ChildExecution {
-            arn: row.arn.clone(),
-            name: row.name.clone(),
-            map_run_arn,
-            state_machine_arn: row.sm_arn.clone(),
-            status,
-            start_ms: row.start_ms,
-            stop_ms: row.stop_ms,
-            input: Some(row.input.clone()),
-            output: row.output.clone(),
-            error: row.error.clone(),
-            cause: row.cause.clone(),
-            item_count: 1,
-        };
-        Ok(Some(asl_engine::history::aws_json_array(
-            &child.history(&role),
-        )))
+        let sm_arn = format!("{}:stateMachine:{machine}", head.join(":"));
+        for run in self.store.map_runs_of_machine(&sm_arn)? {
+            if child_execution_arn(&run, index).is_none_or(|(a, _)| a != arn) {
+                continue;
+            }
+            let Some(c) = self.store.map_run_child(&run, index as i64)? else {
+                continue;
+            };
+            let row = ExecutionRow {
+                seq: 0,
+                arn: arn.to_owned(),
+                sm_arn: c.sm_arn.clone(),
+                name: (*name).to_owned(),
+                definition_id: c.definition_id,
+                status: c.status.clone(),
+                start_ms: c.start_ms,
+                stop_ms: c.stop_ms,
+                input: c.input.clone(),
+                output: c.output.clone(),
+                error: c.error.clone(),
+                cause: c.cause.clone(),
+                snapshot: None,
+                redrive_count: 0,
+                redrive_ms: None,
+            };
+            return Ok(Some((row, c)));
+        }
+        Ok(None)
     }
 
     /// The map run that started execution `row`, when it is a distributed Map's child
@@ -294,7 +275,50 @@ impl Service {
         if !row.sm_arn.contains('/') {
             return Ok(None);
         }
-        Ok(self.store.map_run_of(row.seq)?)
+        Ok(self.child_row(&row.arn)?.map(|(_, c)| c.map_run_arn))
+    }
+
+    /// A child's history (JSON array of events), built from its row
+    /// ([`ChildExecution::history`]); `None` when `row` is not a map run's child.
+    pub(crate) fn child_history(&self, row: &ExecutionRow) -> Result<Option<String>, ApiError> {
+        if !row.sm_arn.contains('/') {
+            return Ok(None);
+        }
+        let Some((_, c)) = self.child_row(&row.arn)? else {
+            return Ok(None);
+        };
+        // The role of the parent's machine: `stateMachine:<machine>/<label>` → `<machine>`.
+        let machine = c
+            .sm_arn
+            .split_once('/')
+            .map_or(c.sm_arn.as_str(), |(m, _)| m);
+        let role = self
+            .state_machine(machine)
+            .map(|sm| sm.row.role_arn)
+            .unwrap_or_default();
+        let status = match c.status.as_str() {
+            "SUCCEEDED" => asl_engine::Status::Succeeded,
+            "FAILED" => asl_engine::Status::Failed,
+            "TIMED_OUT" => asl_engine::Status::TimedOut,
+            "ABORTED" => asl_engine::Status::Aborted,
+            _ => asl_engine::Status::Running,
+        };
+        let child = ChildExecution {
+            index: usize::try_from(c.index).unwrap_or_default(),
+            map_run_arn: Arc::from(c.map_run_arn.as_str()),
+            state_machine_arn: Arc::from(c.sm_arn.as_str()),
+            status,
+            start_ms: c.start_ms,
+            stop_ms: c.stop_ms,
+            input: Some(c.input),
+            output: c.output,
+            error: c.error,
+            cause: c.cause,
+            item_count: u64::try_from(c.item_count).unwrap_or_default(),
+        };
+        Ok(Some(asl_engine::history::aws_json_array(
+            &child.history(&role),
+        )))
     }
 
     /// The map runs of one execution (none once a snapshot is gone).

@@ -124,7 +124,7 @@ impl Service {
         let mut row = row;
         row.redrive_count = i64::from(exec.redrive_count);
         row.redrive_ms = Some(now);
-        self.persist(row, &exec, &step, None, None, vec![redrive])
+        self.persist(row, &exec, &mut step, None, None, vec![redrive])
             .await?;
         drop(_guard);
         self.act(arn, step);
