@@ -6,7 +6,8 @@
 //!
 //! Operations: CreateStateMachine, DescribeStateMachine, ListStateMachines,
 //! UpdateStateMachine, DeleteStateMachine, ValidateStateMachineDefinition, StartExecution,
-//! DescribeExecution, ListExecutions (with `redriveFilter`), StopExecution,
+//! DescribeExecution, ListExecutions (with `redriveFilter`; with `mapRunArn`, a map
+//! run's children: `service::map_runs`), StopExecution,
 //! RedriveExecution ([`Service::redrive_execution`]), GetExecutionHistory
 //! (maxResults / nextToken / reverseOrder / includeExecutionData), SendTaskSuccess,
 //! SendTaskFailure, SendTaskHeartbeat, DescribeStateMachineForExecution, TestState
