@@ -12,7 +12,8 @@
 //!   Map's `ItemReader` and `ResultWriter` ask for S3 the same way, with
 //!   `arn:aws:states:::aws-sdk:s3:{getObject,listObjectsV2,putObject}` requests (the
 //!   contract is in `interp/reader.rs`); its map runs are in the snapshot
-//!   ([`Execution::map_runs`]).
+//!   ([`Execution::map_runs`]), and its children leave each step as executions of
+//!   their own ([`Step::children`], [`ChildExecution`]).
 //! * [`test_state`]: TestState, one state run by the same interpreter, with AWS's
 //!   validation and inspection data.
 //! * [`ports`]: the clock, store and integration traits, with in-memory / fake versions
@@ -32,8 +33,8 @@ pub mod token;
 pub use definition::{Definition, DefinitionError, Diagnostic, MachineType, Report, Severity};
 pub use history::HistoryEvent;
 pub use interp::{
-    Command, CommandError, Effect, ExecInfo, Execution, MapRun, MapRunCounts, MapRunStatus,
-    Pending, Status, Step,
+    ChildExecution, Command, CommandError, Effect, ExecInfo, Execution, MapRun, MapRunCounts,
+    MapRunStatus, Pending, Status, Step, child_execution_arn, child_index,
 };
 pub use ports::{
     Clock, FakeClock, Integration, MemoryStore, Store, SystemClock, TaskOutcome, TaskRequest,

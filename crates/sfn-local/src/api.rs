@@ -6,7 +6,8 @@
 //!
 //! Operations: CreateStateMachine, DescribeStateMachine, ListStateMachines,
 //! UpdateStateMachine, DeleteStateMachine, ValidateStateMachineDefinition, StartExecution,
-//! DescribeExecution, ListExecutions (with `redriveFilter`), StopExecution,
+//! DescribeExecution, ListExecutions (with `redriveFilter`; with `mapRunArn`, a map
+//! run's children: `service::map_runs`), StopExecution,
 //! RedriveExecution ([`Service::redrive_execution`]), GetExecutionHistory
 //! (maxResults / nextToken / reverseOrder / includeExecutionData), SendTaskSuccess,
 //! SendTaskFailure, SendTaskHeartbeat, DescribeStateMachineForExecution, TestState
@@ -315,6 +316,11 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
             if let Some(c) = &row.cause {
                 out.insert("cause".into(), Value::from(c.clone()));
             }
+            // API reference (DescribeExecution): `mapRunArn`, "the Map Run, which
+            // dispatched this execution".
+            if let Some(run) = svc.map_run_of(&row)? {
+                out.insert("mapRunArn".into(), Value::from(run));
+            }
             out.insert("redriveCount".into(), Value::from(row.redrive_count));
             if let Some(ms) = row.redrive_ms {
                 out.insert("redriveDate".into(), secs(ms));
@@ -348,14 +354,17 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
             Ok(json!({"redriveDate": secs(date)}))
         }
         "ListExecutions" => {
-            let sm = req_str(req, "stateMachineArn")?;
-            svc.state_machine(sm)?;
             let status = opt_str(req, "statusFilter")?;
             let max = max_results(req, 100)?;
             let before = match opt_str(req, "nextToken")? {
                 None => i64::MAX,
                 Some(t) => t.parse().map_err(|_| invalid_next_token())?,
             };
+            if opt_str(req, "mapRunArn")?.is_some() {
+                return crate::service::map_runs::list_children(svc, req, status, max, before);
+            }
+            let sm = req_str(req, "stateMachineArn")?;
+            svc.state_machine(sm)?;
             // API reference (ListExecutions): REDRIVEN or NOT_REDRIVEN; absent lists both.
             let redriven = match opt_str(req, "redriveFilter")? {
                 None => None,
@@ -451,18 +460,32 @@ async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, Ap
             let arn = req_str(req, "executionArn")?;
             let row = svc.execution_row(arn)?;
             let definition = svc.store.definition(row.definition_id)?.unwrap_or_default();
-            let name = row.sm_arn.rsplit(':').next().unwrap_or_default().to_owned();
+            // A map run's child: its machine is `<machine>/<label>`, run with the
+            // parent machine's role. API reference (DescribeStateMachineForExecution):
+            // `mapRunArn` and `label` are "returned only if the executionArn is a child
+            // workflow execution that was started by a Distributed Map state". The
+            // definition is the parent's whole one, not only the ItemProcessor.
+            let (machine, label) = match row.sm_arn.split_once('/') {
+                Some((m, l)) => (m, Some(l)),
+                None => (row.sm_arn.as_str(), None),
+            };
+            let name = machine.rsplit(':').next().unwrap_or_default().to_owned();
             let role = svc
-                .state_machine(&row.sm_arn)
+                .state_machine(machine)
                 .map(|sm| sm.row.role_arn)
                 .unwrap_or_default();
-            Ok(json!({
+            let mut out = json!({
                 "stateMachineArn": row.sm_arn,
                 "name": name,
                 "definition": definition,
                 "roleArn": role,
                 "updateDate": secs(row.start_ms),
-            }))
+            });
+            if let (Some(run), Some(label)) = (svc.map_run_of(&row)?, label) {
+                out["mapRunArn"] = Value::from(run);
+                out["label"] = Value::from(label);
+            }
+            Ok(out)
         }
         // Tags are accepted and not stored: nothing in the local service reads them.
         "TagResource" | "UntagResource" => {

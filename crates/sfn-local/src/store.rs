@@ -35,6 +35,9 @@ use tokio::sync::oneshot;
 
 use crate::token::TokenKey;
 
+mod children;
+pub use children::ChildRow;
+
 /// The database file's name inside the state directory.
 pub const DB_FILE: &str = "sfn-local.sqlite3";
 
@@ -148,6 +151,10 @@ pub enum Write {
     DeleteAllInflight {
         exec_arn: String,
     },
+    /// A distributed Map's child execution, inserted or, when its map run already has
+    /// it, updated (status, stop date, output, error, cause), with the definition of
+    /// its parent.
+    PutChild(Box<(asl_engine::ChildExecution, i64)>),
     /// An execution was redriven: its count, date and recent client tokens (JSON).
     PutRedrive {
         exec_seq: i64,
@@ -272,6 +279,17 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WIT
 CREATE TABLE IF NOT EXISTS redrives (
   exec_seq INTEGER PRIMARY KEY, count INTEGER NOT NULL, redrive_ms INTEGER NOT NULL,
   tokens TEXT NOT NULL);
+-- A distributed Map's child executions: one row each, keyed by map run and item
+-- index (their names and ARNs derive from those: asl_engine::child_execution_arn).
+CREATE TABLE IF NOT EXISTS map_run_ids (
+  id INTEGER PRIMARY KEY, arn TEXT NOT NULL UNIQUE, sm_arn TEXT NOT NULL,
+  definition_id INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS map_run_ids_sm ON map_run_ids (sm_arn);
+CREATE TABLE IF NOT EXISTS map_run_children (
+  run INTEGER NOT NULL, idx INTEGER NOT NULL, status TEXT NOT NULL,
+  start_ms INTEGER NOT NULL, stop_ms INTEGER, input TEXT NOT NULL, output TEXT,
+  error TEXT, cause TEXT, item_count INTEGER NOT NULL,
+  PRIMARY KEY (run, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS timers (
   exec_arn TEXT NOT NULL, timer_id INTEGER NOT NULL, due_ms INTEGER NOT NULL,
   PRIMARY KEY (exec_arn, timer_id)) WITHOUT ROWID;
@@ -763,6 +781,7 @@ fn apply(tx: &rusqlite::Transaction<'_>, w: &Write) -> Result<(), rusqlite::Erro
                 e.output, e.error, e.cause, e.snapshot, e.seq
             ])?;
         }
+        Write::PutChild(c) => children::put(tx, &c.0, c.1)?,
         Write::AppendEvents {
             exec_seq,
             first_id,

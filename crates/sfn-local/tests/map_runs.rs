@@ -1,7 +1,9 @@
 //! Map runs through the real `aws-sdk-sfn` client: a distributed Map reads a CSV from
 //! a fake S3 integration (the engine's `aws-sdk:s3:*` contract), its children wait for
 //! task tokens, and ListMapRuns / DescribeMapRun / UpdateMapRun report and steer it;
-//! then its ResultWriter files land in the fake S3.
+//! then its ResultWriter files land in the fake S3. A map run's children are
+//! executions of their own: ListExecutions with `mapRunArn`, DescribeExecution and
+//! GetExecutionHistory show them.
 
 mod common;
 
@@ -11,9 +13,10 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_sfn::Client;
 use aws_sdk_sfn::operation::describe_map_run::{DescribeMapRunError, DescribeMapRunOutput};
+use aws_sdk_sfn::operation::list_executions::ListExecutionsError;
 use aws_sdk_sfn::operation::list_map_runs::ListMapRunsError;
 use aws_sdk_sfn::operation::update_map_run::UpdateMapRunError;
-use aws_sdk_sfn::types::MapRunStatus;
+use aws_sdk_sfn::types::{ExecutionListItem, ExecutionStatus, MapRunStatus};
 use common::temp_dir;
 use serde_json::{Value, json};
 
@@ -351,4 +354,308 @@ async fn a_missing_object_fails_the_map_run_with_item_reader_failed() {
         describe(&c, &runs[0].map_run_arn).await.status,
         MapRunStatus::Failed
     );
+}
+
+async fn machine(c: &Client, name: &str, def: &Value) -> String {
+    c.create_state_machine()
+        .name(name)
+        .definition(def.to_string())
+        .role_arn("arn:aws:iam::123456789012:role/r")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateStateMachine: {e:?}"))
+        .state_machine_arn
+}
+
+async fn start(c: &Client, sm: &str, input: &Value) -> String {
+    c.start_execution()
+        .state_machine_arn(sm)
+        .input(input.to_string())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("StartExecution: {e:?}"))
+        .execution_arn
+}
+
+/// Every page of ListExecutions for a map run, `page` items at a time.
+async fn children(
+    c: &Client,
+    map_run: &str,
+    status: Option<ExecutionStatus>,
+    page: i32,
+) -> Vec<ExecutionListItem> {
+    let mut all = Vec::new();
+    let mut token = None;
+    loop {
+        let out = c
+            .list_executions()
+            .map_run_arn(map_run)
+            .set_status_filter(status.clone())
+            .max_results(page)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("ListExecutions: {e:?}"));
+        all.extend(out.executions);
+        token = out.next_token;
+        if token.is_none() {
+            return all;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_map_runs_children_are_listed_described_and_have_a_history() {
+    let c = server(Arc::new(FakeS3::default())).await;
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "Label": "Rows",
+        "ItemsPath": "$.rows", "ToleratedFailureCount": 2, "End": true,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Check", "States": {
+                "Check": {"Type": "Choice", "Choices": [{"Variable": "$.ok", "BooleanEquals": false,
+                    "Next": "Bad"}], "Default": "Good"},
+                "Bad": {"Type": "Fail", "Error": "Row.Invalid", "CausePath": "$.why"},
+                "Good": {"Type": "Pass", "Parameters": {"id.$": "$.id", "checked": true}, "End": true}}}}}});
+    let sm = machine(&c, "kids", &def).await;
+    let rows: Vec<Value> = (0..5)
+        .map(|i| json!({"id": i, "ok": i % 2 == 0, "why": format!("row {i} has no owner")}))
+        .collect();
+    let exec = start(&c, &sm, &json!({"rows": rows})).await;
+    let d = c
+        .describe_execution()
+        .execution_arn(&exec)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeExecution: {e:?}"));
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+    assert_eq!(d.map_run_arn, None);
+    let runs = c
+        .list_map_runs()
+        .execution_arn(&exec)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("ListMapRuns: {e:?}"))
+        .map_runs;
+    let run = runs[0].map_run_arn.clone();
+
+    // Listed two at a time: five children, newest first, AWS's shapes.
+    let kids = children(&c, &run, None, 2).await;
+    assert_eq!(kids.len(), 5);
+    let labelled = "arn:aws:states:us-east-1:123456789012:stateMachine:kids/Rows";
+    for k in &kids {
+        assert_eq!(k.state_machine_arn, labelled);
+        assert_eq!(k.map_run_arn.as_deref(), Some(run.as_str()));
+        assert_eq!(
+            k.execution_arn,
+            format!(
+                "arn:aws:states:us-east-1:123456789012:execution:kids/Rows:{}",
+                k.name
+            )
+        );
+        assert_eq!(k.name.len(), 36, "{}", k.name);
+        assert!(k.stop_date.is_some());
+        assert_eq!(k.item_count, Some(1));
+    }
+    let mut names: Vec<&str> = kids.iter().map(|k| k.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), 5);
+    let failed = children(&c, &run, Some(ExecutionStatus::Failed), 100).await;
+    assert_eq!(failed.len(), 2);
+    let succeeded = children(&c, &run, Some(ExecutionStatus::Succeeded), 100).await;
+    assert_eq!(succeeded.len(), 3);
+
+    // A failed child says why.
+    let f = c
+        .describe_execution()
+        .execution_arn(&failed[0].execution_arn)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeExecution of a child: {e:?}"));
+    assert_eq!(f.status, ExecutionStatus::Failed);
+    assert_eq!(f.error.as_deref(), Some("Row.Invalid"));
+    let input: Value =
+        serde_json::from_str(f.input.as_deref().unwrap_or("null")).unwrap_or_default();
+    let id = input["id"].as_i64().unwrap_or(-1);
+    assert!(id == 1 || id == 3, "{input}");
+    assert_eq!(f.cause, Some(format!("row {id} has no owner")));
+    assert_eq!(f.map_run_arn.as_deref(), Some(run.as_str()));
+    assert_eq!(f.state_machine_arn, labelled);
+    assert!(f.output.is_none() && f.stop_date.is_some());
+    let h = c
+        .get_execution_history()
+        .execution_arn(&failed[0].execution_arn)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GetExecutionHistory of a child: {e:?}"))
+        .events;
+    let types: Vec<&str> = h.iter().map(|e| e.r#type.as_str()).collect();
+    assert_eq!(types, ["ExecutionStarted", "ExecutionFailed"]);
+    let fd = h[1]
+        .execution_failed_event_details
+        .as_ref()
+        .unwrap_or_else(|| panic!("no failure details"));
+    assert_eq!(fd.error.as_deref(), Some("Row.Invalid"));
+    assert_eq!(fd.cause, Some(format!("row {id} has no owner")));
+    assert_eq!(
+        h[0].execution_started_event_details
+            .as_ref()
+            .and_then(|d| d.input.clone()),
+        f.input
+    );
+
+    let m = c
+        .describe_state_machine_for_execution()
+        .execution_arn(&failed[0].execution_arn)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeStateMachineForExecution of a child: {e:?}"));
+    assert_eq!(
+        (m.map_run_arn.as_deref(), m.label.as_deref()),
+        (Some(run.as_str()), Some("Rows"))
+    );
+    assert_eq!(m.role_arn, "arn:aws:iam::123456789012:role/r");
+
+    // A succeeded one has its output.
+    let s = c
+        .describe_execution()
+        .execution_arn(&succeeded[0].execution_arn)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeExecution of a child: {e:?}"));
+    let input: Value =
+        serde_json::from_str(s.input.as_deref().unwrap_or("null")).unwrap_or_default();
+    let output: Value =
+        serde_json::from_str(s.output.as_deref().unwrap_or("null")).unwrap_or_default();
+    assert_eq!(output, json!({"id": input["id"], "checked": true}));
+
+    // The parent's machine lists only the parent.
+    let listed = c
+        .list_executions()
+        .state_machine_arn(&sm)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("ListExecutions: {e:?}"))
+        .executions;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].execution_arn, exec);
+    assert_eq!(listed[0].map_run_arn, None);
+
+    // Both ARNs, or an unknown map run, are refused.
+    let e = c
+        .list_executions()
+        .state_machine_arn(&sm)
+        .map_run_arn(&run)
+        .send()
+        .await;
+    assert!(
+        matches!(
+            e.as_ref().map_err(|e| e.as_service_error()),
+            Err(Some(ListExecutionsError::ValidationException(_)))
+        ),
+        "{e:?}"
+    );
+    let uuid = run.rsplit(':').next().unwrap_or_default();
+    let unknown = run.replace(uuid, "00000000-0000-4000-8000-000000000000");
+    let e = c.list_executions().map_run_arn(&unknown).send().await;
+    assert!(
+        matches!(
+            e.as_ref().map_err(|e| e.as_service_error()),
+            Err(Some(ListExecutionsError::ResourceNotFound(_)))
+        ),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_map_run_shows_which_child_failed_and_why() {
+    let s3 = Arc::new(FakeS3::default());
+    let c = server(s3.clone()).await;
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "MaxConcurrency": 2,
+        "End": true,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Ask", "States": {"Ask": {"Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": "q", "MessageBody": {"row.$": "$", "token.$": "$$.Task.Token"}},
+                "End": true}}}}}});
+    let sm = machine(&c, "asks", &def).await;
+    let exec = start(&c, &sm, &json!([{"n": 0}, {"n": 1}, {"n": 2}])).await;
+    eventually("two children wait", async || {
+        s3.tokens.lock().map(|t| t.len()).unwrap_or(0) == 2
+    })
+    .await;
+    let runs = c
+        .list_map_runs()
+        .execution_arn(&exec)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("ListMapRuns: {e:?}"))
+        .map_runs;
+    let run = runs[0].map_run_arn.clone();
+    // Running children are listed; the one not started yet is not.
+    let kids = children(&c, &run, None, 100).await;
+    assert_eq!(kids.len(), 2);
+    assert!(
+        kids.iter()
+            .all(|k| k.status == ExecutionStatus::Running && k.stop_date.is_none())
+    );
+    // Unlabelled: the map run's label is a UUID, in both ARNs.
+    let label = run
+        .split(":mapRun:asks/")
+        .nth(1)
+        .and_then(|r| r.split(':').next())
+        .unwrap_or_default();
+    assert_eq!(label.len(), 36, "{run}");
+    assert!(
+        kids[0]
+            .execution_arn
+            .contains(&format!(":execution:asks/{label}:"))
+    );
+
+    let token = s3.tokens.lock().map(|t| t[0].clone()).unwrap_or_default();
+    c.send_task_failure()
+        .task_token(token)
+        .error("Review.Rejected")
+        .cause("the reviewer said no")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("SendTaskFailure: {e:?}"));
+    let d = c
+        .describe_execution()
+        .execution_arn(&exec)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeExecution: {e:?}"));
+    assert_eq!(d.status, ExecutionStatus::Failed);
+    assert_eq!(
+        d.error.as_deref(),
+        Some("States.ExceedToleratedFailureThreshold")
+    );
+    let failed = children(&c, &run, Some(ExecutionStatus::Failed), 100).await;
+    assert_eq!(failed.len(), 1);
+    let f = c
+        .describe_execution()
+        .execution_arn(&failed[0].execution_arn)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeExecution of a child: {e:?}"));
+    assert_eq!(
+        (f.error.as_deref(), f.cause.as_deref(), f.input.as_deref()),
+        (
+            Some("Review.Rejected"),
+            Some("the reviewer said no"),
+            Some(r#"{"n":0}"#)
+        )
+    );
+    // The other waiting child was cut with its map run.
+    let aborted = children(&c, &run, Some(ExecutionStatus::Aborted), 100).await;
+    assert_eq!(aborted.len(), 1);
+    let h = c
+        .get_execution_history()
+        .execution_arn(&aborted[0].execution_arn)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GetExecutionHistory of a child: {e:?}"))
+        .events;
+    let types: Vec<&str> = h.iter().map(|e| e.r#type.as_str()).collect();
+    assert_eq!(types, ["ExecutionStarted", "ExecutionAborted"]);
 }

@@ -200,3 +200,75 @@ async fn a_branch_timestamp_wait_survives_a_restart_and_fires_once() {
     child.kill();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A distributed Map's children are executions of their own in the store, written with
+/// the parent's snapshot: listed RUNNING across a SIGKILL, then ended by the timers the
+/// restart re-arms, a failed one still saying why.
+#[tokio::test]
+async fn map_run_children_survive_a_kill() {
+    let dir = temp_dir("restart-children");
+    let port = free_port();
+    let c = Client::new(format!("http://127.0.0.1:{port}/"));
+    let mut child = spawn(port, &dir);
+    wait_ready(&c).await;
+    let sm = c
+        .create(
+            "kids",
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ToleratedFailureCount": 1,
+                "End": true,
+                "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "W",
+                    "States": {
+                        "W": {"Type": "Wait", "Seconds": 1, "Next": "C"},
+                        "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 1,
+                            "Next": "F"}], "Default": "P"},
+                        "F": {"Type": "Fail", "Error": "Item.One", "Cause": "one is not allowed"},
+                        "P": {"Type": "Pass", "End": true}}}}}}),
+        )
+        .await;
+    let exec = c.start(&sm, "kids-across-crash", json!([0, 1, 2])).await;
+    let runs = c
+        .call("ListMapRuns", json!({"executionArn": exec}))
+        .await
+        .unwrap_or_else(|e| panic!("ListMapRuns: {e:?}"));
+    let run = runs["mapRuns"][0]["mapRunArn"].clone();
+    let list = async |status: Option<&str>| {
+        let mut req = json!({"mapRunArn": run});
+        if let Some(s) = status {
+            req["statusFilter"] = json!(s);
+        }
+        c.call("ListExecutions", req)
+            .await
+            .unwrap_or_else(|e| panic!("ListExecutions: {e:?}"))["executions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(list(Some("RUNNING")).await.len(), 3);
+
+    child.kill();
+    let mut child = spawn(port, &dir);
+    wait_ready(&c).await;
+    assert!(list(None).await.len() == 3);
+    let d = c.wait_done(&exec, 10).await;
+    assert_eq!(d["status"], "SUCCEEDED");
+    assert_eq!(list(Some("SUCCEEDED")).await.len(), 2);
+    let failed = list(Some("FAILED")).await;
+    assert_eq!(failed.len(), 1);
+    let f = c
+        .call(
+            "DescribeExecution",
+            json!({"executionArn": failed[0]["executionArn"]}),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("DescribeExecution: {e:?}"));
+    assert_eq!(
+        (&f["input"], &f["error"], &f["cause"], &f["mapRunArn"]),
+        (
+            &json!("1"),
+            &json!("Item.One"),
+            &json!("one is not allowed"),
+            &run
+        )
+    );
+    child.kill();
+}

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::failure::aborted_type;
 use super::run::{Run, eval_assign};
-use super::{Active, ChildKind, Children, Failure, TStatus, Wait};
+use super::{Active, ChildKind, Children, Failure, Status, TStatus, Wait};
 use crate::definition::{BlockStep, Kind, State, Transition};
 
 impl Children {
@@ -106,6 +106,7 @@ impl Run<'_> {
         let kind = ch.kind.clone();
         let preselected = ch.preselected;
         let keep_records = ch.records.is_some();
+        let map_run = ch.map_run.clone();
         let mut spawned_inputs = Vec::new();
         let items: Vec<(u64, usize, Value)> = spawned
             .iter()
@@ -159,6 +160,9 @@ impl Run<'_> {
             };
             if keep_records {
                 spawned_inputs.push((idx, input.clone()));
+            }
+            if let Some(arn) = &map_run {
+                self.child_started(c, arn, idx, &input, preselected);
             }
             if let Some(th) = self.exec.threads.get_mut(&c) {
                 th.status = TStatus::Ready {
@@ -220,6 +224,9 @@ impl Run<'_> {
                         false,
                     );
                 }
+                if let Some(arn) = &ch.map_run {
+                    self.child_ended(c, arn, Status::Succeeded, Some(&v), None, None);
+                }
                 self.exec.threads.remove(&c);
                 if let Some(th) = self.exec.threads.get_mut(&p)
                     && ch.kind != ChildKind::Distributed
@@ -235,6 +242,10 @@ impl Run<'_> {
             }
             Err(f) => {
                 if ch.kind == ChildKind::Distributed {
+                    if let Some(arn) = &ch.map_run {
+                        let (e, cause) = (f.error.clone(), f.cause.clone());
+                        self.child_ended(c, arn, Status::Failed, None, e, cause);
+                    }
                     self.exec.threads.remove(&c);
                     ch.failures += 1;
                     ch.done += 1;
@@ -349,6 +360,9 @@ impl Run<'_> {
         for c in running {
             if let Some(th) = self.exec.threads.get_mut(&c) {
                 th.cursor = prev;
+            }
+            if let (ChildKind::Distributed, Some(arn)) = (&ch.kind, &ch.map_run) {
+                self.child_ended(c, arn, Status::Aborted, None, None, None);
             }
             if ch.kind == ChildKind::Inline {
                 let slot = self.exec.threads.get(&c).map_or(0, |th| th.slot);

@@ -42,6 +42,7 @@
 //! set for `.waitForTaskToken` resources. Bare Lambda function ARNs record
 //! `LambdaFunction*` events, every other resource `Task*` events.
 
+mod child_exec;
 mod children;
 mod failure;
 mod jsonata;
@@ -70,6 +71,7 @@ use serde_json::{Map, Value, json};
 use crate::definition::{BlockStep, Definition, Kind, PathField, State, WaitFor};
 use crate::history::{HistoryEvent, json_text, not_truncated};
 use crate::invocation::{TaskOutcome, TaskRequest};
+pub use child_exec::{child_execution_arn, child_index};
 pub use map_run::{MapRun, MapRunCounts, MapRunStatus};
 use reader::MapRunWait;
 use redrive::RedrivePoint;
@@ -218,6 +220,35 @@ pub enum CommandError {
 pub struct Step {
     pub events: Vec<HistoryEvent>,
     pub effects: Vec<Effect>,
+    /// Distributed Map children that started, ended or both in this call
+    /// ([`ChildExecution`]).
+    pub children: Vec<ChildExecution>,
+}
+
+/// A distributed Map's child as an execution of its own (`child_exec` module docs):
+/// what DescribeExecution, ListExecutions (`mapRunArn`) and GetExecutionHistory show
+/// of it, and its history ([`ChildExecution::history`]). A record of a child that
+/// started in an earlier call has no `input`; the driver keeps what it stored before.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildExecution {
+    /// The item's index in the map run ([`ChildExecution::name`], [`ChildExecution::arn`]).
+    pub index: usize,
+    /// Shared by the run's records.
+    pub map_run_arn: std::sync::Arc<str>,
+    /// The map run's `...:stateMachine:<machine>/<label>`.
+    pub state_machine_arn: std::sync::Arc<str>,
+    pub status: Status,
+    pub start_ms: i64,
+    pub stop_ms: Option<i64>,
+    /// JSON text.
+    pub input: Option<String>,
+    /// JSON text.
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    /// Items the child processes: 1, or the size of its ItemBatcher batch
+    /// (ListExecutions' `itemCount`).
+    pub item_count: u64,
 }
 
 impl Step {
@@ -376,6 +407,9 @@ struct Thread {
     /// developer guide, "Passing data between states with variables", Variable scope).
     #[serde(default)]
     vars: Map<String, Value>,
+    /// When this thread is a distributed Map's child, when it started (`child_exec`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    child_start: Option<i64>,
     status: TStatus,
 }
 

@@ -34,6 +34,10 @@ pub(super) struct Run<'a> {
     /// Where a redrive would restart if the failure being handled ends the execution
     /// ([`Run::redrive_mark`]).
     pub(super) redrive_point: Option<Box<super::RedrivePoint>>,
+    /// Distributed children recorded in `out.children` this call: thread → position.
+    pub(super) child_pos: std::collections::HashMap<u64, usize>,
+    /// Map run ARN and its state machine ARN, shared by that run's child records.
+    pub(super) child_arns: Vec<(std::sync::Arc<str>, std::sync::Arc<str>)>,
 }
 
 /// How many zero-delay retries run recursively within one call before the
@@ -69,6 +73,8 @@ impl<'a> Run<'a> {
             pending_assign: None,
             single: None,
             redrive_point: None,
+            child_pos: std::collections::HashMap::new(),
+            child_arns: Vec::new(),
         }
     }
 }
@@ -95,6 +101,7 @@ impl Run<'_> {
                 silent,
                 entered: 0,
                 vars: Map::new(),
+                child_start: None,
                 status: TStatus::Dead,
             },
         );
@@ -197,6 +204,7 @@ impl Run<'_> {
     pub(super) fn close(&mut self) {
         // A map run still running when its execution ends is aborted with it.
         if !self.exec.map_runs.is_empty() {
+            self.abort_running_children();
             self.abort_map_runs(super::MapRunStatus::Aborted);
         }
         self.exec.threads.clear();

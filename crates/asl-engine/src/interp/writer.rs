@@ -237,12 +237,16 @@ impl Run<'_> {
         let (mut ok, mut bad) = (Vec::new(), Vec::new());
         for (i, result) in results.into_iter().enumerate() {
             let rec = records.get(i).cloned().unwrap_or_default();
-            if rec.failed {
+            // The names ListExecutions and DescribeExecution know the children by.
+            let (child_arn, name) = super::child_execution_arn(arn, i).unwrap_or_else(|| {
                 let name = self.uuid();
+                (format!("{base}:execution:{machine_part}:{name}"), name)
+            });
+            if rec.failed {
                 bad.push(json!({
                     "Cause": result.get("Cause").cloned().unwrap_or(Value::Null),
                     "Error": result.get("Error").cloned().unwrap_or(Value::Null),
-                    "ExecutionArn": format!("{base}:execution:{machine_part}:{name}"),
+                    "ExecutionArn": child_arn,
                     "Input": json_text(&rec.input),
                     "InputDetails": {"Included": true},
                     "Name": name,
@@ -255,9 +259,8 @@ impl Run<'_> {
             }
             match transformation {
                 Transformation::None => {
-                    let name = self.uuid();
                     ok.push(json!({
-                        "ExecutionArn": format!("{base}:execution:{machine_part}:{name}"),
+                        "ExecutionArn": child_arn,
                         "Input": json_text(&rec.input),
                         "InputDetails": {"Included": true},
                         "Name": name,

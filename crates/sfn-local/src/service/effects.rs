@@ -55,6 +55,7 @@ impl Service {
                 Ok(more) => {
                     step.events.extend(more.events);
                     step.effects.extend(more.effects);
+                    step.children.extend(more.children);
                 }
                 // Not reachable (the task was scheduled by this very step); what
                 // invoke() would have done with it.

@@ -12,17 +12,28 @@
 //! describable. A map run ARN does not name its execution: DescribeMapRun and
 //! UpdateMapRun look through the executions of the state machine the ARN names, newest
 //! first, reading only snapshots that contain the ARN (a local service holds few).
-//! Children run inside the parent execution: they are not listed by ListExecutions.
+//!
+//! Children run inside the parent execution, and each is also stored as an execution
+//! of its own ([`asl_engine::ChildExecution`], written with the parent's step; the
+//! store's `map_run_children`) whose state machine is the map run's
+//! `...:stateMachine:<machine>/<label>`. DescribeExecution and GetExecutionHistory
+//! find a child by its ARN ([`Service::child_row`]) and serve it like any execution
+//! (its history built from its row), ListExecutions lists a map run's children with
+//! `mapRunArn` ([`list_children`]), and a plain ListExecutions of the parent's state
+//! machine does not list them (API reference, ExecutionListItem `mapRunArn`: "returned
+//! only if mapRunArn was specified in the ListExecutions API action").
 
 use std::sync::Arc;
 
-use asl_engine::{Command, CommandError, MapRun, MapRunCounts};
+use asl_engine::{
+    ChildExecution, Command, CommandError, MapRun, MapRunCounts, child_execution_arn, child_index,
+};
 use serde_json::{Value, json};
 
 use super::{CommandFailure, Service, check_arn, read_snapshot};
 use crate::api::{max_results, page_offset, req_str, secs};
 use crate::error::ApiError;
-use crate::store::ExecutionRow;
+use crate::store::{ChildRow, ExecutionRow};
 
 /// Serves the three map run operations.
 pub(crate) async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Result<Value, ApiError> {
@@ -129,6 +140,56 @@ pub(crate) async fn dispatch(svc: &Arc<Service>, op: &str, req: &Value) -> Resul
     }
 }
 
+/// ListExecutions with `mapRunArn`: the map run's child executions, newest first,
+/// paged and filtered by status like ListExecutions of a state machine. API reference
+/// (ListExecutions): "You can specify either a mapRunArn or a stateMachineArn, but
+/// not both" (ValidationException); an unknown map run is ResourceNotFound. Each item
+/// has `mapRunArn` and `itemCount` ("returned only if mapRunArn was specified").
+pub(crate) fn list_children(
+    svc: &Arc<Service>,
+    req: &Value,
+    status: Option<&str>,
+    max: usize,
+    before: i64,
+) -> Result<Value, ApiError> {
+    let arn = req_str(req, "mapRunArn")?;
+    if req.get("stateMachineArn").is_some_and(|v| !v.is_null()) {
+        return Err(ApiError::Validation(
+            "You can specify either a mapRunArn or a stateMachineArn, but not both".into(),
+        ));
+    }
+    svc.find_map_run(arn)?;
+    let rows = svc.store.map_run_children(arn, status, before, max + 1)?;
+    let more = rows.len() > max;
+    let items: Vec<Value> = rows
+        .iter()
+        .take(max)
+        .map(|r| {
+            let index = usize::try_from(r.index).unwrap_or_default();
+            let (child_arn, name) = child_execution_arn(arn, index).unwrap_or_default();
+            let mut m = json!({
+                "executionArn": child_arn,
+                "stateMachineArn": r.sm_arn,
+                "name": name,
+                "status": r.status,
+                "startDate": secs(r.start_ms),
+                "mapRunArn": arn,
+                "itemCount": r.item_count,
+                "redriveCount": 0,
+            });
+            if let Some(s) = r.stop_ms {
+                m["stopDate"] = secs(s);
+            }
+            m
+        })
+        .collect();
+    let mut out = json!({ "executions": items });
+    if more && let Some(r) = rows.get(max - 1) {
+        out["nextToken"] = Value::from(r.index.to_string());
+    }
+    Ok(out)
+}
+
 /// A non-negative integer member.
 fn opt_int(req: &Value, key: &str) -> Result<Option<u64>, ApiError> {
     match req.get(key) {
@@ -161,6 +222,105 @@ fn counts(c: &MapRunCounts) -> Value {
 }
 
 impl Service {
+    /// A map run's child by execution ARN, `...:execution:<machine>/<label>:<name>`
+    /// (asl_engine's `child_exec` module), as an execution row, with its map run.
+    pub(crate) fn child_row(
+        &self,
+        arn: &str,
+    ) -> Result<Option<(ExecutionRow, ChildRow)>, ApiError> {
+        let parts: Vec<&str> = arn.split(':').collect();
+        let (Some(head), Some(machine), Some(name)) = (parts.get(..5), parts.get(6), parts.get(7))
+        else {
+            return Ok(None);
+        };
+        if parts.len() != 8 || !machine.contains('/') {
+            return Ok(None);
+        }
+        let Some(index) = child_index(name) else {
+            return Ok(None);
+        };
+        let sm_arn = format!("{}:stateMachine:{machine}", head.join(":"));
+        for run in self.store.map_runs_of_machine(&sm_arn)? {
+            if child_execution_arn(&run, index).is_none_or(|(a, _)| a != arn) {
+                continue;
+            }
+            let Some(c) = self.store.map_run_child(&run, index as i64)? else {
+                continue;
+            };
+            let row = ExecutionRow {
+                seq: 0,
+                arn: arn.to_owned(),
+                sm_arn: c.sm_arn.clone(),
+                name: (*name).to_owned(),
+                definition_id: c.definition_id,
+                status: c.status.clone(),
+                start_ms: c.start_ms,
+                stop_ms: c.stop_ms,
+                input: c.input.clone(),
+                output: c.output.clone(),
+                error: c.error.clone(),
+                cause: c.cause.clone(),
+                snapshot: None,
+                redrive_count: 0,
+                redrive_ms: None,
+            };
+            return Ok(Some((row, c)));
+        }
+        Ok(None)
+    }
+
+    /// The map run that started execution `row`, when it is a distributed Map's child
+    /// (whose state machine ARN, `<machine>/<label>`, is the only kind with a `/`).
+    pub(crate) fn map_run_of(&self, row: &ExecutionRow) -> Result<Option<String>, ApiError> {
+        if !row.sm_arn.contains('/') {
+            return Ok(None);
+        }
+        Ok(self.child_row(&row.arn)?.map(|(_, c)| c.map_run_arn))
+    }
+
+    /// A child's history (JSON array of events), built from its row
+    /// ([`ChildExecution::history`]); `None` when `row` is not a map run's child.
+    pub(crate) fn child_history(&self, row: &ExecutionRow) -> Result<Option<String>, ApiError> {
+        if !row.sm_arn.contains('/') {
+            return Ok(None);
+        }
+        let Some((_, c)) = self.child_row(&row.arn)? else {
+            return Ok(None);
+        };
+        // The role of the parent's machine: `stateMachine:<machine>/<label>` → `<machine>`.
+        let machine = c
+            .sm_arn
+            .split_once('/')
+            .map_or(c.sm_arn.as_str(), |(m, _)| m);
+        let role = self
+            .state_machine(machine)
+            .map(|sm| sm.row.role_arn)
+            .unwrap_or_default();
+        let status = match c.status.as_str() {
+            "SUCCEEDED" => asl_engine::Status::Succeeded,
+            "FAILED" => asl_engine::Status::Failed,
+            "TIMED_OUT" => asl_engine::Status::TimedOut,
+            "ABORTED" => asl_engine::Status::Aborted,
+            _ => asl_engine::Status::Running,
+        };
+        let child = ChildExecution {
+            index: usize::try_from(c.index).unwrap_or_default(),
+            map_run_arn: Arc::from(c.map_run_arn.as_str()),
+            state_machine_arn: Arc::from(c.sm_arn.as_str()),
+            status,
+            start_ms: c.start_ms,
+            stop_ms: c.stop_ms,
+            input: Some(c.input),
+            output: c.output,
+            error: c.error,
+            cause: c.cause,
+            item_count: u64::try_from(c.item_count).unwrap_or_default(),
+        };
+        Ok(Some(asl_engine::history::aws_json_array(
+            &child.history(&role),
+        )))
+    }
+
     /// The map runs of one execution (none once a snapshot is gone).
     fn map_runs_of(&self, row: &ExecutionRow) -> Result<Vec<MapRun>, ApiError> {
         let Some(text) = row.snapshot.as_deref() else {
@@ -175,7 +335,7 @@ impl Service {
     }
 
     /// A map run by ARN, with its execution's row.
-    fn find_map_run(&self, arn: &str) -> Result<(ExecutionRow, MapRun), ApiError> {
+    pub(crate) fn find_map_run(&self, arn: &str) -> Result<(ExecutionRow, MapRun), ApiError> {
         check_arn(arn, "mapRun")?;
         let not_found = || ApiError::ResourceNotFound(format!("Map Run Does Not Exist: '{arn}'"));
         // `arn:<partition>:states:<region>:<account>:mapRun:<machine>/<label>:<uuid>`.

@@ -473,7 +473,7 @@ impl Service {
             redrive_count: 0,
             redrive_ms: None,
         };
-        self.persist(row, &exec, &step, None, None, Vec::new())
+        self.persist(row, &exec, &mut step, None, None, Vec::new())
             .await?;
         drop(_guard);
         self.act(&arn, step);
@@ -486,7 +486,7 @@ impl Service {
         &self,
         mut row: ExecutionRow,
         exec: &Execution,
-        step: &Step,
+        step: &mut Step,
         fired_timer: Option<u64>,
         done_task: Option<u64>,
         extra: Vec<Write>,
@@ -507,6 +507,11 @@ impl Service {
         };
         let mut writes = vec![Write::PutExecution(Box::new(row.clone()))];
         writes.extend(extra);
+        // In the same batch as the parent's snapshot: a crash never leaves a child
+        // RUNNING that the parent's snapshot no longer runs.
+        for c in std::mem::take(&mut step.children) {
+            writes.push(Write::PutChild(Box::new((c, row.definition_id))));
+        }
         let mut chunk: Option<Arc<str>> = None;
         // Event 1 is ExecutionStarted: this chunk begins the history.
         let started = step.events.first().is_some_and(|e| e.id == 1);
@@ -594,7 +599,7 @@ impl Service {
             .apply(&def, cmd, self.now())
             .map_err(CommandFailure::Engine)?;
         self.submit_unhandled(&def, &mut exec, &mut step);
-        self.persist(row, &exec, &step, fired_timer, done_task, Vec::new())
+        self.persist(row, &exec, &mut step, fired_timer, done_task, Vec::new())
             .await
             .map_err(CommandFailure::Api)?;
         drop(_guard);
@@ -678,6 +683,9 @@ impl Service {
         if let Some(chunks) = self.recent.history(&row.arn) {
             return Ok(chunks);
         }
+        if let Some(chunk) = self.child_history(row)? {
+            return Ok(vec![Arc::from(chunk)]);
+        }
         Ok(self
             .store
             .event_chunks(row.seq)?
@@ -688,9 +696,15 @@ impl Service {
 
     pub(crate) fn execution_row(&self, arn: &str) -> Result<ExecutionRow, ApiError> {
         check_arn(arn, "execution")?;
-        self.load(arn)?.ok_or_else(|| {
-            ApiError::ExecutionDoesNotExist(format!("Execution Does Not Exist: '{arn}'"))
-        })
+        if let Some(row) = self.load(arn)? {
+            return Ok(row);
+        }
+        if let Some((row, _)) = self.child_row(arn)? {
+            return Ok(row);
+        }
+        Err(ApiError::ExecutionDoesNotExist(format!(
+            "Execution Does Not Exist: '{arn}'"
+        )))
     }
 }
 

@@ -14,6 +14,10 @@ use crate::store::{ExecutionRow, Write};
 /// last 10 client tokens used to successfully redrive the execution. These client
 /// tokens are valid for up to 15 minutes after they are first used."
 pub(super) const REDRIVE_TOKENS: usize = 10;
+
+/// Why a map run's child cannot be redriven by itself.
+const CHILD_NOT_REDRIVABLE: &str =
+    "Execution is a child workflow execution of a Map Run: redrive its parent execution";
 pub(super) const REDRIVE_TOKEN_MS: i64 = 15 * 60 * 1000;
 
 /// A client token of a successful redrive.
@@ -32,6 +36,11 @@ impl Service {
             "RUNNING" => return Ok(Some(reason::RUNNING.to_owned())),
             "SUCCEEDED" => return Ok(Some(reason::SUCCEEDED.to_owned())),
             _ => {}
+        }
+        // A distributed Map's child is redriven with its map run, through its parent
+        // (developer guide, "Redriving Map Runs"); this reason's text is local.
+        if row.sm_arn.contains('/') {
+            return Ok(Some(CHILD_NOT_REDRIVABLE.to_owned()));
         }
         let sm = self
             .sms
@@ -115,7 +124,7 @@ impl Service {
         let mut row = row;
         row.redrive_count = i64::from(exec.redrive_count);
         row.redrive_ms = Some(now);
-        self.persist(row, &exec, &step, None, None, vec![redrive])
+        self.persist(row, &exec, &mut step, None, None, vec![redrive])
             .await?;
         drop(_guard);
         self.act(arn, step);
