@@ -55,6 +55,7 @@ mod reader;
 mod reader_tests;
 mod redrive;
 mod run;
+mod s3_wait;
 pub(crate) mod single;
 mod task;
 #[cfg(test)]
@@ -73,10 +74,10 @@ use crate::history::{HistoryEvent, json_text, not_truncated};
 use crate::invocation::{TaskOutcome, TaskRequest};
 pub use child_exec::{child_execution_arn, child_index};
 pub use map_run::{MapRun, MapRunCounts, MapRunStatus};
-use reader::MapRunWait;
 use redrive::RedrivePoint;
 pub use redrive::{MAX_EXECUTION_MS, REDRIVE_MAX_EVENTS, REDRIVE_PERIOD_MS, reason};
 use run::Run;
+use s3_wait::MapRunWait;
 
 /// AWS's payload limit for state input/output: 256 KiB.
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;

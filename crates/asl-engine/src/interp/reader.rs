@@ -54,12 +54,11 @@
 
 use asl_eval::jsonata::Env;
 use asl_eval::{EvalError, Scope};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::map_run::MapRunStatus;
 use super::run::{Flow, Run};
-use super::writer::Writing;
+use super::s3_wait::{GET_OBJECT, Inventory, LIST_OBJECTS_V2, MapRunWait, Phase, Reading};
 use super::{Active, Children, Effect, Failure, Wait};
 use crate::definition::{
     InputType, ItemReader, Kind, MAX_ITEMS_LIMIT, MapState, NumOrPath, ReaderSource, State,
@@ -67,62 +66,7 @@ use crate::definition::{
 use crate::history::json_text;
 use crate::invocation::{TaskOutcome, TaskRequest};
 
-pub(super) const GET_OBJECT: &str = "arn:aws:states:::aws-sdk:s3:getObject";
-pub(super) const LIST_OBJECTS_V2: &str = "arn:aws:states:::aws-sdk:s3:listObjectsV2";
-pub(super) const PUT_OBJECT: &str = "arn:aws:states:::aws-sdk:s3:putObject";
 const READER_FAILED: &str = "States.ItemReaderFailed";
-
-/// A distributed Map waiting for an S3 call.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(super) struct MapRunWait {
-    pub(super) task_id: u64,
-    pub(super) arn: String,
-    pub(super) phase: Phase,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(super) enum Phase {
-    Reading(Box<Reading>),
-    Writing(Box<Writing>),
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(super) struct Reading {
-    /// The reader's evaluated `Parameters` (listObjectsV2 pages add a token).
-    request: Value,
-    items: Vec<Value>,
-    /// 0: no limit.
-    max_items: u64,
-    /// MANIFEST: the inventory's bucket, its CSV files still to read and their columns.
-    #[serde(default)]
-    manifest: Option<Inventory>,
-    /// The children to run once the items are read.
-    children: Box<Children>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Inventory {
-    bucket: String,
-    files: Vec<String>,
-    schema: Vec<String>,
-}
-
-impl MapRunWait {
-    /// UpdateMapRun while the items are still being read.
-    pub(super) fn update(&mut self, max: Option<u64>, count: Option<u64>, pct: Option<f64>) {
-        if let Phase::Reading(r) = &mut self.phase {
-            if let Some(m) = max {
-                r.children.max = m as usize;
-            }
-            if count.is_some() {
-                r.children.tolerated_count = count;
-            }
-            if pct.is_some() {
-                r.children.tolerated_pct = pct;
-            }
-        }
-    }
-}
 
 impl Run<'_> {
     /// A distributed Map with an `ItemReader`: MapStateStarted, MapRunStarted, then the

@@ -30,8 +30,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::map_run::MapRunStatus;
-use super::reader::{MapRunWait, PUT_OBJECT, Phase};
 use super::run::Run;
+use super::s3_wait::{MapRunWait, PUT_OBJECT, Phase, Writing};
 use super::{Active, Children, Wait, iso};
 use crate::definition::{Kind, ResultWriter, State, Transformation};
 use crate::history::json_text;
@@ -43,14 +43,6 @@ pub(super) struct ChildRecord {
     pub(super) start_ms: i64,
     pub(super) stop_ms: i64,
     pub(super) failed: bool,
-}
-
-/// Result files still to put, the first one in flight; then the state's output.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(super) struct Writing {
-    puts: Vec<Value>,
-    output: Value,
-    children: Box<Children>,
 }
 
 impl Run<'_> {

@@ -60,7 +60,7 @@ impl FakeS3 {
             };
         }
         match r.resource.as_str() {
-            reader::GET_OBJECT => match self.objects.get(&(s("Bucket"), s("Key"))) {
+            s3_wait::GET_OBJECT => match self.objects.get(&(s("Bucket"), s("Key"))) {
                 Some(body) => {
                     TaskOutcome::Succeeded(json!({"Body": body, "ContentLength": body.len()}))
                 }
@@ -69,7 +69,7 @@ impl FakeS3 {
                     cause: "The specified key does not exist.".into(),
                 },
             },
-            reader::LIST_OBJECTS_V2 => {
+            s3_wait::LIST_OBJECTS_V2 => {
                 let (bucket, prefix) = (s("Bucket"), s("Prefix"));
                 let after = s("ContinuationToken");
                 let keys: Vec<(&String, &String)> = self
@@ -90,7 +90,7 @@ impl FakeS3 {
                 }
                 TaskOutcome::Succeeded(out)
             }
-            reader::PUT_OBJECT => {
+            s3_wait::PUT_OBJECT => {
                 self.objects.insert((s("Bucket"), s("Key")), s("Body"));
                 TaskOutcome::Succeeded(json!({"ETag": "\"e\""}))
             }

@@ -199,7 +199,7 @@ fn s3_failures_are_aws_errors_that_catch_sees() {
     );
     // Writing fails.
     let mut s3 = FakeS3::with(&[("in", "f.json", "[1]")]);
-    s3.broken = Some(reader::PUT_OBJECT);
+    s3.broken = Some(s3_wait::PUT_OBJECT);
     let extra = json!({"ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "nope", "Prefix": "p"}}});
     let (exec, _) = s3.run(&build(extra), input("f.json"));
     assert_eq!(
