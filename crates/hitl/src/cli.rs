@@ -163,4 +163,9 @@ pub(crate) struct LocalArgs {
     /// of 4), to test an integration with the longest tokens AWS may send (2048).
     #[arg(long, value_name = "CHARS", default_value_t = TokenLength::default())]
     pub(crate) task_token_length: TokenLength,
+    /// Another S3-compatible server (MinIO, a real bucket...) for `aws-sdk:s3` tasks and
+    /// distributed Maps, with the credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY;
+    /// default: local mode's own S3 on its port. Template buckets are still created locally.
+    #[arg(long, value_name = "URL")]
+    pub(crate) s3_endpoint_url: Option<String>,
 }

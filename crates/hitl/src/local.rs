@@ -117,6 +117,7 @@ pub(crate) async fn run(args: &LocalArgs, target: &Target) -> Result<()> {
         // dependencies serves both (crates/local-stack/src/build.rs).
         build_with: vec![env!("CARGO_PKG_NAME").to_owned()],
         task_token_length: args.task_token_length,
+        s3_endpoint_url: args.s3_endpoint_url.clone(),
     };
     note!(
         "Starting local mode ({}, state in {}); until it prints Ready, requests get 503 \"not ready yet\"...",

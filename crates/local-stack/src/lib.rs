@@ -92,6 +92,11 @@ pub struct Options {
     /// The length of the task tokens Step Functions issues (default: 732
     /// characters; up to 2,048, the longest AWS may send).
     pub task_token_length: TokenLength,
+    /// Another S3-compatible server for `aws-sdk:s3` tasks and distributed Maps
+    /// (default: local mode's own S3 on its port), with the credentials in the
+    /// environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_SESSION_TOKEN`).
+    pub s3_endpoint_url: Option<String>,
 }
 
 /// Why local mode could not start. Each message says what to do.
@@ -248,10 +253,12 @@ impl LocalStack {
             }),
             // aws-sdk:s3 tasks (and a distributed Map's ItemReader/ResultWriter)
             // go to the S3 this port serves.
-            Arc::new(s3_tasks::S3Integration::new(s3_tasks::local_client(
-                &endpoint_url,
-                LOCAL_REGION,
-            ))),
+            Arc::new(s3_tasks::S3Integration::new(
+                match &options.s3_endpoint_url {
+                    None => s3_tasks::local_client(&endpoint_url, LOCAL_REGION),
+                    Some(url) => s3_tasks::client(url, LOCAL_REGION, s3_tasks::env_credentials()),
+                },
+            )),
         ];
         let sfn = sfn_local::Service::open_with_tokens(
             sfn_local::Config {

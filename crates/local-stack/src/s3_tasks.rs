@@ -1,8 +1,8 @@
 //! The `aws-sdk:s3` Task integration: `arn:aws:states:::aws-sdk:s3:<action>` for
 //! `getObject`, `putObject`, `listObjectsV2`, `headObject` and `deleteObject`, run
 //! through aws-sdk-s3 against local mode's own S3 (crates/s3-local, on the same
-//! port). The client is an ordinary SDK client with an endpoint, so pointing it at
-//! another S3-compatible server is a matter of configuration (not offered yet).
+//! port), or another S3-compatible server given by `Options::s3_endpoint_url`
+//! (`hitl local --s3-endpoint-url`), with the environment's credentials.
 //!
 //! A distributed Map's `ItemReader` and `ResultWriter` reach S3 through the same
 //! resources (the contract is in crates/asl-engine/src/interp/reader.rs), so a
@@ -27,6 +27,7 @@
 
 use asl_engine::ports::{BoxFuture, Integration, TaskOutcome, TaskRequest};
 use aws_sdk_s3::Client;
+use aws_sdk_s3::config::Credentials;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::{ByteStream, DateTime, DateTimeFormat};
@@ -52,20 +53,41 @@ impl S3Integration {
     }
 }
 
-/// The client for local mode's own S3: path-style (bucket names are not
-/// resolvable host names on loopback), dummy credentials (local mode checks no
-/// signature), and checksums only where S3 requires them, so requests stay
-/// plain (S3 computes and checks its own).
+/// The client for local mode's own S3: dummy credentials (local mode checks no
+/// signature); see [`client`].
 pub(crate) fn local_client(endpoint: &str, region: &str) -> Client {
+    client(
+        endpoint,
+        region,
+        Credentials::new("local", "local", None, None, "local-mode"),
+    )
+}
+
+/// The credentials in the environment, for another S3 server; dummy ones when
+/// none are set (a server that checks no signature, as local ones often do).
+pub(crate) fn env_credentials() -> Credentials {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    Credentials::new(
+        var("AWS_ACCESS_KEY_ID").unwrap_or_else(|| "local".to_owned()),
+        var("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|| "local".to_owned()),
+        var("AWS_SESSION_TOKEN"),
+        None,
+        "environment",
+    )
+}
+
+/// A client of the S3 at `endpoint`: path-style (an IP or `localhost` endpoint
+/// resolves no bucket host names; S3-compatible servers accept it), and checksums
+/// only where S3 requires them, so requests stay plain (S3 computes its own).
+pub(crate) fn client(endpoint: &str, region: &str, credentials: Credentials) -> Client {
     use aws_sdk_s3::config::{
-        BehaviorVersion, Credentials, Region, RequestChecksumCalculation,
-        ResponseChecksumValidation,
+        BehaviorVersion, Region, RequestChecksumCalculation, ResponseChecksumValidation,
     };
     let config = aws_sdk_s3::Config::builder()
         .http_client(aws_https::https_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
-        .credentials_provider(Credentials::new("local", "local", None, None, "local-mode"))
+        .credentials_provider(credentials)
         .endpoint_url(endpoint)
         .force_path_style(true)
         .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)

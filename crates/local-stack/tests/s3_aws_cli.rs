@@ -40,6 +40,7 @@ fn options(dir: &Path) -> Options {
         local_defaults: Vec::new(),
         build_with: Vec::new(),
         task_token_length: local_stack::TokenLength::default(),
+        s3_endpoint_url: None,
     }
 }
 

@@ -57,6 +57,7 @@ fn options(dir: &Path, template: &str) -> Options {
         local_defaults: Vec::new(),
         build_with: Vec::new(),
         task_token_length: local_stack::TokenLength::default(),
+        s3_endpoint_url: None,
     }
 }
 
