@@ -3,21 +3,11 @@
 //! values come from what AWS is documented or reported to do (sources beside each
 //! case), never from this engine's output.
 
-use asl_engine::{Definition, ExecInfo, Execution, MachineType, Report, Severity, Step};
-use serde_json::{Value, json};
+mod common;
 
-fn info(input: Value) -> ExecInfo {
-    ExecInfo {
-        execution_arn: "arn:aws:states:us-east-1:123456789012:execution:sm:e1".into(),
-        name: "e1".into(),
-        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:sm".into(),
-        state_machine_name: "sm".into(),
-        role_arn: "arn:aws:iam::123456789012:role/r".into(),
-        start_ms: 1_700_000_000_000,
-        input,
-        token_prefix: "tok-".into(),
-    }
-}
+use asl_engine::{Definition, Execution, MachineType, Report, Severity, Step};
+use common::info;
+use serde_json::{Value, json};
 
 fn run(definition: Value, input: Value) -> Step {
     let text = definition.to_string();

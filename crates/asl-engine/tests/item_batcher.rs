@@ -3,21 +3,11 @@
 //! recorded `map_item_batcher_base_max_per_batch_jsonata`), and the limits from
 //! `...Path` fields or expressions. Items come inline, so no S3 is involved.
 
-use asl_engine::{Definition, ExecInfo, Execution};
-use serde_json::{Value, json};
+mod common;
 
-fn info(input: Value) -> ExecInfo {
-    ExecInfo {
-        execution_arn: "arn:aws:states:us-east-1:123456789012:execution:sm:e1".into(),
-        name: "e1".into(),
-        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:sm".into(),
-        state_machine_name: "sm".into(),
-        role_arn: "arn:aws:iam::123456789012:role/r".into(),
-        start_ms: 1_700_000_000_000,
-        input,
-        token_prefix: "tok-".into(),
-    }
-}
+use asl_engine::{Definition, Execution};
+use common::info;
+use serde_json::{Value, json};
 
 fn map(batcher: Value, jsonata: bool) -> Value {
     let mut m = json!({"Type": "Map", "End": true, "ItemBatcher": batcher,
